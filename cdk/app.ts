@@ -1,0 +1,31 @@
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { loadProject } from '@datacycle/core';
+import { bundleCoreLayer, bundleFunction, functionNames, repoRoot } from './bundle';
+import { DatacycleStack } from './stack';
+
+/**
+ * The CDK app. Context (cdk.json or -c): `project` (folder of the data project), and either
+ * `databaseSecretArn` (an existing secret) or `databaseUrl` (stored in a new secret).
+ */
+const app = new App();
+const projectDir = path.resolve(repoRoot, String(app.node.tryGetContext('project') ?? 'examples/territoires'));
+const loaded = await loadProject(projectDir);
+if (!loaded.ok) {
+  for (const issue of loaded.issues) console.error(`${issue.file}${issue.path ? ` (${issue.path})` : ''}: ${issue.message}`);
+  throw new Error(`the data project in ${projectDir} is invalid; run: npx datacycle check ${projectDir}`);
+}
+const project = loaded.project;
+
+const secretArn = app.node.tryGetContext('databaseSecretArn') as string | undefined;
+const url = (app.node.tryGetContext('databaseUrl') as string | undefined) ?? process.env.DATACYCLE_STACK_DATABASE_URL;
+if (!secretArn && !url) throw new Error('set context databaseSecretArn (AWS) or databaseUrl (local cloud)');
+
+const functions = Object.fromEntries(functionNames().map((name) => [name, bundleFunction(name, project)]));
+new DatacycleStack(app, `datacycle-${project.config.name}`, {
+  project,
+  database: secretArn ? { secretArn } : { url: url as string },
+  code: { coreLayer: bundleCoreLayer(), functions },
+  retainData: app.node.tryGetContext('retainData') !== 'false',
+});
+app.synth();

@@ -1,0 +1,53 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSync } from 'esbuild';
+import { compileProject, type Project } from '@datacycle/core';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+const dist = path.join(repoRoot, 'dist');
+
+/** Functions are the folders of functions/ that hold a handler.ts. */
+export function functionNames(): string[] {
+  return readdirSync(path.join(repoRoot, 'functions'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
+const common = {
+  bundle: true,
+  platform: 'node' as const,
+  target: 'node22',
+  format: 'cjs' as const,
+  sourcemap: 'linked' as const,
+  logLevel: 'warning' as const,
+  // pg's optional native binding is never used.
+  external: ['pg-native'],
+};
+
+/**
+ * The core library and its dependencies as a Lambda layer: nodejs/node_modules/@datacycle/core,
+ * where the Node.js runtime's require() finds it (NODE_PATH includes /opt/nodejs/node_modules).
+ */
+export function bundleCoreLayer(): string {
+  const out = path.join(dist, 'layers', 'core');
+  const pkg = path.join(out, 'nodejs', 'node_modules', '@datacycle', 'core');
+  mkdirSync(pkg, { recursive: true });
+  buildSync({ ...common, entryPoints: [path.join(repoRoot, 'layers/core/src/index.ts')], outfile: path.join(pkg, 'index.cjs') });
+  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: '@datacycle/core', main: 'index.cjs' }, null, 2));
+  return out;
+}
+
+/** A thin handler bundle, with the project it serves compiled beside it. */
+export function bundleFunction(name: string, project: Project): string {
+  const out = path.join(dist, 'functions', name);
+  mkdirSync(out, { recursive: true });
+  buildSync({
+    ...common,
+    entryPoints: [path.join(repoRoot, 'functions', name, 'handler.ts')],
+    outfile: path.join(out, 'index.cjs'),
+    external: [...common.external, '@datacycle/core'],
+  });
+  writeFileSync(path.join(out, 'project.json'), compileProject(project));
+  return out;
+}

@@ -1,0 +1,64 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { Project } from '@datacycle/core';
+import { DataBuckets } from './constructs/data-buckets';
+import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/database-settings';
+import { IngestPipeline } from './constructs/ingest-pipeline';
+
+export interface DatacycleStackProps extends StackProps {
+  project: Project;
+  database: DatabaseSettingsProps;
+  /** Folders of the bundled code (see bundle.ts). */
+  code: { coreLayer: string; functions: Record<string, string> };
+  /** Data buckets are kept when the stack is deleted, except for throw-away stacks. */
+  retainData?: boolean;
+}
+
+/** One datacycle deployment: storage, queues, functions and schedules of one data project. */
+export class DatacycleStack extends Stack {
+  constructor(scope: Construct, id: string, props: DatacycleStackProps) {
+    super(scope, id, props);
+    const buckets = new DataBuckets(this, 'Data', {
+      removalPolicy: props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    const database = new DatabaseSettings(this, 'Database', props.database);
+    const coreLayer = new lambda.LayerVersion(this, 'CoreLayer', {
+      code: lambda.Code.fromAsset(props.code.coreLayer),
+      compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
+      description: '@datacycle/core: the domain library shared by every function',
+    });
+    const environment = {
+      LANDING_BUCKET: buckets.landing.bucketName,
+      RAW_BUCKET: buckets.raw.bucketName,
+      INTERNAL_BUCKET: buckets.internal.bucketName,
+      PUBLIC_BUCKET: buckets.public.bucketName,
+      DATABASE_SECRET_ARN: database.secret.secretArn,
+    };
+    const ingest = new IngestPipeline(this, 'IngestPipeline', {
+      buckets,
+      codeDir: codeDir(props, 'ingest'),
+      coreLayer,
+      environment,
+      grantDatabase: (grantee) => database.secret.grantRead(grantee),
+    });
+
+    const outputs: Record<string, string> = {
+      LandingBucket: buckets.landing.bucketName,
+      RawBucket: buckets.raw.bucketName,
+      InternalBucket: buckets.internal.bucketName,
+      PublicBucket: buckets.public.bucketName,
+      IngestQueueUrl: ingest.queue.queue.queueUrl,
+      IngestDlqUrl: ingest.queue.deadLetterQueue.queueUrl,
+      IngestFunctionName: ingest.function.functionName,
+      ProjectName: props.project.config.name,
+    };
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+}
+
+function codeDir(props: DatacycleStackProps, name: string): string {
+  const dir = props.code.functions[name];
+  if (!dir) throw new Error(`no bundle for function "${name}"`);
+  return dir;
+}

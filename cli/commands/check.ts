@@ -1,0 +1,27 @@
+import { loadProject } from '@datacycle/core';
+
+/** `datacycle check <project-dir>`: exit 0 when the project is valid, 1 with every issue otherwise. */
+export async function checkCommand(args: string[]): Promise<number> {
+  const dir = args[0];
+  if (!dir) {
+    console.error('usage: datacycle check <project-dir>');
+    return 2;
+  }
+  const result = await loadProject(dir);
+  if (!result.ok) {
+    for (const issue of result.issues) {
+      console.error(`✗ ${issue.file}${issue.path ? ` › ${issue.path}` : ''}: ${issue.message}`);
+    }
+    console.error(`\n${result.issues.length} problem(s) in ${dir}`);
+    return 1;
+  }
+  const { project } = result;
+  console.log(`✓ ${project.config.name}: ${project.config.title}`);
+  for (const dataset of project.datasets) {
+    const sources = dataset.config.sources.map((s) => (s.type === 's3' ? `drop ${s.prefix}` : `${s.type} ${s.schedule}`));
+    console.log(
+      `  ${dataset.id.padEnd(24)} ${String(dataset.tableSchema.fields.length).padStart(3)} fields  load ${dataset.config.load.mode.padEnd(7)}  ${sources.join(', ')}`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,23 @@
+import { checkCommand } from './commands/check';
+import { migrateCommand } from './commands/migrate';
+
+const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  check: { summary: 'check <project-dir>      validate a data project, print every problem', run: checkCommand },
+  migrate: { summary: 'migrate                  apply database migrations (DATABASE_URL)', run: migrateCommand },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    const lines = Object.values(commands).map((c) => `  datacycle ${c.summary}`);
+    console.error(`usage:\n${lines.join('\n')}`);
+    return name && name !== 'help' && name !== '--help' ? 2 : 0;
+  }
+  try {
+    return await command.run(args);
+  } catch (error) {
+    console.error(`datacycle ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

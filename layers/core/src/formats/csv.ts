@@ -1,0 +1,91 @@
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import { TerminalError } from '../errors';
+import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } from './sniff';
+
+export interface CsvDialect {
+  encoding: Encoding;
+  delimiter: Delimiter;
+}
+
+export interface CsvTable {
+  dialect: CsvDialect;
+  header: string[];
+  /** Data records after the header, each with its 1-based row number (header = row 1). */
+  rows: AsyncIterable<{ rowNumber: number; cells: string[] }>;
+}
+
+export interface CsvOptions {
+  encoding?: Encoding | 'latin1';
+  delimiter?: Delimiter;
+  /** A longer cell is refused (protects memory from unbalanced quotes). */
+  maxCellBytes?: number;
+}
+
+/** Opens a CSV/TSV byte stream: detects encoding and delimiter, reads the header, streams the rest. */
+export async function openCsv(input: Readable, options: CsvOptions = {}): Promise<CsvTable> {
+  const { sample, stream } = await peek(input);
+  if (sample.length === 0) throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
+  if (looksBinary(sample)) {
+    throw new TerminalError('the file is not text (binary content found)', 'check that the file is a CSV export');
+  }
+  const encoding: Encoding =
+    options.encoding === 'latin1' ? 'windows-1252' : (options.encoding ?? detectEncoding(sample));
+  const sampleText = iconv.decode(sample, encoding);
+  const delimiter = options.delimiter ?? detectDelimiter(sampleText.replace(/^\uFEFF/, ''));
+
+  const parser = parse({
+    delimiter,
+    bom: true,
+    relax_column_count: true,
+    relax_quotes: false,
+    skip_empty_lines: false,
+    max_record_size: options.maxCellBytes ?? 16 * 1024 * 1024,
+  });
+  const records = stream.pipe(iconv.decodeStream(encoding)).pipe(parser);
+  const iterator = records[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+
+  let first: IteratorResult<string[]>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    throw csvError(error, 1);
+  }
+  if (first.done) throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
+  const header = first.value.map((label) => label.trim());
+
+  async function* rows() {
+    let rowNumber = 1;
+    for (;;) {
+      let next: IteratorResult<string[]>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        throw csvError(error, rowNumber + 1);
+      }
+      if (next.done) return;
+      rowNumber++;
+      yield { rowNumber, cells: next.value };
+    }
+  }
+  return { dialect: { encoding, delimiter }, header, rows: rows() };
+}
+
+function csvError(error: unknown, rowNumber: number): TerminalError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new TerminalError(
+    `the CSV cannot be read near row ${rowNumber}: ${message}`,
+    'check quotes (a cell opened with " must be closed) and line endings',
+  );
+}
+
+function looksBinary(sample: Buffer): boolean {
+  const head = sample.subarray(0, 8192);
+  let control = 0;
+  for (const byte of head) {
+    if (byte === 0) return true;
+    if (byte < 9 || (byte > 13 && byte < 32)) control++;
+  }
+  return control > head.length * 0.05;
+}

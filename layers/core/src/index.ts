@@ -1,0 +1,15 @@
+/**
+ * @datacycle/core — the domain library every function shares, deployed as a Lambda layer.
+ * Grouped by concern; each folder's index.ts is its public surface.
+ */
+export * from './config';
+export * from './errors';
+export * from './events';
+export * from './formats';
+export * from './ingest';
+export * from './project';
+export * from './runs';
+export * from './storage';
+export * from './table-schema';
+export * from './warehouse';
+export { runtime } from './runtime';

@@ -1,0 +1,4 @@
+export { ingestObject } from './ingest-object';
+export type { IngestContext, IngestOutcome, Buckets } from './ingest-object';
+export { ErrorCollector, ERRORS_KEPT_PER_TYPE } from './report';
+export type { IngestReport, Verdict } from './report';

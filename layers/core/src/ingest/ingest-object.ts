@@ -1,0 +1,296 @@
+import path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import { TerminalError, errorMessage } from '../errors';
+import { openCsv, type CsvTable } from '../formats';
+import { findDatasetByKey, type Dataset, type Project } from '../project';
+import { findFileBySource, findLoadedFile, finishRun, newRunId, recordFile, startRun } from '../runs';
+import {
+  copyObject,
+  deleteObject,
+  hashObject,
+  isNotFound,
+  putJson,
+  readObject,
+  zoneKeys,
+  type ObjectRef,
+} from '../storage';
+import { RowValidator, checkHeader } from '../table-schema';
+import { datasetTableName, inTransaction, loadTable } from '../warehouse';
+import { ErrorCollector, type IngestReport, type Verdict } from './report';
+
+export interface Buckets {
+  landing: string;
+  raw: string;
+  internal: string;
+  public: string;
+}
+
+/** What ingestion needs from the outside world, created once per container. */
+export interface IngestContext {
+  s3: S3Client;
+  pool: pg.Pool;
+  project: Project;
+  buckets: Buckets;
+  log?: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export type IngestOutcome =
+  | { status: Verdict; runId: string; dataset: string; rowsLoaded: number; reportKey: string }
+  | { status: 'ignored'; reason: string };
+
+/** Thrown inside the load transaction to roll it back when the file must be rejected. */
+class RejectFile extends Error {}
+
+/** Thrown inside the load transaction when another delivery loaded the same content first. */
+class AlreadyLoaded extends Error {
+  constructor(readonly runId: string) {
+    super(`already loaded by run ${runId}`);
+  }
+}
+
+/**
+ * Ingests one object dropped in the landing bucket: keeps an immutable copy in raw/, checks
+ * it against the dataset's Table Schema, loads it with COPY in one transaction (or moves it
+ * to quarantine/), writes a report and records everything in ops. Safe to call twice for the
+ * same object or the same content.
+ */
+export async function ingestObject(context: IngestContext, source: ObjectRef): Promise<IngestOutcome> {
+  const { s3, pool, project, buckets } = context;
+  const log = context.log ?? (() => undefined);
+  const dataset = findDatasetByKey(project, source.key);
+  if (!dataset) {
+    log('no dataset declares this prefix; file left in landing', { key: source.key });
+    return { status: 'ignored', reason: `no dataset declares a source prefix matching "${source.key}"` };
+  }
+
+  let content: { sha256: string; size: number };
+  try {
+    content = await hashObject(s3, source);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    const previous = await findFileBySource(pool, source.bucket, source.key);
+    return previous
+      ? { status: 'ignored', reason: `already handled by run ${previous.run_id} (${previous.status})` }
+      : { status: 'ignored', reason: 'object no longer exists' };
+  }
+
+  const runId = newRunId();
+  const startedAt = new Date();
+  await startRun(pool, { id: runId, trigger: 's3', dataset: dataset.id, details: { source } });
+  const filename = path.posix.basename(source.key);
+  const reportKey = zoneKeys.report(dataset.id, runId);
+  const base = {
+    version: 1 as const,
+    runId,
+    dataset: dataset.id,
+    source,
+    sha256: content.sha256,
+    sizeBytes: content.size,
+    startedAt: startedAt.toISOString(),
+  };
+
+  try {
+    const previous = await findLoadedFile(pool, dataset.id, content.sha256);
+    if (previous) {
+      const report: IngestReport = {
+        ...base,
+        verdict: 'duplicate',
+        summary: `same content already loaded by run ${previous.run_id}; nothing loaded`,
+        rows: { read: 0, valid: 0, invalid: 0, loaded: 0 },
+        errorCounts: {},
+        errors: [],
+        finishedAt: new Date().toISOString(),
+      };
+      await finalize(context, report, reportKey);
+      return { status: 'duplicate', runId, dataset: dataset.id, rowsLoaded: 0, reportKey };
+    }
+
+    const raw = { bucket: buckets.raw, key: zoneKeys.raw(dataset.id, content.sha256, filename) };
+    await copyObject(s3, source, raw);
+    const report = await validateAndLoad(context, dataset, { raw, source, runId, reportKey, ...content });
+    const full: IngestReport = { ...base, ...report, raw, finishedAt: new Date().toISOString() };
+    if (full.verdict === 'rejected') {
+      full.quarantine = { bucket: buckets.internal, key: zoneKeys.quarantine(dataset.id, content.sha256, filename) };
+      await copyObject(s3, raw, full.quarantine);
+    }
+    await finalize(context, full, reportKey);
+    log(full.summary, { runId, dataset: dataset.id, verdict: full.verdict });
+    return { status: full.verdict, runId, dataset: dataset.id, rowsLoaded: full.rows.loaded, reportKey };
+  } catch (error) {
+    // Transient errors propagate (the message is retried); the run stays visible as failed.
+    await finishRun(pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
+    throw error;
+  }
+}
+
+type PartialReport = Pick<IngestReport, 'verdict' | 'summary' | 'rows' | 'errorCounts' | 'errors' | 'dialect'>;
+
+interface FileToLoad {
+  raw: ObjectRef;
+  source: ObjectRef;
+  runId: string;
+  reportKey: string;
+  sha256: string;
+  size: number;
+}
+
+async function validateAndLoad(context: IngestContext, dataset: Dataset, file: FileToLoad): Promise<PartialReport> {
+  const { raw, source, runId } = file;
+  const collector = new ErrorCollector();
+  const rows = { read: 0, valid: 0, invalid: 0, loaded: 0 };
+  const reject = (summary: string, dialect?: PartialReport['dialect']): PartialReport => ({
+    verdict: 'rejected',
+    summary,
+    rows,
+    errorCounts: collector.counts,
+    errors: collector.kept,
+    dialect,
+  });
+
+  let table: CsvTable;
+  try {
+    table = await openCsv(await readObject(context.s3, raw), dataset.config.format ?? {});
+  } catch (error) {
+    if (!(error instanceof TerminalError)) throw error;
+    collector.add({ type: 'file-error', message: error.message, hint: error.hint });
+    return reject(`file rejected: ${error.message}`);
+  }
+
+  const header = checkHeader(table.header, dataset.tableSchema);
+  if (!header.valid) {
+    header.errors.forEach((error) => collector.add(error));
+    const missing = header.errors.filter((e) => e.type === 'missing-label').map((e) => e.label);
+    const extra = header.errors.filter((e) => e.type === 'extra-label').map((e) => e.label);
+    const parts = [
+      missing.length ? `missing columns: ${missing.join(', ')}` : '',
+      extra.length ? `unexpected columns: ${extra.join(', ')}` : '',
+      header.errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label') ? 'duplicate or blank column names' : '',
+    ].filter(Boolean);
+    return reject(`header does not match the schema of ${dataset.id}: ${parts.join('; ')}`, table.dialect);
+  }
+
+  const validator = new RowValidator(dataset.tableSchema, header.columnOfField, table.header.length);
+  const policy = dataset.config.onInvalid;
+  async function* validRows() {
+    for await (const { rowNumber, cells } of table.rows) {
+      rows.read++;
+      const result = validator.validate(cells, rowNumber);
+      if (result.ok) {
+        rows.valid++;
+        yield { rowNumber, values: result.values };
+      } else {
+        rows.invalid++;
+        result.errors.forEach((error) => collector.add(error));
+      }
+    }
+  }
+
+  try {
+    await inTransaction(context.pool, async (client) => {
+      // One load at a time per dataset; then the idempotence check cannot race.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`datacycle:load:${dataset.id}`]);
+      const concurrent = await findLoadedFile(client, dataset.id, file.sha256);
+      if (concurrent) throw new AlreadyLoaded(concurrent.run_id);
+      const { rowsLoaded } = await loadTable(client, {
+        schemaName: 'raw',
+        table: datasetTableName(dataset.id),
+        tableSchema: dataset.tableSchema,
+        mode: dataset.config.load.mode,
+        loadId: runId,
+        sourceKey: source.key,
+        rows: validRows(),
+      });
+      rows.loaded = rowsLoaded;
+      if (rows.read === 0) {
+        collector.add({ type: 'file-error', message: 'the file has a header but no data rows' });
+        throw new RejectFile();
+      }
+      const errorRate = rows.invalid / rows.read;
+      if (rows.invalid > 0 && (policy.policy === 'reject' || errorRate > policy.maxErrorRate)) throw new RejectFile();
+      // Recorded in the same transaction as the rows: loaded once, or not at all.
+      await recordFile(client, {
+        runId,
+        dataset: dataset.id,
+        sourceBucket: source.bucket,
+        sourceKey: source.key,
+        sha256: file.sha256,
+        sizeBytes: file.size,
+        rawKey: raw.key,
+        status: 'loaded',
+        rowsLoaded,
+        reportKey: file.reportKey,
+      });
+    });
+  } catch (error) {
+    if (error instanceof AlreadyLoaded) {
+      return {
+        verdict: 'duplicate',
+        summary: `same content loaded meanwhile by run ${error.runId}; nothing loaded`,
+        rows: { read: 0, valid: 0, invalid: 0, loaded: 0 },
+        errorCounts: {},
+        errors: [],
+      };
+    }
+    if (error instanceof RejectFile) {
+      rows.loaded = 0;
+      const why =
+        rows.read === 0
+          ? 'the file has no data rows'
+          : `${rows.invalid} of ${rows.read} rows are invalid` +
+            (policy.policy === 'load-valid' ? ` (more than the allowed ${policy.maxErrorRate * 100}%)` : '');
+      return reject(`file rejected, nothing loaded: ${why}`, table.dialect);
+    }
+    if (error instanceof TerminalError) {
+      rows.loaded = 0;
+      collector.add({ type: 'file-error', message: error.message, hint: error.hint });
+      return reject(`file rejected, nothing loaded: ${error.message}`, table.dialect);
+    }
+    if (isDataError(error)) {
+      rows.loaded = 0;
+      collector.add({ type: 'file-error', message: `PostgreSQL refused the data: ${errorMessage(error)}` });
+      return reject(`file rejected, nothing loaded: ${errorMessage(error)}`, table.dialect);
+    }
+    throw error;
+  }
+  const skipped = rows.invalid > 0 ? `, ${rows.invalid} invalid rows skipped` : '';
+  return {
+    verdict: 'loaded',
+    summary: `${rows.loaded} rows loaded into raw.${datasetTableName(dataset.id)} (${dataset.config.load.mode})${skipped}`,
+    rows,
+    errorCounts: collector.counts,
+    errors: collector.kept,
+    dialect: table.dialect,
+  };
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity violation) are the file's fault. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === 'XX000');
+}
+
+async function finalize(context: IngestContext, report: IngestReport, reportKey: string): Promise<void> {
+  const { s3, pool, buckets } = context;
+  await putJson(s3, { bucket: buckets.internal, key: reportKey }, report);
+  // A loaded file was recorded inside its load transaction.
+  if (report.verdict !== 'loaded') await recordFile(pool, {
+    runId: report.runId,
+    dataset: report.dataset,
+    sourceBucket: report.source.bucket,
+    sourceKey: report.source.key,
+    sha256: report.sha256,
+    sizeBytes: report.sizeBytes,
+    rawKey: report.raw?.key,
+    status: report.verdict,
+    rowsLoaded: report.rows.loaded,
+    reportKey,
+    error: report.verdict === 'rejected' ? report.summary : undefined,
+  });
+  await finishRun(pool, report.runId, report.verdict === 'rejected' ? 'failed' : report.verdict === 'duplicate' ? 'skipped' : 'succeeded', {
+    error: report.verdict === 'rejected' ? report.summary : undefined,
+    details: { verdict: report.verdict, rows: report.rows, reportKey },
+  });
+  // Landing is an inbox: the original now lives in raw/ (and quarantine/ when rejected).
+  await deleteObject(s3, report.source);
+}

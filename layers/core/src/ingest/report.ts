@@ -1,0 +1,43 @@
+import type { CsvDialect } from '../formats';
+import type { LabelError, RowError } from '../table-schema';
+
+export type Verdict = 'loaded' | 'rejected' | 'duplicate';
+
+/** The validation report of one file: machine-readable, kept in the reports zone. */
+export interface IngestReport {
+  version: 1;
+  runId: string;
+  dataset: string;
+  verdict: Verdict;
+  summary: string;
+  source: { bucket: string; key: string };
+  raw?: { bucket: string; key: string };
+  quarantine?: { bucket: string; key: string };
+  sha256: string;
+  sizeBytes: number;
+  dialect?: CsvDialect;
+  rows: { read: number; valid: number; invalid: number; loaded: number };
+  errorCounts: Record<string, number>;
+  /** The first errors of each type (see ERRORS_KEPT_PER_TYPE). */
+  errors: (LabelError | RowError | { type: 'file-error'; message: string; hint?: string })[];
+  startedAt: string;
+  finishedAt: string;
+}
+
+export const ERRORS_KEPT_PER_TYPE = 50;
+
+/** Counts every error, keeps the first few of each type: a bounded report for any file. */
+export class ErrorCollector {
+  readonly counts: Record<string, number> = {};
+  readonly kept: IngestReport['errors'] = [];
+
+  add(error: IngestReport['errors'][number]): void {
+    const count = (this.counts[error.type] ?? 0) + 1;
+    this.counts[error.type] = count;
+    if (count <= ERRORS_KEPT_PER_TYPE) this.kept.push(error);
+  }
+
+  get total(): number {
+    return Object.values(this.counts).reduce((sum, count) => sum + count, 0);
+  }
+}

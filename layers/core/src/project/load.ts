@@ -1,0 +1,145 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { tableSchemaSchema, type TableSchema } from '../table-schema';
+import { datasetIdPattern, datasetSchema, projectSchema, type DatasetConfig, type ProjectConfig } from './schema';
+
+/** One problem in a data project: which file, where inside it, what was expected. */
+export interface ProjectIssue {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export interface Dataset {
+  id: string;
+  config: DatasetConfig;
+  tableSchema: TableSchema;
+}
+
+export interface Project {
+  config: ProjectConfig;
+  datasets: Dataset[];
+}
+
+export type ProjectLoadResult = { ok: true; project: Project } | { ok: false; issues: ProjectIssue[] };
+
+/** Reads and validates a whole data project, collecting every issue rather than the first. */
+export async function loadProject(projectDir: string): Promise<ProjectLoadResult> {
+  const issues: ProjectIssue[] = [];
+  const rel = (file: string) => path.relative(process.cwd(), file) || file;
+
+  const configFile = path.join(projectDir, 'datacycle.yaml');
+  const config = await readValidated(configFile, 'yaml', projectSchema, issues, rel);
+
+  const datasetsDir = path.join(projectDir, 'datasets');
+  const datasetFiles = await listFiles(datasetsDir, /\.ya?ml$/);
+  if (datasetFiles === undefined) {
+    issues.push({ file: rel(datasetsDir), path: '', message: 'folder datasets/ is missing' });
+  }
+  const datasets: Dataset[] = [];
+  for (const file of datasetFiles ?? []) {
+    const id = path.basename(file).replace(/\.ya?ml$/, '');
+    if (!datasetIdPattern.test(id)) {
+      issues.push({
+        file: rel(file),
+        path: '',
+        message: `dataset id "${id}" (the file name) must be lower-case letters, digits and dashes, starting with a letter`,
+      });
+      continue;
+    }
+    const datasetConfig = await readValidated(file, 'yaml', datasetSchema, issues, rel);
+    if (!datasetConfig) continue;
+    const schemaFile = path.resolve(path.dirname(file), datasetConfig.schema);
+    const tableSchema = await readValidated(schemaFile, 'json', tableSchemaSchema, issues, rel, {
+      file: rel(file),
+      path: 'schema',
+    });
+    if (tableSchema) datasets.push({ id, config: datasetConfig, tableSchema });
+  }
+  checkSourcePrefixes(datasets, datasetsDir, issues, rel);
+
+  if (issues.length > 0 || !config) return { ok: false, issues };
+  return { ok: true, project: { config, datasets: datasets.sort((a, b) => a.id.localeCompare(b.id)) } };
+}
+
+function checkSourcePrefixes(
+  datasets: Dataset[],
+  datasetsDir: string,
+  issues: ProjectIssue[],
+  rel: (file: string) => string,
+) {
+  const owner = new Map<string, string>();
+  for (const dataset of datasets) {
+    dataset.config.sources.forEach((source, index) => {
+      if (source.type !== 's3') return;
+      const other = owner.get(source.prefix);
+      if (other) {
+        issues.push({
+          file: rel(path.join(datasetsDir, `${dataset.id}.yaml`)),
+          path: `sources[${index}].prefix`,
+          message: `prefix "${source.prefix}" is already used by dataset "${other}"`,
+        });
+      }
+      owner.set(source.prefix, dataset.id);
+    });
+  }
+}
+
+async function listFiles(dir: string, pattern: RegExp): Promise<string[] | undefined> {
+  try {
+    const names = await readdir(dir);
+    return names.filter((name) => pattern.test(name)).sort().map((name) => path.join(dir, name));
+  } catch {
+    return undefined;
+  }
+}
+
+async function readValidated<T extends z.ZodType>(
+  file: string,
+  kind: 'yaml' | 'json',
+  schema: T,
+  issues: ProjectIssue[],
+  rel: (file: string) => string,
+  referencedFrom?: { file: string; path: string },
+): Promise<z.infer<T> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    const where = referencedFrom ?? { file: rel(file), path: '' };
+    issues.push({ ...where, message: `file ${rel(file)} not found` });
+    return undefined;
+  }
+  let data: unknown;
+  if (kind === 'yaml') {
+    const document = parseDocument(text, { prettyErrors: true });
+    if (document.errors.length > 0) {
+      for (const error of document.errors) issues.push({ file: rel(file), path: '', message: error.message });
+      return undefined;
+    }
+    data = document.toJS();
+  } else {
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      issues.push({ file: rel(file), path: '', message: `invalid JSON: ${(error as Error).message}` });
+      return undefined;
+    }
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      issues.push({ file: rel(file), path: formatPath(issue.path), message: issue.message });
+    }
+    return undefined;
+  }
+  return result.data;
+}
+
+function formatPath(parts: readonly PropertyKey[]): string {
+  return parts
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}

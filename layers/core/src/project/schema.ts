@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/** Identifiers of datasets become table names and S3 prefixes: keep them boring. */
+export const datasetIdPattern = /^[a-z][a-z0-9-]{0,62}$/;
+
+const scheduleExpression = z
+  .string()
+  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
+    message: 'expected an EventBridge expression: rate(1 day), rate(6 hours) or cron(0 5 * * ? *)',
+  });
+
+/** How often the data changes (DCAT dct:accrualPeriodicity, EU frequency vocabulary). */
+export const updateFrequency = z.enum([
+  'continuous',
+  'hourly',
+  'daily',
+  'weekly',
+  'monthly',
+  'quarterly',
+  'annual',
+  'irregular',
+  'never',
+]);
+
+const s3Source = z.strictObject({
+  type: z.literal('s3'),
+  /** Prefix in the landing bucket where producers drop files, e.g. `irve-statique/`. */
+  prefix: z.string().regex(/^[a-z0-9][a-z0-9-/]*\/$/, { message: 'a prefix ending with "/"' }),
+});
+
+const httpSource = z.strictObject({
+  type: z.literal('http'),
+  url: z.url(),
+  schedule: scheduleExpression,
+  /** File name given to the collected copy; the extension tells the format. */
+  filename: z.string().regex(/^[\w.-]+$/).optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [s3Source, httpSource]);
+
+export const datasetSchema = z.strictObject({
+  title: z.string().min(1),
+  description: z.string().min(1),
+  keywords: z.array(z.string().min(1)).default([]),
+  /** EU data themes (e.g. TRAN, ENER, ENVI, REGI). */
+  theme: z.array(z.string().regex(/^[A-Z]{4}$/)).default([]),
+  licence: z.string().min(1).optional(),
+  spatial: z.strictObject({ coverage: z.string().min(1) }).optional(),
+  temporal: z
+    .strictObject({ start: z.coerce.date().optional(), end: z.coerce.date().optional() })
+    .optional(),
+  accrualPeriodicity: updateFrequency,
+  /** Path of the Frictionless Table Schema, relative to this file. */
+  schema: z.string().min(1),
+  sources: z.array(sourceSchema).min(1),
+  load: z
+    .strictObject({
+      mode: z.enum(['replace', 'append', 'upsert']).default('replace'),
+    })
+    .default({ mode: 'replace' }),
+  onInvalid: z
+    .strictObject({
+      policy: z.enum(['reject', 'load-valid']).default('reject'),
+      /** With load-valid: the highest share of invalid rows still accepted (0..1). */
+      maxErrorRate: z.number().min(0).max(1).default(0.05),
+    })
+    .default({ policy: 'reject', maxErrorRate: 0.05 }),
+  format: z
+    .strictObject({
+      delimiter: z.enum([',', ';', '\t', '|']).optional(),
+      encoding: z.enum(['utf-8', 'windows-1252', 'latin1']).optional(),
+    })
+    .optional(),
+  exports: z.array(z.enum(['csv', 'xlsx', 'geojson', 'parquet'])).default(['csv']),
+});
+
+export const projectSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { message: 'lower-case letters, digits and dashes' }),
+  title: z.string().min(1),
+  description: z.string().min(1).optional(),
+  publisher: z.strictObject({ name: z.string().min(1), url: z.url().optional() }),
+  contact: z.strictObject({ name: z.string().min(1), email: z.email() }),
+  licence: z.string().min(1),
+  language: z.string().min(2).default('fr'),
+  alerts: z
+    .strictObject({
+      channels: z
+        .array(
+          z.discriminatedUnion('type', [
+            z.strictObject({ type: z.literal('webhook'), url: z.url() }),
+            z.strictObject({ type: z.literal('email'), to: z.email() }),
+          ]),
+        )
+        .default([]),
+    })
+    .default({ channels: [] }),
+});
+
+export type DatasetConfig = z.infer<typeof datasetSchema>;
+export type ProjectConfig = z.infer<typeof projectSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;

@@ -1,0 +1,58 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readDeployedProject, readFunctionEnvironment, type FunctionEnvironment } from './config';
+import type { Buckets } from './ingest';
+import type { Project } from './project';
+import { createS3Client } from './storage';
+import { createPool, type Pool } from './warehouse';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * What a deployed function shares across invocations: environment, project, clients and the
+ * database pool, created once per container (lazily, so a cold start that fails says why).
+ */
+export interface Runtime {
+  env: FunctionEnvironment;
+  project: Project;
+  s3: S3Client;
+  buckets: Buckets;
+  pool: () => Promise<Pool>;
+}
+
+let current: Runtime | undefined;
+
+export function runtime(): Runtime {
+  if (current) return current;
+  const env = readFunctionEnvironment();
+  let pool: Promise<Pool> | undefined;
+  current = {
+    env,
+    project: readDeployedProject(env.PROJECT_FILE),
+    s3: createS3Client(),
+    buckets: {
+      landing: env.LANDING_BUCKET,
+      raw: env.RAW_BUCKET,
+      internal: env.INTERNAL_BUCKET,
+      public: env.PUBLIC_BUCKET,
+    },
+    pool: () => {
+      pool ??= databaseUrl(env).then((url) => createPool(url));
+      pool.catch(() => (pool = undefined)); // a failed secret read is retried next time
+      return pool;
+    },
+  };
+  return current;
+}
+
+async function databaseUrl(env: FunctionEnvironment): Promise<string> {
+  if (!env.DATABASE_SECRET_ARN) return env.DATABASE_URL as string;
+  const client = new SecretsManagerClient({});
+  const secret = await client.send(new GetSecretValueCommand({ SecretId: env.DATABASE_SECRET_ARN }));
+  const value = secret.SecretString ?? '';
+  // Either a bare connection string or the JSON document RDS-managed secrets use.
+  if (value.startsWith('postgres')) return value;
+  const parsed = JSON.parse(value) as { url?: string; username?: string; password?: string; host?: string; port?: number; dbname?: string };
+  if (parsed.url) return parsed.url;
+  const user = encodeURIComponent(parsed.username ?? '');
+  const password = encodeURIComponent(parsed.password ?? '');
+  return `postgres://${user}:${password}@${parsed.host}:${parsed.port ?? 5432}/${parsed.dbname ?? 'postgres'}`;
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+
+/** One S3 client per container. Path-style addressing when an endpoint is set (LocalStack). */
+export function createS3Client(): S3Client {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  return new S3Client({ forcePathStyle: Boolean(endpoint), ...(endpoint ? { endpoint } : {}) });
+}
+
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+}
+
+export async function readObject(s3: S3Client, ref: ObjectRef): Promise<Readable> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+  return response.Body as Readable;
+}
+
+export async function objectExists(s3: S3Client, ref: ObjectRef): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/** sha256 and size of an object, read as a stream (bounded memory). */
+export async function hashObject(s3: S3Client, ref: ObjectRef): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of await readObject(s3, ref)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+export async function copyObject(s3: S3Client, from: ObjectRef, to: ObjectRef): Promise<void> {
+  await s3.send(
+    new CopyObjectCommand({
+      CopySource: `${from.bucket}/${encodeURIComponent(from.key).replaceAll('%2F', '/')}`,
+      Bucket: to.bucket,
+      Key: to.key,
+    }),
+  );
+}
+
+export async function deleteObject(s3: S3Client, ref: ObjectRef): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+}
+
+export async function putJson(s3: S3Client, ref: ObjectRef, value: unknown): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: ref.bucket,
+      Key: ref.key,
+      Body: JSON.stringify(value, null, 2),
+      ContentType: 'application/json',
+    }),
+  );
+}
+
+export function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
+}
+
+/** Keys of the zones. Raw copies are content-addressed: the same bytes land on the same key. */
+export const zoneKeys = {
+  raw: (dataset: string, sha256: string, filename: string) => `raw/${dataset}/${sha256}/${filename}`,
+  quarantine: (dataset: string, sha256: string, filename: string) => `quarantine/${dataset}/${sha256}/${filename}`,
+  report: (dataset: string, runId: string) => `reports/${dataset}/${runId}.json`,
+};

@@ -1,0 +1,81 @@
+import { compileField, truncate, type CompiledField } from './cast';
+import type { TableSchema } from './schema';
+
+/** A located problem in the data, with the Frictionless error type. */
+export interface RowError {
+  type: 'type-error' | 'constraint-error' | 'missing-cell' | 'extra-cell' | 'blank-row';
+  /** 1-based row number in the file, the header being row 1. */
+  rowNumber: number;
+  fieldName?: string;
+  cell?: string;
+  message: string;
+}
+
+export type RowResult = { ok: true; values: (string | null)[] } | { ok: false; errors: RowError[] };
+
+/**
+ * Validates and normalizes data rows against a schema, given where each field sits in the
+ * file (from checkHeader). Values come out in schema field order.
+ */
+export class RowValidator {
+  private readonly fields: CompiledField[];
+  private readonly positions: number[];
+  private readonly missingValues: Set<string>;
+
+  constructor(
+    schema: TableSchema,
+    columnOfField: Map<string, number>,
+    private readonly columnCount: number,
+  ) {
+    this.fields = schema.fields.map(compileField);
+    this.positions = schema.fields.map((field) => columnOfField.get(field.name) ?? -1);
+    this.missingValues = new Set(schema.missingValues);
+  }
+
+  validate(cells: readonly string[], rowNumber: number): RowResult {
+    if (cells.every((cell) => cell.trim() === '')) {
+      return { ok: false, errors: [{ type: 'blank-row', rowNumber, message: `row ${rowNumber} is blank` }] };
+    }
+    const errors: RowError[] = [];
+    if (cells.length > this.columnCount) {
+      errors.push({
+        type: 'extra-cell',
+        rowNumber,
+        cell: truncate(cells[this.columnCount] ?? ''),
+        message: `row ${rowNumber} has ${cells.length} cells, the header has ${this.columnCount}`,
+      });
+    }
+    const values: (string | null)[] = new Array(this.fields.length);
+    this.fields.forEach((compiled, index) => {
+      const field = compiled.field;
+      const position = this.positions[index] ?? -1;
+      const text = position >= 0 ? cells[position] : undefined;
+      if (text === undefined) {
+        errors.push({
+          type: 'missing-cell',
+          rowNumber,
+          fieldName: field.name,
+          message: `row ${rowNumber} has no cell for "${field.name}" (it has ${cells.length} cells)`,
+        });
+        return;
+      }
+      if (this.missingValues.has(text)) {
+        if (field.constraints?.required) {
+          errors.push({
+            type: 'constraint-error',
+            rowNumber,
+            fieldName: field.name,
+            cell: text,
+            message: `"${field.name}" is required but row ${rowNumber} leaves it empty`,
+          });
+        }
+        values[index] = null;
+        return;
+      }
+      const result = compiled.cast(text);
+      if (result.ok) values[index] = result.value;
+      else errors.push({ type: result.type, rowNumber, fieldName: field.name, cell: truncate(text), message: result.message });
+    });
+    return errors.length > 0 ? { ok: false, errors } : { ok: true, values };
+  }
+}

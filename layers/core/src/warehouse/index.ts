@@ -1,0 +1,10 @@
+export { createPool, inTransaction } from './pool';
+export type { Pool, PoolClient } from './pool';
+export { quoteIdent, qualified, datasetTableName } from './sql';
+export { migrate } from './migrate';
+export { migrations } from './migrations';
+export type { Migration } from './migrations';
+export { columnType, createTableSql, ensureTable, lineageColumns } from './ddl';
+export { loadTable } from './load';
+export type { LoadMode, TableLoad } from './load';
+export { copyTextLine } from './copy-text';

@@ -1,0 +1,49 @@
+import type pg from 'pg';
+import { migrations as platformMigrations, type Migration } from './migrations';
+
+/** Arbitrary but fixed: serializes concurrent `migrate` runs across processes. */
+const MIGRATION_LOCK = 7_340_001;
+
+export interface MigrationOutcome {
+  applied: Migration[];
+  current: number;
+}
+
+/** Applies pending migrations in order, each in its own transaction. A deploy step. */
+export async function migrate(pool: pg.Pool, migrations: Migration[] = platformMigrations): Promise<MigrationOutcome> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`
+      CREATE SCHEMA IF NOT EXISTS ops;
+      CREATE TABLE IF NOT EXISTS ops.schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM ops.schema_migrations');
+    const done = new Set(rows.map((row) => row.version));
+    const applied: Migration[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) continue;
+      try {
+        await client.query('BEGIN');
+        await client.query(migration.sql);
+        await client.query('INSERT INTO ops.schema_migrations (version, name) VALUES ($1, $2)', [
+          migration.version,
+          migration.name,
+        ]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`);
+      }
+      applied.push(migration);
+    }
+    const current = Math.max(0, ...migrations.map((m) => m.version));
+    return { applied, current };
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

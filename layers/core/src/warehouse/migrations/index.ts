@@ -1,0 +1,54 @@
+/**
+ * Versioned migrations of the platform's own schemas. Append only: never edit a migration
+ * that has shipped, add a new one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'schemas and ops tables',
+    sql: `
+      CREATE EXTENSION IF NOT EXISTS postgis;
+      CREATE SCHEMA IF NOT EXISTS raw;
+      CREATE SCHEMA IF NOT EXISTS enriched;
+      CREATE SCHEMA IF NOT EXISTS ops;
+
+      CREATE TABLE ops.runs (
+        id uuid PRIMARY KEY,
+        trigger text NOT NULL,
+        dataset text,
+        status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
+        error text,
+        details jsonb NOT NULL DEFAULT '{}'::jsonb
+      );
+      CREATE INDEX runs_dataset_started ON ops.runs (dataset, started_at DESC);
+
+      CREATE TABLE ops.files (
+        id bigserial PRIMARY KEY,
+        run_id uuid NOT NULL REFERENCES ops.runs (id),
+        dataset text NOT NULL,
+        source_bucket text NOT NULL,
+        source_key text NOT NULL,
+        sha256 text NOT NULL,
+        size_bytes bigint NOT NULL,
+        raw_key text,
+        status text NOT NULL CHECK (status IN ('loaded', 'rejected', 'duplicate')),
+        rows_loaded bigint NOT NULL DEFAULT 0,
+        report_key text,
+        error text,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- A file's content loads once per dataset: the idempotence key of ingestion.
+      CREATE UNIQUE INDEX files_loaded_once ON ops.files (dataset, sha256) WHERE status = 'loaded';
+      CREATE INDEX files_source ON ops.files (source_bucket, source_key);
+      CREATE INDEX files_dataset_received ON ops.files (dataset, received_at DESC);
+    `,
+  },
+];

@@ -1,0 +1,1 @@
+"""datacycle's LocalStack runtime executor: Node.js Lambda functions as local processes."""
