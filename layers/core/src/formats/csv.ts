@@ -74,8 +74,11 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
 
 function csvError(error: unknown, rowNumber: number): TerminalError {
   const message = error instanceof Error ? error.message : String(error);
+  // csv-parse knows the line where it stopped; the stream may fail before we reach that row.
+  const line = (error as { lines?: unknown }).lines;
+  const where = typeof line === 'number' ? `at line ${line}` : `near row ${rowNumber}`;
   return new TerminalError(
-    `the CSV cannot be read near row ${rowNumber}: ${message}`,
+    `the CSV cannot be read ${where}: ${message}`,
     'check quotes (a cell opened with " must be closed) and line endings',
   );
 }

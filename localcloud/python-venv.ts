@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SetupError, run } from './process';
+import { repoRoot, venvDir } from './settings';
+
+const lockFile = path.join(repoRoot, 'localcloud', 'requirements.lock');
+const executorDir = path.join(repoRoot, 'localcloud', 'executor');
+const stampFile = path.join(venvDir, '.datacycle-stamp');
+
+export const venvPython = path.join(venvDir, 'bin', 'python');
+
+/**
+ * A project-local venv with the pinned localstack-core and datacycle's executor plugin.
+ * Reinstalled only when the lock file or the plugin's metadata change.
+ */
+export async function ensurePythonVenv(): Promise<'ready' | 'installed'> {
+  const stamp = createHash('sha256')
+    .update(readFileSync(lockFile))
+    .update(readFileSync(path.join(executorDir, 'pyproject.toml')))
+    .digest('hex');
+  if (existsSync(venvPython) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return 'ready';
+
+  const python = await findPython();
+  if (!existsSync(venvPython)) {
+    await run(python, ['-m', 'venv', venvDir]).catch((error: Error) => {
+      throw new SetupError(
+        `cannot create the Python venv in ${venvDir}: ${error.message}`,
+        'install the venv module (Debian: apt-get install python3-venv)',
+      );
+    });
+  }
+  const pip = [venvPython, '-m', 'pip', '--disable-pip-version-check', '--no-input'];
+  await run(pip[0]!, [...pip.slice(1), 'install', '--quiet', '-r', lockFile], { timeoutMs: 15 * 60_000 }).catch(
+    (error: Error) => {
+      throw new SetupError(`pip could not install LocalStack: ${error.message}`, 'check that PyPI is reachable');
+    },
+  );
+  await run(pip[0]!, [...pip.slice(1), 'install', '--quiet', '--no-deps', '-e', executorDir]);
+  writeFileSync(stampFile, stamp);
+  return 'installed';
+}
+
+async function findPython(): Promise<string> {
+  for (const candidate of ['python3.11', 'python3.12', 'python3', 'python']) {
+    try {
+      const version = await run(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { timeoutMs: 20_000 });
+      const [major, minor] = version.trim().split('.').map(Number);
+      if (major === 3 && (minor ?? 0) >= 10) return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new SetupError('Python 3.10 or newer is required to run LocalStack', 'install python3 and python3-venv');
+}

@@ -1,0 +1,54 @@
+import path from 'node:path';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+export const localDir = path.join(repoRoot, '.local');
+export const venvDir = path.join(localDir, 'venv');
+export const localstackDir = path.join(localDir, 'localstack');
+export const stackOutputsFile = path.join(localDir, 'stack-outputs.json');
+
+export const localstackPort = Number(process.env.LOCALSTACK_PORT ?? 4566);
+export const localstackEndpoint = `http://127.0.0.1:${localstackPort}`;
+
+/** Services the stack uses; nothing else is started. */
+export const localstackServices = [
+  'cloudformation', 'cloudwatch', 'events', 'iam', 'lambda', 'logs', 's3', 'secretsmanager', 'sqs', 'ssm', 'sts', 'apigateway',
+];
+
+/** Environment of the LocalStack process: host mode, offline, our Node.js executor. */
+export function localstackEnvironment(): Record<string, string> {
+  return {
+    GATEWAY_LISTEN: `127.0.0.1:${localstackPort}`,
+    LOCALSTACK_HOST: `127.0.0.1:${localstackPort}`,
+    SERVICES: localstackServices.join(','),
+    EAGER_SERVICE_LOADING: '0',
+    LAMBDA_RUNTIME_EXECUTOR: 'node-process',
+    // Offline: no analytics, no DNS server, no certificate download.
+    DISABLE_EVENTS: '1',
+    DNS_ADDRESS: '0',
+    SKIP_SSL_CERT_DOWNLOAD: '1',
+    FILESYSTEM_ROOT: path.join(localstackDir, 'fs'),
+    // An idle queue is polled at least every second (LocalStack backs off up to 10 s by default),
+    // so a drop reaches the function about as fast as on AWS.
+    LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC: '1',
+    // Keep warm environments long enough for a test run, like a busy Lambda.
+    LAMBDA_KEEPALIVE_MS: '600000',
+  };
+}
+
+/** Credentials and endpoint every AWS client of the local tools uses. */
+export function awsLocalEnvironment(): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: localstackEndpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  };
+}
+
+export const localAccount = '000000000000';
+
+export const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/datacycle';
+export function databaseUrl(): string {
+  return process.env.DATABASE_URL ?? defaultDatabaseUrl;
+}

@@ -1,0 +1,51 @@
+/**
+ * Brings the local cloud up from a fresh clone: Python venv with LocalStack, PostgreSQL with
+ * PostGIS and migrations, LocalStack in host mode, and the project's CDK stack deployed on it.
+ * Idempotent: every step checks before it acts. Usage: tsx localcloud/up.ts [project-dir]
+ */
+import path from 'node:path';
+import { createPool, migrate } from '@datacycle/core';
+import { deployStack } from './deploy';
+import { ensureLocalstack } from './localstack';
+import { ensurePostgres } from './postgres';
+import { SetupError, step } from './process';
+import { ensurePythonVenv } from './python-venv';
+import { repoRoot } from './settings';
+
+export async function up(projectDir = 'examples/territoires') {
+  const started = Date.now();
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, title: string, work: () => Promise<T>) => {
+    const t = Date.now();
+    const result = await step(title, work);
+    timings[name] = (Date.now() - t) / 1000;
+    return result;
+  };
+  await timed('venv', 'Python venv with LocalStack (pinned)', ensurePythonVenv);
+  const databaseUrl = await timed('postgres', 'PostgreSQL with PostGIS', ensurePostgres);
+  await timed('migrate', 'database migrations', async () => {
+    const pool = createPool(databaseUrl);
+    try {
+      return await migrate(pool);
+    } finally {
+      await pool.end();
+    }
+  });
+  await timed('localstack', 'LocalStack (host mode, node-process Lambda executor)', ensureLocalstack);
+  const outputs = await timed('deploy', `CDK stack of ${projectDir} on LocalStack`, () =>
+    deployStack(path.resolve(repoRoot, projectDir), databaseUrl),
+  );
+  timings.total = (Date.now() - started) / 1000;
+  return { outputs, databaseUrl, timings };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  up(process.argv[2]).then(
+    ({ timings }) => console.log(`local cloud ready in ${timings.total?.toFixed(1)} s`),
+    (error: unknown) => {
+      console.error(`\n✗ ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof SetupError && error.fix) console.error(`  fix: ${error.fix}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { localS3 } from '../../localcloud/aws-clients';
+import { readStackOutputs } from '../../localcloud/deploy';
+import { databaseUrl } from '../../localcloud/settings';
+
+export { localS3, readStackOutputs, databaseUrl };
+
+export function testPool(): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl(), max: 4 });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await response.Body!.transformToString()) as T;
+}
+
+/** Polls until `probe` returns a value (not undefined) or the time is up. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

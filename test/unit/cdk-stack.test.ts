@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadProject } from '@datacycle/core';
+import { bundleCoreLayer, bundleFunction, functionNames } from '../../cdk/bundle';
+import { DatacycleStack } from '../../cdk/stack';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let template: Template;
+
+beforeAll(async () => {
+  const loaded = await loadProject(path.join(root, 'examples/territoires'));
+  if (!loaded.ok) throw new Error('example project should be valid');
+  const functions = Object.fromEntries(functionNames().map((name) => [name, bundleFunction(name, loaded.project)]));
+  const app = new App();
+  const stack = new DatacycleStack(app, 'test-stack', {
+    project: loaded.project,
+    database: { url: 'postgres://u@db:5432/d' },
+    code: { coreLayer: bundleCoreLayer(), functions },
+  });
+  template = Template.fromStack(stack);
+}, 60_000);
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+const statementsOf = (policies: Record<string, { Properties: { PolicyDocument: { Statement: Statement[] } } }>) =>
+  Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+describe('DatacycleStack', () => {
+  it('encrypts every bucket, versions raw, and blocks public access except on the public bucket', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(4);
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    }
+    template.hasResourceProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'backups/', ExpirationInDays: 35 })]) },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'PublicReadOfPublishedData', Action: 's3:GetObject', Principal: { AWS: '*' } }),
+        ]),
+      },
+    });
+  });
+
+  it('sends landing ObjectCreated events to the ingest queue, which has a DLQ', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: {
+        QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestQueue'), 'Arn'] } }],
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      VisibilityTimeout: 1800,
+    });
+  });
+
+  it('runs the ingest function on Node.js 22 with the core layer, fed by SQS with partial batch failures', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Layers: [{ Ref: Match.stringLikeRegexp('CoreLayer') }],
+      Environment: { Variables: Match.objectLike({ DATABASE_SECRET_ARN: { Ref: Match.stringLikeRegexp('DatabaseSecret') } }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 5,
+    });
+  });
+
+  it('grants no wildcard resources to the functions', () => {
+    const statements = statementsOf(template.findResources('AWS::IAM::Policy'));
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const resources = ([] as unknown[]).concat(statement.Resource);
+      expect(resources).not.toContain('*');
+    }
+    // The ingest function may write reports and quarantine, not the whole internal bucket.
+    const internalPuts = statements.filter(
+      (s) => ([] as string[]).concat(s.Action).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('Internal'),
+    );
+    expect(JSON.stringify(internalPuts)).toContain('/reports/*');
+    expect(JSON.stringify(internalPuts)).toContain('/quarantine/*');
+    expect(JSON.stringify(internalPuts)).not.toMatch(/Internal[^"]*"\s*,\s*"\/\*"/);
+  });
+
+  it('keeps the database connection in Secrets Manager, readable by the ingest function', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const statements = statementsOf(template.findResources('AWS::IAM::Policy'));
+    expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue'))).toBe(true);
+  });
+});

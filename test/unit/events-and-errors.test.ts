@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { TerminalError, isTransient, parseIngestMessage } from '@datacycle/core';
+
+const s3Event = (key: string, eventName = 'ObjectCreated:Put') =>
+  JSON.stringify({
+    Records: [
+      {
+        eventSource: 'aws:s3',
+        eventName,
+        s3: { bucket: { name: 'landing' }, object: { key, size: 10 } },
+      },
+    ],
+  });
+
+describe('events', () => {
+  describe('parseIngestMessage', () => {
+    it('decodes URL-encoded keys of S3 notifications', () => {
+      expect(parseIngestMessage(s3Event('irve-statique/export+du+1%C3%A9r+mai.csv'))).toEqual([
+        { kind: 'object', bucket: 'landing', key: 'irve-statique/export du 1ér mai.csv' },
+      ]);
+    });
+
+    it('ignores the test event S3 sends when notifications are configured, and deletions', () => {
+      expect(parseIngestMessage(JSON.stringify({ Event: 's3:TestEvent', Bucket: 'landing' }))).toEqual([
+        { kind: 'ignore', reason: 's3:TestEvent' },
+      ]);
+      expect(parseIngestMessage(s3Event('a/b.csv', 'ObjectRemoved:Delete'))[0]).toMatchObject({ kind: 'ignore' });
+    });
+
+    it('refuses a body that is not an S3 notification', () => {
+      expect(() => parseIngestMessage('not json')).toThrow(/not JSON/);
+      expect(() => parseIngestMessage('{"Records":[{"eventSource":"aws:sqs"}]}')).toThrow();
+    });
+  });
+});
+
+describe('errors', () => {
+  describe('isTransient', () => {
+    const withCode = (code: string) => Object.assign(new Error(code), { code });
+
+    it('retries connection, lock and throttling problems', () => {
+      expect(isTransient(withCode('08006'))).toBe(true); // connection failure
+      expect(isTransient(withCode('40P01'))).toBe(true); // deadlock
+      expect(isTransient(withCode('ECONNRESET'))).toBe(true);
+      expect(isTransient(Object.assign(new Error('slow down'), { name: 'SlowDown' }))).toBe(true);
+      expect(isTransient(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
+    });
+
+    it('does not retry bad data or terminal errors', () => {
+      expect(isTransient(withCode('22P02'))).toBe(false); // invalid text representation
+      expect(isTransient(withCode('23505'))).toBe(false); // unique violation
+      expect(isTransient(new TerminalError('bad file'))).toBe(false);
+      expect(isTransient('a string')).toBe(false);
+    });
+  });
+});

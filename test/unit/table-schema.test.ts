@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RowValidator, checkHeader, compileField, fieldSchema, tableSchemaSchema } from '@datacycle/core';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const irve = tableSchemaSchema.parse(JSON.parse(readFileSync(path.join(root, 'examples/territoires/schemas/irve-statique.json'), 'utf8')));
+const field = (definition: Record<string, unknown>) => compileField(fieldSchema.parse({ name: 'f', ...definition }));
+
+describe('table-schema', () => {
+  describe('tableSchemaSchema', () => {
+    it('refuses duplicate field names and a primary key that is not a field', () => {
+      const result = tableSchemaSchema.safeParse({
+        fields: [{ name: 'id' }, { name: 'id' }],
+        primaryKey: 'code',
+      });
+      expect(result.success).toBe(false);
+      const messages = result.error?.issues.map((i) => i.message) ?? [];
+      expect(messages).toContain('duplicate field name "id"');
+      expect(messages).toContain('primary key field "code" is not a field');
+    });
+  });
+
+  it('refuses an unknown field type, naming the field', () => {
+    const result = tableSchemaSchema.safeParse({ fields: [{ name: 'id', type: 'text' }] });
+    expect(result.error?.issues[0]?.path).toEqual(['fields', 0, 'type']);
+  });
+
+  describe('checkHeader', () => {
+    const names = irve.fields.map((f) => f.name);
+
+    it('accepts the schema columns in any order', () => {
+      const check = checkHeader([...names].reverse(), irve);
+      expect(check.valid).toBe(true);
+      expect(check.columnOfField.get('nom_amenageur')).toBe(names.length - 1);
+    });
+
+    it('names missing, unexpected, duplicate and blank columns', () => {
+      const header = names.filter((n) => n !== 'nbre_pdc' && n !== 'date_maj');
+      header.push('commentaire', 'nom_station', '');
+
+      const check = checkHeader(header, irve);
+
+      expect(check.valid).toBe(false);
+      const summary = check.errors.map((e) => `${e.type}:${e.label}`);
+      expect(summary).toEqual(
+        expect.arrayContaining([
+          'missing-label:nbre_pdc',
+          'missing-label:date_maj',
+          'extra-label:commentaire',
+          'duplicate-label:nom_station',
+          'blank-label:',
+        ]),
+      );
+    });
+  });
+
+  describe('compileField', () => {
+    it('anchors patterns as the spec says: the whole value must match', () => {
+      const siren = field({ constraints: { pattern: '\\d{9}' } });
+      expect(siren.cast('130025265').ok).toBe(true);
+      expect(siren.cast('1300252651').ok).toBe(false);
+      expect(siren.cast('x130025265').ok).toBe(false);
+    });
+
+    it('casts booleans with custom true and false values', () => {
+      const flag = field({ type: 'boolean', trueValues: ['oui'], falseValues: ['non'] });
+      expect(flag.cast('oui')).toEqual({ ok: true, value: 't' });
+      expect(flag.cast('non')).toEqual({ ok: true, value: 'f' });
+      expect(flag.cast('true')).toMatchObject({ ok: false, type: 'type-error' });
+    });
+
+    it('reads numbers with a decimal comma and group character', () => {
+      const amount = field({ type: 'number', decimalChar: ',', groupChar: ' ' });
+      expect(amount.cast('1 234,5')).toEqual({ ok: true, value: '1234.5' });
+      expect(amount.cast('12abc')).toMatchObject({ ok: false, type: 'type-error' });
+    });
+
+    it('checks integers, minimum and maximum', () => {
+      const count = field({ type: 'integer', constraints: { minimum: 0, maximum: 100 } });
+      expect(count.cast('42')).toEqual({ ok: true, value: '42' });
+      expect(count.cast('4.2')).toMatchObject({ ok: false, type: 'type-error' });
+      expect(count.cast('-1')).toMatchObject({ ok: false, type: 'constraint-error' });
+      expect(count.cast('101')).toMatchObject({ ok: false, type: 'constraint-error' });
+    });
+
+    it('refuses impossible dates and reads strptime formats', () => {
+      const iso = field({ type: 'date' });
+      expect(iso.cast('2024-02-29').ok).toBe(true);
+      expect(iso.cast('2023-02-29').ok).toBe(false);
+      const french = field({ type: 'date', format: '%d/%m/%Y' });
+      expect(french.cast('14/01/2020')).toEqual({ ok: true, value: '2020-01-14' });
+      expect(french.cast('31/02/2020').ok).toBe(false);
+    });
+
+    it('turns geopoints of the three formats into EWKT points', () => {
+      expect(field({ type: 'geopoint' }).cast('2.35, 48.85')).toEqual({ ok: true, value: 'SRID=4326;POINT(2.35 48.85)' });
+      expect(field({ type: 'geopoint', format: 'array' }).cast('[7.487105,48.345345]')).toEqual({
+        ok: true,
+        value: 'SRID=4326;POINT(7.487105 48.345345)',
+      });
+      expect(field({ type: 'geopoint', format: 'object' }).cast('{"lon": 1, "lat": 2}')).toEqual({
+        ok: true,
+        value: 'SRID=4326;POINT(1 2)',
+      });
+      expect(field({ type: 'geopoint', format: 'array' }).cast('[48.3, 200]')).toMatchObject({ ok: false });
+    });
+
+    it('checks enums, email and lengths', () => {
+      expect(field({ constraints: { enum: ['Direct', 'Indirect'] } }).cast('direct')).toMatchObject({
+        ok: false,
+        type: 'constraint-error',
+      });
+      expect(field({ format: 'email' }).cast('contact@example.org').ok).toBe(true);
+      expect(field({ format: 'email' }).cast('contact-at-example.org').ok).toBe(false);
+      expect(field({ constraints: { maxLength: 3 } }).cast('abcd').ok).toBe(false);
+    });
+  });
+
+  describe('RowValidator', () => {
+    const header = irve.fields.map((f) => f.name);
+    const csv = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+
+    it('accepts both rows of the official example, including the foreign-pattern one', async () => {
+      const { parse } = await import('csv-parse/sync');
+      const [head, ...rows] = parse(csv) as string[][];
+      const check = checkHeader(head!, irve);
+      const validator = new RowValidator(irve, check.columnOfField, head!.length);
+
+      const results = rows.map((cells, i) => validator.validate(cells, i + 2));
+
+      expect(results.map((r) => r.ok)).toEqual([true, true]);
+    });
+
+    it('locates each error: row, field, cell and type', () => {
+      const validator = new RowValidator(irve, checkHeader(header, irve).columnOfField, header.length);
+      const cells = header.map(() => '');
+      cells[header.indexOf('nbre_pdc')] = 'dix';
+
+      const result = validator.validate(cells.map((c, i) => (i === 0 ? 'x' : c)), 7);
+
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.errors).toContainEqual(
+        expect.objectContaining({ type: 'type-error', rowNumber: 7, fieldName: 'nbre_pdc', cell: 'dix' }),
+      );
+      expect(result.errors).toContainEqual(
+        expect.objectContaining({ type: 'constraint-error', rowNumber: 7, fieldName: 'contact_operateur' }),
+      );
+    });
+
+    it('reports blank rows and rows with too few or too many cells', () => {
+      const validator = new RowValidator(irve, checkHeader(header, irve).columnOfField, header.length);
+      expect(validator.validate(['', ' '], 3)).toMatchObject({ ok: false, errors: [{ type: 'blank-row', rowNumber: 3 }] });
+      const short = validator.validate(['a', 'b'], 4);
+      expect(short).toMatchObject({ ok: false });
+      expect(!short.ok && short.errors.filter((e) => e.type === 'missing-cell')).toHaveLength(header.length - 2);
+      const long = validator.validate([...header.map(() => 'x'), 'extra'], 5);
+      expect(!long.ok && long.errors.find((e) => e.type === 'extra-cell')).toMatchObject({ rowNumber: 5, cell: 'extra' });
+    });
+  });
+});
