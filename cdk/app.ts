@@ -9,16 +9,21 @@ import { DatacycleStack } from './stack';
  * `databaseSecretArn` (an existing secret) or `databaseUrl` (stored in a new secret).
  */
 const app = new App();
-const projectDir = path.resolve(repoRoot, String(app.node.tryGetContext('project') ?? 'examples/territoires'));
+const projectDir = path.resolve(
+  repoRoot,
+  String(app.node.tryGetContext('project') ?? 'examples/territoires'),
+);
 const loaded = await loadProject(projectDir);
 if (!loaded.ok) {
-  for (const issue of loaded.issues) console.error(`${issue.file}${issue.path ? ` (${issue.path})` : ''}: ${issue.message}`);
+  for (const issue of loaded.issues)
+    console.error(`${issue.file}${issue.path ? ` (${issue.path})` : ''}: ${issue.message}`);
   throw new Error(`the data project in ${projectDir} is invalid; run: npx datacycle check ${projectDir}`);
 }
 const project = loaded.project;
 
 const secretArn = app.node.tryGetContext('databaseSecretArn') as string | undefined;
-const url = (app.node.tryGetContext('databaseUrl') as string | undefined) ?? process.env.DATACYCLE_STACK_DATABASE_URL;
+const url =
+  (app.node.tryGetContext('databaseUrl') as string | undefined) ?? process.env.DATACYCLE_STACK_DATABASE_URL;
 if (!secretArn && !url) throw new Error('set context databaseSecretArn (AWS) or databaseUrl (local cloud)');
 
 const functions = Object.fromEntries(functionNames().map((name) => [name, bundleFunction(name, project)]));

@@ -33,8 +33,15 @@ export function bundleCoreLayer(): string {
   const out = path.join(dist, 'layers', 'core');
   const pkg = path.join(out, 'nodejs', 'node_modules', '@datacycle', 'core');
   mkdirSync(pkg, { recursive: true });
-  buildSync({ ...common, entryPoints: [path.join(repoRoot, 'layers/core/src/index.ts')], outfile: path.join(pkg, 'index.cjs') });
-  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: '@datacycle/core', main: 'index.cjs' }, null, 2));
+  buildSync({
+    ...common,
+    entryPoints: [path.join(repoRoot, 'layers/core/src/index.ts')],
+    outfile: path.join(pkg, 'index.cjs'),
+  });
+  writeFileSync(
+    path.join(pkg, 'package.json'),
+    JSON.stringify({ name: '@datacycle/core', main: 'index.cjs' }, null, 2),
+  );
   return out;
 }
 

@@ -2,8 +2,14 @@ import { checkCommand } from './commands/check';
 import { migrateCommand } from './commands/migrate';
 
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
-  check: { summary: 'check <project-dir>      validate a data project, print every problem', run: checkCommand },
-  migrate: { summary: 'migrate                  apply database migrations (DATABASE_URL)', run: migrateCommand },
+  check: {
+    summary: 'check <project-dir>      validate a data project, print every problem',
+    run: checkCommand,
+  },
+  migrate: {
+    summary: 'migrate                  apply database migrations (DATABASE_URL)',
+    run: migrateCommand,
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {

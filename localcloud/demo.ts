@@ -35,10 +35,18 @@ async function main() {
   const droppedAt = Date.now();
   for (const drop of drops) {
     const key = `${drop.prefix}${stamp}-${path.basename(drop.file)}`;
-    await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: readFileSync(path.join(repoRoot, drop.file)) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: outputs.LandingBucket,
+        Key: key,
+        Body: readFileSync(path.join(repoRoot, drop.file)),
+      }),
+    );
     keys.push(key);
   }
-  console.log(`\n› dropped ${keys.length} files in s3://${outputs.LandingBucket}/ — waiting for the ingest function…`);
+  console.log(
+    `\n› dropped ${keys.length} files in s3://${outputs.LandingBucket}/ — waiting for the ingest function…`,
+  );
 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -48,15 +56,21 @@ async function main() {
     console.log('\nDataset          Verdict     Rows  Table                 Report');
     for (const file of files) {
       const table = `raw.${file.dataset.replaceAll('-', '_')}`;
-      const { rows } = await client.query<{ count: string }>(`SELECT count(*) FROM ${pg.escapeIdentifier('raw')}.${pg.escapeIdentifier(file.dataset.replaceAll('-', '_'))}`);
+      const { rows } = await client.query<{ count: string }>(
+        `SELECT count(*) FROM ${pg.escapeIdentifier('raw')}.${pg.escapeIdentifier(file.dataset.replaceAll('-', '_'))}`,
+      );
       console.log(
         `${file.dataset.padEnd(16)} ${file.status.padEnd(9)} ${String(rows[0]?.count ?? 0).padStart(6)}  ${table.padEnd(21)} s3://${outputs.InternalBucket}/${file.report_key}`,
       );
       if (file.error) console.log(`  ↳ ${file.error}`);
     }
     console.log(`\ndrop-to-rows latency: ${latency.toFixed(1)} s (setup: ${timings.total?.toFixed(1)} s)`);
-    console.log('a "duplicate" verdict means the same content was already loaded by an earlier run: nothing loads twice.');
-    console.log(`explore: psql ${databaseUrl.replace(/:[^:@/]+@/, ':***@')} -c 'select * from ops.files order by id desc limit 5'`);
+    console.log(
+      'a "duplicate" verdict means the same content was already loaded by an earlier run: nothing loads twice.',
+    );
+    console.log(
+      `explore: psql ${databaseUrl.replace(/:[^:@/]+@/, ':***@')} -c 'select * from ops.files order by id desc limit 5'`,
+    );
     if (files.some((file) => file.status === 'rejected')) process.exitCode = 1;
   } finally {
     await client.end();

@@ -20,7 +20,12 @@ export const stackOutputsSchema = z.object({
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 
 function cdkEnvironment(): NodeJS.ProcessEnv {
-  return { ...process.env, ...awsLocalEnvironment(), CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' };
+  return {
+    ...process.env,
+    ...awsLocalEnvironment(),
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    CDK_DISABLE_VERSION_CHECK: 'true',
+  };
 }
 
 async function stackExists(name: string): Promise<boolean> {
@@ -45,17 +50,34 @@ function clientConfig() {
 /** cdk bootstrap (once per LocalStack instance) and cdk deploy of the project's stack. */
 export async function deployStack(projectDir: string, databaseUrl: string): Promise<StackOutputs> {
   const env = cdkEnvironment();
-  const context = ['-c', `project=${projectDir}`, '-c', `databaseUrl=${databaseUrl}`, '-c', 'retainData=false'];
+  const context = [
+    '-c',
+    `project=${projectDir}`,
+    '-c',
+    `databaseUrl=${databaseUrl}`,
+    '-c',
+    'retainData=false',
+  ];
   if (!(await stackExists('CDKToolkit'))) {
-    await run(cdk, ['bootstrap', `aws://${localAccount}/us-east-1`, ...context], { env, cwd: repoRoot }).catch(
-      (error: Error) => {
-        throw new SetupError(`cdk bootstrap on LocalStack failed: ${error.message}`);
-      },
-    );
+    await run(cdk, ['bootstrap', `aws://${localAccount}/us-east-1`, ...context], {
+      env,
+      cwd: repoRoot,
+    }).catch((error: Error) => {
+      throw new SetupError(`cdk bootstrap on LocalStack failed: ${error.message}`);
+    });
   }
   await run(
     cdk,
-    ['deploy', '--require-approval', 'never', '--outputs-file', stackOutputsFile, '--progress', 'events', ...context],
+    [
+      'deploy',
+      '--require-approval',
+      'never',
+      '--outputs-file',
+      stackOutputsFile,
+      '--progress',
+      'events',
+      ...context,
+    ],
     { env, cwd: repoRoot, timeoutMs: 15 * 60_000 },
   ).catch((error: Error) => {
     throw new SetupError(`cdk deploy on LocalStack failed: ${error.message}`);
@@ -69,7 +91,10 @@ export function readStackOutputs(): StackOutputs {
   try {
     all = JSON.parse(readFileSync(stackOutputsFile, 'utf8')) as Record<string, unknown>;
   } catch {
-    throw new SetupError(`no stack outputs in ${stackOutputsFile}`, 'run `npm start` (or `npx tsx localcloud/up.ts`) first');
+    throw new SetupError(
+      `no stack outputs in ${stackOutputsFile}`,
+      'run `npm start` (or `npx tsx localcloud/up.ts`) first',
+    );
   }
   const first = Object.values(all)[0];
   return stackOutputsSchema.parse(first);

@@ -15,7 +15,9 @@ interface Health {
 
 async function health(): Promise<Health | 'not-localstack' | undefined> {
   try {
-    const response = await fetch(`${localstackEndpoint}/_localstack/health`, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(`${localstackEndpoint}/_localstack/health`, {
+      signal: AbortSignal.timeout(2000),
+    });
     if (!response.ok) return 'not-localstack';
     const body = (await response.json()) as Health;
     return body.services ? body : 'not-localstack';
@@ -52,13 +54,19 @@ export async function ensureLocalstack(): Promise<'running' | 'started'> {
   child.on('exit', (code) => (exited = code ?? -1));
   while (Date.now() < deadline) {
     if (exited !== null) {
-      throw new SetupError(`LocalStack exited with code ${exited} while starting:\n${tail(localstackLog)}`, `see ${localstackLog}`);
+      throw new SetupError(
+        `LocalStack exited with code ${exited} while starting:\n${tail(localstackLog)}`,
+        `see ${localstackLog}`,
+      );
     }
     const state = await health();
     if (state && state !== 'not-localstack' && readyLine()) return 'started';
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new SetupError(`LocalStack did not become ready within 120 s:\n${tail(localstackLog)}`, `see ${localstackLog}`);
+  throw new SetupError(
+    `LocalStack did not become ready within 120 s:\n${tail(localstackLog)}`,
+    `see ${localstackLog}`,
+  );
 }
 
 function readyLine(): boolean {

@@ -23,7 +23,9 @@ export async function ensurePostgres(): Promise<string> {
       throw unreachable(url, again);
     });
   }
-  const exists = await query(maintenance.toString(), 'SELECT count(*) FROM pg_database WHERE datname = $1', [database]);
+  const exists = await query(maintenance.toString(), 'SELECT count(*) FROM pg_database WHERE datname = $1', [
+    database,
+  ]);
   if (exists === '0') await query(maintenance.toString(), `CREATE DATABASE ${pg.escapeIdentifier(database)}`);
 
   const postgis = await query(url, "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'");
@@ -63,7 +65,9 @@ async function startLocalCluster(): Promise<boolean> {
   const versions = readdirSync('/etc/postgresql').sort().reverse();
   for (const version of versions) {
     try {
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { timeoutMs: 60_000 });
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], {
+        timeoutMs: 60_000,
+      });
       return true;
     } catch {
       // not startable by us (not root, or another cluster name)

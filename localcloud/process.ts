@@ -29,7 +29,11 @@ export function run(
     child.stderr?.on('data', collect);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new SetupError(`${command} ${args.join(' ')} did not finish within ${Math.round(timeoutMs / 1000)} s`));
+      reject(
+        new SetupError(
+          `${command} ${args.join(' ')} did not finish within ${Math.round(timeoutMs / 1000)} s`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
@@ -38,7 +42,10 @@ export function run(
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
-      else reject(new SetupError(`${command} ${args.join(' ')} exited with code ${code}:\n${output.slice(-4000)}`));
+      else
+        reject(
+          new SetupError(`${command} ${args.join(' ')} exited with code ${code}:\n${output.slice(-4000)}`),
+        );
     });
   });
 }

@@ -19,7 +19,8 @@ export async function ensurePythonVenv(): Promise<'ready' | 'installed'> {
     .update(readFileSync(lockFile))
     .update(readFileSync(path.join(executorDir, 'pyproject.toml')))
     .digest('hex');
-  if (existsSync(venvPython) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return 'ready';
+  if (existsSync(venvPython) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)
+    return 'ready';
 
   const python = await findPython();
   if (!existsSync(venvPython)) {
@@ -31,11 +32,14 @@ export async function ensurePythonVenv(): Promise<'ready' | 'installed'> {
     });
   }
   const pip = [venvPython, '-m', 'pip', '--disable-pip-version-check', '--no-input'];
-  await run(pip[0]!, [...pip.slice(1), 'install', '--quiet', '-r', lockFile], { timeoutMs: 15 * 60_000 }).catch(
-    (error: Error) => {
-      throw new SetupError(`pip could not install LocalStack: ${error.message}`, 'check that PyPI is reachable');
-    },
-  );
+  await run(pip[0]!, [...pip.slice(1), 'install', '--quiet', '-r', lockFile], {
+    timeoutMs: 15 * 60_000,
+  }).catch((error: Error) => {
+    throw new SetupError(
+      `pip could not install LocalStack: ${error.message}`,
+      'check that PyPI is reachable',
+    );
+  });
   await run(pip[0]!, [...pip.slice(1), 'install', '--quiet', '--no-deps', '-e', executorDir]);
   writeFileSync(stampFile, stamp);
   return 'installed';
@@ -44,12 +48,17 @@ export async function ensurePythonVenv(): Promise<'ready' | 'installed'> {
 async function findPython(): Promise<string> {
   for (const candidate of ['python3.11', 'python3.12', 'python3', 'python']) {
     try {
-      const version = await run(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { timeoutMs: 20_000 });
+      const version = await run(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+        timeoutMs: 20_000,
+      });
       const [major, minor] = version.trim().split('.').map(Number);
       if (major === 3 && (minor ?? 0) >= 10) return candidate;
     } catch {
       // try the next one
     }
   }
-  throw new SetupError('Python 3.10 or newer is required to run LocalStack', 'install python3 and python3-venv');
+  throw new SetupError(
+    'Python 3.10 or newer is required to run LocalStack',
+    'install python3 and python3-venv',
+  );
 }

@@ -11,7 +11,18 @@ export const localstackEndpoint = `http://127.0.0.1:${localstackPort}`;
 
 /** Services the stack uses; nothing else is started. */
 export const localstackServices = [
-  'cloudformation', 'cloudwatch', 'events', 'iam', 'lambda', 'logs', 's3', 'secretsmanager', 'sqs', 'ssm', 'sts', 'apigateway',
+  'cloudformation',
+  'cloudwatch',
+  'events',
+  'iam',
+  'lambda',
+  'logs',
+  's3',
+  'secretsmanager',
+  'sqs',
+  'ssm',
+  'sts',
+  'apigateway',
 ];
 
 /** Environment of the LocalStack process: host mode, offline, our Node.js executor. */

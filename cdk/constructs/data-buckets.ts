@@ -27,14 +27,22 @@ export class DataBuckets extends Construct {
       ...common,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       // Ingestion moves every file out; what stays is a file nobody claimed.
-      lifecycleRules: [{ id: 'expire-unclaimed', expiration: Duration.days(30) }, { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) }],
+      lifecycleRules: [
+        { id: 'expire-unclaimed', expiration: Duration.days(30) },
+        { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
+      ],
     });
     this.raw = new s3.Bucket(this, 'Raw', {
       ...common,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       versioned: true,
       lifecycleRules: [
-        { id: 'infrequent-access', transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) }] },
+        {
+          id: 'infrequent-access',
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) },
+          ],
+        },
         { id: 'old-versions', noncurrentVersionExpiration: Duration.days(365) },
       ],
     });
@@ -55,7 +63,9 @@ export class DataBuckets extends Construct {
         blockPublicPolicy: false,
         restrictPublicBuckets: false,
       }),
-      lifecycleRules: [{ id: 'old-export-versions', prefix: 'exports/', noncurrentVersionExpiration: Duration.days(90) }],
+      lifecycleRules: [
+        { id: 'old-export-versions', prefix: 'exports/', noncurrentVersionExpiration: Duration.days(90) },
+      ],
     });
     // Public read, and only on the published prefixes.
     this.public.addToResourcePolicy(

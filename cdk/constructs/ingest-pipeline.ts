@@ -31,12 +31,18 @@ export class IngestPipeline extends Construct {
       memorySize: 1024,
       description: 'Validates files dropped in landing/ and loads them into PostgreSQL',
     }).function;
-    this.queue = new QueueWithDlq(this, 'IngestQueue', { visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6) });
+    this.queue = new QueueWithDlq(this, 'IngestQueue', {
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+    });
 
     const { landing, raw, internal } = props.buckets;
     props.buckets.notifyObjectCreated(this.queue.queue);
     this.function.addEventSource(
-      new SqsEventSource(this.queue.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: 5 }),
+      new SqsEventSource(this.queue.queue, {
+        batchSize: 5,
+        reportBatchItemFailures: true,
+        maxConcurrency: 5,
+      }),
     );
 
     // Least privilege: read and clear the inbox, write immutable copies, reports and quarantine.

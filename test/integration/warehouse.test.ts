@@ -19,14 +19,31 @@ async function* rows(values: (string | null)[][]) {
   for (const row of values) yield { rowNumber: ++rowNumber, values: row };
 }
 
-async function load(table: string, mode: 'replace' | 'append' | 'upsert', values: (string | null)[][], schema = communes) {
+async function load(
+  table: string,
+  mode: 'replace' | 'append' | 'upsert',
+  values: (string | null)[][],
+  schema = communes,
+) {
   return inTransaction(pool, (client) =>
-    loadTable(client, { schemaName, table, tableSchema: schema, mode, loadId: crypto.randomUUID(), sourceKey: 'test.csv', rows: rows(values) }),
+    loadTable(client, {
+      schemaName,
+      table,
+      tableSchema: schema,
+      mode,
+      loadId: crypto.randomUUID(),
+      sourceKey: 'test.csv',
+      rows: rows(values),
+    }),
   );
 }
 
 const tableRows = async (table: string) =>
-  (await pool.query(`SELECT code, population::text, ST_AsText(centre) AS centre FROM "${schemaName}"."${table}" ORDER BY code`)).rows;
+  (
+    await pool.query(
+      `SELECT code, population::text, ST_AsText(centre) AS centre FROM "${schemaName}"."${table}" ORDER BY code`,
+    )
+  ).rows;
 
 beforeAll(async () => {
   await migrate(pool);
@@ -42,7 +59,9 @@ describe('warehouse (PostgreSQL)', () => {
     it('is idempotent: a second run applies nothing', async () => {
       const again = await migrate(pool);
       expect(again.applied).toEqual([]);
-      const { rows: schemas } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname IN ('raw','enriched','ops') ORDER BY 1`);
+      const { rows: schemas } = await pool.query(
+        `SELECT nspname FROM pg_namespace WHERE nspname IN ('raw','enriched','ops') ORDER BY 1`,
+      );
       expect(schemas.map((r) => r.nspname)).toEqual(['enriched', 'ops', 'raw']);
     });
   });
@@ -51,18 +70,28 @@ describe('warehouse (PostgreSQL)', () => {
     const point = (lon: number, lat: number) => `SRID=4326;POINT(${lon} ${lat})`;
 
     it('replace swaps the whole content, with geometries and lineage', async () => {
-      await load('replace_t', 'replace', [['45234', '117000', point(1.9, 47.9)], ['2A004', '70000', point(8.7, 41.9)]]);
+      await load('replace_t', 'replace', [
+        ['45234', '117000', point(1.9, 47.9)],
+        ['2A004', '70000', point(8.7, 41.9)],
+      ]);
       const result = await load('replace_t', 'replace', [['45234', '118000', point(1.9, 47.9)]]);
 
       expect(result.rowsLoaded).toBe(1);
-      expect(await tableRows('replace_t')).toEqual([{ code: '45234', population: '118000', centre: 'POINT(1.9 47.9)' }]);
-      const { rows: lineage } = await pool.query(`SELECT _source_key, _row_number FROM "${schemaName}".replace_t`);
+      expect(await tableRows('replace_t')).toEqual([
+        { code: '45234', population: '118000', centre: 'POINT(1.9 47.9)' },
+      ]);
+      const { rows: lineage } = await pool.query(
+        `SELECT _source_key, _row_number FROM "${schemaName}".replace_t`,
+      );
       expect(lineage).toEqual([{ _source_key: 'test.csv', _row_number: '2' }]);
     });
 
     it('append adds rows; upsert updates by primary key', async () => {
       await load('upsert_t', 'append', [['01001', '800', null]]);
-      await load('upsert_t', 'upsert', [['01001', '850', null], ['01002', '250', null]]);
+      await load('upsert_t', 'upsert', [
+        ['01001', '850', null],
+        ['01002', '250', null],
+      ]);
 
       expect(await tableRows('upsert_t')).toEqual([
         { code: '01001', population: '850', centre: null },
@@ -72,7 +101,12 @@ describe('warehouse (PostgreSQL)', () => {
 
     it('rolls back everything when a row breaks the primary key', async () => {
       await load('pk_t', 'replace', [['1', '1', null]]);
-      await expect(load('pk_t', 'append', [['2', '2', null], ['1', '3', null]])).rejects.toThrow(/duplicate key/);
+      await expect(
+        load('pk_t', 'append', [
+          ['2', '2', null],
+          ['1', '3', null],
+        ]),
+      ).rejects.toThrow(/duplicate key/);
       expect(await tableRows('pk_t')).toEqual([{ code: '1', population: '1', centre: null }]);
     });
   });
@@ -80,18 +114,28 @@ describe('warehouse (PostgreSQL)', () => {
   describe('schema evolution', () => {
     it('adds a new optional field to the existing table', async () => {
       await load('evolve_t', 'replace', [['1', '10', null]]);
-      const wider = tableSchemaSchema.parse({ ...communes, fields: [...communes.fields, { name: 'nom', type: 'string' }] });
+      const wider = tableSchemaSchema.parse({
+        ...communes,
+        fields: [...communes.fields, { name: 'nom', type: 'string' }],
+      });
 
       await load('evolve_t', 'append', [['2', '20', null, 'Orléans']], wider);
 
       const { rows } = await pool.query(`SELECT code, nom FROM "${schemaName}".evolve_t ORDER BY code`);
-      expect(rows).toEqual([{ code: '1', nom: null }, { code: '2', nom: 'Orléans' }]);
+      expect(rows).toEqual([
+        { code: '1', nom: null },
+        { code: '2', nom: 'Orléans' },
+      ]);
     });
 
     it('refuses an incompatible change and leaves the table as it was', async () => {
       await load('refuse_t', 'replace', [['1', '10', null]]);
       const retyped = tableSchemaSchema.parse({
-        fields: [{ name: 'code', type: 'integer' }, { name: 'population', type: 'integer' }, { name: 'centre', type: 'geopoint' }],
+        fields: [
+          { name: 'code', type: 'integer' },
+          { name: 'population', type: 'integer' },
+          { name: 'centre', type: 'geopoint' },
+        ],
       });
 
       await expect(load('refuse_t', 'replace', [['2', '20', null]], retyped)).rejects.toThrow(

@@ -12,7 +12,9 @@ let template: Template;
 beforeAll(async () => {
   const loaded = await loadProject(path.join(root, 'examples/territoires'));
   if (!loaded.ok) throw new Error('example project should be valid');
-  const functions = Object.fromEntries(functionNames().map((name) => [name, bundleFunction(name, loaded.project)]));
+  const functions = Object.fromEntries(
+    functionNames().map((name) => [name, bundleFunction(name, loaded.project)]),
+  );
   const app = new App();
   const stack = new DatacycleStack(app, 'test-stack', {
     project: loaded.project,
@@ -23,24 +25,37 @@ beforeAll(async () => {
 }, 60_000);
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
-const statementsOf = (policies: Record<string, { Properties: { PolicyDocument: { Statement: Statement[] } } }>) =>
-  Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+const statementsOf = (policies: Record<string, Record<string, unknown>>): Statement[] =>
+  Object.values(policies).flatMap(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+        .Statement,
+  );
 
 describe('DatacycleStack', () => {
   it('encrypts every bucket, versions raw, and blocks public access except on the public bucket', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(4);
     for (const bucket of Object.values(buckets)) {
-      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      expect(
+        bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+          .SSEAlgorithm,
+      ).toBe('AES256');
     }
     template.hasResourceProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
     template.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'backups/', ExpirationInDays: 35 })]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'backups/', ExpirationInDays: 35 })]),
+      },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'PublicReadOfPublishedData', Action: 's3:GetObject', Principal: { AWS: '*' } }),
+          Match.objectLike({
+            Sid: 'PublicReadOfPublishedData',
+            Action: 's3:GetObject',
+            Principal: { AWS: '*' },
+          }),
         ]),
       },
     });
@@ -49,7 +64,12 @@ describe('DatacycleStack', () => {
   it('sends landing ObjectCreated events to the ingest queue, which has a DLQ', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       NotificationConfiguration: {
-        QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestQueue'), 'Arn'] } }],
+        QueueConfigurations: [
+          {
+            Event: 's3:ObjectCreated:*',
+            Queue: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestQueue'), 'Arn'] },
+          },
+        ],
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', {
@@ -63,7 +83,11 @@ describe('DatacycleStack', () => {
       Runtime: 'nodejs22.x',
       Handler: 'index.handler',
       Layers: [{ Ref: Match.stringLikeRegexp('CoreLayer') }],
-      Environment: { Variables: Match.objectLike({ DATABASE_SECRET_ARN: { Ref: Match.stringLikeRegexp('DatabaseSecret') } }) },
+      Environment: {
+        Variables: Match.objectLike({
+          DATABASE_SECRET_ARN: { Ref: Match.stringLikeRegexp('DatabaseSecret') },
+        }),
+      },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -80,7 +104,9 @@ describe('DatacycleStack', () => {
     }
     // The ingest function may write reports and quarantine, not the whole internal bucket.
     const internalPuts = statements.filter(
-      (s) => ([] as string[]).concat(s.Action).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('Internal'),
+      (s) =>
+        ([] as string[]).concat(s.Action).includes('s3:PutObject') &&
+        JSON.stringify(s.Resource).includes('Internal'),
     );
     expect(JSON.stringify(internalPuts)).toContain('/reports/*');
     expect(JSON.stringify(internalPuts)).toContain('/quarantine/*');
@@ -90,6 +116,8 @@ describe('DatacycleStack', () => {
   it('keeps the database connection in Secrets Manager, readable by the ingest function', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     const statements = statementsOf(template.findResources('AWS::IAM::Policy'));
-    expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue'))).toBe(true);
+    expect(
+      statements.some((s) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue')),
+    ).toBe(true);
   });
 });

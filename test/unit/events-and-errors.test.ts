@@ -24,7 +24,9 @@ describe('events', () => {
       expect(parseIngestMessage(JSON.stringify({ Event: 's3:TestEvent', Bucket: 'landing' }))).toEqual([
         { kind: 'ignore', reason: 's3:TestEvent' },
       ]);
-      expect(parseIngestMessage(s3Event('a/b.csv', 'ObjectRemoved:Delete'))[0]).toMatchObject({ kind: 'ignore' });
+      expect(parseIngestMessage(s3Event('a/b.csv', 'ObjectRemoved:Delete'))[0]).toMatchObject({
+        kind: 'ignore',
+      });
     });
 
     it('refuses a body that is not an S3 notification', () => {

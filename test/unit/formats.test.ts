@@ -66,11 +66,15 @@ describe('formats', () => {
 
     it('refuses an empty file and binary content with a terminal error', async () => {
       await expect(openCsv(streamOf(''))).rejects.toThrow(TerminalError);
-      await expect(openCsv(streamOf(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0])))).rejects.toThrow(/not text/);
+      await expect(openCsv(streamOf(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0])))).rejects.toThrow(
+        /not text/,
+      );
     });
 
     it('says where an unbalanced quote breaks the file', async () => {
-      await expect(readAll('a,b\n1,2\n3,"never closed\n4,5\n')).rejects.toThrow(/at line \d+: Quote Not Closed/);
+      await expect(readAll('a,b\n1,2\n3,"never closed\n4,5\n')).rejects.toThrow(
+        /at line \d+: Quote Not Closed/,
+      );
     });
   });
 });

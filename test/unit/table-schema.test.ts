@@ -4,8 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { RowValidator, checkHeader, compileField, fieldSchema, tableSchemaSchema } from '@datacycle/core';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const irve = tableSchemaSchema.parse(JSON.parse(readFileSync(path.join(root, 'examples/territoires/schemas/irve-statique.json'), 'utf8')));
-const field = (definition: Record<string, unknown>) => compileField(fieldSchema.parse({ name: 'f', ...definition }));
+const irve = tableSchemaSchema.parse(
+  JSON.parse(readFileSync(path.join(root, 'examples/territoires/schemas/irve-statique.json'), 'utf8')),
+);
+const field = (definition: Record<string, unknown>) =>
+  compileField(fieldSchema.parse({ name: 'f', ...definition }));
 
 describe('table-schema', () => {
   describe('tableSchemaSchema', () => {
@@ -94,7 +97,10 @@ describe('table-schema', () => {
     });
 
     it('turns geopoints of the three formats into EWKT points', () => {
-      expect(field({ type: 'geopoint' }).cast('2.35, 48.85')).toEqual({ ok: true, value: 'SRID=4326;POINT(2.35 48.85)' });
+      expect(field({ type: 'geopoint' }).cast('2.35, 48.85')).toEqual({
+        ok: true,
+        value: 'SRID=4326;POINT(2.35 48.85)',
+      });
       expect(field({ type: 'geopoint', format: 'array' }).cast('[7.487105,48.345345]')).toEqual({
         ok: true,
         value: 'SRID=4326;POINT(7.487105 48.345345)',
@@ -137,7 +143,10 @@ describe('table-schema', () => {
       const cells = header.map(() => '');
       cells[header.indexOf('nbre_pdc')] = 'dix';
 
-      const result = validator.validate(cells.map((c, i) => (i === 0 ? 'x' : c)), 7);
+      const result = validator.validate(
+        cells.map((c, i) => (i === 0 ? 'x' : c)),
+        7,
+      );
 
       expect(result.ok).toBe(false);
       if (result.ok) return;
@@ -151,12 +160,20 @@ describe('table-schema', () => {
 
     it('reports blank rows and rows with too few or too many cells', () => {
       const validator = new RowValidator(irve, checkHeader(header, irve).columnOfField, header.length);
-      expect(validator.validate(['', ' '], 3)).toMatchObject({ ok: false, errors: [{ type: 'blank-row', rowNumber: 3 }] });
+      expect(validator.validate(['', ' '], 3)).toMatchObject({
+        ok: false,
+        errors: [{ type: 'blank-row', rowNumber: 3 }],
+      });
       const short = validator.validate(['a', 'b'], 4);
       expect(short).toMatchObject({ ok: false });
-      expect(!short.ok && short.errors.filter((e) => e.type === 'missing-cell')).toHaveLength(header.length - 2);
+      expect(!short.ok && short.errors.filter((e) => e.type === 'missing-cell')).toHaveLength(
+        header.length - 2,
+      );
       const long = validator.validate([...header.map(() => 'x'), 'extra'], 5);
-      expect(!long.ok && long.errors.find((e) => e.type === 'extra-cell')).toMatchObject({ rowNumber: 5, cell: 'extra' });
+      expect(!long.ok && long.errors.find((e) => e.type === 'extra-cell')).toMatchObject({
+        rowNumber: 5,
+        cell: 'extra',
+      });
     });
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { copyTextLine, createTableSql, datasetTableName, quoteIdent, tableSchemaSchema } from '@datacycle/core';
+import {
+  copyTextLine,
+  createTableSql,
+  datasetTableName,
+  quoteIdent,
+  tableSchemaSchema,
+} from '@datacycle/core';
 
 describe('warehouse', () => {
   describe('quoteIdent', () => {

@@ -50,7 +50,14 @@ async function databaseUrl(env: FunctionEnvironment): Promise<string> {
   const value = secret.SecretString ?? '';
   // Either a bare connection string or the JSON document RDS-managed secrets use.
   if (value.startsWith('postgres')) return value;
-  const parsed = JSON.parse(value) as { url?: string; username?: string; password?: string; host?: string; port?: number; dbname?: string };
+  const parsed = JSON.parse(value) as {
+    url?: string;
+    username?: string;
+    password?: string;
+    host?: string;
+    port?: number;
+    dbname?: string;
+  };
   if (parsed.url) return parsed.url;
   const user = encodeURIComponent(parsed.username ?? '');
   const password = encodeURIComponent(parsed.password ?? '');

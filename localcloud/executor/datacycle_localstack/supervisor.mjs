@@ -73,7 +73,10 @@ function runSupervisor() {
         else if (message.type === 'result' || message.type === 'error') finish(message);
       });
       thisWorker.on('exit', (code, signal) => {
-        const reason = { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with ${signal ?? `code ${code}`}` };
+        const reason = {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `Runtime exited with ${signal ?? `code ${code}`}`,
+        };
         reject(reason);
         if (worker === thisWorker) {
           worker = null;
@@ -254,7 +257,9 @@ function callHandler(handler, event, context) {
   if (handler.length < 3) return handler(event, context);
   // Callback-style handler (event, context, callback).
   return new Promise((resolve, reject) => {
-    const maybePromise = handler(event, context, (error, result) => (error ? reject(error) : resolve(result)));
+    const maybePromise = handler(event, context, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
     if (maybePromise && typeof maybePromise.then === 'function') maybePromise.then(resolve, reject);
   });
 }
@@ -286,7 +291,10 @@ function toLambdaError(error, fallbackType) {
     return {
       errorType: error.name && error.name !== 'Error' ? error.name : fallbackType,
       errorMessage: error.message,
-      stackTrace: (error.stack ?? '').split('\n').slice(1).map((line) => line.trim()),
+      stackTrace: (error.stack ?? '')
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim()),
     };
   }
   return { errorType: fallbackType, errorMessage: String(error) };
@@ -297,6 +305,7 @@ function patchConsole(currentRequestId) {
   const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG' };
   for (const [method, level] of Object.entries(levels)) {
     const original = console[method].bind(console);
-    console[method] = (...args) => original(`${new Date().toISOString()}\t${currentRequestId() || 'undefined'}\t${level}\t`, ...args);
+    console[method] = (...args) =>
+      original(`${new Date().toISOString()}\t${currentRequestId() || 'undefined'}\t${level}\t`, ...args);
   }
 }

@@ -34,6 +34,8 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
 
 /** The compiled project shipped beside the function code (see compileProject). */
 export function readDeployedProject(file: string): Project {
-  const resolved = path.isAbsolute(file) ? file : path.join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
+  const resolved = path.isAbsolute(file)
+    ? file
+    : path.join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
   return parseCompiledProject(readFileSync(resolved, 'utf8'));
 }

@@ -16,7 +16,14 @@ export class TerminalError extends Error {
 
 /** SQLSTATE classes and codes that say "try again later". */
 const transientSqlStates = [/^08/, /^53/, /^57P0[1-3]$/, /^40001$/, /^40P01$/, /^55P03$/, /^58/];
-const transientNodeCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+const transientNodeCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 const transientAwsNames = new Set([
   'ThrottlingException',
   'Throttling',

@@ -24,7 +24,8 @@ export const s3TestEventSchema = z.object({ Event: z.literal('s3:TestEvent') });
 export type S3EventRecord = z.infer<typeof s3EventRecordSchema>;
 
 /** What an ingest queue message asks for: one object to ingest, or nothing to do. */
-export type IngestRequest = { kind: 'object'; bucket: string; key: string } | { kind: 'ignore'; reason: string };
+export type IngestRequest =
+  { kind: 'object'; bucket: string; key: string } | { kind: 'ignore'; reason: string };
 
 /** Reads the body of an ingest queue message (an S3 notification sent to SQS). */
 export function parseIngestMessage(body: string): IngestRequest[] {

@@ -26,9 +26,13 @@ export interface CsvOptions {
 /** Opens a CSV/TSV byte stream: detects encoding and delimiter, reads the header, streams the rest. */
 export async function openCsv(input: Readable, options: CsvOptions = {}): Promise<CsvTable> {
   const { sample, stream } = await peek(input);
-  if (sample.length === 0) throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
+  if (sample.length === 0)
+    throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
   if (looksBinary(sample)) {
-    throw new TerminalError('the file is not text (binary content found)', 'check that the file is a CSV export');
+    throw new TerminalError(
+      'the file is not text (binary content found)',
+      'check that the file is a CSV export',
+    );
   }
   const encoding: Encoding =
     options.encoding === 'latin1' ? 'windows-1252' : (options.encoding ?? detectEncoding(sample));

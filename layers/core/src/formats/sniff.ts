@@ -6,7 +6,10 @@ export type Delimiter = ',' | ';' | '\t' | '|';
 const SAMPLE_BYTES = 64 * 1024;
 
 /** Reads the first bytes of a stream and gives back a stream that still starts at byte 0. */
-export async function peek(stream: Readable, bytes = SAMPLE_BYTES): Promise<{ sample: Buffer; stream: Readable }> {
+export async function peek(
+  stream: Readable,
+  bytes = SAMPLE_BYTES,
+): Promise<{ sample: Buffer; stream: Readable }> {
   const iterator = stream[Symbol.asyncIterator]();
   const chunks: Buffer[] = [];
   let length = 0;
@@ -69,7 +72,9 @@ export function detectDelimiter(text: string): Delimiter {
   const candidates: Delimiter[] = [',', ';', '\t', '|'];
   let best: { delimiter: Delimiter; score: number } = { delimiter: ',', score: 0 };
   for (const delimiter of candidates) {
-    const counts = lines.filter((line) => line.trim() !== '').map((line) => countOutsideQuotes(line, delimiter));
+    const counts = lines
+      .filter((line) => line.trim() !== '')
+      .map((line) => countOutsideQuotes(line, delimiter));
     if (counts.length === 0 || counts[0] === 0) continue;
     const first = counts[0] ?? 0;
     const consistent = counts.filter((count) => count === first).length / counts.length;

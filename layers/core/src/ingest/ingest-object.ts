@@ -111,7 +111,10 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
     const report = await validateAndLoad(context, dataset, { raw, source, runId, reportKey, ...content });
     const full: IngestReport = { ...base, ...report, raw, finishedAt: new Date().toISOString() };
     if (full.verdict === 'rejected') {
-      full.quarantine = { bucket: buckets.internal, key: zoneKeys.quarantine(dataset.id, content.sha256, filename) };
+      full.quarantine = {
+        bucket: buckets.internal,
+        key: zoneKeys.quarantine(dataset.id, content.sha256, filename),
+      };
       await copyObject(s3, raw, full.quarantine);
     }
     await finalize(context, full, reportKey);
@@ -124,7 +127,10 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
   }
 }
 
-type PartialReport = Pick<IngestReport, 'verdict' | 'summary' | 'rows' | 'errorCounts' | 'errors' | 'dialect'>;
+type PartialReport = Pick<
+  IngestReport,
+  'verdict' | 'summary' | 'rows' | 'errorCounts' | 'errors' | 'dialect'
+>;
 
 interface FileToLoad {
   raw: ObjectRef;
@@ -135,7 +141,11 @@ interface FileToLoad {
   size: number;
 }
 
-async function validateAndLoad(context: IngestContext, dataset: Dataset, file: FileToLoad): Promise<PartialReport> {
+async function validateAndLoad(
+  context: IngestContext,
+  dataset: Dataset,
+  file: FileToLoad,
+): Promise<PartialReport> {
   const { raw, source, runId } = file;
   const collector = new ErrorCollector();
   const rows = { read: 0, valid: 0, invalid: 0, loaded: 0 };
@@ -165,7 +175,9 @@ async function validateAndLoad(context: IngestContext, dataset: Dataset, file: F
     const parts = [
       missing.length ? `missing columns: ${missing.join(', ')}` : '',
       extra.length ? `unexpected columns: ${extra.join(', ')}` : '',
-      header.errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label') ? 'duplicate or blank column names' : '',
+      header.errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label')
+        ? 'duplicate or blank column names'
+        : '',
     ].filter(Boolean);
     return reject(`header does not match the schema of ${dataset.id}: ${parts.join('; ')}`, table.dialect);
   }
@@ -207,7 +219,8 @@ async function validateAndLoad(context: IngestContext, dataset: Dataset, file: F
         throw new RejectFile();
       }
       const errorRate = rows.invalid / rows.read;
-      if (rows.invalid > 0 && (policy.policy === 'reject' || errorRate > policy.maxErrorRate)) throw new RejectFile();
+      if (rows.invalid > 0 && (policy.policy === 'reject' || errorRate > policy.maxErrorRate))
+        throw new RejectFile();
       // Recorded in the same transaction as the rows: loaded once, or not at all.
       await recordFile(client, {
         runId,
@@ -274,23 +287,29 @@ async function finalize(context: IngestContext, report: IngestReport, reportKey:
   const { s3, pool, buckets } = context;
   await putJson(s3, { bucket: buckets.internal, key: reportKey }, report);
   // A loaded file was recorded inside its load transaction.
-  if (report.verdict !== 'loaded') await recordFile(pool, {
-    runId: report.runId,
-    dataset: report.dataset,
-    sourceBucket: report.source.bucket,
-    sourceKey: report.source.key,
-    sha256: report.sha256,
-    sizeBytes: report.sizeBytes,
-    rawKey: report.raw?.key,
-    status: report.verdict,
-    rowsLoaded: report.rows.loaded,
-    reportKey,
-    error: report.verdict === 'rejected' ? report.summary : undefined,
-  });
-  await finishRun(pool, report.runId, report.verdict === 'rejected' ? 'failed' : report.verdict === 'duplicate' ? 'skipped' : 'succeeded', {
-    error: report.verdict === 'rejected' ? report.summary : undefined,
-    details: { verdict: report.verdict, rows: report.rows, reportKey },
-  });
+  if (report.verdict !== 'loaded')
+    await recordFile(pool, {
+      runId: report.runId,
+      dataset: report.dataset,
+      sourceBucket: report.source.bucket,
+      sourceKey: report.source.key,
+      sha256: report.sha256,
+      sizeBytes: report.sizeBytes,
+      rawKey: report.raw?.key,
+      status: report.verdict,
+      rowsLoaded: report.rows.loaded,
+      reportKey,
+      error: report.verdict === 'rejected' ? report.summary : undefined,
+    });
+  await finishRun(
+    pool,
+    report.runId,
+    report.verdict === 'rejected' ? 'failed' : report.verdict === 'duplicate' ? 'skipped' : 'succeeded',
+    {
+      error: report.verdict === 'rejected' ? report.summary : undefined,
+      details: { verdict: report.verdict, rows: report.rows, reportKey },
+    },
+  );
   // Landing is an inbox: the original now lives in raw/ (and quarantine/ when rejected).
   await deleteObject(s3, report.source);
 }

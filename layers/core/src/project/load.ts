@@ -3,7 +3,13 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { tableSchemaSchema, type TableSchema } from '../table-schema';
-import { datasetIdPattern, datasetSchema, projectSchema, type DatasetConfig, type ProjectConfig } from './schema';
+import {
+  datasetIdPattern,
+  datasetSchema,
+  projectSchema,
+  type DatasetConfig,
+  type ProjectConfig,
+} from './schema';
 
 /** One problem in a data project: which file, where inside it, what was expected. */
 export interface ProjectIssue {
@@ -90,7 +96,10 @@ function checkSourcePrefixes(
 async function listFiles(dir: string, pattern: RegExp): Promise<string[] | undefined> {
   try {
     const names = await readdir(dir);
-    return names.filter((name) => pattern.test(name)).sort().map((name) => path.join(dir, name));
+    return names
+      .filter((name) => pattern.test(name))
+      .sort()
+      .map((name) => path.join(dir, name));
   } catch {
     return undefined;
   }
@@ -140,6 +149,8 @@ async function readValidated<T extends z.ZodType>(
 
 function formatPath(parts: readonly PropertyKey[]): string {
   return parts
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
+    )
     .join('');
 }

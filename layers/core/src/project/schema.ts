@@ -33,7 +33,10 @@ const httpSource = z.strictObject({
   url: z.url(),
   schedule: scheduleExpression,
   /** File name given to the collected copy; the extension tells the format. */
-  filename: z.string().regex(/^[\w.-]+$/).optional(),
+  filename: z
+    .string()
+    .regex(/^[\w.-]+$/)
+    .optional(),
 });
 
 export const sourceSchema = z.discriminatedUnion('type', [s3Source, httpSource]);
@@ -46,9 +49,7 @@ export const datasetSchema = z.strictObject({
   theme: z.array(z.string().regex(/^[A-Z]{4}$/)).default([]),
   licence: z.string().min(1).optional(),
   spatial: z.strictObject({ coverage: z.string().min(1) }).optional(),
-  temporal: z
-    .strictObject({ start: z.coerce.date().optional(), end: z.coerce.date().optional() })
-    .optional(),
+  temporal: z.strictObject({ start: z.coerce.date().optional(), end: z.coerce.date().optional() }).optional(),
   accrualPeriodicity: updateFrequency,
   /** Path of the Frictionless Table Schema, relative to this file. */
   schema: z.string().min(1),

@@ -80,6 +80,7 @@ export function isNotFound(error: unknown): boolean {
 /** Keys of the zones. Raw copies are content-addressed: the same bytes land on the same key. */
 export const zoneKeys = {
   raw: (dataset: string, sha256: string, filename: string) => `raw/${dataset}/${sha256}/${filename}`,
-  quarantine: (dataset: string, sha256: string, filename: string) => `quarantine/${dataset}/${sha256}/${filename}`,
+  quarantine: (dataset: string, sha256: string, filename: string) =>
+    `quarantine/${dataset}/${sha256}/${filename}`,
   report: (dataset: string, runId: string) => `reports/${dataset}/${runId}.json`,
 };

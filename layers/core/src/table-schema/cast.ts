@@ -4,7 +4,8 @@ import type { Field } from './schema';
  * Turns a cell's text into the canonical text PostgreSQL reads for the field's column
  * type (see ddl.ts), or says why it cannot. Pure and synchronous: it runs once per cell.
  */
-export type CastResult = { ok: true; value: string | null } | { ok: false; type: CellErrorType; message: string };
+export type CastResult =
+  { ok: true; value: string | null } | { ok: false; type: CellErrorType; message: string };
 
 export type CellErrorType = 'type-error' | 'constraint-error';
 
@@ -56,7 +57,9 @@ function typeCaster(field: Field): (text: string) => CastResult {
     case 'integer':
       return (text) => {
         const cleaned = field.bareNumber === false ? text.replace(/^[^\d-]+|[^\d]+$/g, '') : text;
-        return /^[+-]?\d+$/.test(cleaned) ? ok(cleaned.replace(/^\+/, '')) : typeError(field, text, 'an integer');
+        return /^[+-]?\d+$/.test(cleaned)
+          ? ok(cleaned.replace(/^\+/, ''))
+          : typeError(field, text, 'an integer');
       };
     case 'number':
       return numberCaster(field);
@@ -64,7 +67,11 @@ function typeCaster(field: Field): (text: string) => CastResult {
       const trueValues = new Set(field.trueValues ?? DEFAULT_TRUE);
       const falseValues = new Set(field.falseValues ?? DEFAULT_FALSE);
       return (text) =>
-        trueValues.has(text) ? ok('t') : falseValues.has(text) ? ok('f') : typeError(field, text, 'a boolean');
+        trueValues.has(text)
+          ? ok('t')
+          : falseValues.has(text)
+            ? ok('f')
+            : typeError(field, text, 'a boolean');
     }
     case 'date':
       return dateCaster(field);
@@ -78,7 +85,8 @@ function typeCaster(field: Field): (text: string) => CastResult {
     case 'year':
       return (text) => (/^\d{4}$/.test(text) ? ok(text) : typeError(field, text, 'a year'));
     case 'yearmonth':
-      return (text) => (/^\d{4}-(0[1-9]|1[0-2])$/.test(text) ? ok(text) : typeError(field, text, 'a year-month (YYYY-MM)'));
+      return (text) =>
+        /^\d{4}-(0[1-9]|1[0-2])$/.test(text) ? ok(text) : typeError(field, text, 'a year-month (YYYY-MM)');
     case 'geopoint':
       return geopointCaster(field);
     case 'geojson':
@@ -91,7 +99,9 @@ function typeCaster(field: Field): (text: string) => CastResult {
     case 'object':
       return (text) => {
         const value = parseJson(text);
-        return value && typeof value === 'object' && !Array.isArray(value) ? ok(text) : typeError(field, text, 'a JSON object');
+        return value && typeof value === 'object' && !Array.isArray(value)
+          ? ok(text)
+          : typeError(field, text, 'a JSON object');
       };
     case 'array':
       return (text) => (Array.isArray(parseJson(text)) ? ok(text) : typeError(field, text, 'a JSON array'));
@@ -109,12 +119,16 @@ function stringCaster(field: Field): (text: string) => CastResult {
   const ok = (value: string): CastResult => ({ ok: true, value });
   switch (field.format) {
     case 'email':
-      return (text) => (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(text) ? ok(text) : typeError(field, text, 'an email address'));
+      return (text) =>
+        /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(text) ? ok(text) : typeError(field, text, 'an email address');
     case 'uri':
-      return (text) => (/^[a-zA-Z][a-zA-Z\d+.-]*:\S+$/.test(text) ? ok(text) : typeError(field, text, 'a URI'));
+      return (text) =>
+        /^[a-zA-Z][a-zA-Z\d+.-]*:\S+$/.test(text) ? ok(text) : typeError(field, text, 'a URI');
     case 'uuid':
       return (text) =>
-        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text) ? ok(text) : typeError(field, text, 'a UUID');
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)
+          ? ok(text)
+          : typeError(field, text, 'a UUID');
     default:
       return ok;
   }
@@ -209,7 +223,9 @@ function constraintCheckers(field: Field): ConstraintCheck[] {
     // The spec anchors patterns: the whole value must match.
     const pattern = new RegExp(`^(?:${constraints.pattern})$`, 'u');
     checks.push((text) =>
-      pattern.test(text) ? undefined : `"${truncate(text)}" does not match the pattern ${constraints.pattern} (field "${field.name}")`,
+      pattern.test(text)
+        ? undefined
+        : `"${truncate(text)}" does not match the pattern ${constraints.pattern} (field "${field.name}")`,
     );
   }
   if (constraints.enum !== undefined) {
@@ -222,24 +238,32 @@ function constraintCheckers(field: Field): ConstraintCheck[] {
   }
   if (constraints.minLength !== undefined) {
     const min = constraints.minLength;
-    checks.push((text) => ([...text].length < min ? `"${truncate(text)}" is shorter than ${min} characters` : undefined));
+    checks.push((text) =>
+      [...text].length < min ? `"${truncate(text)}" is shorter than ${min} characters` : undefined,
+    );
   }
   if (constraints.maxLength !== undefined) {
     const max = constraints.maxLength;
-    checks.push((text) => ([...text].length > max ? `"${truncate(text)}" is longer than ${max} characters` : undefined));
+    checks.push((text) =>
+      [...text].length > max ? `"${truncate(text)}" is longer than ${max} characters` : undefined,
+    );
   }
   const numeric = field.type === 'integer' || field.type === 'number' || field.type === 'year';
   const comparable = numeric || field.type === 'date' || field.type === 'datetime' || field.type === 'time';
   if (comparable && constraints.minimum !== undefined) {
     const min = constraints.minimum;
     checks.push((_text, value) =>
-      value !== null && compare(value, min, numeric) < 0 ? `${value} is below the minimum ${min} of "${field.name}"` : undefined,
+      value !== null && compare(value, min, numeric) < 0
+        ? `${value} is below the minimum ${min} of "${field.name}"`
+        : undefined,
     );
   }
   if (comparable && constraints.maximum !== undefined) {
     const max = constraints.maximum;
     checks.push((_text, value) =>
-      value !== null && compare(value, max, numeric) > 0 ? `${value} is above the maximum ${max} of "${field.name}"` : undefined,
+      value !== null && compare(value, max, numeric) > 0
+        ? `${value} is above the maximum ${max} of "${field.name}"`
+        : undefined,
     );
   }
   return checks;

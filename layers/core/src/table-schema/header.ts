@@ -30,7 +30,12 @@ export function checkHeader(header: readonly string[], schema: TableSchema): Hea
     const label = rawLabel.trim();
     const position = index + 1;
     if (label === '') {
-      errors.push({ type: 'blank-label', fieldPosition: position, label, message: `column ${position} has no name` });
+      errors.push({
+        type: 'blank-label',
+        fieldPosition: position,
+        label,
+        message: `column ${position} has no name`,
+      });
       return;
     }
     const first = seen.get(label);

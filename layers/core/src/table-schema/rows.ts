@@ -74,7 +74,14 @@ export class RowValidator {
       }
       const result = compiled.cast(text);
       if (result.ok) values[index] = result.value;
-      else errors.push({ type: result.type, rowNumber, fieldName: field.name, cell: truncate(text), message: result.message });
+      else
+        errors.push({
+          type: result.type,
+          rowNumber,
+          fieldName: field.name,
+          cell: truncate(text),
+          message: result.message,
+        });
     });
     return errors.length > 0 ? { ok: false, errors } : { ok: true, values };
   }

@@ -65,13 +65,21 @@ export const tableSchemaSchema = z
     const seen = new Set<string>();
     names.forEach((name, index) => {
       if (seen.has(name)) {
-        ctx.addIssue({ code: 'custom', path: ['fields', index, 'name'], message: `duplicate field name "${name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', index, 'name'],
+          message: `duplicate field name "${name}"`,
+        });
       }
       seen.add(name);
     });
     for (const key of asList(schema.primaryKey)) {
       if (!seen.has(key)) {
-        ctx.addIssue({ code: 'custom', path: ['primaryKey'], message: `primary key field "${key}" is not a field` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['primaryKey'],
+          message: `primary key field "${key}" is not a field`,
+        });
       }
     }
   });

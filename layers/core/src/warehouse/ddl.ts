@@ -41,7 +41,7 @@ export const lineageColumns = [
   { name: '_load_id', type: 'uuid NOT NULL' },
   { name: '_source_key', type: 'text NOT NULL' },
   { name: '_row_number', type: 'bigint NOT NULL' },
-  { name: '_loaded_at', type: "timestamptz NOT NULL DEFAULT now()" },
+  { name: '_loaded_at', type: 'timestamptz NOT NULL DEFAULT now()' },
 ] as const;
 
 export function createTableSql(schemaName: string, table: string, tableSchema: TableSchema): string {
@@ -85,7 +85,8 @@ export async function ensureTable(
     const type = existing.get(field.name);
     const expected = normalizeType(columnType(field));
     if (type === undefined) {
-      if (field.constraints?.required) problems.push(`new field "${field.name}" is required, existing rows have no value`);
+      if (field.constraints?.required)
+        problems.push(`new field "${field.name}" is required, existing rows have no value`);
       else additions.push(field);
     } else if (normalizeType(type) !== expected) {
       problems.push(`field "${field.name}" changes type from ${type} to ${expected}`);
@@ -94,7 +95,8 @@ export async function ensureTable(
   const lineageNames = new Set<string>(lineageColumns.map((column) => column.name));
   const fieldNames = new Set(tableSchema.fields.map((field) => field.name));
   for (const name of existing.keys()) {
-    if (!fieldNames.has(name) && !lineageNames.has(name)) problems.push(`field "${name}" was removed from the schema`);
+    if (!fieldNames.has(name) && !lineageNames.has(name))
+      problems.push(`field "${name}" was removed from the schema`);
   }
   if (problems.length > 0) {
     throw new TerminalError(
@@ -103,11 +105,17 @@ export async function ensureTable(
     );
   }
   for (const field of additions) {
-    await client.query(`ALTER TABLE ${qualified(schemaName, table)} ADD COLUMN ${quoteIdent(field.name)} ${columnType(field)}`);
+    await client.query(
+      `ALTER TABLE ${qualified(schemaName, table)} ADD COLUMN ${quoteIdent(field.name)} ${columnType(field)}`,
+    );
   }
   return additions.length > 0 ? 'evolved' : 'unchanged';
 }
 
 function normalizeType(type: string): string {
-  return type.replace(/\s+/g, '').toLowerCase().replace('timestampwithtimezone', 'timestamptz').replace('timewithouttimezone', 'time');
+  return type
+    .replace(/\s+/g, '')
+    .toLowerCase()
+    .replace('timestampwithtimezone', 'timestamptz')
+    .replace('timewithouttimezone', 'time');
 }

@@ -10,7 +10,10 @@ export interface MigrationOutcome {
 }
 
 /** Applies pending migrations in order, each in its own transaction. A deploy step. */
-export async function migrate(pool: pg.Pool, migrations: Migration[] = platformMigrations): Promise<MigrationOutcome> {
+export async function migrate(
+  pool: pg.Pool,
+  migrations: Migration[] = platformMigrations,
+): Promise<MigrationOutcome> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -36,7 +39,10 @@ export async function migrate(pool: pg.Pool, migrations: Migration[] = platformM
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`);
+        throw new Error(
+          `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       applied.push(migration);
     }

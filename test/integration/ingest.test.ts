@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ingestObject,
+  migrate,
+  tableSchemaSchema,
+  type IngestContext,
+  type IngestReport,
+  type Project,
+} from '@datacycle/core';
+import { localS3, objectExists, readJson, testPool, uniqueName } from '../helpers/local-cloud';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const irveSchema = tableSchemaSchema.parse(
+  JSON.parse(readFileSync(path.join(root, 'examples/territoires/schemas/irve-statique.json'), 'utf8')),
+);
+const irveCsv = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+
+const s3 = localS3();
+const pool = testPool();
+const run = uniqueName('it');
+const buckets = {
+  landing: `${run}-landing`,
+  raw: `${run}-raw`,
+  internal: `${run}-internal`,
+  public: `${run}-public`,
+};
+const datasetId = `${run}-irve`;
+const table = `raw."${datasetId.replaceAll('-', '_')}"`;
+
+function projectWith(policy: 'reject' | 'load-valid' = 'reject'): Project {
+  return {
+    config: {
+      name: 'itest',
+      title: 'integration',
+      publisher: { name: 'test' },
+      contact: { name: 'test', email: 'test@example.org' },
+      licence: 'etalab-2.0',
+      language: 'fr',
+      alerts: { channels: [] },
+    },
+    datasets: [
+      {
+        id: datasetId,
+        tableSchema: irveSchema,
+        config: {
+          title: 'IRVE',
+          description: 'test',
+          keywords: [],
+          theme: [],
+          accrualPeriodicity: 'daily',
+          schema: 'irve.json',
+          sources: [{ type: 's3', prefix: `${datasetId}/` }],
+          load: { mode: 'replace' },
+          onInvalid: { policy, maxErrorRate: 0.6 },
+          exports: ['csv'],
+        },
+      },
+    ],
+  };
+}
+
+const context = (policy?: 'reject' | 'load-valid'): IngestContext => ({
+  s3,
+  pool,
+  project: projectWith(policy),
+  buckets,
+});
+
+async function drop(name: string, body: string | Buffer) {
+  const key = `${datasetId}/${name}`;
+  await s3.send(new PutObjectCommand({ Bucket: buckets.landing, Key: key, Body: body }));
+  return { bucket: buckets.landing, key };
+}
+
+/** The example file with a marker in a free-text column, so each test has its own content. */
+const variant = (marker: string, csv = irveCsv) => csv.replace(/Picpus/g, `Picpus ${marker}`);
+const count = async () => Number((await pool.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+
+beforeAll(async () => {
+  await migrate(pool);
+  for (const bucket of Object.values(buckets)) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+afterAll(async () => {
+  await pool.query(`DROP TABLE IF EXISTS ${table}`);
+  await pool.end();
+});
+
+describe('ingestObject (PostgreSQL + LocalStack S3)', () => {
+  it('loads a valid file, keeps a content-addressed raw copy, writes a report and clears landing', async () => {
+    const source = await drop('exemple.csv', variant('a'));
+
+    const outcome = await ingestObject(context(), source);
+
+    expect(outcome).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+    if (outcome.status === 'ignored') return;
+    expect(await count()).toBe(2);
+    const report = await readJson<IngestReport>(s3, buckets.internal, outcome.reportKey);
+    expect(report).toMatchObject({
+      verdict: 'loaded',
+      rows: { read: 2, valid: 2, invalid: 0, loaded: 2 },
+      dialect: { delimiter: ',', encoding: 'utf-8' },
+    });
+    expect(report.raw?.key).toBe(`raw/${datasetId}/${report.sha256}/exemple.csv`);
+    expect(await objectExists(s3, buckets.raw, report.raw!.key)).toBe(true);
+    expect(await objectExists(s3, source.bucket, source.key)).toBe(false);
+    const { rows } = await pool.query(`SELECT DISTINCT _load_id::text, _source_key FROM ${table}`);
+    expect(rows).toEqual([{ _load_id: outcome.runId, _source_key: source.key }]);
+    const { rows: files } = await pool.query('SELECT status, rows_loaded FROM ops.files WHERE run_id = $1', [
+      outcome.runId,
+    ]);
+    expect(files).toEqual([{ status: 'loaded', rows_loaded: '2' }]);
+  });
+
+  it('loads the same content once, whatever its name', async () => {
+    const first = await ingestObject(context(), await drop('b1.csv', variant('b')));
+    const second = await ingestObject(context(), await drop('b2.csv', variant('b')));
+
+    expect(first.status).toBe('loaded');
+    expect(second).toMatchObject({ status: 'duplicate', rowsLoaded: 0 });
+    expect(await count()).toBe(2);
+  });
+
+  it('acknowledges a redelivered message for a file it already moved', async () => {
+    const source = await drop('c.csv', variant('c'));
+    await ingestObject(context(), source);
+
+    const again = await ingestObject(context(), source);
+
+    expect(again).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringMatching(/already handled by run/),
+    });
+  });
+
+  it('quarantines a file whose header does not match, naming the columns, and leaves the table alone', async () => {
+    await ingestObject(context(), await drop('good.csv', variant('d')));
+    const before = await pool.query(`SELECT _load_id FROM ${table} LIMIT 1`);
+    const badHeader = variant('e')
+      .replace('nbre_pdc', 'nombre_pdc')
+      .replace(',cable_t2_attache', ',cable_t2');
+
+    const outcome = await ingestObject(context(), await drop('bad-header.csv', badHeader));
+
+    expect(outcome.status).toBe('rejected');
+    if (outcome.status === 'ignored') return;
+    const report = await readJson<IngestReport>(s3, buckets.internal, outcome.reportKey);
+    expect(report.summary).toMatch(
+      /missing columns: nbre_pdc, cable_t2_attache; unexpected columns: nombre_pdc, cable_t2/,
+    );
+    expect(report.errorCounts).toEqual({ 'missing-label': 2, 'extra-label': 2 });
+    expect(await objectExists(s3, buckets.internal, report.quarantine!.key)).toBe(true);
+    const after = await pool.query(`SELECT _load_id FROM ${table} LIMIT 1`);
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('rejects a file with invalid rows by default, with located errors, loading nothing', async () => {
+    await ingestObject(context(), await drop('good2.csv', variant('f')));
+    const invalid = variant('g').replace(',10,FRA68E680210015,', ',dix,FRA68E680210015,');
+
+    const outcome = await ingestObject(context(), await drop('invalid.csv', invalid));
+
+    expect(outcome.status).toBe('rejected');
+    if (outcome.status === 'ignored') return;
+    const report = await readJson<IngestReport>(s3, buckets.internal, outcome.reportKey);
+    expect(report.rows).toMatchObject({ read: 2, invalid: 1, loaded: 0 });
+    expect(report.errors).toContainEqual(
+      expect.objectContaining({ type: 'type-error', rowNumber: 2, fieldName: 'nbre_pdc', cell: 'dix' }),
+    );
+    expect(await count()).toBe(2);
+    const { rows } = await pool.query(`SELECT count(*) FROM ${table} WHERE nom_station LIKE '%g'`);
+    expect(rows[0].count).toBe('0');
+  });
+
+  it('with load-valid, loads the valid rows and reports the others', async () => {
+    const invalid = variant('h').replace(',10,FRA68E680210015,', ',dix,FRA68E680210015,');
+
+    const outcome = await ingestObject(context('load-valid'), await drop('partly.csv', invalid));
+
+    expect(outcome).toMatchObject({ status: 'loaded', rowsLoaded: 1 });
+    expect(await count()).toBe(1);
+  });
+
+  it('reads a semicolon file in Windows-1252', async () => {
+    const rows = parse(variant('é')) as string[][];
+    const semicolons = rows
+      .map((cells) => cells.map((c) => (/[;"\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(';'))
+      .join('\r\n');
+
+    const outcome = await ingestObject(
+      context(),
+      await drop('latin1.csv', iconv.encode(semicolons, 'win1252')),
+    );
+
+    expect(outcome).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+    const { rows: loaded } = await pool.query(
+      `SELECT DISTINCT nom_amenageur, nom_station FROM ${table} ORDER BY 1`,
+    );
+    expect(loaded).toContainEqual({ nom_amenageur: 'Société X', nom_station: 'Picpus é' });
+  });
+
+  it('rejects an empty file and a binary file named .csv, keeping the originals', async () => {
+    const empty = await ingestObject(context(), await drop('empty.csv', ''));
+    const binary = await ingestObject(
+      context(),
+      await drop('image.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d])),
+    );
+
+    expect(empty.status).toBe('rejected');
+    expect(binary.status).toBe('rejected');
+    if (binary.status === 'ignored') return;
+    const report = await readJson<IngestReport>(s3, buckets.internal, binary.reportKey);
+    expect(report.summary).toMatch(/not text/);
+    expect(await objectExists(s3, buckets.internal, report.quarantine!.key)).toBe(true);
+  });
+
+  it('ignores a key that no dataset declares', async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: buckets.landing, Key: 'nobody/file.csv', Body: 'a,b\n1,2\n' }),
+    );
+    const outcome = await ingestObject(context(), { bucket: buckets.landing, key: 'nobody/file.csv' });
+    expect(outcome).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/no dataset/) });
+  });
+});
