@@ -17,7 +17,9 @@ fi
 stamp=node_modules/.datacycle-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "› installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "› installing node modules"
+  # `npm install` rather than `npm ci`: it follows package-lock.json all the same, but
+  # tolerates an optional, Windows-only dependency of vite that the registry does not serve.
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
