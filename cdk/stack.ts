@@ -5,6 +5,7 @@ import type { Project } from '@datacycle/core';
 import { DataBuckets } from './constructs/data-buckets';
 import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/database-settings';
 import { IngestPipeline } from './constructs/ingest-pipeline';
+import { Collection } from './constructs/collection';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -43,6 +44,15 @@ export class DatacycleStack extends Stack {
       grantDatabase: (grantee) => database.secret.grantRead(grantee),
     });
 
+    const collection = new Collection(this, 'Collection', {
+      project: props.project,
+      buckets,
+      codeDir: codeDir(props, 'collect'),
+      coreLayer,
+      environment,
+      grantDatabase: (grantee) => database.secret.grantRead(grantee),
+    });
+
     const outputs: Record<string, string> = {
       LandingBucket: buckets.landing.bucketName,
       RawBucket: buckets.raw.bucketName,
@@ -51,6 +61,8 @@ export class DatacycleStack extends Stack {
       IngestQueueUrl: ingest.queue.queue.queueUrl,
       IngestDlqUrl: ingest.queue.deadLetterQueue.queueUrl,
       IngestFunctionName: ingest.function.functionName,
+      CollectFunctionName: collection.function.functionName,
+      ScheduleRuleNames: collection.rules.map((rule) => rule.ruleName).join(',') || '-',
       ProjectName: props.project.config.name,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

@@ -8,14 +8,15 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { localS3 } from './aws-clients';
+import { serveFiles } from './file-server';
+import { fireSchedule } from './schedules';
 import { SetupError } from './process';
 import { repoRoot } from './settings';
 import { up } from './up';
 
-const drops = [
-  { file: 'examples/territoires/data/departements.csv', prefix: 'departements/' },
-  { file: 'examples/territoires/data/irve-statique-exemple.csv', prefix: 'irve-statique/' },
-];
+/** A producer drops the IRVE file; the départements are collected from a (local) portal. */
+const drops = [{ file: 'examples/territoires/data/irve-statique-exemple.csv', prefix: 'irve-statique/' }];
+const portalPort = 47861;
 
 interface FileRow {
   dataset: string;
@@ -32,7 +33,11 @@ async function main() {
   const s3 = localS3();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const keys: string[] = [];
-  const droppedAt = Date.now();
+  const portal = await serveFiles(path.join(repoRoot, 'examples/territoires/data'), portalPort);
+  const droppedAt = new Date();
+  const rules = outputs.ScheduleRuleNames.split(',').filter((name) => name !== '-');
+  for (const rule of rules) await fireSchedule(rule);
+  console.log(`\n› fired ${rules.length} schedule(s): collect from http://127.0.0.1:${portalPort}/`);
   for (const drop of drops) {
     const key = `${drop.prefix}${stamp}-${path.basename(drop.file)}`;
     await s3.send(
@@ -45,14 +50,23 @@ async function main() {
     keys.push(key);
   }
   console.log(
-    `\n› dropped ${keys.length} files in s3://${outputs.LandingBucket}/ — waiting for the ingest function…`,
+    `\n› dropped ${keys.length} file(s) in s3://${outputs.LandingBucket}/ — waiting for the pipeline…`,
   );
 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const files = await waitForFiles(client, keys, 90_000);
-    const latency = (Math.max(...files.map((f) => f.received_at.getTime())) - droppedAt) / 1000;
+    const files = await waitForFiles(client, keys, droppedAt, rules.length, 90_000);
+    const latency = (Math.max(...files.map((f) => f.received_at.getTime())) - droppedAt.getTime()) / 1000;
+    const collected = await client.query<{ dataset: string; status: string; details: { http?: number } }>(
+      `SELECT dataset, status, details FROM ops.runs WHERE trigger = 'schedule' AND started_at >= $1 ORDER BY started_at`,
+      [droppedAt],
+    );
+    for (const run of collected.rows) {
+      console.log(
+        `collect ${run.dataset}: ${run.status === 'skipped' ? 'unchanged since last run (HTTP 304), nothing fetched' : `${run.status} (HTTP ${run.details.http})`}`,
+      );
+    }
     console.log('\nDataset          Verdict     Rows  Table                 Report');
     for (const file of files) {
       const table = `raw.${file.dataset.replaceAll('-', '_')}`;
@@ -74,22 +88,51 @@ async function main() {
     if (files.some((file) => file.status === 'rejected')) process.exitCode = 1;
   } finally {
     await client.end();
+    portal.close();
   }
 }
 
-async function waitForFiles(client: pg.Client, keys: string[], timeoutMs: number): Promise<FileRow[]> {
+/** Files recorded for the drops, plus one per fired schedule whose source had changed. */
+async function waitForFiles(
+  client: pg.Client,
+  keys: string[],
+  since: Date,
+  schedules: number,
+  timeoutMs: number,
+): Promise<FileRow[]> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { rows } = await client.query<FileRow>(
-      'SELECT dataset, source_key, status, rows_loaded, report_key, error, received_at FROM ops.files WHERE source_key = ANY($1) ORDER BY dataset',
+    const { rows: dropped } = await client.query<FileRow>(
+      'SELECT dataset, source_key, status, rows_loaded, report_key, error, received_at FROM ops.files WHERE source_key = ANY($1)',
       [keys],
     );
-    if (rows.length === keys.length) return rows;
+    const { rows: runs } = await client.query<{ status: string; key: string | null }>(
+      `SELECT status, details->>'key' AS key FROM ops.runs WHERE trigger = 'schedule' AND started_at >= $1 AND status <> 'running'`,
+      [since],
+    );
+    const collectedKeys = runs.map((run) => run.key).filter((key): key is string => key !== null);
+    const { rows: collected } = await client.query<FileRow>(
+      'SELECT dataset, source_key, status, rows_loaded, report_key, error, received_at FROM ops.files WHERE source_key = ANY($1)',
+      [collectedKeys],
+    );
+    if (runs.some((run) => run.status === 'failed')) {
+      throw new SetupError(
+        'a scheduled collection failed',
+        "see `select * from ops.runs where status = 'failed'`",
+      );
+    }
+    if (
+      dropped.length === keys.length &&
+      runs.length === schedules &&
+      collected.length === collectedKeys.length
+    ) {
+      return [...collected, ...dropped].sort((a, b) => a.dataset.localeCompare(b.dataset));
+    }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   throw new SetupError(
-    `the ingest function did not record the dropped files within ${timeoutMs / 1000} s`,
-    'look at .local/localstack/localstack.log and the ingest queue DLQ',
+    `the pipeline did not record the files within ${timeoutMs / 1000} s`,
+    'look at .local/localstack/localstack.log, ops.runs and the ingest queue DLQ',
   );
 }
 

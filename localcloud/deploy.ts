@@ -15,6 +15,8 @@ export const stackOutputsSchema = z.object({
   IngestQueueUrl: z.string(),
   IngestDlqUrl: z.string(),
   IngestFunctionName: z.string(),
+  CollectFunctionName: z.string(),
+  ScheduleRuleNames: z.string(),
   ProjectName: z.string(),
 });
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;

@@ -125,6 +125,17 @@ describe('ingestObject (PostgreSQL + LocalStack S3)', () => {
     expect(await count()).toBe(2);
   });
 
+  it('loads an earlier snapshot again when it is not the current one (rollback of a replace dataset)', async () => {
+    await ingestObject(context(), await drop('v1.csv', variant('v1')));
+    await ingestObject(context(), await drop('v2.csv', variant('v2')));
+
+    const rollback = await ingestObject(context(), await drop('v1-again.csv', variant('v1')));
+
+    expect(rollback).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+    const { rows } = await pool.query(`SELECT DISTINCT nom_station FROM ${table}`);
+    expect(rows).toEqual([{ nom_station: 'Picpus v1' }]);
+  });
+
   it('acknowledges a redelivered message for a file it already moved', async () => {
     const source = await drop('c.csv', variant('c'));
     await ingestObject(context(), source);

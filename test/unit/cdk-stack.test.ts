@@ -95,6 +95,20 @@ describe('DatacycleStack', () => {
     });
   });
 
+  it('creates one EventBridge rule per scheduled source, targeting the collect function with its input', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CollectFunction'), 'Arn'] },
+          Input: JSON.stringify({ dataset: 'departements', source: 0 }),
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
+    });
+  });
+
   it('grants no wildcard resources to the functions', () => {
     const statements = statementsOf(template.findResources('AWS::IAM::Policy'));
     expect(statements.length).toBeGreaterThan(0);

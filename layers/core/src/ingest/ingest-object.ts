@@ -91,7 +91,7 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
   };
 
   try {
-    const previous = await findLoadedFile(pool, dataset.id, content.sha256);
+    const previous = await findLoadedFile(pool, dataset.id, content.sha256, dataset.config.load.mode);
     if (previous) {
       const report: IngestReport = {
         ...base,
@@ -202,7 +202,7 @@ async function validateAndLoad(
     await inTransaction(context.pool, async (client) => {
       // One load at a time per dataset; then the idempotence check cannot race.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`datacycle:load:${dataset.id}`]);
-      const concurrent = await findLoadedFile(client, dataset.id, file.sha256);
+      const concurrent = await findLoadedFile(client, dataset.id, file.sha256, dataset.config.load.mode);
       if (concurrent) throw new AlreadyLoaded(concurrent.run_id);
       const { rowsLoaded } = await loadTable(client, {
         schemaName: 'raw',

@@ -79,16 +79,17 @@ function checkSourcePrefixes(
   const owner = new Map<string, string>();
   for (const dataset of datasets) {
     dataset.config.sources.forEach((source, index) => {
-      if (source.type !== 's3') return;
-      const other = owner.get(source.prefix);
-      if (other) {
+      // Collected files land under "<dataset id>/"; dropped files under their declared prefix.
+      const prefix = source.type === 's3' ? source.prefix : `${dataset.id}/`;
+      const other = owner.get(prefix);
+      if (other && other !== dataset.id) {
         issues.push({
           file: rel(path.join(datasetsDir, `${dataset.id}.yaml`)),
-          path: `sources[${index}].prefix`,
-          message: `prefix "${source.prefix}" is already used by dataset "${other}"`,
+          path: source.type === 's3' ? `sources[${index}].prefix` : `sources[${index}]`,
+          message: `landing prefix "${prefix}" is already used by dataset "${other}"`,
         });
       }
-      owner.set(source.prefix, dataset.id);
+      owner.set(prefix, dataset.id);
     });
   }
 }

@@ -66,16 +66,24 @@ export async function recordFile(db: pg.Pool | pg.PoolClient, file: FileRecord):
   );
 }
 
-/** The load of this exact content, if the dataset already has it. */
+/**
+ * The earlier load that makes loading this content again pointless: for an append dataset,
+ * any load of the same bytes; for replace and upsert, only when these bytes are what the
+ * table holds now (the last load), so a producer can roll back to an earlier file.
+ */
 export async function findLoadedFile(
   db: pg.Pool | pg.PoolClient,
   dataset: string,
   sha256: string,
+  mode: 'replace' | 'append' | 'upsert',
 ): Promise<{ run_id: string; rows_loaded: string } | undefined> {
-  const { rows } = await db.query<{ run_id: string; rows_loaded: string }>(
-    `SELECT run_id, rows_loaded FROM ops.files WHERE dataset = $1 AND sha256 = $2 AND status = 'loaded'`,
-    [dataset, sha256],
-  );
+  const sql =
+    mode === 'append'
+      ? `SELECT run_id, rows_loaded FROM ops.files WHERE dataset = $1 AND sha256 = $2 AND status = 'loaded' LIMIT 1`
+      : `SELECT run_id, rows_loaded FROM (
+           SELECT run_id, rows_loaded, sha256 FROM ops.files WHERE dataset = $1 AND status = 'loaded' ORDER BY id DESC LIMIT 1
+         ) last WHERE sha256 = $2`;
+  const { rows } = await db.query<{ run_id: string; rows_loaded: string }>(sql, [dataset, sha256]);
   return rows[0];
 }
 

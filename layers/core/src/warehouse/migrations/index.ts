@@ -51,4 +51,31 @@ export const migrations: Migration[] = [
       CREATE INDEX files_dataset_received ON ops.files (dataset, received_at DESC);
     `,
   },
+  {
+    version: 2,
+    name: 'source state for conditional collection',
+    sql: `
+      CREATE TABLE ops.source_state (
+        dataset text NOT NULL,
+        source_index integer NOT NULL,
+        url text NOT NULL,
+        etag text,
+        last_modified text,
+        last_checked_at timestamptz NOT NULL DEFAULT now(),
+        last_changed_at timestamptz,
+        PRIMARY KEY (dataset, source_index)
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'a snapshot may load again when it is not the current one',
+    sql: `
+      -- Replace and upsert datasets skip only the content loaded last (a producer may roll
+      -- back to an earlier file); append datasets skip any content loaded before. Loads of a
+      -- dataset are serialised by an advisory lock, so the check cannot race.
+      DROP INDEX ops.files_loaded_once;
+      CREATE INDEX files_loaded_content ON ops.files (dataset, sha256) WHERE status = 'loaded';
+    `,
+  },
 ];

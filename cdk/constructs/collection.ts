@@ -1,0 +1,60 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { Project } from '@datacycle/core';
+import type { DataBuckets } from './data-buckets';
+import { DatacycleFunction } from './datacycle-function';
+
+export interface CollectionProps {
+  project: Project;
+  buckets: DataBuckets;
+  codeDir: string;
+  coreLayer: lambda.ILayerVersion;
+  environment: Record<string, string>;
+  grantDatabase: (grantee: iam.IGrantable) => void;
+}
+
+/**
+ * schedule ──► collect function ──► landing/<dataset>/… (then the ingest path).
+ * One EventBridge rule per scheduled source of the data project. Rules, not EventBridge
+ * Scheduler: LocalStack's core fires rules but never fires Scheduler schedules.
+ */
+export class Collection extends Construct {
+  readonly function: lambda.Function;
+  readonly rules: events.Rule[] = [];
+
+  constructor(scope: Construct, id: string, props: CollectionProps) {
+    super(scope, id);
+    this.function = new DatacycleFunction(this, 'Collect', {
+      codeDir: props.codeDir,
+      coreLayer: props.coreLayer,
+      environment: props.environment,
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+      description: 'Fetches scheduled sources into the landing bucket',
+    }).function;
+    props.buckets.landing.grantPut(this.function);
+    props.grantDatabase(this.function);
+
+    for (const dataset of props.project.datasets) {
+      dataset.config.sources.forEach((source, index) => {
+        if (source.type !== 'http') return;
+        const rule = new events.Rule(this, `Schedule-${dataset.id}-${index}`, {
+          description: `collect ${dataset.id} source #${index} (${source.url})`,
+          schedule: events.Schedule.expression(source.schedule),
+        });
+        rule.addTarget(
+          new targets.LambdaFunction(this.function, {
+            event: events.RuleTargetInput.fromObject({ dataset: dataset.id, source: index }),
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(2),
+          }),
+        );
+        this.rules.push(rule);
+      });
+    }
+  }
+}

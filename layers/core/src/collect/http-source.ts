@@ -1,0 +1,142 @@
+import { Readable } from 'node:stream';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import { TerminalError, errorMessage } from '../errors';
+import type { Dataset } from '../project';
+import { finishRun, newRunId, startRun } from '../runs';
+
+export const USER_AGENT = 'datacycle/0.1 (open data pipeline; +https://github.com/datacycle)';
+
+export interface CollectContext {
+  s3: S3Client;
+  pool: pg.Pool;
+  landingBucket: string;
+  /** Largest body accepted, in bytes. */
+  maxBytes?: number;
+  timeoutMs?: number;
+}
+
+export type CollectOutcome =
+  { status: 'collected'; runId: string; key: string; bytes: number } | { status: 'unchanged'; runId: string };
+
+interface SourceState {
+  etag: string | null;
+  last_modified: string | null;
+}
+
+/**
+ * Fetches an `http` source and drops the body in the landing bucket, where the S3 event
+ * hands it to ingestion. A conditional GET (ETag / Last-Modified) makes an unchanged file
+ * cost one request; ingestion's content hash catches servers that ignore it.
+ */
+export async function collectHttpSource(
+  context: CollectContext,
+  dataset: Dataset,
+  sourceIndex: number,
+): Promise<CollectOutcome> {
+  const source = dataset.config.sources[sourceIndex];
+  if (!source || source.type !== 'http') {
+    throw new TerminalError(
+      `dataset ${dataset.id} has no http source #${sourceIndex}`,
+      'redeploy the stack after editing the project',
+    );
+  }
+  const { pool } = context;
+  const runId = newRunId();
+  await startRun(pool, { id: runId, trigger: 'schedule', dataset: dataset.id, details: { url: source.url } });
+  try {
+    const state = await readState(pool, dataset.id, sourceIndex);
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*' };
+    if (state?.etag) headers['if-none-match'] = state.etag;
+    if (state?.last_modified) headers['if-modified-since'] = state.last_modified;
+
+    const response = await fetch(source.url, {
+      headers,
+      redirect: 'follow',
+      signal: AbortSignal.timeout(context.timeoutMs ?? 120_000),
+    });
+    if (response.status === 304) {
+      await saveState(pool, dataset.id, sourceIndex, source.url, state, false);
+      await finishRun(pool, runId, 'skipped', { details: { http: 304, reason: 'not modified' } });
+      return { status: 'unchanged', runId };
+    }
+    if (!response.ok || !response.body) {
+      const error = new Error(`GET ${source.url} answered ${response.status} ${response.statusText}`);
+      throw response.status >= 500 || response.status === 429
+        ? Object.assign(error, { $metadata: { httpStatusCode: response.status } })
+        : new TerminalError(error.message, 'check the source URL in the dataset file');
+    }
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    const maxBytes = context.maxBytes ?? 2 * 1024 ** 3;
+    if (declared > maxBytes)
+      throw new TerminalError(`GET ${source.url}: ${declared} bytes is over the limit of ${maxBytes}`);
+
+    const filename = source.filename ?? (new URL(source.url).pathname.split('/').pop() || 'download');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    const key = `${dataset.id}/${stamp}-${filename}`;
+    let bytes = 0;
+    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).on(
+      'data',
+      (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > maxBytes)
+          body.destroy(new TerminalError(`GET ${source.url}: body over the limit of ${maxBytes} bytes`));
+      },
+    );
+    await new Upload({
+      client: context.s3,
+      params: {
+        Bucket: context.landingBucket,
+        Key: key,
+        Body: body,
+        Metadata: { 'datacycle-run-id': runId, 'datacycle-source': source.url },
+      },
+    }).done();
+    await saveState(
+      pool,
+      dataset.id,
+      sourceIndex,
+      source.url,
+      { etag: response.headers.get('etag'), last_modified: response.headers.get('last-modified') },
+      true,
+    );
+    await finishRun(pool, runId, 'succeeded', { details: { http: response.status, key, bytes } });
+    return { status: 'collected', runId, key, bytes };
+  } catch (error) {
+    await finishRun(pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function readState(
+  pool: pg.Pool,
+  dataset: string,
+  sourceIndex: number,
+): Promise<SourceState | undefined> {
+  const { rows } = await pool.query<SourceState>(
+    'SELECT etag, last_modified FROM ops.source_state WHERE dataset = $1 AND source_index = $2',
+    [dataset, sourceIndex],
+  );
+  return rows[0];
+}
+
+async function saveState(
+  pool: pg.Pool,
+  dataset: string,
+  sourceIndex: number,
+  url: string,
+  state: SourceState | undefined,
+  changed: boolean,
+) {
+  await pool.query(
+    `INSERT INTO ops.source_state (dataset, source_index, url, etag, last_modified, last_checked_at, last_changed_at)
+     VALUES ($1, $2, $3, $4, $5, now(), CASE WHEN $6 THEN now() END)
+     ON CONFLICT (dataset, source_index) DO UPDATE SET url = $3, etag = $4, last_modified = $5, last_checked_at = now(),
+       last_changed_at = CASE WHEN $6 THEN now() ELSE ops.source_state.last_changed_at END`,
+    [dataset, sourceIndex, url, state?.etag ?? null, state?.last_modified ?? null, changed],
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * A scheduled source through the deployed stack: the EventBridge rule's target is invoked
+ * with the rule's own input (as EventBridge does when it fires) → collect function → landing
+ * bucket → S3 event → ingest queue → ingest function → raw.departements.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveFiles } from '../../localcloud/file-server';
+import { fireSchedule } from '../../localcloud/schedules';
+import { eventually, readStackOutputs, testPool, uniqueName } from '../helpers/local-cloud';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const original = path.join(root, 'examples/territoires/data/departements.csv');
+const outputs = readStackOutputs();
+const pool = testPool();
+const portalDir = mkdtempSync(path.join(tmpdir(), 'dc-portal-'));
+const served = path.join(portalDir, 'departements.csv');
+let portal: Server;
+const [rule] = outputs.ScheduleRuleNames.split(',');
+
+interface ScheduleRun {
+  id: string;
+  status: string;
+  details: { key?: string; http?: number };
+}
+
+async function fireAndWait(): Promise<ScheduleRun> {
+  const since = new Date();
+  await fireSchedule(rule!);
+  return eventually(
+    async () => {
+      const { rows } = await pool.query<ScheduleRun>(
+        `SELECT id, status, details FROM ops.runs
+        WHERE trigger = 'schedule' AND dataset = 'departements' AND started_at >= $1 AND status <> 'running'`,
+        [since],
+      );
+      return rows[0];
+    },
+    60_000,
+    'a finished collect run',
+  );
+}
+
+const loadedFile = (key: string) =>
+  eventually(
+    async () => {
+      const { rows } = await pool.query('SELECT status, rows_loaded FROM ops.files WHERE source_key = $1', [
+        key,
+      ]);
+      return rows[0] as { status: string; rows_loaded: string } | undefined;
+    },
+    60_000,
+    `ops.files row for ${key}`,
+  );
+
+beforeAll(async () => {
+  portal = await serveFiles(portalDir, 47861);
+});
+afterAll(async () => {
+  // Leave the example's reference data as it was.
+  copyFileSync(original, served);
+  const restore = await fireAndWait();
+  if (restore.details.key) await loadedFile(restore.details.key);
+  portal.close();
+  await pool.end();
+});
+
+describe('scheduled http source on the deployed stack', () => {
+  it('collects a changed file into landing and loads it; an unchanged one costs one request', async () => {
+    const marker = uniqueName('Ain');
+    writeFileSync(served, readFileSync(original, 'utf8').replace('\n01,Ain,', `\n01,${marker},`));
+
+    const collected = await fireAndWait();
+
+    expect(collected).toMatchObject({ status: 'succeeded', details: { http: 200 } });
+    expect(collected.details.key).toMatch(/^departements\/\d{8}T\d{6}Z-departements\.csv$/);
+    expect(await loadedFile(collected.details.key!)).toEqual({ status: 'loaded', rows_loaded: '96' });
+    const { rows } = await pool.query("SELECT nom FROM raw.departements WHERE code = '01'");
+    expect(rows).toEqual([{ nom: marker }]);
+
+    const again = await fireAndWait();
+
+    expect(again).toMatchObject({ status: 'skipped', details: { http: 304 } });
+  });
+});
