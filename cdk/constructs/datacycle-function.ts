@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -10,6 +10,8 @@ export interface DatacycleFunctionProps {
   environment: Record<string, string>;
   timeout?: Duration;
   memorySize?: number;
+  /** /tmp space, where zip archives and Parquet files are spooled (default 512 MiB). */
+  ephemeralStorageMiB?: number;
   description: string;
 }
 
@@ -31,6 +33,7 @@ export class DatacycleFunction extends Construct {
       layers: [props.coreLayer],
       timeout: props.timeout ?? Duration.minutes(1),
       memorySize: props.memorySize ?? 512,
+      ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB ?? 512),
       description: props.description,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },

@@ -29,6 +29,7 @@ export class IngestPipeline extends Construct {
       environment: props.environment,
       timeout,
       memorySize: 1024,
+      ephemeralStorageMiB: 4096,
       description: 'Validates files dropped in landing/ and loads them into PostgreSQL',
     }).function;
     this.queue = new QueueWithDlq(this, 'IngestQueue', {

@@ -1,7 +1,8 @@
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { TerminalError } from '../errors';
+import { chain } from './chain';
 import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } from './sniff';
 
 export interface CsvDialect {
@@ -47,7 +48,7 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     skip_empty_lines: false,
     max_record_size: options.maxCellBytes ?? 16 * 1024 * 1024,
   });
-  const records = stream.pipe(iconv.decodeStream(encoding)).pipe(parser);
+  const records = chain(stream, iconv.decodeStream(encoding) as unknown as Duplex, parser);
   const iterator = records[Symbol.asyncIterator]() as AsyncIterator<string[]>;
 
   let first: IteratorResult<string[]>;
@@ -77,6 +78,8 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
 }
 
 function csvError(error: unknown, rowNumber: number): TerminalError {
+  // A limit hit upstream (decompression) already says what happened.
+  if (error instanceof TerminalError) return error;
   const message = error instanceof Error ? error.message : String(error);
   // csv-parse knows the line where it stopped; the stream may fail before we reach that row.
   const line = (error as { lines?: unknown }).lines;

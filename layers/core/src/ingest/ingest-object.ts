@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { TerminalError, errorMessage } from '../errors';
-import { openCsv, type CsvTable } from '../formats';
+import { openTables } from '../formats';
 import { findDatasetByKey, type Dataset, type Project } from '../project';
 import { findFileBySource, findLoadedFile, finishRun, newRunId, recordFile, startRun } from '../runs';
 import {
@@ -15,7 +15,7 @@ import {
   zoneKeys,
   type ObjectRef,
 } from '../storage';
-import { RowValidator, checkHeader } from '../table-schema';
+import { RowValidator, checkHeader, type LabelError } from '../table-schema';
 import { datasetTableName, inTransaction, loadTable } from '../warehouse';
 import { ErrorCollector, type IngestReport, type Verdict } from './report';
 
@@ -129,7 +129,7 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
 
 type PartialReport = Pick<
   IngestReport,
-  'verdict' | 'summary' | 'rows' | 'errorCounts' | 'errors' | 'dialect'
+  'verdict' | 'summary' | 'rows' | 'errorCounts' | 'errors' | 'dialect' | 'tables'
 >;
 
 interface FileToLoad {
@@ -149,51 +149,54 @@ async function validateAndLoad(
   const { raw, source, runId } = file;
   const collector = new ErrorCollector();
   const rows = { read: 0, valid: 0, invalid: 0, loaded: 0 };
-  const reject = (summary: string, dialect?: PartialReport['dialect']): PartialReport => ({
+  const tables: NonNullable<PartialReport['tables']> = [];
+  const dialect = () => tables.find((table) => table.dialect)?.dialect;
+  const reject = (summary: string): PartialReport => ({
     verdict: 'rejected',
     summary,
     rows,
     errorCounts: collector.counts,
     errors: collector.kept,
-    dialect,
+    dialect: dialect(),
+    tables,
   });
+  let headerProblem: string | undefined;
 
-  let table: CsvTable;
-  try {
-    table = await openCsv(await readObject(context.s3, raw), dataset.config.format ?? {});
-  } catch (error) {
-    if (!(error instanceof TerminalError)) throw error;
-    collector.add({ type: 'file-error', message: error.message, hint: error.hint });
-    return reject(`file rejected: ${error.message}`);
-  }
-
-  const header = checkHeader(table.header, dataset.tableSchema);
-  if (!header.valid) {
-    header.errors.forEach((error) => collector.add(error));
-    const missing = header.errors.filter((e) => e.type === 'missing-label').map((e) => e.label);
-    const extra = header.errors.filter((e) => e.type === 'extra-label').map((e) => e.label);
-    const parts = [
-      missing.length ? `missing columns: ${missing.join(', ')}` : '',
-      extra.length ? `unexpected columns: ${extra.join(', ')}` : '',
-      header.errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label')
-        ? 'duplicate or blank column names'
-        : '',
-    ].filter(Boolean);
-    return reject(`header does not match the schema of ${dataset.id}: ${parts.join('; ')}`, table.dialect);
-  }
-
-  const validator = new RowValidator(dataset.tableSchema, header.columnOfField, table.header.length);
   const policy = dataset.config.onInvalid;
+  const format = dataset.config.format ?? {};
+  const input = openTables(await readObject(context.s3, raw), {
+    name: path.posix.basename(raw.key),
+    csv: { encoding: format.encoding, delimiter: format.delimiter },
+    sheet: format.sheet,
+  });
+  /** Rows of every table of the file (several for a zip of several files), checked one by one. */
   async function* validRows() {
-    for await (const { rowNumber, cells } of table.rows) {
-      rows.read++;
-      const result = validator.validate(cells, rowNumber);
-      if (result.ok) {
-        rows.valid++;
-        yield { rowNumber, values: result.values };
-      } else {
-        rows.invalid++;
-        result.errors.forEach((error) => collector.add(error));
+    for await (const table of input) {
+      tables.push({
+        name: table.name,
+        format: table.format,
+        containers: table.containers,
+        dialect: table.dialect,
+        sheet: table.sheet,
+      });
+      const member = table.containers.includes('zip') ? { file: table.name } : {};
+      const header = checkHeader(table.header, dataset.tableSchema);
+      if (!header.valid) {
+        header.errors.forEach((error) => collector.add({ ...error, ...member }));
+        headerProblem = describeHeaderErrors(header.errors, dataset.id, member.file);
+        throw new RejectFile();
+      }
+      const validator = new RowValidator(dataset.tableSchema, header.columnOfField, table.header.length);
+      for await (const { rowNumber, cells } of table.rows) {
+        rows.read++;
+        const result = validator.validate(cells, rowNumber);
+        if (result.ok) {
+          rows.valid++;
+          yield { rowNumber, values: result.values };
+        } else {
+          rows.invalid++;
+          result.errors.forEach((error) => collector.add({ ...error, ...member }));
+        }
       }
     }
   }
@@ -247,22 +250,23 @@ async function validateAndLoad(
     }
     if (error instanceof RejectFile) {
       rows.loaded = 0;
+      if (headerProblem) return reject(headerProblem);
       const why =
         rows.read === 0
           ? 'the file has no data rows'
           : `${rows.invalid} of ${rows.read} rows are invalid` +
             (policy.policy === 'load-valid' ? ` (more than the allowed ${policy.maxErrorRate * 100}%)` : '');
-      return reject(`file rejected, nothing loaded: ${why}`, table.dialect);
+      return reject(`file rejected, nothing loaded: ${why}`);
     }
     if (error instanceof TerminalError) {
       rows.loaded = 0;
       collector.add({ type: 'file-error', message: error.message, hint: error.hint });
-      return reject(`file rejected, nothing loaded: ${error.message}`, table.dialect);
+      return reject(`file rejected, nothing loaded: ${error.message}`);
     }
     if (isDataError(error)) {
       rows.loaded = 0;
       collector.add({ type: 'file-error', message: `PostgreSQL refused the data: ${errorMessage(error)}` });
-      return reject(`file rejected, nothing loaded: ${errorMessage(error)}`, table.dialect);
+      return reject(`file rejected, nothing loaded: ${errorMessage(error)}`);
     }
     throw error;
   }
@@ -273,8 +277,22 @@ async function validateAndLoad(
     rows,
     errorCounts: collector.counts,
     errors: collector.kept,
-    dialect: table.dialect,
+    dialect: dialect(),
+    tables,
   };
+}
+
+function describeHeaderErrors(errors: LabelError[], datasetId: string, file?: string): string {
+  const missing = errors.filter((e) => e.type === 'missing-label').map((e) => e.label);
+  const extra = errors.filter((e) => e.type === 'extra-label').map((e) => e.label);
+  const parts = [
+    missing.length ? `missing columns: ${missing.join(', ')}` : '',
+    extra.length ? `unexpected columns: ${extra.join(', ')}` : '',
+    errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label')
+      ? 'duplicate or blank column names'
+      : '',
+  ].filter(Boolean);
+  return `header${file ? ` of ${file}` : ''} does not match the schema of ${datasetId}: ${parts.join('; ')}`;
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity violation) are the file's fault. */

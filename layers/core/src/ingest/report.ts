@@ -1,4 +1,4 @@
-import type { CsvDialect } from '../formats';
+import type { CsvDialect, DataTable } from '../formats';
 import type { LabelError, RowError } from '../table-schema';
 
 export type Verdict = 'loaded' | 'rejected' | 'duplicate';
@@ -15,11 +15,16 @@ export interface IngestReport {
   quarantine?: { bucket: string; key: string };
   sha256: string;
   sizeBytes: number;
+  /** Dialect of the (first) CSV table, when the file is CSV. */
   dialect?: CsvDialect;
+  /** What was read: one entry per table (several for a zip of several files). */
+  tables?: Pick<DataTable, 'name' | 'format' | 'containers' | 'dialect' | 'sheet'>[];
   rows: { read: number; valid: number; invalid: number; loaded: number };
   errorCounts: Record<string, number>;
   /** The first errors of each type (see ERRORS_KEPT_PER_TYPE). */
-  errors: (LabelError | RowError | { type: 'file-error'; message: string; hint?: string })[];
+  errors: ((LabelError | RowError | { type: 'file-error'; message: string; hint?: string }) & {
+    file?: string;
+  })[];
   startedAt: string;
   finishedAt: string;
 }

@@ -70,6 +70,8 @@ export const datasetSchema = z.strictObject({
     .strictObject({
       delimiter: z.enum([',', ';', '\t', '|']).optional(),
       encoding: z.enum(['utf-8', 'windows-1252', 'latin1']).optional(),
+      /** XLSX: the sheet to read, by 1-based number or name (default: the first). */
+      sheet: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
     })
     .optional(),
   exports: z.array(z.enum(['csv', 'xlsx', 'geojson', 'parquet'])).default(['csv']),

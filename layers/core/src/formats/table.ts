@@ -1,0 +1,63 @@
+import type { CsvDialect } from './csv';
+
+export type FileFormat = 'csv' | 'xlsx' | 'json' | 'ndjson' | 'geojson' | 'parquet';
+
+/** One table read from a file: every format comes out as a header and rows of text cells. */
+export interface DataTable {
+  /** The file's name, or the member's name inside a zip archive. */
+  name: string;
+  format: FileFormat;
+  /** Compression or container around the table, outermost first (e.g. ['zip'], ['gzip']). */
+  containers: ('gzip' | 'zip')[];
+  dialect?: CsvDialect;
+  /** For XLSX: the sheet read. */
+  sheet?: string;
+  header: string[];
+  /** Data rows, numbered from 2 (the header is row 1). */
+  rows: AsyncIterable<{ rowNumber: number; cells: string[] }>;
+}
+
+/** Text of a JSON/XLSX/Parquet value, as a CSV cell would hold it ('' for nothing). */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value instanceof Date) return isoDateOrDateTime(value);
+  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? Number(inner) : inner));
+}
+
+/** A date without a time of day is a date; otherwise a UTC datetime. */
+export function isoDateOrDateTime(date: Date): string {
+  const iso = date.toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('.000Z', 'Z');
+}
+
+/**
+ * Rows from records (JSON objects): the first record's keys make the header; a later key
+ * not in the header becomes an extra cell, so the validator reports it.
+ */
+export async function recordsToTable(
+  records: AsyncIterator<Record<string, unknown>>,
+  describe: Omit<DataTable, 'header' | 'rows'>,
+): Promise<DataTable> {
+  const first = await records.next();
+  const header = first.done ? [] : Object.keys(first.value);
+  const known = new Set(header);
+  const toCells = (record: Record<string, unknown>) => {
+    const cells = header.map((key) => cellText(record[key]));
+    for (const key of Object.keys(record)) if (!known.has(key)) cells.push(cellText(record[key]));
+    return cells;
+  };
+  async function* rows() {
+    if (first.done) return;
+    let rowNumber = 2;
+    yield { rowNumber, cells: toCells(first.value) };
+    for (;;) {
+      const next = await records.next();
+      if (next.done) return;
+      yield { rowNumber: ++rowNumber, cells: toCells(next.value) };
+    }
+  }
+  return { ...describe, header, rows: rows() };
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { openTables, type OpenOptions } from '@datacycle/core';
+import { files, streamOf } from '../helpers/files';
+
+async function read(bytes: Buffer | string, options: Partial<OpenOptions> = {}) {
+  const tables = [];
+  for await (const table of openTables(streamOf(bytes, 1000), { name: 'file', ...options })) {
+    const rows: string[][] = [];
+    for await (const row of table.rows) rows.push(row.cells);
+    tables.push({
+      name: table.name,
+      format: table.format,
+      containers: table.containers,
+      sheet: table.sheet,
+      header: table.header,
+      rows,
+    });
+  }
+  return tables;
+}
+
+const csv = 'code,nom\n45,Loiret\n2A,Corse-du-Sud\n';
+
+describe('openTables', () => {
+  it('reads a gzip-compressed CSV, whatever its name', async () => {
+    const [table] = await read(files.gzip(csv), { name: 'communes.bin' });
+    expect(table).toMatchObject({
+      format: 'csv',
+      containers: ['gzip'],
+      header: ['code', 'nom'],
+      rows: [
+        ['45', 'Loiret'],
+        ['2A', 'Corse-du-Sud'],
+      ],
+    });
+  });
+
+  it('reads every file of a zip archive, skipping folders and system files', async () => {
+    const zip = await files.zip({
+      'a.csv': csv,
+      'sub/b.csv': 'code,nom\n01,Ain\n',
+      '__MACOSX/._a.csv': 'junk',
+      '.DS_Store': 'junk',
+    });
+
+    const tables = await read(zip, { name: 'bundle.zip' });
+
+    expect(tables.map((t) => [t.name, t.containers, t.rows.length])).toEqual([
+      ['a.csv', ['zip'], 2],
+      ['sub/b.csv', ['zip'], 1],
+    ]);
+  });
+
+  it('refuses a zip bomb: declared expansion over the limit', async () => {
+    const bomb = await files.zip({ 'zeros.csv': Buffer.alloc(30 * 1024 * 1024, 0x30) });
+    expect(bomb.length).toBeLessThan(200 * 1024);
+    await expect(read(bomb, { maxUncompressedBytes: 10 * 1024 * 1024 })).rejects.toThrow(
+      /expands to 31457280 bytes, more than 10485760/,
+    );
+  });
+
+  it('refuses a gzip bomb while decompressing', async () => {
+    const bomb = files.gzip('code,nom\n' + '45,Loiret\n'.repeat(3_000_000));
+    await expect(
+      read(bomb, { name: 'communes.csv.gz', maxUncompressedBytes: 10 * 1024 * 1024 }),
+    ).rejects.toThrow(/communes\.csv\.gz expands to more than 10485760 bytes/);
+  });
+
+  it('reads a JSON array of records, values as text', async () => {
+    const [table] = await read(
+      JSON.stringify([
+        { code: '45', pop: 680000, actif: true, tags: ['a'] },
+        { code: '2A', pop: null },
+      ]),
+    );
+    expect(table).toMatchObject({
+      format: 'json',
+      header: ['code', 'pop', 'actif', 'tags'],
+      rows: [
+        ['45', '680000', 'true', '["a"]'],
+        ['2A', '', '', ''],
+      ],
+    });
+  });
+
+  it('reads NDJSON and reports a broken line by its number', async () => {
+    const [table] = await read('{"code":"45"}\n\n{"code":"2A"}\n');
+    expect(table).toMatchObject({ format: 'ndjson', rows: [['45'], ['2A']] });
+    await expect(read('{"code":"45"}\n{"code":\n')).rejects.toThrow(/line 2 is not valid JSON/);
+  });
+
+  it('reads a GeoJSON FeatureCollection as properties plus a geometry column', async () => {
+    const geojson = {
+      type: 'FeatureCollection',
+      features: [
+        {
+          type: 'Feature',
+          properties: { code: '45' },
+          geometry: { type: 'Point', coordinates: [1.9, 47.9] },
+        },
+      ],
+    };
+    const [table] = await read(JSON.stringify(geojson));
+    expect(table).toMatchObject({
+      format: 'geojson',
+      header: ['code', 'geometry'],
+      rows: [['45', '{"type":"Point","coordinates":[1.9,47.9]}']],
+    });
+  });
+
+  it('refuses a single JSON object, an HTML page and truncated JSON, each with a reason', async () => {
+    await expect(read('{"records": []}')).rejects.toThrow(/single JSON object, not a table/);
+    await expect(read('<!DOCTYPE html><html><body>502 Bad Gateway</body></html>')).rejects.toThrow(
+      /HTML page/,
+    );
+    await expect(read('[{"code":"45"},{"code":')).rejects.toThrow(/invalid JSON/);
+  });
+
+  it('reads an XLSX sheet with real dates, formula results and rich text', async () => {
+    const xlsx = await files.xlsx(
+      {
+        Notes: [['ignored']],
+        Données: [
+          ['code', 'mise_en_service', 'total', 'note'],
+          ['45', new Date(Date.UTC(2020, 0, 14)), 3],
+        ],
+      },
+      (workbook) => {
+        const sheet = workbook.getWorksheet('Données')!;
+        sheet.getCell('C2').value = { formula: '1+2', result: 3 };
+        sheet.getCell('A3').value = { richText: [{ text: '2' }, { text: 'A' }] };
+        sheet.getCell('B3').value = new Date(Date.UTC(2021, 3, 5));
+        sheet.getCell('B3').numFmt = 'dd/mm/yyyy';
+        sheet.getCell('D2').value = 'commentaire'; // row 3 has no D cell: empty cells are holes
+      },
+    );
+
+    const [table] = await read(xlsx, { name: 'irve.xlsx', sheet: 2 });
+
+    expect(table).toMatchObject({ format: 'xlsx', header: ['code', 'mise_en_service', 'total', 'note'] });
+    expect(table!.rows).toEqual([
+      ['45', '2020-01-14', '3', 'commentaire'],
+      ['2A', '2021-04-05', '', ''],
+    ]);
+  });
+
+  it('names the sheets when the requested one does not exist', async () => {
+    const xlsx = await files.xlsx({ Un: [['a']], Deux: [['b']] });
+    await expect(read(xlsx, { sheet: 'Trois' })).rejects.toThrow(/no sheet "Trois"/);
+  });
+
+  it('reads Parquet row groups', async () => {
+    const parquet = files.parquet([
+      { name: 'code', data: ['45', '2A'], type: 'STRING' },
+      { name: 'population', data: [680000, 160000], type: 'INT32' },
+    ]);
+    const [table] = await read(parquet, { name: 'communes.parquet' });
+    expect(table).toMatchObject({
+      format: 'parquet',
+      header: ['code', 'population'],
+      rows: [
+        ['45', '680000'],
+        ['2A', '160000'],
+      ],
+    });
+  });
+});
