@@ -1,10 +1,20 @@
 import { checkCommand } from './commands/check';
+import { inferCommand } from './commands/infer';
 import { migrateCommand } from './commands/migrate';
+import { validateCommand } from './commands/validate';
 
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   check: {
     summary: 'check <project-dir>      validate a data project, print every problem',
     run: checkCommand,
+  },
+  validate: {
+    summary: 'validate <file> --schema <schema.json> [--json]   check a file offline against a Table Schema',
+    run: validateCommand,
+  },
+  infer: {
+    summary: 'infer <file>                                     draft a Table Schema from a file',
+    run: inferCommand,
   },
   migrate: {
     summary: 'migrate                  apply database migrations (DATABASE_URL)',

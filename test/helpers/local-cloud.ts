@@ -24,6 +24,11 @@ export async function objectExists(s3: S3Client, bucket: string, key: string): P
   }
 }
 
+export async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return response.Body!.transformToString();
+}
+
 export async function readJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return JSON.parse(await response.Body!.transformToString()) as T;

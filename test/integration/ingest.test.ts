@@ -12,7 +12,7 @@ import {
   type IngestReport,
   type Project,
 } from '@datacycle/core';
-import { localS3, objectExists, readJson, testPool, uniqueName } from '../helpers/local-cloud';
+import { localS3, objectExists, readJson, readText, testPool, uniqueName } from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const irveSchema = tableSchemaSchema.parse(
@@ -165,6 +165,9 @@ describe('ingestObject (PostgreSQL + LocalStack S3)', () => {
     );
     expect(report.errorCounts).toEqual({ 'missing-label': 2, 'extra-label': 2 });
     expect(await objectExists(s3, buckets.internal, report.quarantine!.key)).toBe(true);
+    const markdown = await readText(s3, buckets.internal, outcome.reportKey.replace(/\.json$/, '.md'));
+    expect(markdown).toContain('**❌ rejected — nothing loaded**: header does not match');
+    expect(markdown).toContain('| missing-label | 2 |');
     const after = await pool.query(`SELECT _load_id FROM ${table} LIMIT 1`);
     expect(after.rows).toEqual(before.rows);
   });

@@ -176,4 +176,36 @@ describe('table-schema', () => {
       });
     });
   });
+
+  describe('RowValidator uniqueness', () => {
+    const schema = tableSchemaSchema.parse({
+      fields: [
+        { name: 'code', type: 'string' },
+        { name: 'annee', type: 'integer' },
+        { name: 'siren', type: 'string', constraints: { unique: true } },
+      ],
+      primaryKey: ['code', 'annee'],
+    });
+    const header = ['code', 'annee', 'siren'];
+
+    it('reports a repeated unique value and a repeated primary key, naming the first row', () => {
+      const validator = new RowValidator(schema, checkHeader(header, schema).columnOfField, 3);
+
+      expect(validator.validate(['45', '2024', '111'], 2).ok).toBe(true);
+      expect(validator.validate(['45', '2025', '222'], 3).ok).toBe(true);
+      const repeated = validator.validate(['45', '2024', '111'], 4);
+
+      expect(repeated.ok).toBe(false);
+      expect(!repeated.ok && repeated.errors.map((e) => [e.type, e.message])).toEqual([
+        ['unique-error', '"111" in "siren" is not unique: row 2 has it too'],
+        ['primary-key', 'row 4 repeats the primary key (code, annee) = (45, 2024) of row 2'],
+      ]);
+    });
+
+    it('refuses an empty primary key', () => {
+      const validator = new RowValidator(schema, checkHeader(header, schema).columnOfField, 3);
+      const result = validator.validate(['45', '', '333'], 2);
+      expect(!result.ok && result.errors.map((e) => e.type)).toEqual(['primary-key']);
+    });
+  });
 });

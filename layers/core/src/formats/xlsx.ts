@@ -60,7 +60,9 @@ export async function openXlsx(
   const rowIterator = worksheet[Symbol.asyncIterator]();
   const toCells = (row: ExcelJS.Row) => {
     // row.values is sparse (holes for empty cells) and 1-based: Array.from visits the holes.
-    return Array.from((row.values as ExcelJS.CellValue[]).slice(1), (value) => cellText(shownValue(value)).trim());
+    return Array.from((row.values as ExcelJS.CellValue[]).slice(1), (value) =>
+      cellText(shownValue(value)).trim(),
+    );
   };
   let header: string[] = [];
   for (;;) {

@@ -11,13 +11,15 @@ import {
   hashObject,
   isNotFound,
   putJson,
+  putText,
   readObject,
   zoneKeys,
   type ObjectRef,
 } from '../storage';
-import { RowValidator, checkHeader, type LabelError } from '../table-schema';
 import { datasetTableName, inTransaction, loadTable } from '../warehouse';
-import { ErrorCollector, type IngestReport, type Verdict } from './report';
+import { type IngestReport, type Verdict } from './report';
+import { renderReportMarkdown } from './report-markdown';
+import { FileValidation, HeaderMismatch } from './validate-file';
 
 export interface Buckets {
   landing: string;
@@ -147,21 +149,17 @@ async function validateAndLoad(
   file: FileToLoad,
 ): Promise<PartialReport> {
   const { raw, source, runId } = file;
-  const collector = new ErrorCollector();
-  const rows = { read: 0, valid: 0, invalid: 0, loaded: 0 };
-  const tables: NonNullable<PartialReport['tables']> = [];
-  const dialect = () => tables.find((table) => table.dialect)?.dialect;
+  const validation = new FileValidation(dataset.tableSchema, dataset.id);
+  const { collector, rows } = validation;
   const reject = (summary: string): PartialReport => ({
     verdict: 'rejected',
     summary,
     rows,
     errorCounts: collector.counts,
     errors: collector.kept,
-    dialect: dialect(),
-    tables,
+    dialect: validation.dialect,
+    tables: validation.tables,
   });
-  let headerProblem: string | undefined;
-
   const policy = dataset.config.onInvalid;
   const format = dataset.config.format ?? {};
   const input = openTables(await readObject(context.s3, raw), {
@@ -169,37 +167,6 @@ async function validateAndLoad(
     csv: { encoding: format.encoding, delimiter: format.delimiter },
     sheet: format.sheet,
   });
-  /** Rows of every table of the file (several for a zip of several files), checked one by one. */
-  async function* validRows() {
-    for await (const table of input) {
-      tables.push({
-        name: table.name,
-        format: table.format,
-        containers: table.containers,
-        dialect: table.dialect,
-        sheet: table.sheet,
-      });
-      const member = table.containers.includes('zip') ? { file: table.name } : {};
-      const header = checkHeader(table.header, dataset.tableSchema);
-      if (!header.valid) {
-        header.errors.forEach((error) => collector.add({ ...error, ...member }));
-        headerProblem = describeHeaderErrors(header.errors, dataset.id, member.file);
-        throw new RejectFile();
-      }
-      const validator = new RowValidator(dataset.tableSchema, header.columnOfField, table.header.length);
-      for await (const { rowNumber, cells } of table.rows) {
-        rows.read++;
-        const result = validator.validate(cells, rowNumber);
-        if (result.ok) {
-          rows.valid++;
-          yield { rowNumber, values: result.values };
-        } else {
-          rows.invalid++;
-          result.errors.forEach((error) => collector.add({ ...error, ...member }));
-        }
-      }
-    }
-  }
 
   try {
     await inTransaction(context.pool, async (client) => {
@@ -214,7 +181,7 @@ async function validateAndLoad(
         mode: dataset.config.load.mode,
         loadId: runId,
         sourceKey: source.key,
-        rows: validRows(),
+        rows: validation.validRows(input),
       });
       rows.loaded = rowsLoaded;
       if (rows.read === 0) {
@@ -248,9 +215,12 @@ async function validateAndLoad(
         errors: [],
       };
     }
+    if (error instanceof HeaderMismatch) {
+      rows.loaded = 0;
+      return reject(error.message);
+    }
     if (error instanceof RejectFile) {
       rows.loaded = 0;
-      if (headerProblem) return reject(headerProblem);
       const why =
         rows.read === 0
           ? 'the file has no data rows'
@@ -277,22 +247,9 @@ async function validateAndLoad(
     rows,
     errorCounts: collector.counts,
     errors: collector.kept,
-    dialect: dialect(),
-    tables,
+    dialect: validation.dialect,
+    tables: validation.tables,
   };
-}
-
-function describeHeaderErrors(errors: LabelError[], datasetId: string, file?: string): string {
-  const missing = errors.filter((e) => e.type === 'missing-label').map((e) => e.label);
-  const extra = errors.filter((e) => e.type === 'extra-label').map((e) => e.label);
-  const parts = [
-    missing.length ? `missing columns: ${missing.join(', ')}` : '',
-    extra.length ? `unexpected columns: ${extra.join(', ')}` : '',
-    errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label')
-      ? 'duplicate or blank column names'
-      : '',
-  ].filter(Boolean);
-  return `header${file ? ` of ${file}` : ''} does not match the schema of ${datasetId}: ${parts.join('; ')}`;
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity violation) are the file's fault. */
@@ -304,6 +261,12 @@ function isDataError(error: unknown): boolean {
 async function finalize(context: IngestContext, report: IngestReport, reportKey: string): Promise<void> {
   const { s3, pool, buckets } = context;
   await putJson(s3, { bucket: buckets.internal, key: reportKey }, report);
+  await putText(
+    s3,
+    { bucket: buckets.internal, key: zoneKeys.reportMarkdown(reportKey) },
+    renderReportMarkdown(report),
+    'text/markdown; charset=utf-8',
+  );
   // A loaded file was recorded inside its load transaction.
   if (report.verdict !== 'loaded')
     await recordFile(pool, {

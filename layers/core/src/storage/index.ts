@@ -71,6 +71,17 @@ export async function putJson(s3: S3Client, ref: ObjectRef, value: unknown): Pro
   );
 }
 
+export async function putText(
+  s3: S3Client,
+  ref: ObjectRef,
+  text: string,
+  contentType: string,
+): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: text, ContentType: contentType }),
+  );
+}
+
 export function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string })?.name;
   const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
@@ -83,4 +94,6 @@ export const zoneKeys = {
   quarantine: (dataset: string, sha256: string, filename: string) =>
     `quarantine/${dataset}/${sha256}/${filename}`,
   report: (dataset: string, runId: string) => `reports/${dataset}/${runId}.json`,
+  /** The readable version of a report, beside the JSON one. */
+  reportMarkdown: (reportKey: string) => reportKey.replace(/\.json$/, '.md'),
 };

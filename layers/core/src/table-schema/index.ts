@@ -6,3 +6,4 @@ export { compileField, truncate } from './cast';
 export type { CastResult, CellErrorType, CompiledField } from './cast';
 export { RowValidator } from './rows';
 export type { RowError, RowResult } from './rows';
+export { SchemaInference } from './infer';

@@ -1,9 +1,16 @@
 import { compileField, truncate, type CompiledField } from './cast';
-import type { TableSchema } from './schema';
+import { asList, type TableSchema } from './schema';
 
 /** A located problem in the data, with the Frictionless error type. */
 export interface RowError {
-  type: 'type-error' | 'constraint-error' | 'missing-cell' | 'extra-cell' | 'blank-row';
+  type:
+    | 'type-error'
+    | 'constraint-error'
+    | 'missing-cell'
+    | 'extra-cell'
+    | 'blank-row'
+    | 'unique-error'
+    | 'primary-key';
   /** 1-based row number in the file, the header being row 1. */
   rowNumber: number;
   fieldName?: string;
@@ -21,6 +28,10 @@ export class RowValidator {
   private readonly fields: CompiledField[];
   private readonly positions: number[];
   private readonly missingValues: Set<string>;
+  /** Values seen so far of each unique field, and of the primary key (memory grows with distinct keys). */
+  private readonly seenUnique: Map<number, Map<string, number>>;
+  private readonly keyIndexes: number[];
+  private readonly seenKeys = new Map<string, number>();
 
   constructor(
     schema: TableSchema,
@@ -30,6 +41,13 @@ export class RowValidator {
     this.fields = schema.fields.map(compileField);
     this.positions = schema.fields.map((field) => columnOfField.get(field.name) ?? -1);
     this.missingValues = new Set(schema.missingValues);
+    this.seenUnique = new Map(
+      schema.fields.flatMap((field, index) =>
+        field.constraints?.unique ? [[index, new Map<string, number>()] as const] : [],
+      ),
+    );
+    const names = schema.fields.map((field) => field.name);
+    this.keyIndexes = asList(schema.primaryKey).map((name) => names.indexOf(name));
   }
 
   validate(cells: readonly string[], rowNumber: number): RowResult {
@@ -83,6 +101,46 @@ export class RowValidator {
           message: result.message,
         });
     });
+    if (errors.length === 0) this.checkUniqueness(values, rowNumber, errors);
     return errors.length > 0 ? { ok: false, errors } : { ok: true, values };
+  }
+
+  private checkUniqueness(values: (string | null)[], rowNumber: number, errors: RowError[]): void {
+    for (const [index, seen] of this.seenUnique) {
+      const value = values[index];
+      if (value === null || value === undefined) continue;
+      const first = seen.get(value);
+      const name = this.fields[index]!.field.name;
+      if (first !== undefined) {
+        errors.push({
+          type: 'unique-error',
+          rowNumber,
+          fieldName: name,
+          cell: truncate(value),
+          message: `"${truncate(value)}" in "${name}" is not unique: row ${first} has it too`,
+        });
+      } else seen.set(value, rowNumber);
+    }
+    if (this.keyIndexes.length === 0) return;
+    const parts = this.keyIndexes.map((index) => values[index]);
+    const names = this.keyIndexes.map((index) => this.fields[index]!.field.name).join(', ');
+    if (parts.some((part) => part === null || part === undefined)) {
+      errors.push({
+        type: 'primary-key',
+        rowNumber,
+        message: `row ${rowNumber} has an empty primary key (${names})`,
+      });
+      return;
+    }
+    const key = JSON.stringify(parts);
+    const first = this.seenKeys.get(key);
+    if (first !== undefined) {
+      errors.push({
+        type: 'primary-key',
+        rowNumber,
+        cell: truncate(parts.join(', ')),
+        message: `row ${rowNumber} repeats the primary key (${names}) = (${parts.join(', ')}) of row ${first}`,
+      });
+    } else this.seenKeys.set(key, rowNumber);
   }
 }

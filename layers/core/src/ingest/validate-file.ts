@@ -1,0 +1,128 @@
+import type { Readable } from 'node:stream';
+import { TerminalError } from '../errors';
+import { openTables, type DataTable, type OpenOptions } from '../formats';
+import { RowValidator, checkHeader, type LabelError, type TableSchema } from '../table-schema';
+import { ErrorCollector, type IngestReport } from './report';
+
+/** Thrown by FileValidation.validRows when a table's header does not match the schema. */
+export class HeaderMismatch extends Error {}
+
+export type TableSummary = NonNullable<IngestReport['tables']>[number];
+
+/**
+ * The validation of one file against a Table Schema, shared by ingestion (which streams the
+ * valid rows into COPY) and `datacycle validate` (which only counts them). Errors are counted
+ * and the first ones of each type kept, so any file gives a bounded report.
+ */
+export class FileValidation {
+  readonly collector = new ErrorCollector();
+  readonly rows = { read: 0, valid: 0, invalid: 0, loaded: 0 };
+  readonly tables: TableSummary[] = [];
+  headerProblem?: string;
+
+  constructor(
+    private readonly schema: TableSchema,
+    /** Named in messages, e.g. the dataset id. */
+    private readonly subject: string,
+  ) {}
+
+  get dialect() {
+    return this.tables.find((table) => table.dialect)?.dialect;
+  }
+
+  /** Valid rows, normalized, of every table of the file (several for a zip of several files). */
+  async *validRows(
+    tables: AsyncIterable<DataTable>,
+  ): AsyncGenerator<{ rowNumber: number; values: (string | null)[] }> {
+    for await (const table of tables) {
+      this.tables.push({
+        name: table.name,
+        format: table.format,
+        containers: table.containers,
+        dialect: table.dialect,
+        sheet: table.sheet,
+      });
+      const member = table.containers.includes('zip') ? { file: table.name } : {};
+      const header = checkHeader(table.header, this.schema);
+      if (!header.valid) {
+        header.errors.forEach((error) => this.collector.add({ ...error, ...member }));
+        this.headerProblem = describeHeaderErrors(header.errors, this.subject, member.file);
+        throw new HeaderMismatch(this.headerProblem);
+      }
+      const validator = new RowValidator(this.schema, header.columnOfField, table.header.length);
+      for await (const { rowNumber, cells } of table.rows) {
+        this.rows.read++;
+        const result = validator.validate(cells, rowNumber);
+        if (result.ok) {
+          this.rows.valid++;
+          yield { rowNumber, values: result.values };
+        } else {
+          this.rows.invalid++;
+          result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
+        }
+      }
+    }
+  }
+}
+
+export function describeHeaderErrors(errors: LabelError[], subject: string, file?: string): string {
+  const missing = errors.filter((e) => e.type === 'missing-label').map((e) => e.label);
+  const extra = errors.filter((e) => e.type === 'extra-label').map((e) => e.label);
+  const parts = [
+    missing.length ? `missing columns: ${missing.join(', ')}` : '',
+    extra.length ? `unexpected columns: ${extra.join(', ')}` : '',
+    errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label')
+      ? 'duplicate or blank column names'
+      : '',
+  ].filter(Boolean);
+  return `header${file ? ` of ${file}` : ''} does not match the schema of ${subject}: ${parts.join('; ')}`;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  summary: string;
+  rows: FileValidation['rows'];
+  errorCounts: Record<string, number>;
+  errors: IngestReport['errors'];
+  tables: TableSummary[];
+}
+
+/** Validates a whole file offline (no database): the engine of `datacycle validate`. */
+export async function validateFile(
+  input: Readable,
+  schema: TableSchema,
+  options: OpenOptions & { subject?: string; onProgress?: (rowsRead: number) => void },
+): Promise<ValidationResult> {
+  const validation = new FileValidation(schema, options.subject ?? options.name);
+  const result = (summary: string): ValidationResult => ({
+    valid: validation.collector.total === 0 && validation.rows.read > 0,
+    summary,
+    rows: validation.rows,
+    errorCounts: validation.collector.counts,
+    errors: validation.collector.kept,
+    tables: validation.tables,
+  });
+  try {
+    let next = 100_000;
+    for await (const _row of validation.validRows(openTables(input, options))) {
+      void _row;
+      if (options.onProgress && validation.rows.read >= next) {
+        options.onProgress(validation.rows.read);
+        next += 100_000;
+      }
+    }
+  } catch (error) {
+    if (error instanceof HeaderMismatch) return result(error.message);
+    if (error instanceof TerminalError) {
+      validation.collector.add({ type: 'file-error', message: error.message, hint: error.hint });
+      return result(error.message);
+    }
+    throw error;
+  }
+  const { read, invalid } = validation.rows;
+  if (read === 0) {
+    validation.collector.add({ type: 'file-error', message: 'the file has a header but no data rows' });
+    return result('the file has no data rows');
+  }
+  return result(invalid === 0 ? `all ${read} rows are valid` : `${invalid} of ${read} rows are invalid`);
+}
