@@ -73,7 +73,7 @@ describe('formats', () => {
 
     it('says where an unbalanced quote breaks the file', async () => {
       await expect(readAll('a,b\n1,2\n3,"never closed\n4,5\n')).rejects.toThrow(
-        /at line \d+: Quote Not Closed/,
+        'unbalanced quotes: the quote opened at line 3 is never closed',
       );
     });
   });

@@ -60,10 +60,10 @@ describe('openTables', () => {
   });
 
   it('refuses a gzip bomb while decompressing', async () => {
-    const bomb = files.gzip('code,nom\n' + '45,Loiret\n'.repeat(3_000_000));
-    await expect(
-      read(bomb, { name: 'communes.csv.gz', maxUncompressedBytes: 10 * 1024 * 1024 }),
-    ).rejects.toThrow(/communes\.csv\.gz expands to more than 10485760 bytes/);
+    const bomb = files.gzip('code,nom\n' + '45,Loiret\n'.repeat(300_000));
+    await expect(read(bomb, { name: 'communes.csv.gz', maxUncompressedBytes: 1024 * 1024 })).rejects.toThrow(
+      /communes\.csv\.gz expands to more than 1048576 bytes/,
+    );
   });
 
   it('reads a JSON array of records, values as text', async () => {

@@ -24,13 +24,33 @@ export interface TableLoad {
 const STAGING = '_datacycle_staging';
 
 /**
- * Streams rows with COPY into a temporary staging table, then applies the load mode to the
- * target table. Must run inside the caller's transaction: nothing is visible until it commits,
- * and a failure anywhere leaves the previous data in place.
+ * Streams rows with COPY and applies the load mode, inside the caller's transaction: nothing
+ * is visible until it commits, and a failure anywhere leaves the previous data in place.
+ * Replace and append COPY straight into the table; upsert, and tables with GeoJSON fields
+ * (parsed by PostGIS), go through a temporary staging table.
  */
 export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise<{ rowsLoaded: number }> {
   const { tableSchema } = load;
   await ensureTable(client, load.schemaName, load.table, tableSchema);
+  const target = qualified(load.schemaName, load.table);
+  const direct = load.mode !== 'upsert' && !tableSchema.fields.some((field) => field.type === 'geojson');
+  if (direct) {
+    if (load.mode === 'replace') await client.query(`DELETE FROM ${target}`);
+    const columns = [
+      ...tableSchema.fields.map((field) => quoteIdent(field.name)),
+      '_load_id',
+      '_source_key',
+      '_row_number',
+    ];
+    const lineage = [load.loadId, load.sourceKey];
+    const rowsLoaded = await copyRows(
+      client,
+      `COPY ${target} (${columns.join(', ')}) FROM STDIN`,
+      load.rows,
+      (row) => [...row.values, ...lineage, row.rowNumber],
+    );
+    return { rowsLoaded };
+  }
 
   // GeoJSON arrives as text; PostGIS parses it in the final INSERT.
   const stagingColumns = tableSchema.fields.map(
@@ -40,15 +60,12 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   await client.query(
     `CREATE TEMP TABLE ${STAGING} (${[...stagingColumns, '_row_number bigint NOT NULL'].join(', ')}) ON COMMIT DROP`,
   );
-
   const columnList = [...tableSchema.fields.map((field) => quoteIdent(field.name)), '_row_number'].join(', ');
-  const copy = client.query(copyFrom(`COPY ${STAGING} (${columnList}) FROM STDIN`));
-  async function* lines() {
-    for await (const row of load.rows) yield copyTextLine([...row.values, row.rowNumber]);
-  }
-  await pipeline(Readable.from(lines()), copy);
+  await copyRows(client, `COPY ${STAGING} (${columnList}) FROM STDIN`, load.rows, (row) => [
+    ...row.values,
+    row.rowNumber,
+  ]);
 
-  const target = qualified(load.schemaName, load.table);
   const fieldNames = tableSchema.fields.map((field) => quoteIdent(field.name));
   const selected = tableSchema.fields.map((field) =>
     field.type === 'geojson'
@@ -75,4 +92,28 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   }
   const result = await client.query(sql, [load.loadId, load.sourceKey]);
   return { rowsLoaded: result.rowCount ?? 0 };
+}
+
+/** COPY rows in the text format, in ~256 kB batches (a COPY message per row costs more than the row). */
+async function copyRows<T>(
+  client: pg.PoolClient,
+  sql: string,
+  rows: AsyncIterable<T>,
+  toValues: (row: T) => (string | number | null)[],
+): Promise<number> {
+  let count = 0;
+  async function* batches() {
+    let batch = '';
+    for await (const row of rows) {
+      batch += copyTextLine(toValues(row));
+      count++;
+      if (batch.length >= 256 * 1024) {
+        yield batch;
+        batch = '';
+      }
+    }
+    if (batch) yield batch;
+  }
+  await pipeline(Readable.from(batches()), client.query(copyFrom(sql)));
+  return count;
 }
