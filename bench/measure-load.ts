@@ -22,7 +22,7 @@ const schema = tableSchemaSchema.parse(
   JSON.parse(readFileSync(path.join(root, 'examples/territoires/schemas/irve-statique.json'), 'utf8')),
 );
 const started = process.hrtime.bigint();
-let rows = 0;
+let rows: number;
 
 if (mode === 'validate') {
   const result = await validateFile(createReadStream(file), schema, { name: path.basename(file) });
