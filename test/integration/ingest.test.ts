@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,11 +8,13 @@ import {
   ingestObject,
   migrate,
   tableSchemaSchema,
+  type Buckets,
   type IngestContext,
   type IngestReport,
   type Project,
 } from '@datacycle/core';
 import { localS3, objectExists, readJson, readText, testPool, uniqueName } from '../helpers/local-cloud';
+import { createTestBuckets, rawTable, testProject } from '../helpers/projects';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const irveSchema = tableSchemaSchema.parse(
@@ -23,46 +25,12 @@ const irveCsv = readFileSync(path.join(root, 'examples/territoires/data/irve-sta
 const s3 = localS3();
 const pool = testPool();
 const run = uniqueName('it');
-const buckets = {
-  landing: `${run}-landing`,
-  raw: `${run}-raw`,
-  internal: `${run}-internal`,
-  public: `${run}-public`,
-};
+let buckets: Buckets;
 const datasetId = `${run}-irve`;
-const table = `raw."${datasetId.replaceAll('-', '_')}"`;
+const table = rawTable(datasetId);
 
-function projectWith(policy: 'reject' | 'load-valid' = 'reject'): Project {
-  return {
-    config: {
-      name: 'itest',
-      title: 'integration',
-      publisher: { name: 'test' },
-      contact: { name: 'test', email: 'test@example.org' },
-      licence: 'etalab-2.0',
-      language: 'fr',
-      alerts: { channels: [] },
-    },
-    datasets: [
-      {
-        id: datasetId,
-        tableSchema: irveSchema,
-        config: {
-          title: 'IRVE',
-          description: 'test',
-          keywords: [],
-          theme: [],
-          accrualPeriodicity: 'daily',
-          schema: 'irve.json',
-          sources: [{ type: 's3', prefix: `${datasetId}/` }],
-          load: { mode: 'replace' },
-          onInvalid: { policy, maxErrorRate: 0.6 },
-          exports: ['csv'],
-        },
-      },
-    ],
-  };
-}
+const projectWith = (policy: 'reject' | 'load-valid' = 'reject'): Project =>
+  testProject([{ id: datasetId, schema: irveSchema, config: { onInvalid: { policy, maxErrorRate: 0.6 } } }]);
 
 const context = (policy?: 'reject' | 'load-valid'): IngestContext => ({
   s3,
@@ -83,7 +51,7 @@ const count = async () => Number((await pool.query(`SELECT count(*) FROM ${table
 
 beforeAll(async () => {
   await migrate(pool);
-  for (const bucket of Object.values(buckets)) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  buckets = await createTestBuckets(s3, run);
 });
 afterAll(async () => {
   await pool.query(`DROP TABLE IF EXISTS ${table}`);

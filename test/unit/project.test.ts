@@ -52,6 +52,20 @@ describe('project', () => {
     });
   });
 
+  it('checks foreign keys: known dataset, existing fields', async () => {
+    const result = await loadProject(path.join(root, 'test/fixtures/projects/broken'));
+    if (result.ok) throw new Error('expected issues');
+
+    const fk = result.issues
+      .filter((i) => i.file.endsWith('bad-fk.yaml'))
+      .map((i) => `${i.path}: ${i.message}`);
+
+    expect(fk).toEqual([
+      'schema.foreignKeys[0]: reference.resource "regions" is not a dataset of the project',
+      'schema.foreignKeys[1]: field "code_commune" is not in the schema',
+    ]);
+  });
+
   describe('compiled project', () => {
     it('round-trips through JSON and maps landing keys to datasets', async () => {
       const result = await loadProject(path.join(root, 'examples/territoires'));

@@ -36,14 +36,22 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
       'check that the file is a CSV export',
     );
   }
-  const encoding: Encoding =
-    options.encoding === 'latin1' ? 'windows-1252' : (options.encoding ?? detectEncoding(sample));
+  const detected = detectEncoding(sample);
+  if (options.encoding === 'utf-8' && detected !== 'utf-8') {
+    throw new TerminalError(
+      'the dataset declares UTF-8 but the file is not valid UTF-8 (it looks like Windows-1252)',
+      'export the file as UTF-8, or set format.encoding: windows-1252 in the dataset file',
+    );
+  }
+  const encoding: Encoding = options.encoding === 'latin1' ? 'windows-1252' : (options.encoding ?? detected);
   const sampleText = iconv.decode(sample, encoding);
   const delimiter = options.delimiter ?? detectDelimiter(sampleText.replace(/^\uFEFF/, ''));
 
   // papaparse: the fastest streaming CSV parser we measured on IRVE files (3× csv-parse);
   // quoteGuard gives it what it lacks: a bound on record size and a clear unbalanced-quote error.
-  const parser = Papa.parse(Papa.NODE_STREAM_INPUT, { delimiter, newline: undefined, skipEmptyLines: false });
+  // Records end at "\n"; a "\r" left at the end of a record is dropped below, so files that
+  // mix CRLF and LF lines read right.
+  const parser = Papa.parse(Papa.NODE_STREAM_INPUT, { delimiter, newline: '\n', skipEmptyLines: false });
   const records = chain(
     stream,
     iconv.decodeStream(encoding) as unknown as Duplex,
@@ -59,7 +67,7 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     throw csvError(error, 1);
   }
   if (first.done) throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
-  const header = first.value.map((label) => label.trim());
+  const header = withoutCarriageReturn(first.value).map((label) => label.trim());
 
   async function* rows() {
     let rowNumber = 1;
@@ -78,10 +86,16 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
       }
       if (pending) yield { rowNumber, cells: pending };
       rowNumber++;
-      pending = next.value;
+      pending = withoutCarriageReturn(next.value);
     }
   }
   return { dialect: { encoding, delimiter }, header, rows: rows() };
+}
+
+function withoutCarriageReturn(cells: string[]): string[] {
+  const last = cells.length - 1;
+  if (last >= 0 && cells[last]!.endsWith('\r')) cells[last] = cells[last]!.slice(0, -1);
+  return cells;
 }
 
 function csvError(error: unknown, rowNumber: number): TerminalError {

@@ -16,7 +16,7 @@ import {
   zoneKeys,
   type ObjectRef,
 } from '../storage';
-import { datasetTableName, inTransaction, loadTable } from '../warehouse';
+import { datasetTableName, findForeignKeyViolations, inTransaction, loadTable } from '../warehouse';
 import { type IngestReport, type Verdict } from './report';
 import { renderReportMarkdown } from './report-markdown';
 import { FileValidation, HeaderMismatch } from './validate-file';
@@ -34,6 +34,8 @@ export interface IngestContext {
   pool: pg.Pool;
   project: Project;
   buckets: Buckets;
+  /** Bytes a compressed file or archive may expand to (default 4 GiB). */
+  maxUncompressedBytes?: number;
   log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
@@ -166,6 +168,7 @@ async function validateAndLoad(
     name: path.posix.basename(raw.key),
     csv: { encoding: format.encoding, delimiter: format.delimiter },
     sheet: format.sheet,
+    maxUncompressedBytes: context.maxUncompressedBytes,
   });
 
   try {
@@ -184,6 +187,23 @@ async function validateAndLoad(
         rows: validation.validRows(input),
       });
       rows.loaded = rowsLoaded;
+      const foreign = await findForeignKeyViolations(
+        client,
+        {
+          schemaName: 'raw',
+          table: datasetTableName(dataset.id),
+          tableSchema: dataset.tableSchema,
+          loadId: runId,
+        },
+        (resource) => ({ schemaName: 'raw', table: datasetTableName(resource) }),
+        { remove: policy.policy === 'load-valid' },
+      );
+      if (foreign.count > 0) {
+        collector.addCounted(foreign.violations, foreign.count);
+        rows.invalid += foreign.count;
+        rows.valid -= foreign.count;
+        if (policy.policy === 'load-valid') rows.loaded -= foreign.count;
+      }
       if (rows.read === 0) {
         collector.add({ type: 'file-error', message: 'the file has a header but no data rows' });
         throw new RejectFile();

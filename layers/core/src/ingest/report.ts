@@ -1,5 +1,6 @@
 import type { CsvDialect, DataTable } from '../formats';
 import type { LabelError, RowError } from '../table-schema';
+import type { ForeignKeyViolation } from '../warehouse';
 
 export type Verdict = 'loaded' | 'rejected' | 'duplicate';
 
@@ -22,7 +23,9 @@ export interface IngestReport {
   rows: { read: number; valid: number; invalid: number; loaded: number };
   errorCounts: Record<string, number>;
   /** The first errors of each type (see ERRORS_KEPT_PER_TYPE). */
-  errors: ((LabelError | RowError | { type: 'file-error'; message: string; hint?: string }) & {
+  errors: ((
+    LabelError | RowError | ForeignKeyViolation | { type: 'file-error'; message: string; hint?: string }
+  ) & {
     file?: string;
   })[];
   startedAt: string;
@@ -40,6 +43,13 @@ export class ErrorCollector {
     const count = (this.counts[error.type] ?? 0) + 1;
     this.counts[error.type] = count;
     if (count <= ERRORS_KEPT_PER_TYPE) this.kept.push(error);
+  }
+
+  /** Adds errors of which only some were listed (e.g. counted by a database query). */
+  addCounted(errors: IngestReport['errors'], total: number): void {
+    errors.forEach((error) => this.add(error));
+    const type = errors[0]?.type;
+    if (type && total > errors.length) this.counts[type] = (this.counts[type] ?? 0) + total - errors.length;
   }
 
   get total(): number {

@@ -65,6 +65,7 @@ export async function loadProject(projectDir: string): Promise<ProjectLoadResult
     if (tableSchema) datasets.push({ id, config: datasetConfig, tableSchema });
   }
   checkSourcePrefixes(datasets, datasetsDir, issues, rel);
+  checkForeignKeys(datasets, datasetsDir, issues, rel);
 
   if (issues.length > 0 || !config) return { ok: false, issues };
   return { ok: true, project: { config, datasets: datasets.sort((a, b) => a.id.localeCompare(b.id)) } };
@@ -90,6 +91,51 @@ function checkSourcePrefixes(
         });
       }
       owner.set(prefix, dataset.id);
+    });
+  }
+}
+
+/** A foreign key must point at a dataset of the project, on fields that exist on both sides. */
+function checkForeignKeys(
+  datasets: Dataset[],
+  datasetsDir: string,
+  issues: ProjectIssue[],
+  rel: (file: string) => string,
+) {
+  const byId = new Map(datasets.map((dataset) => [dataset.id, dataset]));
+  for (const dataset of datasets) {
+    (dataset.tableSchema.foreignKeys ?? []).forEach((foreignKey, index) => {
+      const where = {
+        file: rel(path.join(datasetsDir, `${dataset.id}.yaml`)),
+        path: `schema.foreignKeys[${index}]`,
+      };
+      const own = new Set(dataset.tableSchema.fields.map((field) => field.name));
+      const fields = typeof foreignKey.fields === 'string' ? [foreignKey.fields] : foreignKey.fields;
+      const referencedFields =
+        typeof foreignKey.reference.fields === 'string'
+          ? [foreignKey.reference.fields]
+          : foreignKey.reference.fields;
+      for (const field of fields)
+        if (!own.has(field)) issues.push({ ...where, message: `field "${field}" is not in the schema` });
+      const resource = foreignKey.reference.resource;
+      const target = resource === '' ? dataset : byId.get(resource);
+      if (!target) {
+        issues.push({
+          ...where,
+          message: `reference.resource "${resource}" is not a dataset of the project`,
+        });
+        return;
+      }
+      const theirs = new Set(target.tableSchema.fields.map((field) => field.name));
+      for (const field of referencedFields) {
+        if (!theirs.has(field))
+          issues.push({
+            ...where,
+            message: `referenced field "${field}" is not in the schema of ${target.id}`,
+          });
+      }
+      if (fields.length !== referencedFields.length)
+        issues.push({ ...where, message: 'fields and reference.fields differ in length' });
     });
   }
 }

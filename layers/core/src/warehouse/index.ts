@@ -8,3 +8,5 @@ export { columnType, createTableSql, ensureTable, lineageColumns } from './ddl';
 export { loadTable } from './load';
 export type { LoadMode, TableLoad } from './load';
 export { copyTextLine } from './copy-text';
+export { findForeignKeyViolations } from './foreign-keys';
+export type { ForeignKeyViolation } from './foreign-keys';
