@@ -54,7 +54,8 @@ export async function generateIrveCsv(
   let invalid = 0;
   for (let i = 0; i < rows; i++) {
     const operator = pick(operators);
-    const dep = String(1 + Math.floor(random() * 95)).padStart(2, '0');
+    const number = String(1 + Math.floor(random() * 95)).padStart(2, '0');
+    const dep = number === '20' ? pick(['2A', '2B']) : number; // Corsica has no département 20
     const station = `FR${letters(3)}P${digits(8)}`;
     const lon = (-4.5 + random() * 12.5).toFixed(6);
     const lat = (42.5 + random() * 8.5).toFixed(6);
