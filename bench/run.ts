@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: ingestion speed and memory against PostgreSQL's own floor, measured in
- * the same run on the same machine. For 100k and 1M generated IRVE rows (3 % invalid):
+ * the same run on the same machine. For 100k and 1M generated IRVE rows (about 5 % invalid):
  *   - psql \copy of the file into a table of text columns (the reference: PostgreSQL only
  *     parses CSV and writes rows);
  *   - datacycle: detect, decode, parse, validate every cell against the IRVE schema,
@@ -134,7 +134,7 @@ Raw numbers: [bench/results/ingest.json](../bench/results/ingest.json).
 
 ## Ingestion: validate + load, against \`psql \\copy\`
 
-Generated IRVE static files (schema v2.3.0, 40 columns, 3 % invalid rows). The reference
+Generated IRVE static files (schema v2.3.0, 40 columns, about 5 % invalid rows). The reference
 is \`psql \\copy\` of the same file into a (logged) table of 40 text columns: PostgreSQL
 parsing CSV and writing rows, nothing checked. (The typed table itself cannot be the
 reference: \`coordonneesXY\` arrives as \`[lon,lat]\` text, which only datacycle turns
