@@ -1,20 +1,18 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { TerminalError, errorMessage } from '../errors';
 import type { Dataset } from '../project';
 import { finishRun, newRunId, startRun } from '../runs';
-
-export const USER_AGENT = 'datacycle/0.1 (open data pipeline; +https://github.com/datacycle)';
+import { httpGet, type HttpPolicy } from './http-client';
 
 export interface CollectContext {
   s3: S3Client;
   pool: pg.Pool;
   landingBucket: string;
-  /** Largest body accepted, in bytes. */
-  maxBytes?: number;
-  timeoutMs?: number;
+  /** Overrides of the HTTP client's limits (timeouts, retries, sizes). */
+  http?: Partial<HttpPolicy>;
 }
 
 export type CollectOutcome =
@@ -47,55 +45,21 @@ export async function collectHttpSource(
   await startRun(pool, { id: runId, trigger: 'schedule', dataset: dataset.id, details: { url: source.url } });
   try {
     const state = await readState(pool, dataset.id, sourceIndex);
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*' };
+    const headers: Record<string, string> = {};
     if (state?.etag) headers['if-none-match'] = state.etag;
     if (state?.last_modified) headers['if-modified-since'] = state.last_modified;
 
-    const response = await fetch(source.url, {
-      headers,
-      redirect: 'follow',
-      signal: AbortSignal.timeout(context.timeoutMs ?? 120_000),
-    });
+    const response = await httpGet(source.url, { headers, policy: context.http, acceptNotModified: true });
     if (response.status === 304) {
       await saveState(pool, dataset.id, sourceIndex, source.url, state, false);
       await finishRun(pool, runId, 'skipped', { details: { http: 304, reason: 'not modified' } });
       return { status: 'unchanged', runId };
     }
-    if (!response.ok || !response.body) {
-      const error = new Error(`GET ${source.url} answered ${response.status} ${response.statusText}`);
-      throw response.status >= 500 || response.status === 429
-        ? Object.assign(error, { $metadata: { httpStatusCode: response.status } })
-        : new TerminalError(error.message, 'check the source URL in the dataset file');
-    }
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    const maxBytes = context.maxBytes ?? 2 * 1024 ** 3;
-    if (declared > maxBytes)
-      throw new TerminalError(`GET ${source.url}: ${declared} bytes is over the limit of ${maxBytes}`);
-
     const filename = source.filename ?? (new URL(source.url).pathname.split('/').pop() || 'download');
-    const stamp = new Date()
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z');
-    const key = `${dataset.id}/${stamp}-${filename}`;
-    let bytes = 0;
-    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).on(
-      'data',
-      (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > maxBytes)
-          body.destroy(new TerminalError(`GET ${source.url}: body over the limit of ${maxBytes} bytes`));
-      },
-    );
-    await new Upload({
-      client: context.s3,
-      params: {
-        Bucket: context.landingBucket,
-        Key: key,
-        Body: body,
-        Metadata: { 'datacycle-run-id': runId, 'datacycle-source': source.url },
-      },
-    }).done();
+    const { key, bytes } = await dropInLanding(context, dataset.id, filename, response.body, {
+      runId,
+      source: source.url,
+    });
     await saveState(
       pool,
       dataset.id,
@@ -110,6 +74,33 @@ export async function collectHttpSource(
     await finishRun(pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
     throw error;
   }
+}
+
+/** Streams a collected payload into the landing bucket, where the S3 event hands it to ingestion. */
+export async function dropInLanding(
+  context: CollectContext,
+  datasetId: string,
+  filename: string,
+  body: Readable,
+  metadata: { runId: string; source: string },
+): Promise<{ key: string; bytes: number }> {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const key = `${datasetId}/${stamp}-${filename}`;
+  let bytes = 0;
+  body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  await new Upload({
+    client: context.s3,
+    params: {
+      Bucket: context.landingBucket,
+      Key: key,
+      Body: body,
+      Metadata: { 'datacycle-run-id': metadata.runId, 'datacycle-source': metadata.source },
+    },
+  }).done();
+  return { key, bytes };
 }
 
 async function readState(

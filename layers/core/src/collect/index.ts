@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
-export { collectHttpSource, USER_AGENT } from './http-source';
+export { collectHttpSource, dropInLanding } from './http-source';
 export type { CollectContext, CollectOutcome } from './http-source';
+export { httpGet, retryAfterMs, defaultHttpPolicy, TransientHttpError, USER_AGENT } from './http-client';
+export type { HttpPolicy, HttpResponse, GetOptions } from './http-client';
 
 /** Input of the collect function, set on each schedule's EventBridge rule target. */
 export const collectRequestSchema = z.object({

@@ -1,0 +1,153 @@
+/** The collection HTTP client against real, hostile servers on loopback. */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  TerminalError,
+  TransientHttpError,
+  httpGet,
+  openTables,
+  retryAfterMs,
+  type HttpPolicy,
+} from '@datacycle/core';
+import { startServer } from '../helpers/http-server';
+
+const fast: Partial<HttpPolicy> = {
+  attempts: 4,
+  backoffBaseMs: 10,
+  backoffCapMs: 50,
+  timeoutMs: 1000,
+  idleTimeoutMs: 300,
+  perHostIntervalMs: 0,
+};
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+async function serve(handler: Parameters<typeof startServer>[0]) {
+  const server = await startServer(handler);
+  close = server.close;
+  return server;
+}
+
+const text = async (response: Awaited<ReturnType<typeof httpGet>>) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+describe('httpGet', () => {
+  it('retries 500s with backoff, then succeeds, naming itself in the User-Agent', async () => {
+    const server = await serve((_req, res, count) =>
+      count < 3 ? res.writeHead(500).end('boom') : res.writeHead(200).end('ok'),
+    );
+
+    const response = await httpGet(`${server.url}/file.csv`, { policy: fast });
+
+    expect(await text(response)).toBe('ok');
+    expect(server.requests).toHaveLength(3);
+    expect(server.requests[0]!.headers['user-agent']).toMatch(/^datacycle\//);
+  });
+
+  it('gives up after the last attempt with a transient error (so the run is retried later)', async () => {
+    const server = await serve((_req, res) => res.writeHead(503).end());
+    await expect(httpGet(server.url, { policy: fast })).rejects.toThrow(TransientHttpError);
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const server = await serve((_req, res, count) =>
+      count === 1 ? res.writeHead(429, { 'retry-after': '1' }).end() : res.writeHead(200).end('ok'),
+    );
+    const waits: number[] = [];
+
+    await httpGet(server.url, { policy: fast, sleep: async (ms) => void waits.push(ms) });
+
+    expect(waits).toEqual([1000]);
+  });
+
+  it('fails a server that never answers, on time', async () => {
+    const server = await serve(() => undefined);
+    const started = Date.now();
+    await expect(httpGet(server.url, { policy: { ...fast, attempts: 1, timeoutMs: 300 } })).rejects.toThrow(
+      /no answer within 300 ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('fails a body that drips slower than the idle timeout', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('a'); // headers and a first byte at once, then a drip
+      const timer = setInterval(() => res.write('a'), 1000);
+      res.on('close', () => clearInterval(timer));
+    });
+    const response = await httpGet(server.url, { policy: fast });
+    await expect(text(response)).rejects.toThrow(/no data for 300 ms/);
+  });
+
+  it('refuses an oversized body, announced or streamed', async () => {
+    const server = await serve((req, res) => {
+      if (req.url === '/announced') res.writeHead(200, { 'content-length': '5000' }).end('x'.repeat(5000));
+      else {
+        res.writeHead(200);
+        res.end('y'.repeat(5000));
+      }
+    });
+    const policy = { ...fast, maxBytes: 1000 };
+    await expect(httpGet(`${server.url}/announced`, { policy })).rejects.toThrow(
+      /5000 bytes announced, over the limit of 1000/,
+    );
+    const streamed = await httpGet(`${server.url}/chunked`, { policy });
+    await expect(text(streamed)).rejects.toThrow(/body over the limit of 1000 bytes/);
+  });
+
+  it('follows redirects a bounded number of times', async () => {
+    const server = await serve((req, res) =>
+      res.writeHead(302, { location: `/hop${Number(req.url!.slice(4) || 0) + 1}` }).end(),
+    );
+    await expect(httpGet(`${server.url}/hop0`, { policy: fast })).rejects.toThrow(/more than 5 redirects/);
+    expect(server.requests).toHaveLength(6);
+  });
+
+  it('does not retry a 404', async () => {
+    const server = await serve((_req, res) => res.writeHead(404).end());
+    await expect(httpGet(server.url, { policy: fast })).rejects.toThrow(TerminalError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('returns 304 as an answer to a conditional GET', async () => {
+    const server = await serve((req, res) =>
+      res.writeHead(req.headers['if-none-match'] === '"v1"' ? 304 : 200).end(),
+    );
+    const response = await httpGet(server.url, {
+      policy: fast,
+      headers: { 'if-none-match': '"v1"' },
+      acceptNotModified: true,
+    });
+    expect(response.status).toBe(304);
+  });
+
+  it('an HTML error page served as CSV is refused when read as data', async () => {
+    const server = await serve((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/csv' })
+        .end('<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>'),
+    );
+    const response = await httpGet(`${server.url}/export.csv`, { policy: fast });
+    const read = async () => {
+      for await (const table of openTables(response.body, { name: 'export.csv' })) void table;
+    };
+    await expect(read()).rejects.toThrow(/HTML page, not data/);
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(retryAfterMs('120')).toBe(120_000);
+    expect(retryAfterMs('Wed, 21 Oct 2026 07:28:30 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT'))).toBe(
+      30_000,
+    );
+    expect(retryAfterMs(null)).toBeUndefined();
+  });
+});
