@@ -6,6 +6,7 @@ const alias = { '@datacycle/core': path.resolve(import.meta.dirname, 'layers/cor
 export default defineConfig({
   resolve: { alias },
   test: {
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         resolve: { alias },

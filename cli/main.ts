@@ -1,4 +1,5 @@
 import { checkCommand } from './commands/check';
+import { collectCommand } from './commands/collect';
 import { inferCommand } from './commands/infer';
 import { migrateCommand } from './commands/migrate';
 import { validateCommand } from './commands/validate';
@@ -15,6 +16,11 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   infer: {
     summary: 'infer <file>                                     draft a Table Schema from a file',
     run: inferCommand,
+  },
+  collect: {
+    summary:
+      'collect <dataset> [--source N]                    run a scheduled source now (deployed collect function)',
+    run: collectCommand,
   },
   migrate: {
     summary: 'migrate                  apply database migrations (DATABASE_URL)',

@@ -1,5 +1,9 @@
 import path from 'node:path';
 
+// Local tools run on the machine's Node.js (20+); the AWS SDK's notice that its 2027 releases
+// need Node.js 22 is documented in docs/operations.md rather than printed on every run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const localDir = path.join(repoRoot, '.local');
 export const venvDir = path.join(localDir, 'venv');

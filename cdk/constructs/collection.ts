@@ -41,9 +41,9 @@ export class Collection extends Construct {
 
     for (const dataset of props.project.datasets) {
       dataset.config.sources.forEach((source, index) => {
-        if (source.type !== 'http') return;
+        if (source.type === 's3') return;
         const rule = new events.Rule(this, `Schedule-${dataset.id}-${index}`, {
-          description: `collect ${dataset.id} source #${index} (${source.url})`,
+          description: `collect ${dataset.id} source #${index} (${source.type === 'udata' ? `udata ${source.dataset}` : source.url})`,
           schedule: events.Schedule.expression(source.schedule),
         });
         rule.addTarget(

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { collectHttpSource, collectRequestSchema, TerminalError, runtime } from '@datacycle/core';
+import { collectSource, collectRequestSchema, TerminalError, runtime } from '@datacycle/core';
 
 /**
  * Target of each source's EventBridge schedule: fetches the source into the landing bucket,
@@ -11,7 +11,7 @@ async function collect(event: unknown) {
   const platform = runtime();
   const dataset = platform.project.datasets.find((candidate) => candidate.id === request.dataset);
   if (!dataset) throw new TerminalError(`dataset ${request.dataset} is not in the deployed project`);
-  const outcome = await collectHttpSource(
+  const outcome = await collectSource(
     { s3: platform.s3, pool: await platform.pool(), landingBucket: platform.buckets.landing },
     dataset,
     request.source,

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
 export { collectHttpSource, dropInLanding } from './http-source';
+export { collectApiSource } from './api-source';
+export { collectUdataSource } from './udata-source';
+export { collectSource } from './collect-source';
 export type { CollectContext, CollectOutcome } from './http-source';
 export { httpGet, retryAfterMs, defaultHttpPolicy, TransientHttpError, USER_AGENT } from './http-client';
 export type { HttpPolicy, HttpResponse, GetOptions } from './http-client';

@@ -24,7 +24,7 @@ export function findDatasetByKey(project: Project, key: string) {
   for (const dataset of project.datasets) {
     for (const source of dataset.config.sources) {
       if (source.type === 's3' && key.startsWith(source.prefix)) return dataset;
-      if (source.type === 'http' && key.startsWith(`${dataset.id}/`)) return dataset;
+      if (source.type !== 's3' && key.startsWith(`${dataset.id}/`)) return dataset;
     }
   }
   return undefined;

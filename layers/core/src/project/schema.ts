@@ -39,7 +39,52 @@ const httpSource = z.strictObject({
     .optional(),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [s3Source, httpSource]);
+const pagination = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('offset'),
+    offsetParam: z.string().default('offset'),
+    limitParam: z.string().default('limit'),
+    pageSize: z.number().int().positive().default(100),
+  }),
+  z.strictObject({
+    type: z.literal('page'),
+    pageParam: z.string().default('page'),
+    sizeParam: z.string().optional(),
+    pageSize: z.number().int().positive().default(100),
+    firstPage: z.number().int().nonnegative().default(1),
+  }),
+  /** The next page's URL is in the body, at `nextPath` (e.g. `links.next`, `next_page`). */
+  z.strictObject({ type: z.literal('next-url'), nextPath: z.string().min(1) }),
+  /** RFC 8288 `Link: <…>; rel="next"` header. */
+  z.strictObject({ type: z.literal('link-header') }),
+  z.strictObject({ type: z.literal('none') }),
+]);
+
+/** Paginated JSON records, written as NDJSON to the landing zone. */
+const apiSource = z.strictObject({
+  type: z.literal('api'),
+  url: z.url(),
+  schedule: scheduleExpression,
+  /** Presets fill in records path and pagination for well-known platforms. */
+  preset: z.enum(['opendatasoft']).optional(),
+  /** Where the records are in each page (dot path; empty for a top-level array). */
+  recordsPath: z.string().optional(),
+  pagination: pagination.optional(),
+  /** No infinite pagination: a hard stop. */
+  maxPages: z.number().int().positive().default(1000),
+});
+
+/** A dataset of a udata portal (data.gouv.fr): one of its resources, picked by format and title. */
+const udataSource = z.strictObject({
+  type: z.literal('udata'),
+  dataset: z.string().min(1),
+  api: z.url().default('https://www.data.gouv.fr/api/1'),
+  format: z.string().optional(),
+  title: z.string().optional(),
+  schedule: scheduleExpression,
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [s3Source, httpSource, apiSource, udataSource]);
 
 export const datasetSchema = z.strictObject({
   title: z.string().min(1),

@@ -1,0 +1,223 @@
+/** api and udata sources against loopback servers that behave like the real platforms. */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  collectSource,
+  migrate,
+  type Buckets,
+  type CollectContext,
+  type SourceConfig,
+} from '@datacycle/core';
+import { startServer } from '../helpers/http-server';
+import { localS3, testPool, uniqueName } from '../helpers/local-cloud';
+import { createTestBuckets, testProject } from '../helpers/projects';
+
+const s3 = localS3();
+const pool = testPool();
+const run = uniqueName('col');
+let buckets: Buckets;
+let close: (() => Promise<void>) | undefined;
+const http = { attempts: 2, backoffBaseMs: 10, backoffCapMs: 20, timeoutMs: 2000, perHostIntervalMs: 0 };
+
+beforeAll(async () => {
+  await migrate(pool);
+  buckets = await createTestBuckets(s3, run);
+});
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+afterAll(() => pool.end());
+
+async function collect(source: SourceConfig) {
+  const id = uniqueName('ds');
+  const project = testProject([{ id, schema: { fields: [{ name: 'id' }] }, config: { sources: [source] } }]);
+  const context: CollectContext = { s3, pool, landingBucket: buckets.landing, http };
+  return collectSource(context, project.datasets[0]!, 0);
+}
+
+async function landed(key: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: buckets.landing, Key: key }));
+  return object.Body!.transformToString();
+}
+
+async function lastRun() {
+  const { rows } = await pool.query(
+    "SELECT status, error, details FROM ops.runs WHERE trigger = 'schedule' ORDER BY started_at DESC LIMIT 1",
+  );
+  return rows[0] as { status: string; error: string | null; details: Record<string, unknown> };
+}
+
+async function serve(handler: Parameters<typeof startServer>[0]) {
+  const server = await startServer(handler);
+  close = server.close;
+  return server;
+}
+
+const schedule = 'rate(1 day)';
+
+describe('api source', () => {
+  it('pages through an OpenDataSoft Explore v2.1 records endpoint into one NDJSON file', async () => {
+    const total = 250;
+    const server = await serve((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const offset = Number(url.searchParams.get('offset'));
+      const limit = Number(url.searchParams.get('limit'));
+      const results = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, i) => ({
+        id: String(offset + i),
+      }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ total_count: total, results }));
+    });
+
+    const outcome = await collect({
+      type: 'api',
+      preset: 'opendatasoft',
+      url: `${server.url}/api/explore/v2.1/catalog/datasets/bornes/records`,
+      schedule,
+      maxPages: 1000,
+    });
+
+    expect(outcome.status).toBe('collected');
+    if (outcome.status !== 'collected') return;
+    const lines = (await landed(outcome.key)).trim().split('\n');
+    expect(lines).toHaveLength(250);
+    expect(JSON.parse(lines[249]!)).toEqual({ id: '249' });
+    expect(server.requests.map((r) => new URL(r.url!, 'http://x').searchParams.get('offset'))).toEqual([
+      '0',
+      '100',
+      '200',
+    ]);
+    expect((await lastRun()).details).toMatchObject({ pages: 3, records: 250 });
+  });
+
+  it('follows Link headers', async () => {
+    const server = await serve((req, res) => {
+      const page = Number(new URL(req.url!, 'http://x').searchParams.get('p') ?? 1);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (page < 2) headers.link = `</items?p=${page + 1}>; rel="next"`;
+      res.writeHead(200, headers).end(JSON.stringify([{ id: `p${page}` }]));
+    });
+
+    const outcome = await collect({
+      type: 'api',
+      url: `${server.url}/items`,
+      pagination: { type: 'link-header' },
+      schedule,
+      maxPages: 10,
+    });
+
+    expect(outcome.status === 'collected' && (await landed(outcome.key))).toBe('{"id":"p1"}\n{"id":"p2"}\n');
+  });
+
+  it('stops a next link that loops forever, with the failure recorded', async () => {
+    const server = await serve((_req, res) =>
+      res.writeHead(200).end(JSON.stringify({ data: [{ id: 'x' }], next: '/same' })),
+    );
+
+    await expect(
+      collect({
+        type: 'api',
+        url: `${server.url}/same`,
+        recordsPath: 'data',
+        pagination: { type: 'next-url', nextPath: 'next' },
+        schedule,
+        maxPages: 100,
+      }),
+    ).rejects.toThrow(/pagination loops/);
+    expect(await lastRun()).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/pagination loops/),
+    });
+  });
+
+  it('stops at maxPages', async () => {
+    const server = await serve((_req, res) =>
+      res.writeHead(200).end(JSON.stringify({ results: Array.from({ length: 10 }, () => ({ id: 'x' })) })),
+    );
+    await expect(
+      collect({
+        type: 'api',
+        url: server.url,
+        recordsPath: 'results',
+        pagination: { type: 'offset', offsetParam: 'offset', limitParam: 'limit', pageSize: 10 },
+        schedule,
+        maxPages: 3,
+      }),
+    ).rejects.toThrow(/more than 3 pages/);
+  });
+
+  it('refuses invalid JSON and a missing records array, saying which', async () => {
+    const server = await serve((req, res) =>
+      res.writeHead(200).end(req.url === '/broken' ? '{"results": [' : '{"items": []}'),
+    );
+    await expect(
+      collect({ type: 'api', url: `${server.url}/broken`, schedule, maxPages: 5 }),
+    ).rejects.toThrow(/did not return valid JSON/);
+    await expect(
+      collect({ type: 'api', url: `${server.url}/other`, recordsPath: 'results', schedule, maxPages: 5 }),
+    ).rejects.toThrow(/no array of records at "results"/);
+  });
+});
+
+describe('udata source', () => {
+  it('picks the newest resource of the format and title asked, and lands its file', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/api/1/datasets/irve/') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            resources: [
+              {
+                title: 'Export IRVE statique',
+                format: 'csv',
+                url: `${base}/files/irve-old.csv`,
+                last_modified: '2024-01-01T00:00:00',
+              },
+              {
+                title: 'Export IRVE statique',
+                format: 'csv',
+                url: `${base}/files/irve-new.csv`,
+                last_modified: '2024-06-01T00:00:00',
+              },
+              {
+                title: 'Export IRVE statique',
+                format: 'json',
+                url: `${base}/files/irve.json`,
+                last_modified: '2024-07-01T00:00:00',
+              },
+              { title: 'Documentation', format: 'pdf', url: `${base}/files/doc.pdf` },
+            ],
+          }),
+        );
+      } else res.writeHead(200, { 'content-type': 'text/csv' }).end(`id\n${req.url}\n`);
+    });
+    close = server.close;
+    const base = server.url;
+
+    const outcome = await collect({
+      type: 'udata',
+      dataset: 'irve',
+      api: `${base}/api/1`,
+      format: 'csv',
+      title: 'statique',
+      schedule,
+    });
+
+    expect(outcome.status === 'collected' && outcome.key).toMatch(/irve-new\.csv$/);
+    expect(outcome.status === 'collected' && (await landed(outcome.key))).toBe('id\n/files/irve-new.csv\n');
+  });
+
+  it('names the resources available when none matches', async () => {
+    const server = await serve((_req, res) =>
+      res
+        .writeHead(200)
+        .end(
+          JSON.stringify({ resources: [{ title: 'Doc', format: 'pdf', url: 'http://127.0.0.1:1/doc.pdf' }] }),
+        ),
+    );
+    await expect(
+      collect({ type: 'udata', dataset: 'x', api: `${server.url}/api/1`, format: 'csv', schedule }),
+    ).rejects.toThrow(/no resource of x matches format csv/);
+  });
+});
