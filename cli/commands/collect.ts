@@ -5,7 +5,7 @@ import { readStackOutputs } from '../../localcloud/deploy';
 import { parseArgs } from '../args';
 
 const usage =
-  'usage: datacycle collect <dataset> [--source N] [--project examples/territoires] [--function <name>] [--aws]';
+  'usage: datacycle collect <dataset> [--source N] [--from <cursor>] [--project examples/territoires] [--function <name>] [--aws]';
 
 /**
  * `datacycle collect <dataset>`: runs a dataset's scheduled source now, through the deployed

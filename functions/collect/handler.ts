@@ -15,6 +15,7 @@ async function collect(event: unknown) {
     { s3: platform.s3, pool: await platform.pool(), landingBucket: platform.buckets.landing },
     dataset,
     request.source,
+    { from: request.from },
   );
   console.log(JSON.stringify({ level: 'info', function: 'collect', dataset: dataset.id, ...outcome }));
   return outcome;

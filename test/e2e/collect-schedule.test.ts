@@ -76,7 +76,7 @@ describe('scheduled http source on the deployed stack', () => {
     const collected = await fireAndWait();
 
     expect(collected).toMatchObject({ status: 'succeeded', details: { http: 200 } });
-    expect(collected.details.key).toMatch(/^departements\/\d{8}T\d{6}Z-departements\.csv$/);
+    expect(collected.details.key).toMatch(/^departements\/\d{8}T\d{6}Z-[0-9a-f]{8}-departements\.csv$/);
     expect(await loadedFile(collected.details.key!)).toEqual({ status: 'loaded', rows_loaded: '96' });
     const { rows } = await pool.query("SELECT nom FROM raw.departements WHERE code = '01'");
     expect(rows).toEqual([{ nom: marker }]);

@@ -29,11 +29,11 @@ afterEach(async () => {
 });
 afterAll(() => pool.end());
 
-async function collect(source: SourceConfig) {
-  const id = uniqueName('ds');
+async function collect(source: SourceConfig, options: { id?: string; from?: string } = {}) {
+  const id = options.id ?? uniqueName('ds');
   const project = testProject([{ id, schema: { fields: [{ name: 'id' }] }, config: { sources: [source] } }]);
   const context: CollectContext = { s3, pool, landingBucket: buckets.landing, http };
-  return collectSource(context, project.datasets[0]!, 0);
+  return collectSource(context, project.datasets[0]!, 0, { from: options.from });
 }
 
 async function landed(key: string): Promise<string> {
@@ -158,6 +158,97 @@ describe('api source', () => {
     await expect(
       collect({ type: 'api', url: `${server.url}/other`, recordsPath: 'results', schedule, maxPages: 5 }),
     ).rejects.toThrow(/no array of records at "results"/);
+  });
+});
+
+describe('incremental api source', () => {
+  it('asks only for records past its cursor, moves the cursor, and backfills on demand', async () => {
+    const records = [
+      { id: 'a', maj: '2024-01-01T00:00:00Z' },
+      { id: 'b', maj: '2024-03-01T00:00:00Z' },
+      { id: 'c', maj: '2024-02-01T00:00:00Z' },
+    ];
+    const server = await serve((req, res) => {
+      const since = new URL(req.url!, 'http://x').searchParams.get('where');
+      const after = since ? /maj > '(.+)'/.exec(since)![1]! : '';
+      res.writeHead(200).end(JSON.stringify({ results: records.filter((r) => r.maj > after) }));
+    });
+    const id = uniqueName('inc');
+    const source: SourceConfig = {
+      type: 'api',
+      url: `${server.url}/records`,
+      recordsPath: 'results',
+      schedule,
+      maxPages: 10,
+      incremental: { field: 'maj', param: 'where', template: "maj > '{cursor}'" },
+    };
+    const lines = async (outcome: Awaited<ReturnType<typeof collect>>) =>
+      outcome.status === 'collected'
+        ? (await landed(outcome.key))
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line).id)
+        : [];
+
+    const first = await collect(source, { id });
+    const second = await collect(source, { id });
+    records.push({ id: 'd', maj: '2024-04-01T00:00:00Z' });
+    const third = await collect(source, { id });
+    const backfill = await collect(source, { id, from: '' });
+
+    expect(await lines(first)).toEqual(['a', 'b', 'c']);
+    expect(second.status).toBe('unchanged');
+    expect(await lines(third)).toEqual(['d']);
+    expect(await lines(backfill)).toEqual(['a', 'b', 'c', 'd']);
+    const wheres = server.requests.map((r) => new URL(r.url!, 'http://x').searchParams.get('where'));
+    expect(wheres).toEqual([null, "maj > '2024-03-01T00:00:00Z'", "maj > '2024-03-01T00:00:00Z'", null]);
+    const { rows } = await pool.query('SELECT cursor FROM ops.source_state WHERE dataset = $1', [id]);
+    expect(rows).toEqual([{ cursor: '2024-04-01T00:00:00Z' }]);
+  });
+});
+
+describe('wfs source', () => {
+  it('pages GetFeature with startIndex and count into one GeoJSON FeatureCollection', async () => {
+    const features = Array.from({ length: 5 }, (_, i) => ({
+      type: 'Feature',
+      properties: { code: `z${i}` },
+      geometry: { type: 'Point', coordinates: [2 + i / 10, 47] },
+    }));
+    const server = await serve((req, res) => {
+      const params = new URL(req.url!, 'http://x').searchParams;
+      const start = Number(params.get('startIndex'));
+      const page = features.slice(start, start + Number(params.get('count')));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ type: 'FeatureCollection', features: page }));
+    });
+
+    const outcome = await collect({
+      type: 'wfs',
+      url: `${server.url}/geoserver/wfs`,
+      typeName: 'ign:zones',
+      pageSize: 2,
+      maxPages: 10,
+      schedule,
+    });
+
+    expect(outcome.status).toBe('collected');
+    if (outcome.status !== 'collected') return;
+    const collection = JSON.parse(await landed(outcome.key)) as { type: string; features: unknown[] };
+    expect(collection.type).toBe('FeatureCollection');
+    expect(collection.features).toEqual(features);
+    const first = new URL(server.requests[0]!.url!, 'http://x').searchParams;
+    expect(Object.fromEntries(first)).toMatchObject({
+      service: 'WFS',
+      version: '2.0.0',
+      request: 'GetFeature',
+      typeNames: 'ign:zones',
+      outputFormat: 'application/json',
+      srsName: 'EPSG:4326',
+      startIndex: '0',
+      count: '2',
+    });
+    expect(server.requests).toHaveLength(3);
   });
 });
 

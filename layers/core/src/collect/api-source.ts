@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import type pg from 'pg';
 import { TerminalError, errorMessage } from '../errors';
 import type { Dataset, SourceConfig } from '../project';
 import { finishRun, newRunId, startRun } from '../runs';
@@ -6,6 +7,7 @@ import { httpGet } from './http-client';
 import { dropInLanding, type CollectContext, type CollectOutcome } from './http-source';
 
 type ApiSource = Extract<SourceConfig, { type: 'api' }>;
+type WfsSource = Extract<SourceConfig, { type: 'wfs' }>;
 type Pagination = NonNullable<ApiSource['pagination']>;
 
 /** What a preset fills in for a well-known platform. */
@@ -17,56 +19,173 @@ const presets: Record<NonNullable<ApiSource['preset']>, { recordsPath: string; p
   },
 };
 
+interface PagedRequest {
+  url: string;
+  recordsPath: string;
+  pagination: Pagination;
+  maxPages: number;
+}
+
+/** How the records of all pages become one landing file. */
+interface Output {
+  filename: string;
+  open: string;
+  separator: string;
+  close: string;
+}
+const ndjson: Output = { filename: 'records.ndjson', open: '', separator: '\n', close: '\n' };
+const featureCollection: Output = {
+  filename: 'features.geojson',
+  open: '{"type":"FeatureCollection","features":[\n',
+  separator: ',\n',
+  close: '\n]}\n',
+};
+
 /**
  * Pages through a JSON API and writes every record, one per line (NDJSON), to the landing
  * zone in one object: ingestion then validates it like any file. Pagination stops on an
  * empty or short page, a missing next link, `maxPages`, or a next link seen before (a loop).
+ * An incremental source asks only for records past its cursor, and moves the cursor to the
+ * highest value it received once the file is safely in the landing zone.
  */
 export async function collectApiSource(
   context: CollectContext,
   dataset: Dataset,
   sourceIndex: number,
+  options: { from?: string } = {},
 ): Promise<CollectOutcome> {
   const source = dataset.config.sources[sourceIndex];
   if (!source || source.type !== 'api')
     throw new TerminalError(`dataset ${dataset.id} has no api source #${sourceIndex}`);
   const preset = source.preset ? presets[source.preset] : undefined;
-  const recordsPath = source.recordsPath ?? preset?.recordsPath ?? '';
-  const pagination = source.pagination ?? preset?.pagination ?? { type: 'none' };
+  const incremental = source.incremental;
+  const cursor = incremental
+    ? (options.from ?? (await readCursor(context.pool, dataset.id, sourceIndex)))
+    : undefined;
+  const url = new URL(source.url);
+  if (incremental && cursor)
+    url.searchParams.set(incremental.param, (incremental.template ?? '{cursor}').replace('{cursor}', cursor));
+  const request: PagedRequest = {
+    url: url.toString(),
+    recordsPath: source.recordsPath ?? preset?.recordsPath ?? '',
+    pagination: source.pagination ?? preset?.pagination ?? { type: 'none' },
+    maxPages: source.maxPages,
+  };
+  let highest = cursor;
+  const track = incremental
+    ? (record: unknown) => {
+        const value = at(record, incremental.field);
+        if (
+          value !== undefined &&
+          value !== null &&
+          (highest === undefined || compareCursor(String(value), highest) > 0)
+        )
+          highest = String(value);
+      }
+    : undefined;
+  return collectPages(
+    context,
+    dataset,
+    request,
+    ndjson,
+    { cursor, backfill: options.from !== undefined },
+    track,
+    async () => {
+      if (incremental && highest !== undefined && highest !== cursor)
+        await saveCursor(context.pool, dataset.id, sourceIndex, source.url, highest);
+    },
+  );
+}
+
+/** OGC WFS 2.0 GetFeature as GeoJSON, paged with startIndex/count, into one FeatureCollection file. */
+export async function collectWfsSource(
+  context: CollectContext,
+  dataset: Dataset,
+  sourceIndex: number,
+): Promise<CollectOutcome> {
+  const source = dataset.config.sources[sourceIndex] as WfsSource | undefined;
+  if (!source || source.type !== 'wfs')
+    throw new TerminalError(`dataset ${dataset.id} has no wfs source #${sourceIndex}`);
+  const url = new URL(source.url);
+  for (const [name, value] of Object.entries({
+    service: 'WFS',
+    version: '2.0.0',
+    request: 'GetFeature',
+    typeNames: source.typeName,
+    outputFormat: 'application/json',
+    srsName: 'EPSG:4326',
+  })) {
+    url.searchParams.set(name, value);
+  }
+  const request: PagedRequest = {
+    url: url.toString(),
+    recordsPath: 'features',
+    pagination: { type: 'offset', offsetParam: 'startIndex', limitParam: 'count', pageSize: source.pageSize },
+    maxPages: source.maxPages,
+  };
+  return collectPages(context, dataset, request, featureCollection, {}, undefined, async () => undefined);
+}
+
+async function collectPages(
+  context: CollectContext,
+  dataset: Dataset,
+  request: PagedRequest,
+  output: Output,
+  details: Record<string, unknown>,
+  onRecord: ((record: unknown) => void) | undefined,
+  afterLanding: () => Promise<void>,
+): Promise<CollectOutcome> {
   const runId = newRunId();
   await startRun(context.pool, {
     id: runId,
     trigger: 'schedule',
     dataset: dataset.id,
-    details: { url: source.url },
+    details: { url: request.url, ...details },
   });
   const out = new PassThrough();
-  try {
-    const upload = dropInLanding(context, dataset.id, 'records.ndjson', out, { runId, source: source.url });
+  // The landing file is started with the first record: an incremental source with nothing
+  // new drops nothing (an empty file would reach ingestion and be rejected).
+  let upload: Promise<{ key: string; bytes: number }> | undefined;
+  const startUpload = () => {
+    upload = dropInLanding(context, dataset.id, output.filename, out, { runId, source: request.url });
     // A failed upload must stop the paging (and the other way round).
     upload.catch((error: unknown) => out.destroy(error as Error));
+    out.write(output.open);
+  };
+  try {
     let pages = 0;
     let records = 0;
     try {
-      for await (const page of pagesOf(context, source, pagination, recordsPath)) {
+      for await (const page of pagesOf(context, request)) {
         pages++;
         for (const record of page) {
+          if (!upload) startUpload();
+          onRecord?.(record);
+          const text = `${records === 0 ? '' : output.separator}${JSON.stringify(record)}`;
           records++;
-          if (!out.write(`${JSON.stringify(record)}\n`))
-            await new Promise((resolve) => out.once('drain', resolve));
+          if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
         }
       }
-      out.end();
+      out.end(output.close);
     } catch (error) {
-      out.destroy(error as Error);
+      // Fail the upload too (its stream has a reader only once it started).
+      if (upload) out.destroy(error as Error);
       throw error;
     }
+    if (!upload) {
+      if (!details.cursor) {
+        throw new TerminalError(
+          `${request.url} returned no records`,
+          'check the URL, the records path and the filters',
+        );
+      }
+      await finishRun(context.pool, runId, 'skipped', {
+        details: { pages, records: 0, reason: 'nothing past the cursor' },
+      });
+      return { status: 'unchanged', runId };
+    }
     const { key, bytes } = await upload;
-    if (records === 0)
-      throw new TerminalError(
-        `${source.url} returned no records`,
-        'check the URL, the records path and the filters',
-      );
+    await afterLanding();
     await finishRun(context.pool, runId, 'succeeded', { details: { pages, records, key, bytes } });
     return { status: 'collected', runId, key, bytes };
   } catch (error) {
@@ -75,23 +194,18 @@ export async function collectApiSource(
   }
 }
 
-async function* pagesOf(
-  context: CollectContext,
-  source: ApiSource,
-  pagination: Pagination,
-  recordsPath: string,
-) {
+async function* pagesOf(context: CollectContext, request: PagedRequest) {
   const seen = new Set<string>();
-  let url: string | undefined = firstPageUrl(source.url, pagination);
+  let url: string | undefined = firstPageUrl(request.url, request.pagination);
   for (let page = 0; url; page++) {
-    if (page >= source.maxPages) {
+    if (page >= request.maxPages) {
       throw new TerminalError(
-        `${source.url}: more than ${source.maxPages} pages`,
+        `${request.url}: more than ${request.maxPages} pages`,
         'raise maxPages, or filter the query',
       );
     }
     if (seen.has(url))
-      throw new TerminalError(`${source.url}: pagination loops (page ${page + 1} repeats ${url})`);
+      throw new TerminalError(`${request.url}: pagination loops (page ${page + 1} repeats ${url})`);
     seen.add(url);
     const response = await httpGet(url, { policy: context.http, headers: { accept: 'application/json' } });
     const chunks: Buffer[] = [];
@@ -105,15 +219,15 @@ async function* pagesOf(
         'the API may be down or the URL wrong',
       );
     }
-    const records = at(body, recordsPath);
+    const records = at(body, request.recordsPath);
     if (!Array.isArray(records)) {
       throw new TerminalError(
-        `${url}: no array of records at "${recordsPath || '(top level)'}"`,
+        `${url}: no array of records at "${request.recordsPath || '(top level)'}"`,
         'set recordsPath in the source',
       );
     }
     yield records as unknown[];
-    url = nextPageUrl(url, pagination, records.length, body, response.headers.get('link'));
+    url = nextPageUrl(url, request.pagination, records.length, body, response.headers.get('link'));
   }
 }
 
@@ -177,4 +291,34 @@ function at(value: unknown, dotPath: string): unknown {
       (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
       value,
     );
+}
+
+/** Numbers compare as numbers, anything else (ISO dates) as text. */
+function compareCursor(a: string, b: string): number {
+  const numeric = /^-?\d+(\.\d+)?$/;
+  if (numeric.test(a) && numeric.test(b)) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function readCursor(pool: pg.Pool, dataset: string, sourceIndex: number): Promise<string | undefined> {
+  const { rows } = await pool.query<{ cursor: string | null }>(
+    'SELECT cursor FROM ops.source_state WHERE dataset = $1 AND source_index = $2',
+    [dataset, sourceIndex],
+  );
+  return rows[0]?.cursor ?? undefined;
+}
+
+async function saveCursor(
+  pool: pg.Pool,
+  dataset: string,
+  sourceIndex: number,
+  url: string,
+  cursor: string,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO ops.source_state (dataset, source_index, url, cursor, last_checked_at, last_changed_at)
+     VALUES ($1, $2, $3, $4, now(), now())
+     ON CONFLICT (dataset, source_index) DO UPDATE SET cursor = $4, last_checked_at = now(), last_changed_at = now()`,
+    [dataset, sourceIndex, url, cursor],
+  );
 }

@@ -1,6 +1,6 @@
 import { TerminalError } from '../errors';
 import type { Dataset } from '../project';
-import { collectApiSource } from './api-source';
+import { collectApiSource, collectWfsSource } from './api-source';
 import { collectHttpSource, type CollectContext, type CollectOutcome } from './http-source';
 import { collectUdataSource } from './udata-source';
 
@@ -9,13 +9,16 @@ export function collectSource(
   context: CollectContext,
   dataset: Dataset,
   sourceIndex: number,
+  options: { from?: string } = {},
 ): Promise<CollectOutcome> {
   const source = dataset.config.sources[sourceIndex];
   switch (source?.type) {
     case 'http':
       return collectHttpSource(context, dataset, sourceIndex);
     case 'api':
-      return collectApiSource(context, dataset, sourceIndex);
+      return collectApiSource(context, dataset, sourceIndex, options);
+    case 'wfs':
+      return collectWfsSource(context, dataset, sourceIndex);
     case 'udata':
       return collectUdataSource(context, dataset, sourceIndex);
     default:

@@ -88,7 +88,8 @@ export async function dropInLanding(
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  const key = `${datasetId}/${stamp}-${filename}`;
+  // The run id keeps two collections in the same second apart.
+  const key = `${datasetId}/${stamp}-${metadata.runId.slice(0, 8)}-${filename}`;
   let bytes = 0;
   body.on('data', (chunk: Buffer) => (bytes += chunk.length));
   await new Upload({

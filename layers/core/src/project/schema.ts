@@ -72,6 +72,28 @@ const apiSource = z.strictObject({
   pagination: pagination.optional(),
   /** No infinite pagination: a hard stop. */
   maxPages: z.number().int().positive().default(1000),
+  /**
+   * Incremental extraction: only records past the cursor (the highest `field` seen so far,
+   * kept in ops.source_state). The cursor goes in query parameter `param`, through
+   * `template` when the API wants an expression (e.g. OpenDataSoft's where: "maj > '{cursor}'").
+   */
+  incremental: z
+    .strictObject({
+      field: z.string().min(1),
+      param: z.string().min(1),
+      template: z.string().includes('{cursor}').optional(),
+    })
+    .optional(),
+});
+
+/** OGC WFS 2.0 GetFeature as GeoJSON, paged with startIndex/count. */
+const wfsSource = z.strictObject({
+  type: z.literal('wfs'),
+  url: z.url(),
+  typeName: z.string().min(1),
+  schedule: scheduleExpression,
+  pageSize: z.number().int().positive().default(1000),
+  maxPages: z.number().int().positive().default(1000),
 });
 
 /** A dataset of a udata portal (data.gouv.fr): one of its resources, picked by format and title. */
@@ -84,7 +106,13 @@ const udataSource = z.strictObject({
   schedule: scheduleExpression,
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [s3Source, httpSource, apiSource, udataSource]);
+export const sourceSchema = z.discriminatedUnion('type', [
+  s3Source,
+  httpSource,
+  apiSource,
+  udataSource,
+  wfsSource,
+]);
 
 export const datasetSchema = z.strictObject({
   title: z.string().min(1),

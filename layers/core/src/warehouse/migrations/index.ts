@@ -78,4 +78,9 @@ export const migrations: Migration[] = [
       CREATE INDEX files_loaded_content ON ops.files (dataset, sha256) WHERE status = 'loaded';
     `,
   },
+  {
+    version: 4,
+    name: 'cursor of incremental sources',
+    sql: `ALTER TABLE ops.source_state ADD COLUMN cursor text;`,
+  },
 ];
