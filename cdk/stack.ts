@@ -6,6 +6,7 @@ import { DataBuckets } from './constructs/data-buckets';
 import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/database-settings';
 import { IngestPipeline } from './constructs/ingest-pipeline';
 import { Collection } from './constructs/collection';
+import { PushEndpoint } from './constructs/push-endpoint';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -37,6 +38,7 @@ export class DatacycleStack extends Stack {
       DATABASE_SECRET_ARN: database.secret.secretArn,
     };
     const ingest = new IngestPipeline(this, 'IngestPipeline', {
+      project: props.project,
       buckets,
       codeDir: codeDir(props, 'ingest'),
       coreLayer,
@@ -53,6 +55,15 @@ export class DatacycleStack extends Stack {
       grantDatabase: (grantee) => database.secret.grantRead(grantee),
     });
 
+    const push = new PushEndpoint(this, 'PushEndpoint', {
+      project: props.project,
+      buckets,
+      codeDir: codeDir(props, 'push'),
+      coreLayer,
+      environment,
+      grantDatabase: (grantee) => database.secret.grantRead(grantee),
+    });
+
     const outputs: Record<string, string> = {
       LandingBucket: buckets.landing.bucketName,
       RawBucket: buckets.raw.bucketName,
@@ -62,6 +73,11 @@ export class DatacycleStack extends Stack {
       IngestDlqUrl: ingest.queue.deadLetterQueue.queueUrl,
       IngestFunctionName: ingest.function.functionName,
       CollectFunctionName: collection.function.functionName,
+      PushUrl: push.url.url,
+      PushFunctionName: push.function.functionName,
+      PushSecrets: JSON.stringify(
+        Object.fromEntries(Object.entries(push.secrets).map(([name, secret]) => [name, secret.secretArn])),
+      ),
       ScheduleRuleNames: collection.rules.map((rule) => rule.ruleName).join(',') || '-',
       ProjectName: props.project.config.name,
     };

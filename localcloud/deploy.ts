@@ -17,6 +17,9 @@ export const stackOutputsSchema = z.object({
   IngestFunctionName: z.string(),
   CollectFunctionName: z.string(),
   ScheduleRuleNames: z.string(),
+  PushUrl: z.string(),
+  PushFunctionName: z.string(),
+  PushSecrets: z.string(),
   ProjectName: z.string(),
 });
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;

@@ -1,21 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { Project } from '@datacycle/core';
-import type { DataBuckets } from './data-buckets';
 import { DatacycleFunction } from './datacycle-function';
+import type { PipelinePartProps } from './pipeline-part';
 
-export interface CollectionProps {
-  project: Project;
-  buckets: DataBuckets;
-  codeDir: string;
-  coreLayer: lambda.ILayerVersion;
-  environment: Record<string, string>;
-  grantDatabase: (grantee: iam.IGrantable) => void;
-}
+export type CollectionProps = PipelinePartProps;
 
 /**
  * schedule ──► collect function ──► landing/<dataset>/… (then the ingest path).
@@ -41,7 +32,7 @@ export class Collection extends Construct {
 
     for (const dataset of props.project.datasets) {
       dataset.config.sources.forEach((source, index) => {
-        if (source.type === 's3') return;
+        if (source.type === 's3' || source.type === 'push') return;
         const rule = new events.Rule(this, `Schedule-${dataset.id}-${index}`, {
           description: `collect ${dataset.id} source #${index} (${source.type === 'udata' ? `udata ${source.dataset}` : source.url})`,
           schedule: events.Schedule.expression(source.schedule),

@@ -1,19 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import type { DataBuckets } from './data-buckets';
 import { DatacycleFunction } from './datacycle-function';
+import type { PipelinePartProps } from './pipeline-part';
 import { QueueWithDlq } from './queue-with-dlq';
 
-export interface IngestPipelineProps {
-  buckets: DataBuckets;
-  codeDir: string;
-  coreLayer: lambda.ILayerVersion;
-  environment: Record<string, string>;
-  grantDatabase: (grantee: iam.IGrantable) => void;
-}
+export type IngestPipelineProps = PipelinePartProps;
 
 /** landing/ ──S3 event──► ingest queue ──► ingest function ──► PostgreSQL, raw/, reports/, quarantine/ */
 export class IngestPipeline extends Construct {

@@ -19,7 +19,11 @@ export async function checkCommand(args: string[]): Promise<number> {
   console.log(`✓ ${project.config.name}: ${project.config.title}`);
   for (const dataset of project.datasets) {
     const sources = dataset.config.sources.map((s) =>
-      s.type === 's3' ? `drop ${s.prefix}` : `${s.type} ${s.schedule}`,
+      s.type === 's3'
+        ? `drop ${s.prefix}`
+        : s.type === 'push'
+          ? `push (${s.auth})`
+          : `${s.type} ${s.schedule}`,
     );
     console.log(
       `  ${dataset.id.padEnd(24)} ${String(dataset.tableSchema.fields.length).padStart(3)} fields  load ${dataset.config.load.mode.padEnd(7)}  ${sources.join(', ')}`,

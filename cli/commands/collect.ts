@@ -33,7 +33,9 @@ export async function collectCommand(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const scheduled = dataset.config.sources.flatMap((source, index) => (source.type === 's3' ? [] : [index]));
+  const scheduled = dataset.config.sources.flatMap((source, index) =>
+    source.type === 's3' || source.type === 'push' ? [] : [index],
+  );
   const source = flags.has('source') ? Number(flags.get('source')) : scheduled[0];
   if (source === undefined || !scheduled.includes(source)) {
     console.error(

@@ -128,7 +128,12 @@ describe('DatacycleStack', () => {
   });
 
   it('keeps the database connection in Secrets Manager, readable by the ingest function', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The database connection, and the generated push secret of irve-statique.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     const statements = statementsOf(template.findResources('AWS::IAM::Policy'));
     expect(
       statements.some((s) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue')),

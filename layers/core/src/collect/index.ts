@@ -4,6 +4,8 @@ export { collectHttpSource, dropInLanding } from './http-source';
 export { collectApiSource, collectWfsSource } from './api-source';
 export { collectUdataSource } from './udata-source';
 export { collectSource } from './collect-source';
+export { receivePush, signPush, pushRequestSchema, PUSH_MAX_BYTES, PUSH_TOLERANCE_SECONDS } from './push';
+export type { PushRequest, PushResponse } from './push';
 export type { CollectContext, CollectOutcome } from './http-source';
 export { httpGet, retryAfterMs, defaultHttpPolicy, TransientHttpError, USER_AGENT } from './http-client';
 export type { HttpPolicy, HttpResponse, GetOptions } from './http-client';
@@ -16,3 +18,6 @@ export const collectRequestSchema = z.object({
   from: z.string().optional(),
 });
 export type CollectRequest = z.infer<typeof collectRequestSchema>;
+
+/** PUSH_SECRETS of the push function: dataset id → ARN of its push secret. */
+export const pushSecretsSchema = z.record(z.string(), z.string());

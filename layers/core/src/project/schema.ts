@@ -106,12 +106,22 @@ const udataSource = z.strictObject({
   schedule: scheduleExpression,
 });
 
+/**
+ * Partners POST files to the stack's push endpoint. The stack creates one signing secret per
+ * push source in Secrets Manager; `hmac` requests are signed with it, `api-key` ones carry it.
+ */
+const pushSource = z.strictObject({
+  type: z.literal('push'),
+  auth: z.enum(['hmac', 'api-key']).default('hmac'),
+});
+
 export const sourceSchema = z.discriminatedUnion('type', [
   s3Source,
   httpSource,
   apiSource,
   udataSource,
   wfsSource,
+  pushSource,
 ]);
 
 export const datasetSchema = z.strictObject({

@@ -1,0 +1,16 @@
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Project } from '@datacycle/core';
+import type { DataBuckets } from './data-buckets';
+
+/** What every part of the pipeline (ingest, collection, push) is built from. */
+export interface PipelinePartProps {
+  project: Project;
+  buckets: DataBuckets;
+  /** Folder of the part's bundled handler (see bundle.ts). */
+  codeDir: string;
+  coreLayer: lambda.ILayerVersion;
+  /** Bucket names and the database secret, shared by every function. */
+  environment: Record<string, string>;
+  grantDatabase: (grantee: iam.IGrantable) => void;
+}

@@ -1,0 +1,48 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DatacycleFunction } from './datacycle-function';
+import type { PipelinePartProps } from './pipeline-part';
+
+export type PushEndpointProps = PipelinePartProps;
+
+/**
+ * partner ──POST /<dataset>/<file>──► function URL ──► push function ──► landing/<dataset>/…
+ * One generated secret per push source (Secrets Manager): partners sign with it (HMAC) or
+ * send it (API key); it never appears in the project files.
+ */
+export class PushEndpoint extends Construct {
+  readonly function: lambda.Function;
+  readonly url: lambda.FunctionUrl;
+  readonly secrets: Record<string, secretsmanager.Secret> = {};
+
+  constructor(scope: Construct, id: string, props: PushEndpointProps) {
+    super(scope, id);
+    for (const dataset of props.project.datasets) {
+      if (!dataset.config.sources.some((source) => source.type === 'push')) continue;
+      this.secrets[dataset.id] = new secretsmanager.Secret(this, `Secret-${dataset.id}`, {
+        description: `push secret of dataset ${dataset.id}: give it to the producers who push files`,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+    }
+    this.function = new DatacycleFunction(this, 'Push', {
+      codeDir: props.codeDir,
+      coreLayer: props.coreLayer,
+      environment: {
+        ...props.environment,
+        PUSH_SECRETS: JSON.stringify(
+          Object.fromEntries(Object.entries(this.secrets).map(([name, secret]) => [name, secret.secretArn])),
+        ),
+      },
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      description: 'Receives files pushed by partners into the landing bucket',
+    }).function;
+    // Authentication is the request signature, checked by the function itself.
+    this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    for (const secret of Object.values(this.secrets)) secret.grantRead(this.function);
+    props.buckets.landing.grantPut(this.function);
+    props.grantDatabase(this.function);
+  }
+}

@@ -1,0 +1,55 @@
+import middy from '@middy/core';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { errorMessage, pushSecretsSchema, receivePush, runtime } from '@datacycle/core';
+
+const secrets = new SecretsManagerClient({});
+const secretArns = pushSecretsSchema.parse(JSON.parse(process.env.PUSH_SECRETS ?? '{}'));
+const cache = new Map<string, { value: string; until: number }>();
+
+/** The dataset's push secret, cached a few minutes (rotation is picked up without a redeploy). */
+async function secretOf(datasetId: string): Promise<string> {
+  const cached = cache.get(datasetId);
+  if (cached && cached.until > Date.now()) return cached.value;
+  const arn = secretArns[datasetId];
+  if (!arn) throw new Error(`no push secret configured for ${datasetId}`);
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+  cache.set(datasetId, { value: SecretString ?? '', until: Date.now() + 5 * 60_000 });
+  return SecretString ?? '';
+}
+
+/** Function URL adapter: HTTP request → receivePush → problem+json or 202. */
+async function push(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> {
+  const platform = runtime();
+  try {
+    const headers = Object.fromEntries(
+      Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+    const response = await receivePush(
+      { s3: platform.s3, pool: await platform.pool(), landingBucket: platform.buckets.landing },
+      platform.project,
+      { method: event.requestContext.http.method, path: event.rawPath, headers, body },
+      secretOf,
+    );
+    return {
+      statusCode: response.status,
+      headers: { 'content-type': response.status < 300 ? 'application/json' : 'application/problem+json' },
+      body: JSON.stringify(response.body),
+    };
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', function: 'push', error: errorMessage(error) }));
+    return {
+      statusCode: 503,
+      headers: { 'content-type': 'application/problem+json', 'retry-after': '30' },
+      body: JSON.stringify({
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'try again later',
+      }),
+    };
+  }
+}
+
+export const handler = middy(push);

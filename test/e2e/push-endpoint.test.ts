@@ -1,0 +1,106 @@
+/**
+ * A partner pushes a file to the deployed push endpoint (a Lambda function URL on
+ * LocalStack), signed with the dataset's generated secret: it lands and is loaded.
+ */
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import path from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, describe, expect, it } from 'vitest';
+import { signPush } from '@datacycle/core';
+import { localClientConfig } from '../../localcloud/aws-clients';
+import { localstackPort } from '../../localcloud/settings';
+import { eventually, readStackOutputs, testPool, uniqueName } from '../helpers/local-cloud';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const example = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+const outputs = readStackOutputs();
+const pool = testPool();
+afterAll(() => pool.end());
+
+/**
+ * POST through LocalStack's gateway: function URLs are routed by host name, and there is no
+ * DNS here. (Their host, "<id>.lambda-url.<region>.127.0.0.1:4566", is no valid WHATWG URL host.)
+ */
+function post(
+  pathname: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const target = { host: /^https?:\/\/([^/]+)\//.exec(outputs.PushUrl)![1]!, pathname };
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: localstackPort,
+        method: 'POST',
+        path: target.pathname,
+        headers: { ...headers, host: target.host, 'content-type': 'text/csv' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString() || '{}'),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function pushSecret(): Promise<string> {
+  const arn = (JSON.parse(outputs.PushSecrets) as Record<string, string>)['irve-statique']!;
+  const secrets = new SecretsManagerClient(localClientConfig());
+  return (await secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString!;
+}
+
+describe('push endpoint on the deployed stack', () => {
+  it('accepts a signed file, which is then loaded', async () => {
+    const secret = await pushSecret();
+    const marker = uniqueName('push');
+    const body = Buffer.from(example.replace(/Picpus/g, `Picpus ${marker}`));
+    const timestamp = Math.floor(Date.now() / 1000);
+
+    const response = await post(`/irve-statique/${marker}.csv`, body, {
+      'x-datacycle-timestamp': String(timestamp),
+      'x-datacycle-signature': signPush(secret, timestamp, body),
+    });
+
+    expect(response.status).toBe(202);
+    const key = response.body.key as string;
+    expect(key).toMatch(new RegExp(`^irve-statique/.*-${marker}\\.csv$`));
+    const file = await eventually(
+      async () => {
+        const { rows } = await pool.query('SELECT status, rows_loaded FROM ops.files WHERE source_key = $1', [
+          key,
+        ]);
+        return rows[0] as { status: string; rows_loaded: string } | undefined;
+      },
+      60_000,
+      'the pushed file to be loaded',
+    );
+    expect(file).toEqual({ status: 'loaded', rows_loaded: '2' });
+  });
+
+  it('refuses a wrong signature and an unknown dataset, as problem+json', async () => {
+    const body = Buffer.from(example);
+    const timestamp = Math.floor(Date.now() / 1000);
+
+    const forged = await post('/irve-statique/x.csv', body, {
+      'x-datacycle-timestamp': String(timestamp),
+      'x-datacycle-signature': signPush('not-the-secret', timestamp, body),
+    });
+    const unknown = await post('/departements/x.csv', body, {});
+
+    expect(forged).toMatchObject({
+      status: 401,
+      body: { title: 'Unauthorized', detail: expect.stringMatching(/signature does not match/) },
+    });
+    expect(unknown).toMatchObject({ status: 404, body: { detail: 'dataset departements accepts no push' } });
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { receivePush, signPush, type CollectContext } from '@datacycle/core';
+import { testProject } from '../helpers/projects';
+
+// Refusals happen before anything is stored, so these cases need no bucket and no database.
+const unused = {} as CollectContext;
+const project = testProject([
+  {
+    id: 'bornes',
+    schema: { fields: [{ name: 'id' }] },
+    config: { sources: [{ type: 'push', auth: 'hmac' }] },
+  },
+  {
+    id: 'zones',
+    schema: { fields: [{ name: 'id' }] },
+    config: { sources: [{ type: 'push', auth: 'api-key' }] },
+  },
+]);
+const secretOf = async () => 'the-secret';
+const body = Buffer.from('id\n1\n');
+const now = Date.UTC(2026, 10, 28, 12);
+const at = Math.floor(now / 1000);
+
+const push = (path: string, headers: Record<string, string>, content = body, method = 'POST') =>
+  receivePush(unused, project, { method, path, headers, body: content }, secretOf, now);
+
+describe('receivePush', () => {
+  it('refuses a signature made with another secret', async () => {
+    const response = await push('/bornes/a.csv', {
+      'x-datacycle-timestamp': String(at),
+      'x-datacycle-signature': signPush('other', at, body),
+    });
+    expect(response).toMatchObject({
+      status: 401,
+      body: { detail: expect.stringMatching(/does not match/) },
+    });
+  });
+
+  it('refuses a replayed request outside the tolerance window', async () => {
+    const old = at - 301;
+    const response = await push('/bornes/a.csv', {
+      'x-datacycle-timestamp': String(old),
+      'x-datacycle-signature': signPush('the-secret', old, body),
+    });
+    expect(response).toMatchObject({
+      status: 401,
+      body: { detail: expect.stringMatching(/more than 300 s away/) },
+    });
+  });
+
+  it('refuses a signature over another body', async () => {
+    const response = await push('/bornes/a.csv', {
+      'x-datacycle-timestamp': String(at),
+      'x-datacycle-signature': signPush('the-secret', at, Buffer.from('id\n2\n')),
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it('checks the API key of api-key datasets', async () => {
+    expect((await push('/zones/a.csv', { 'x-api-key': 'wrong' })).status).toBe(401);
+  });
+
+  it('answers 404, 405, 400 and 413 with a problem document', async () => {
+    const signed = (content: Buffer) => ({
+      'x-datacycle-timestamp': String(at),
+      'x-datacycle-signature': signPush('the-secret', at, content),
+    });
+    expect((await push('/nope/a.csv', {})).status).toBe(404);
+    expect((await push('/bornes', {})).status).toBe(404);
+    expect((await push('/bornes/a.csv', {}, body, 'GET')).status).toBe(405);
+    expect((await push('/bornes/a.csv', signed(Buffer.alloc(0)), Buffer.alloc(0))).status).toBe(400);
+    const big = Buffer.alloc(5 * 1024 * 1024 + 1, 0x61);
+    expect(await push('/bornes/a.csv', signed(big), big)).toMatchObject({
+      status: 413,
+      body: { title: 'Content Too Large' },
+    });
+  });
+});
