@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { DatacycleFunction } from './datacycle-function';
@@ -29,6 +30,18 @@ export class Collection extends Construct {
     }).function;
     props.buckets.landing.grantPut(this.function);
     props.grantDatabase(this.function);
+
+    // Source credentials: read access to exactly the secrets the project names.
+    const secretNames = new Set(
+      props.project.datasets.flatMap((dataset) =>
+        dataset.config.sources.flatMap((source) =>
+          'auth' in source && typeof source.auth === 'object' ? [source.auth.secret] : [],
+        ),
+      ),
+    );
+    [...secretNames].forEach((name, index) =>
+      secretsmanager.Secret.fromSecretNameV2(this, `SourceSecret${index}`, name).grantRead(this.function),
+    );
 
     for (const dataset of props.project.datasets) {
       dataset.config.sources.forEach((source, index) => {

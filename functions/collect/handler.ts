@@ -12,7 +12,12 @@ async function collect(event: unknown) {
   const dataset = platform.project.datasets.find((candidate) => candidate.id === request.dataset);
   if (!dataset) throw new TerminalError(`dataset ${request.dataset} is not in the deployed project`);
   const outcome = await collectSource(
-    { s3: platform.s3, pool: await platform.pool(), landingBucket: platform.buckets.landing },
+    {
+      s3: platform.s3,
+      pool: await platform.pool(),
+      landingBucket: platform.buckets.landing,
+      secretValue: platform.secretValue,
+    },
     dataset,
     request.source,
     { from: request.from },

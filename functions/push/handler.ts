@@ -1,21 +1,14 @@
 import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { errorMessage, pushSecretsSchema, receivePush, runtime } from '@datacycle/core';
 
-const secrets = new SecretsManagerClient({});
 const secretArns = pushSecretsSchema.parse(JSON.parse(process.env.PUSH_SECRETS ?? '{}'));
-const cache = new Map<string, { value: string; until: number }>();
 
-/** The dataset's push secret, cached a few minutes (rotation is picked up without a redeploy). */
+/** The dataset's push secret (cached a few minutes by the runtime: rotation needs no redeploy). */
 async function secretOf(datasetId: string): Promise<string> {
-  const cached = cache.get(datasetId);
-  if (cached && cached.until > Date.now()) return cached.value;
   const arn = secretArns[datasetId];
   if (!arn) throw new Error(`no push secret configured for ${datasetId}`);
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-  cache.set(datasetId, { value: SecretString ?? '', until: Date.now() + 5 * 60_000 });
-  return SecretString ?? '';
+  return runtime().secretValue(arn);
 }
 
 /** Function URL adapter: HTTP request → receivePush → problem+json or 202. */

@@ -1,5 +1,11 @@
 /** api and udata sources against loopback servers that behave like the real platforms. */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { localClientConfig } from '../../localcloud/aws-clients';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   collectSource,
@@ -29,10 +35,14 @@ afterEach(async () => {
 });
 afterAll(() => pool.end());
 
+const secrets = new SecretsManagerClient(localClientConfig());
+const secretValue = async (name: string) =>
+  (await secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString!;
+
 async function collect(source: SourceConfig, options: { id?: string; from?: string } = {}) {
   const id = options.id ?? uniqueName('ds');
   const project = testProject([{ id, schema: { fields: [{ name: 'id' }] }, config: { sources: [source] } }]);
-  const context: CollectContext = { s3, pool, landingBucket: buckets.landing, http };
+  const context: CollectContext = { s3, pool, landingBucket: buckets.landing, http, secretValue };
   return collectSource(context, project.datasets[0]!, 0, { from: options.from });
 }
 
@@ -158,6 +168,27 @@ describe('api source', () => {
     await expect(
       collect({ type: 'api', url: `${server.url}/other`, recordsPath: 'results', schedule, maxPages: 5 }),
     ).rejects.toThrow(/no array of records at "results"/);
+  });
+});
+
+describe('source credentials', () => {
+  it('sends the token read from Secrets Manager, and fails clearly without it', async () => {
+    const name = `datacycle/test/${uniqueName('token')}`;
+    await secrets.send(new CreateSecretCommand({ Name: name, SecretString: 's3cr3t-token' }));
+    const server = await serve((req, res) =>
+      req.headers.authorization === 'Bearer s3cr3t-token'
+        ? res.writeHead(200).end(JSON.stringify([{ id: 'ok' }]))
+        : res.writeHead(401).end(),
+    );
+    const source = { type: 'api' as const, url: `${server.url}/private`, schedule, maxPages: 5 };
+
+    const outcome = await collect({
+      ...source,
+      auth: { header: 'Authorization', prefix: 'Bearer ', secret: name },
+    });
+
+    expect(outcome.status === 'collected' && (await landed(outcome.key))).toBe('{"id":"ok"}\n');
+    await expect(collect(source)).rejects.toThrow(/401/);
   });
 });
 

@@ -16,6 +16,21 @@ export interface Runtime {
   s3: S3Client;
   buckets: Buckets;
   pool: () => Promise<Pool>;
+  /** A Secrets Manager secret's value by name or ARN, cached five minutes (rotation is picked up). */
+  secretValue: (name: string) => Promise<string>;
+}
+
+const secretCache = new Map<string, { value: string; until: number }>();
+let secretsClient: SecretsManagerClient | undefined;
+
+async function readSecret(name: string): Promise<string> {
+  const cached = secretCache.get(name);
+  if (cached && cached.until > Date.now()) return cached.value;
+  secretsClient ??= new SecretsManagerClient({});
+  const { SecretString } = await secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
+  const value = SecretString ?? '';
+  secretCache.set(name, { value, until: Date.now() + 5 * 60_000 });
+  return value;
 }
 
 let current: Runtime | undefined;
@@ -39,6 +54,7 @@ export function runtime(): Runtime {
       pool.catch(() => (pool = undefined)); // a failed secret read is retried next time
       return pool;
     },
+    secretValue: readSecret,
   };
   return current;
 }

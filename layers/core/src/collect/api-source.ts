@@ -4,7 +4,7 @@ import { TerminalError, errorMessage } from '../errors';
 import type { Dataset, SourceConfig } from '../project';
 import { finishRun, newRunId, startRun } from '../runs';
 import { httpGet } from './http-client';
-import { dropInLanding, type CollectContext, type CollectOutcome } from './http-source';
+import { authHeaders, dropInLanding, type CollectContext, type CollectOutcome } from './http-source';
 
 type ApiSource = Extract<SourceConfig, { type: 'api' }>;
 type WfsSource = Extract<SourceConfig, { type: 'wfs' }>;
@@ -21,6 +21,7 @@ const presets: Record<NonNullable<ApiSource['preset']>, { recordsPath: string; p
 
 interface PagedRequest {
   url: string;
+  headers: Record<string, string>;
   recordsPath: string;
   pagination: Pagination;
   maxPages: number;
@@ -67,6 +68,7 @@ export async function collectApiSource(
     url.searchParams.set(incremental.param, (incremental.template ?? '{cursor}').replace('{cursor}', cursor));
   const request: PagedRequest = {
     url: url.toString(),
+    headers: await authHeaders(context, source.auth),
     recordsPath: source.recordsPath ?? preset?.recordsPath ?? '',
     pagination: source.pagination ?? preset?.pagination ?? { type: 'none' },
     maxPages: source.maxPages,
@@ -119,6 +121,7 @@ export async function collectWfsSource(
   }
   const request: PagedRequest = {
     url: url.toString(),
+    headers: await authHeaders(context, source.auth),
     recordsPath: 'features',
     pagination: { type: 'offset', offsetParam: 'startIndex', limitParam: 'count', pageSize: source.pageSize },
     maxPages: source.maxPages,
@@ -207,7 +210,10 @@ async function* pagesOf(context: CollectContext, request: PagedRequest) {
     if (seen.has(url))
       throw new TerminalError(`${request.url}: pagination loops (page ${page + 1} repeats ${url})`);
     seen.add(url);
-    const response = await httpGet(url, { policy: context.http, headers: { accept: 'application/json' } });
+    const response = await httpGet(url, {
+      policy: context.http,
+      headers: { accept: 'application/json', ...request.headers },
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(chunk as Buffer);
     let body: unknown;

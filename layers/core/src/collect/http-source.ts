@@ -13,6 +13,18 @@ export interface CollectContext {
   landingBucket: string;
   /** Overrides of the HTTP client's limits (timeouts, retries, sizes). */
   http?: Partial<HttpPolicy>;
+  /** Reads a Secrets Manager secret by name (source credentials). */
+  secretValue?: (name: string) => Promise<string>;
+}
+
+/** The header a source's `auth` asks for, its value read from Secrets Manager. */
+export async function authHeaders(
+  context: CollectContext,
+  auth: { header: string; prefix: string; secret: string } | undefined,
+): Promise<Record<string, string>> {
+  if (!auth) return {};
+  if (!context.secretValue) throw new TerminalError(`source credentials ${auth.secret} cannot be read here`);
+  return { [auth.header.toLowerCase()]: `${auth.prefix}${await context.secretValue(auth.secret)}` };
 }
 
 export type CollectOutcome =
@@ -45,7 +57,7 @@ export async function collectHttpSource(
   await startRun(pool, { id: runId, trigger: 'schedule', dataset: dataset.id, details: { url: source.url } });
   try {
     const state = await readState(pool, dataset.id, sourceIndex);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = await authHeaders(context, source.auth);
     if (state?.etag) headers['if-none-match'] = state.etag;
     if (state?.last_modified) headers['if-modified-since'] = state.last_modified;
 

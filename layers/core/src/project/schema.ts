@@ -28,10 +28,22 @@ const s3Source = z.strictObject({
   prefix: z.string().regex(/^[a-z0-9][a-z0-9-/]*\/$/, { message: 'a prefix ending with "/"' }),
 });
 
+/**
+ * Credentials of a remote source: a header whose value comes from a Secrets Manager secret
+ * (its name), read at collection time. Keys and tokens never sit in the project files.
+ */
+const sourceAuth = z.strictObject({
+  header: z.string().min(1).default('Authorization'),
+  /** Put before the secret's value, e.g. "Bearer " or "Apikey ". */
+  prefix: z.string().default(''),
+  secret: z.string().regex(/^[\w/+=.@-]{1,512}$/, { message: 'a Secrets Manager secret name' }),
+});
+
 const httpSource = z.strictObject({
   type: z.literal('http'),
   url: z.url(),
   schedule: scheduleExpression,
+  auth: sourceAuth.optional(),
   /** File name given to the collected copy; the extension tells the format. */
   filename: z
     .string()
@@ -65,6 +77,7 @@ const apiSource = z.strictObject({
   type: z.literal('api'),
   url: z.url(),
   schedule: scheduleExpression,
+  auth: sourceAuth.optional(),
   /** Presets fill in records path and pagination for well-known platforms. */
   preset: z.enum(['opendatasoft']).optional(),
   /** Where the records are in each page (dot path; empty for a top-level array). */
@@ -92,6 +105,7 @@ const wfsSource = z.strictObject({
   url: z.url(),
   typeName: z.string().min(1),
   schedule: scheduleExpression,
+  auth: sourceAuth.optional(),
   pageSize: z.number().int().positive().default(1000),
   maxPages: z.number().int().positive().default(1000),
 });
