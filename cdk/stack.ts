@@ -73,6 +73,11 @@ export class DatacycleStack extends Stack {
       IngestDlqUrl: ingest.queue.deadLetterQueue.queueUrl,
       IngestFunctionName: ingest.function.functionName,
       CollectFunctionName: collection.function.functionName,
+      ScheduleRules: JSON.stringify(
+        Object.fromEntries(
+          Object.entries(collection.rulesBySource).map(([key, rule]) => [key, rule.ruleName]),
+        ),
+      ),
       PushUrl: push.url.url,
       PushFunctionName: push.function.functionName,
       PushSecrets: JSON.stringify(

@@ -58,13 +58,21 @@ async function main() {
   try {
     const files = await waitForFiles(client, keys, droppedAt, rules.length, 90_000);
     const latency = (Math.max(...files.map((f) => f.received_at.getTime())) - droppedAt.getTime()) / 1000;
-    const collected = await client.query<{ dataset: string; status: string; details: { http?: number } }>(
+    const collected = await client.query<{
+      dataset: string;
+      status: string;
+      details: { http?: number; reason?: string; records?: number };
+    }>(
       `SELECT dataset, status, details FROM ops.runs WHERE trigger = 'schedule' AND started_at >= $1 ORDER BY started_at`,
       [droppedAt],
     );
     for (const run of collected.rows) {
       console.log(
-        `collect ${run.dataset}: ${run.status === 'skipped' ? 'unchanged since last run (HTTP 304), nothing fetched' : `${run.status} (HTTP ${run.details.http})`}`,
+        `collect ${run.dataset}: ${
+          run.status === 'skipped'
+            ? `nothing new (${run.details.reason ?? 'unchanged'}), nothing fetched`
+            : `${run.status}${run.details.http ? ` (HTTP ${run.details.http})` : ''}${run.details.records !== undefined ? `, ${run.details.records} records` : ''}`
+        }`,
       );
     }
     console.log('\nDataset          Verdict     Rows  Table                 Report');
@@ -123,7 +131,7 @@ async function waitForFiles(
     }
     if (
       dropped.length === keys.length &&
-      runs.length === schedules &&
+      runs.length >= schedules && // a schedule may also fire by itself meanwhile
       collected.length === collectedKeys.length
     ) {
       return [...collected, ...dropped].sort((a, b) => a.dataset.localeCompare(b.dataset));

@@ -17,6 +17,8 @@ export const stackOutputsSchema = z.object({
   IngestFunctionName: z.string(),
   CollectFunctionName: z.string(),
   ScheduleRuleNames: z.string(),
+  /** JSON: "<dataset>:<source index>" → rule name. */
+  ScheduleRules: z.string(),
   PushUrl: z.string(),
   PushFunctionName: z.string(),
   PushSecrets: z.string(),

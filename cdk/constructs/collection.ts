@@ -17,6 +17,8 @@ export type CollectionProps = PipelinePartProps;
 export class Collection extends Construct {
   readonly function: lambda.Function;
   readonly rules: events.Rule[] = [];
+  /** "<dataset>:<source index>" → rule, for operators and tests. */
+  readonly rulesBySource: Record<string, events.Rule> = {};
 
   constructor(scope: Construct, id: string, props: CollectionProps) {
     super(scope, id);
@@ -58,6 +60,7 @@ export class Collection extends Construct {
           }),
         );
         this.rules.push(rule);
+        this.rulesBySource[`${dataset.id}:${index}`] = rule;
       });
     }
   }

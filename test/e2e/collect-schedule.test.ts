@@ -19,7 +19,7 @@ const pool = testPool();
 const portalDir = mkdtempSync(path.join(tmpdir(), 'dc-portal-'));
 const served = path.join(portalDir, 'departements.csv');
 let portal: Server;
-const [rule] = outputs.ScheduleRuleNames.split(',');
+const rule = (JSON.parse(outputs.ScheduleRules) as Record<string, string>)['departements:0'];
 
 interface ScheduleRun {
   id: string;

@@ -96,7 +96,8 @@ describe('DatacycleStack', () => {
   });
 
   it('creates one EventBridge rule per scheduled source, targeting the collect function with its input', () => {
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',
       Targets: [

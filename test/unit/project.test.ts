@@ -6,13 +6,17 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 describe('project', () => {
   describe('loadProject', () => {
-    it('accepts the example project with its two datasets', async () => {
+    it('accepts the example project with its three datasets', async () => {
       const result = await loadProject(path.join(root, 'examples/territoires'));
 
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       expect(result.project.config.name).toBe('territoires');
-      expect(result.project.datasets.map((d) => d.id)).toEqual(['departements', 'irve-statique']);
+      expect(result.project.datasets.map((d) => d.id)).toEqual([
+        'departements',
+        'irve-dynamique',
+        'irve-statique',
+      ]);
       const irve = result.project.datasets.find((d) => d.id === 'irve-statique');
       expect(irve?.tableSchema.fields).toHaveLength(40);
       expect(irve?.config.load.mode).toBe('replace');

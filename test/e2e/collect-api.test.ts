@@ -1,0 +1,85 @@
+/**
+ * An incremental API source through the deployed stack: the irve-dynamique rule's target is
+ * invoked with the rule's input → collect pages the (local) OpenDataSoft-like API → NDJSON in
+ * landing → ingest → raw.irve_dynamique. A second run asks only for newer states.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveFiles } from '../../localcloud/file-server';
+import { fireSchedule } from '../../localcloud/schedules';
+import { eventually, readStackOutputs, testPool } from '../helpers/local-cloud';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const example = readFileSync(path.join(root, 'examples/territoires/data/irve-dynamique.csv'), 'utf8');
+const outputs = readStackOutputs();
+const pool = testPool();
+const portalDir = mkdtempSync(path.join(tmpdir(), 'dc-api-portal-'));
+let portal: Server;
+const rule = (JSON.parse(outputs.ScheduleRules) as Record<string, string>)['irve-dynamique:0'];
+
+beforeAll(async () => {
+  portal = await serveFiles(portalDir, 47861);
+});
+afterAll(async () => {
+  portal.close();
+  await pool.end();
+});
+
+async function fireAndWait(): Promise<{ status: string; details: { key?: string; records?: number } }> {
+  const since = new Date();
+  await fireSchedule(rule!);
+  return eventually(
+    async () => {
+      const { rows } = await pool.query(
+        `SELECT status, details FROM ops.runs WHERE trigger = 'schedule' AND dataset = 'irve-dynamique'
+          AND started_at >= $1 AND status <> 'running' ORDER BY started_at LIMIT 1`,
+        [since],
+      );
+      return rows[0] as { status: string; details: { key?: string; records?: number } } | undefined;
+    },
+    90_000,
+    'a finished collect run of irve-dynamique',
+  );
+}
+
+describe('incremental api source on the deployed stack', () => {
+  it('collects the states newer than the cursor, loads them, then asks only for newer ones', async () => {
+    expect(rule, `no irve-dynamique rule in ${outputs.ScheduleRules}`).toBeDefined();
+    // States stamped now: newer than any cursor a previous run left.
+    const now = new Date().toISOString().replace(/\.\d+Z$/, '+0000');
+    writeFileSync(
+      path.join(portalDir, 'irve-dynamique.csv'),
+      example.replace(/2022-10-18T12:35:49\+0000/g, now),
+    );
+
+    const first = await fireAndWait();
+
+    expect(first).toMatchObject({ status: 'succeeded', details: { records: 2 } });
+    const file = await eventually(
+      async () => {
+        const { rows } = await pool.query('SELECT status, rows_loaded FROM ops.files WHERE source_key = $1', [
+          first.details.key,
+        ]);
+        return rows[0] as { status: string; rows_loaded: string } | undefined;
+      },
+      60_000,
+      'the collected records to be loaded',
+    );
+    expect(file).toEqual({ status: 'loaded', rows_loaded: '2' });
+    const { rows } = await pool.query(
+      'SELECT id_pdc_itinerance, etat_prise_type_chademo FROM raw.irve_dynamique WHERE horodatage = $1::timestamptz ORDER BY 1',
+      [now.replace('+0000', 'Z')],
+    );
+    expect(rows).toEqual([
+      { id_pdc_itinerance: 'ESZUNE1111ER7', etat_prise_type_chademo: null },
+      { id_pdc_itinerance: 'FRA68P68021001', etat_prise_type_chademo: null },
+    ]);
+
+    const second = await fireAndWait();
+
+    expect(second.status).toBe('skipped');
+  });
+});
