@@ -1,4 +1,5 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { Project } from '@datacycle/core';
@@ -37,32 +38,18 @@ export class DatacycleStack extends Stack {
       PUBLIC_BUCKET: buckets.public.bucketName,
       DATABASE_SECRET_ARN: database.secret.secretArn,
     };
-    const ingest = new IngestPipeline(this, 'IngestPipeline', {
+    // What every part of the pipeline shares; each adds its own bundle.
+    const part = (name: string) => ({
       project: props.project,
       buckets,
-      codeDir: codeDir(props, 'ingest'),
+      codeDir: codeDir(props, name),
       coreLayer,
       environment,
-      grantDatabase: (grantee) => database.secret.grantRead(grantee),
+      grantDatabase: (grantee: iam.IGrantable) => database.secret.grantRead(grantee),
     });
-
-    const collection = new Collection(this, 'Collection', {
-      project: props.project,
-      buckets,
-      codeDir: codeDir(props, 'collect'),
-      coreLayer,
-      environment,
-      grantDatabase: (grantee) => database.secret.grantRead(grantee),
-    });
-
-    const push = new PushEndpoint(this, 'PushEndpoint', {
-      project: props.project,
-      buckets,
-      codeDir: codeDir(props, 'push'),
-      coreLayer,
-      environment,
-      grantDatabase: (grantee) => database.secret.grantRead(grantee),
-    });
+    const ingest = new IngestPipeline(this, 'IngestPipeline', part('ingest'));
+    const collection = new Collection(this, 'Collection', part('collect'));
+    const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
 
     const outputs: Record<string, string> = {
       LandingBucket: buckets.landing.bucketName,
@@ -83,7 +70,6 @@ export class DatacycleStack extends Stack {
       PushSecrets: JSON.stringify(
         Object.fromEntries(Object.entries(push.secrets).map(([name, secret]) => [name, secret.secretArn])),
       ),
-      ScheduleRuleNames: collection.rules.map((rule) => rule.ruleName).join(',') || '-',
       ProjectName: props.project.config.name,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

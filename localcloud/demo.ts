@@ -35,7 +35,7 @@ async function main() {
   const keys: string[] = [];
   const portal = await serveFiles(path.join(repoRoot, 'examples/territoires/data'), portalPort);
   const droppedAt = new Date();
-  const rules = outputs.ScheduleRuleNames.split(',').filter((name) => name !== '-');
+  const rules = Object.values(JSON.parse(outputs.ScheduleRules) as Record<string, string>);
   for (const rule of rules) await fireSchedule(rule);
   console.log(`\n› fired ${rules.length} schedule(s): collect from http://127.0.0.1:${portalPort}/`);
   for (const drop of drops) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
+import { localClientConfig } from './aws-clients';
 import { SetupError, run } from './process';
 import { awsLocalEnvironment, localAccount, repoRoot, stackOutputsFile } from './settings';
 
@@ -16,7 +17,6 @@ export const stackOutputsSchema = z.object({
   IngestDlqUrl: z.string(),
   IngestFunctionName: z.string(),
   CollectFunctionName: z.string(),
-  ScheduleRuleNames: z.string(),
   /** JSON: "<dataset>:<source index>" → rule name. */
   ScheduleRules: z.string(),
   PushUrl: z.string(),
@@ -36,7 +36,7 @@ function cdkEnvironment(): NodeJS.ProcessEnv {
 }
 
 async function stackExists(name: string): Promise<boolean> {
-  const client = new CloudFormationClient({ ...clientConfig() });
+  const client = new CloudFormationClient(localClientConfig());
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: name }));
     return (Stacks ?? []).some((stack) => !String(stack.StackStatus).startsWith('DELETE'));
@@ -45,14 +45,6 @@ async function stackExists(name: string): Promise<boolean> {
   }
 }
 
-function clientConfig() {
-  const env = awsLocalEnvironment();
-  return {
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
-  };
-}
 
 /** cdk bootstrap (once per LocalStack instance) and cdk deploy of the project's stack. */
 export async function deployStack(projectDir: string, databaseUrl: string): Promise<StackOutputs> {

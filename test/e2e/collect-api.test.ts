@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFiles } from '../../localcloud/file-server';
 import { fireSchedule } from '../../localcloud/schedules';
-import { eventually, readStackOutputs, testPool } from '../helpers/local-cloud';
+import { eventually, readStackOutputs, testPool, recordedFile } from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const example = readFileSync(path.join(root, 'examples/territoires/data/irve-dynamique.csv'), 'utf8');
@@ -58,17 +58,8 @@ describe('incremental api source on the deployed stack', () => {
     const first = await fireAndWait();
 
     expect(first).toMatchObject({ status: 'succeeded', details: { records: 2 } });
-    const file = await eventually(
-      async () => {
-        const { rows } = await pool.query('SELECT status, rows_loaded FROM ops.files WHERE source_key = $1', [
-          first.details.key,
-        ]);
-        return rows[0] as { status: string; rows_loaded: string } | undefined;
-      },
-      60_000,
-      'the collected records to be loaded',
-    );
-    expect(file).toEqual({ status: 'loaded', rows_loaded: '2' });
+    const file = await recordedFile(pool, first.details.key!);
+    expect(file).toMatchObject({ status: 'loaded', rows_loaded: '2' });
     const { rows } = await pool.query(
       'SELECT id_pdc_itinerance, etat_prise_type_chademo FROM raw.irve_dynamique WHERE horodatage = $1::timestamptz ORDER BY 1',
       [now.replace('+0000', 'Z')],

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFiles } from '../../localcloud/file-server';
 import { fireSchedule } from '../../localcloud/schedules';
-import { eventually, readStackOutputs, testPool, uniqueName } from '../helpers/local-cloud';
+import { eventually, readStackOutputs, testPool, uniqueName, recordedFile } from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const original = path.join(root, 'examples/territoires/data/departements.csv');
@@ -44,17 +44,7 @@ async function fireAndWait(): Promise<ScheduleRun> {
   );
 }
 
-const loadedFile = (key: string) =>
-  eventually(
-    async () => {
-      const { rows } = await pool.query('SELECT status, rows_loaded FROM ops.files WHERE source_key = $1', [
-        key,
-      ]);
-      return rows[0] as { status: string; rows_loaded: string } | undefined;
-    },
-    60_000,
-    `ops.files row for ${key}`,
-  );
+const loadedFile = (key: string) => recordedFile(pool, key);
 
 beforeAll(async () => {
   portal = await serveFiles(portalDir, 47861);
@@ -77,7 +67,7 @@ describe('scheduled http source on the deployed stack', () => {
 
     expect(collected).toMatchObject({ status: 'succeeded', details: { http: 200 } });
     expect(collected.details.key).toMatch(/^departements\/\d{8}T\d{6}Z-[0-9a-f]{8}-departements\.csv$/);
-    expect(await loadedFile(collected.details.key!)).toEqual({ status: 'loaded', rows_loaded: '96' });
+    expect(await loadedFile(collected.details.key!)).toMatchObject({ status: 'loaded', rows_loaded: '96' });
     const { rows } = await pool.query("SELECT nom FROM raw.departements WHERE code = '01'");
     expect(rows).toEqual([{ nom: marker }]);
 

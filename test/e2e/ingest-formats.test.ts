@@ -11,12 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { IngestReport } from '@datacycle/core';
 import { files } from '../helpers/files';
 import {
-  eventually,
   localS3,
   readJson,
   readStackOutputs,
   testPool,
   uniqueName,
+  recordedFile,
 } from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -29,17 +29,7 @@ const pool = testPool();
 
 async function dropAndWait(key: string, body: Buffer) {
   await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: body }));
-  const file = await eventually(
-    async () => {
-      const { rows } = await pool.query(
-        'SELECT status, rows_loaded, report_key FROM ops.files WHERE source_key = $1',
-        [key],
-      );
-      return rows[0] as { status: string; rows_loaded: string; report_key: string } | undefined;
-    },
-    60_000,
-    `ops.files row for ${key}`,
-  );
+  const file = await recordedFile(pool, key);
   const report = await readJson<IngestReport>(s3, outputs.InternalBucket, file.report_key);
   return { file, report };
 }

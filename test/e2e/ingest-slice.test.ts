@@ -9,13 +9,13 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IngestReport } from '@datacycle/core';
 import {
-  eventually,
   localS3,
   objectExists,
   readJson,
   readStackOutputs,
   testPool,
   uniqueName,
+  recordedFile,
 } from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -24,34 +24,13 @@ const outputs = readStackOutputs();
 const s3 = localS3();
 const pool = testPool();
 
-interface FileRow {
-  run_id: string;
-  status: string;
-  rows_loaded: string;
-  report_key: string;
-  raw_key: string | null;
-  error: string | null;
-}
-
 async function drop(body: string, name = `${uniqueName('e2e')}.csv`): Promise<string> {
   const key = `irve-statique/${name}`;
   await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: body }));
   return key;
 }
 
-function recorded(key: string): Promise<FileRow> {
-  return eventually(
-    async () => {
-      const { rows } = await pool.query<FileRow>(
-        'SELECT run_id, status, rows_loaded, report_key, raw_key, error FROM ops.files WHERE source_key = $1',
-        [key],
-      );
-      return rows[0];
-    },
-    60_000,
-    `ops.files row for ${key}`,
-  );
-}
+const recorded = (key: string) => recordedFile(pool, key);
 
 /** Unique content per test: the same bytes would (rightly) load only once. */
 const unique = (marker = uniqueName('m')) => example.replace(/Picpus/g, `Picpus ${marker}`);

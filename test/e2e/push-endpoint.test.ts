@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signPush } from '@datacycle/core';
 import { localClientConfig } from '../../localcloud/aws-clients';
 import { localstackPort } from '../../localcloud/settings';
-import { eventually, readStackOutputs, testPool, uniqueName } from '../helpers/local-cloud';
+import { readStackOutputs, recordedFile, testPool, uniqueName } from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const example = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
@@ -74,17 +74,8 @@ describe('push endpoint on the deployed stack', () => {
     expect(response.status).toBe(202);
     const key = response.body.key as string;
     expect(key).toMatch(new RegExp(`^irve-statique/.*-${marker}\\.csv$`));
-    const file = await eventually(
-      async () => {
-        const { rows } = await pool.query('SELECT status, rows_loaded FROM ops.files WHERE source_key = $1', [
-          key,
-        ]);
-        return rows[0] as { status: string; rows_loaded: string } | undefined;
-      },
-      60_000,
-      'the pushed file to be loaded',
-    );
-    expect(file).toEqual({ status: 'loaded', rows_loaded: '2' });
+    const file = await recordedFile(pool, key);
+    expect(file).toMatchObject({ status: 'loaded', rows_loaded: '2' });
   });
 
   it('refuses a wrong signature and an unknown dataset, as problem+json', async () => {

@@ -48,3 +48,28 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/** What ops.files says of one landing object. */
+export interface FileRow {
+  run_id: string;
+  status: string;
+  rows_loaded: string;
+  report_key: string;
+  raw_key: string | null;
+  error: string | null;
+}
+
+/** Waits until the deployed pipeline has recorded the landing object `key` in ops.files. */
+export function recordedFile(pool: pg.Pool, key: string, timeoutMs = 60_000): Promise<FileRow> {
+  return eventually(
+    async () => {
+      const { rows } = await pool.query<FileRow>(
+        'SELECT run_id, status, rows_loaded, report_key, raw_key, error FROM ops.files WHERE source_key = $1',
+        [key],
+      );
+      return rows[0];
+    },
+    timeoutMs,
+    `ops.files row for ${key}`,
+  );
+}

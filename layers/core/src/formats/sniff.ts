@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 export type Encoding = 'utf-8' | 'windows-1252';
 export type Delimiter = ',' | ';' | '\t' | '|';
@@ -25,7 +25,6 @@ export async function peek(
     length += chunk.length;
   }
   const sample = Buffer.concat(chunks);
-  const { Readable: ReadableClass } = await import('node:stream');
   async function* replay() {
     yield sample;
     if (done) return;
@@ -35,7 +34,7 @@ export async function peek(
       yield next.value as Buffer;
     }
   }
-  return { sample: sample.subarray(0, bytes), stream: ReadableClass.from(replay(), { objectMode: false }) };
+  return { sample: sample.subarray(0, bytes), stream: Readable.from(replay(), { objectMode: false }) };
 }
 
 /**
