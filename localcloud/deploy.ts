@@ -45,7 +45,6 @@ async function stackExists(name: string): Promise<boolean> {
   }
 }
 
-
 /** cdk bootstrap (once per LocalStack instance) and cdk deploy of the project's stack. */
 export async function deployStack(projectDir: string, databaseUrl: string): Promise<StackOutputs> {
   const env = cdkEnvironment();

@@ -1,9 +1,16 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { SetupError } from './process';
+import { SetupError, run } from './process';
 import { venvPython } from './python-venv';
-import { localstackDir, localstackEndpoint, localstackEnvironment, localstackPort } from './settings';
+import {
+  gatewayCertFile,
+  localstackDir,
+  localstackEndpoint,
+  localstackEnvironment,
+  localstackPort,
+  repoRoot,
+} from './settings';
 
 const pidFile = path.join(localstackDir, 'localstack.pid');
 export const localstackLog = path.join(localstackDir, 'localstack.log');
@@ -39,6 +46,9 @@ export async function ensureLocalstack(): Promise<'running' | 'started'> {
   if (current) return 'running';
 
   mkdirSync(localstackDir, { recursive: true });
+  if (!existsSync(gatewayCertFile)) {
+    await run(venvPython, [path.join(repoRoot, 'localcloud', 'gateway_cert.py'), gatewayCertFile]);
+  }
   const log = openSync(localstackLog, 'w');
   const child = spawn(venvPython, ['-m', 'localstack.runtime.main'], {
     detached: true,

@@ -8,6 +8,7 @@ export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const localDir = path.join(repoRoot, '.local');
 export const venvDir = path.join(localDir, 'venv');
 export const localstackDir = path.join(localDir, 'localstack');
+export const gatewayCertFile = path.join(localstackDir, 'gateway-cert.pem');
 export const stackOutputsFile = path.join(localDir, 'stack-outputs.json');
 
 export const localstackPort = Number(process.env.LOCALSTACK_PORT ?? 4566);
@@ -41,6 +42,8 @@ export function localstackEnvironment(): Record<string, string> {
     DISABLE_EVENTS: '1',
     DNS_ADDRESS: '0',
     SKIP_SSL_CERT_DOWNLOAD: '1',
+    // Our own certificate (gateway_cert.py): LocalStack's generator fails with pyOpenSSL 26.
+    CUSTOM_SSL_CERT_PATH: gatewayCertFile,
     FILESYSTEM_ROOT: path.join(localstackDir, 'fs'),
     // An idle queue is polled at least every second (LocalStack backs off up to 10 s by default),
     // so a drop reaches the function about as fast as on AWS.
