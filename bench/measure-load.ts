@@ -1,13 +1,19 @@
 /**
- * One measurement, in its own process so that its peak RSS is its own:
- *   tsx bench/measure-load.ts <file> <table> load   — datacycle's validate + COPY + load
- *   tsx bench/measure-load.ts <file> <table> validate — validation alone, no database
+ * One measurement, in its own process so that its peak RSS is its own (bench/run.ts bundles
+ * this file like a function and runs it with the functions' Node.js options):
+ *   node measure-load.cjs <file> <schema.json> <table> load     — validate + COPY + load (replace)
+ *   node measure-load.cjs <file> <schema.json> <table> validate — validation alone, no database
+ *   node measure-load.cjs <file> <schema.json> <out> parse      — reading and CSV parsing alone
+ *   node measure-load.cjs <file> <schema.json> <out> encode     — validation, COPY text written to <out>
  * Prints one JSON line: { seconds, rows, maxRssMb }.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import {
   FileValidation,
+  copyTextFields,
   createPool,
   inTransaction,
   loadTable,
@@ -16,33 +22,56 @@ import {
   validateFile,
 } from '@datacycle/core';
 
-const [file, table, mode] = process.argv.slice(2) as [string, string, 'load' | 'validate'];
-const root = path.resolve(import.meta.dirname, '..');
-const schema = tableSchemaSchema.parse(
-  JSON.parse(readFileSync(path.join(root, 'examples/territoires/schemas/irve-statique.json'), 'utf8')),
-);
-const started = process.hrtime.bigint();
-let rows: number;
+type Mode = 'load' | 'validate' | 'parse' | 'encode';
 
-if (mode === 'validate') {
-  const result = await validateFile(createReadStream(file), schema, { name: path.basename(file) });
-  rows = result.rows.read;
-} else {
-  const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datacycle');
-  const validation = new FileValidation(schema, 'bench');
-  await inTransaction(pool, async (client) => {
-    await loadTable(client, {
-      schemaName: 'bench',
-      table,
-      tableSchema: schema,
-      mode: 'replace',
-      loadId: crypto.randomUUID(),
-      sourceKey: path.basename(file),
-      rows: validation.validRows(openTables(createReadStream(file), { name: path.basename(file) })),
+async function main() {
+  const [file, schemaFile, table, mode] = process.argv.slice(2) as [string, string, string, Mode];
+  const schema = tableSchemaSchema.parse(JSON.parse(readFileSync(schemaFile, 'utf8')));
+  const started = process.hrtime.bigint();
+  let rows: number;
+
+  const open = () => openTables(createReadStream(file), { name: path.basename(file) });
+  if (mode === 'validate') {
+    const result = await validateFile(createReadStream(file), schema, { name: path.basename(file) });
+    rows = result.rows.read;
+  } else if (mode === 'parse') {
+    rows = 0;
+    for await (const parsed of open()) for await (const batch of parsed.batches) rows += batch.length;
+  } else if (mode === 'encode') {
+    // The rows exactly as loadTable sends them, for `psql \copy` into the typed table.
+    const validation = new FileValidation(schema, 'bench');
+    const lineage = `\t${crypto.randomUUID()}\t${path.basename(file)}\t`;
+    const out = createWriteStream(table);
+    for await (const batch of validation.validBatches(open())) {
+      let text = '';
+      for (const row of batch) text += copyTextFields(row.values) + lineage + row.rowNumber + '\n';
+      if (!out.write(text)) await once(out, 'drain');
+    }
+    out.end();
+    await finished(out);
+    rows = validation.rows.read;
+  } else {
+    const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datacycle');
+    const validation = new FileValidation(schema, 'bench');
+    await inTransaction(pool, async (client) => {
+      await loadTable(client, {
+        schemaName: 'bench',
+        table,
+        tableSchema: schema,
+        mode: 'replace',
+        loadId: crypto.randomUUID(),
+        sourceKey: path.basename(file),
+        batches: validation.validBatches(open()),
+      });
     });
-  });
-  rows = validation.rows.read;
-  await pool.end();
+    rows = validation.rows.read;
+    await pool.end();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ seconds, rows, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
 }
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(JSON.stringify({ seconds, rows, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

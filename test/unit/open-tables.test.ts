@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { openTables, type OpenOptions } from '@datacycle/core';
+import { eachRow, openTables, type OpenOptions } from '@datacycle/core';
 import { files, streamOf } from '../helpers/files';
 
 async function read(bytes: Buffer | string, options: Partial<OpenOptions> = {}) {
   const tables = [];
   for await (const table of openTables(streamOf(bytes, 1000), { name: 'file', ...options })) {
     const rows: string[][] = [];
-    for await (const row of table.rows) rows.push(row.cells);
+    for await (const row of eachRow(table)) rows.push(row.cells);
     tables.push({
       name: table.name,
       format: table.format,

@@ -7,7 +7,7 @@ import { recordsToTable, type DataTable } from './table';
 import { pick } from 'stream-json/filters/pick.js';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
 
-type Describe = Omit<DataTable, 'header' | 'rows'>;
+type Describe = Omit<DataTable, 'header' | 'batches'>;
 
 function asRecord(value: unknown, where: string): Record<string, unknown> {
   if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;

@@ -95,7 +95,7 @@ async function* openDetected(
       );
     case 'text': {
       const table = await openCsv(stream, options.csv ?? {});
-      yield { ...describe('csv'), dialect: table.dialect, header: table.header, rows: table.rows };
+      yield { ...describe('csv'), dialect: table.dialect, header: table.header, batches: table.batches };
       return;
     }
   }

@@ -1,17 +1,14 @@
-import {
-  asyncBufferFromFile,
-  parquetMetadataAsync,
-  parquetReadObjects,
-  parquetSchema,
-  type FileMetaData,
-} from 'hyparquet';
+import type { FileMetaData } from 'hyparquet';
 import { TerminalError } from '../errors';
-import { cellText, type DataTable } from './table';
+import { cellText, type DataTable, type TableRow } from './table';
 
-type Describe = Omit<DataTable, 'header' | 'rows'>;
+type Describe = Omit<DataTable, 'header' | 'batches'>;
 
 /** Reads a Parquet file one row group at a time (bounded memory), values as text cells. */
 export async function openParquet(file: string, describe: Describe): Promise<DataTable> {
+  // Loaded on first use, like exceljs: most files are not Parquet.
+  const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } =
+    await import('hyparquet');
   const buffer = await asyncBufferFromFile(file);
   let metadata: FileMetaData;
   try {
@@ -20,16 +17,18 @@ export async function openParquet(file: string, describe: Describe): Promise<Dat
     throw new TerminalError(`the Parquet file cannot be read: ${(error as Error).message}`);
   }
   const header = parquetSchema(metadata).children.map((child) => child.element.name);
-  async function* rows() {
+  async function* batches(): AsyncGenerator<TableRow[]> {
     let rowNumber = 1;
     let start = 0;
     for (const group of metadata.row_groups) {
       const end = start + Number(group.num_rows);
       const records = await parquetReadObjects({ file: buffer, metadata, rowStart: start, rowEnd: end });
-      for (const record of records)
-        yield { rowNumber: ++rowNumber, cells: header.map((name) => cellText(record[name])) };
+      yield records.map((record) => ({
+        rowNumber: ++rowNumber,
+        cells: header.map((name) => cellText(record[name])),
+      }));
       start = end;
     }
   }
-  return { ...describe, header, rows: rows() };
+  return { ...describe, header, batches: batches() };
 }

@@ -13,8 +13,34 @@ export interface DataTable {
   /** For XLSX: the sheet read. */
   sheet?: string;
   header: string[];
-  /** Data rows, numbered from 2 (the header is row 1). */
-  rows: AsyncIterable<{ rowNumber: number; cells: string[] }>;
+  /** Data rows in batches (a row at a time costs more than the row), numbered from 2 (the header is row 1). */
+  batches: AsyncIterable<TableRow[]>;
+}
+
+export interface TableRow {
+  /** 1-based row number in the file (for a spreadsheet, the sheet's own row number). */
+  rowNumber: number;
+  cells: string[];
+}
+
+const BATCH_ROWS = 1000;
+
+/** Groups rows produced one at a time (JSON, XLSX) into batches. */
+export async function* inBatches(rows: AsyncIterable<TableRow>): AsyncGenerator<TableRow[]> {
+  let batch: TableRow[] = [];
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length >= BATCH_ROWS) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** The rows of a table one at a time, for readers that do not need speed (inference, tests). */
+export async function* eachRow(table: Pick<DataTable, 'batches'>): AsyncGenerator<TableRow> {
+  for await (const batch of table.batches) yield* batch;
 }
 
 /** Text of a JSON/XLSX/Parquet value, as a CSV cell would hold it ('' for nothing). */
@@ -39,7 +65,7 @@ export function isoDateOrDateTime(date: Date): string {
  */
 export async function recordsToTable(
   records: AsyncIterator<Record<string, unknown>>,
-  describe: Omit<DataTable, 'header' | 'rows'>,
+  describe: Omit<DataTable, 'header' | 'batches'>,
 ): Promise<DataTable> {
   const first = await records.next();
   const header = first.done ? [] : Object.keys(first.value);
@@ -49,7 +75,7 @@ export async function recordsToTable(
     for (const key of Object.keys(record)) if (!known.has(key)) cells.push(cellText(record[key]));
     return cells;
   };
-  async function* rows() {
+  async function* rows(): AsyncGenerator<TableRow> {
     if (first.done) return;
     let rowNumber = 2;
     yield { rowNumber, cells: toCells(first.value) };
@@ -59,5 +85,5 @@ export async function recordsToTable(
       yield { rowNumber: ++rowNumber, cells: toCells(next.value) };
     }
   }
-  return { ...describe, header, rows: rows() };
+  return { ...describe, header, batches: inBatches(rows()) };
 }

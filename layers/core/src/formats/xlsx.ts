@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { TerminalError } from '../errors';
-import { cellText, type DataTable } from './table';
+import { cellText, inBatches, type DataTable, type TableRow } from './table';
 
-type Describe = Omit<DataTable, 'header' | 'rows' | 'sheet'>;
+type Describe = Omit<DataTable, 'header' | 'batches' | 'sheet'>;
 
 /** The value a spreadsheet shows: a formula's result, a rich text's text, a link's text. */
 function shownValue(value: ExcelJS.CellValue): unknown {
@@ -27,7 +27,9 @@ export async function openXlsx(
   describe: Describe,
   sheet: string | number = 1,
 ): Promise<DataTable> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  // Loaded on first use: exceljs adds ~28 MB to a process that never reads a spreadsheet.
+  const { default: excel } = await import('exceljs');
+  const workbook = new excel.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache',
@@ -74,7 +76,7 @@ export async function openXlsx(
       break;
     }
   }
-  async function* rows() {
+  async function* rows(): AsyncGenerator<TableRow> {
     for (;;) {
       const next = await rowIterator.next();
       if (next.done) return;
@@ -84,5 +86,5 @@ export async function openXlsx(
       yield { rowNumber: next.value.number, cells };
     }
   }
-  return { ...describe, sheet: seen[seen.length - 1], header, rows: rows() };
+  return { ...describe, sheet: seen[seen.length - 1], header, batches: inBatches(rows()) };
 }

@@ -184,7 +184,7 @@ async function validateAndLoad(
         mode: dataset.config.load.mode,
         loadId: runId,
         sourceKey: source.key,
-        rows: validation.validRows(input),
+        batches: validation.validBatches(input),
       });
       rows.loaded = rowsLoaded;
       const foreign = await findForeignKeyViolations(

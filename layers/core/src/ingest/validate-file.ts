@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { TerminalError } from '../errors';
 import { openTables, type DataTable, type OpenOptions } from '../formats';
 import { RowValidator, checkHeader, type LabelError, type TableSchema } from '../table-schema';
+import type { ValidRow } from '../warehouse';
 import { ErrorCollector, type IngestReport } from './report';
 
 /** Thrown by FileValidation.validRows when a table's header does not match the schema. */
@@ -30,10 +31,8 @@ export class FileValidation {
     return this.tables.find((table) => table.dialect)?.dialect;
   }
 
-  /** Valid rows, normalized, of every table of the file (several for a zip of several files). */
-  async *validRows(
-    tables: AsyncIterable<DataTable>,
-  ): AsyncGenerator<{ rowNumber: number; values: (string | null)[] }> {
+  /** Valid rows, normalized, in batches, of every table of the file (several for a zip of several files). */
+  async *validBatches(tables: AsyncIterable<DataTable>): AsyncGenerator<ValidRow[]> {
     for await (const table of tables) {
       this.tables.push({
         name: table.name,
@@ -50,16 +49,17 @@ export class FileValidation {
         throw new HeaderMismatch(this.headerProblem);
       }
       const validator = new RowValidator(this.schema, header.columnOfField, table.header.length);
-      for await (const { rowNumber, cells } of table.rows) {
-        this.rows.read++;
-        const result = validator.validate(cells, rowNumber);
-        if (result.ok) {
-          this.rows.valid++;
-          yield { rowNumber, values: result.values };
-        } else {
-          this.rows.invalid++;
-          result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
+      for await (const batch of table.batches) {
+        const valid: ValidRow[] = [];
+        for (const { rowNumber, cells } of batch) {
+          const result = validator.validate(cells, rowNumber);
+          if (result.ok) valid.push({ rowNumber, values: result.values });
+          else result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
         }
+        this.rows.read += batch.length;
+        this.rows.valid += valid.length;
+        this.rows.invalid += batch.length - valid.length;
+        if (valid.length > 0) yield valid;
       }
     }
   }
@@ -104,8 +104,8 @@ export async function validateFile(
   });
   try {
     let next = 100_000;
-    for await (const _row of validation.validRows(openTables(input, options))) {
-      void _row;
+    for await (const _batch of validation.validBatches(openTables(input, options))) {
+      void _batch;
       if (options.onProgress && validation.rows.read >= next) {
         options.onProgress(validation.rows.read);
         next += 100_000;

@@ -9,6 +9,17 @@ export type CastResult =
 
 export type CellErrorType = 'type-error' | 'constraint-error';
 
+/** Why a cell was refused. Readers return it instead of a value (no wrapper per valid cell). */
+export class CellProblem {
+  constructor(
+    readonly type: CellErrorType,
+    readonly message: string,
+  ) {}
+}
+
+/** The canonical text of a cell's value, or why it is refused. Runs once per cell: keep it lean. */
+export type CellReader = (text: string) => string | null | CellProblem;
+
 const DEFAULT_TRUE = ['true', 'True', 'TRUE', '1'];
 const DEFAULT_FALSE = ['false', 'False', 'FALSE', '0'];
 
@@ -18,42 +29,53 @@ const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\
 
 export interface CompiledField {
   field: Field;
+  read: CellReader;
+  /** `read` with a result object, for callers that check one value. */
   cast: (text: string) => CastResult;
 }
 
-/** Prepares a field once (regexes, enum sets), so casting a cell is cheap. */
+/** Prepares a field once (regexes, enum sets), so reading a cell is cheap. */
 export function compileField(field: Field): CompiledField {
-  const typeCast = typeCaster(field);
+  const typeRead = typeReader(field);
   const checks = constraintCheckers(field);
+  const read: CellReader =
+    checks.length === 0
+      ? typeRead
+      : (text) => {
+          const value = typeRead(text);
+          if (value instanceof CellProblem) return value;
+          for (const check of checks) {
+            const problem = check(text, value);
+            if (problem) return new CellProblem('constraint-error', problem);
+          }
+          return value;
+        };
   return {
     field,
-    cast(text: string): CastResult {
-      const typed = typeCast(text);
-      if (!typed.ok) return typed;
-      for (const check of checks) {
-        const problem = check(text, typed.value);
-        if (problem) return { ok: false, type: 'constraint-error', message: problem };
-      }
-      return typed;
+    read,
+    cast(text) {
+      const value = read(text);
+      return value instanceof CellProblem
+        ? { ok: false, type: value.type, message: value.message }
+        : { ok: true, value };
     },
   };
 }
 
-function typeError(field: Field, text: string, expected: string): CastResult {
-  return {
-    ok: false,
-    type: 'type-error',
-    message: `"${truncate(text)}" is not ${expected} (field "${field.name}", type ${field.type}${
+function typeError(field: Field, text: string, expected: string): CellProblem {
+  return new CellProblem(
+    'type-error',
+    `"${truncate(text)}" is not ${expected} (field "${field.name}", type ${field.type}${
       field.format !== 'default' ? `, format ${field.format}` : ''
     })`,
-  };
+  );
 }
 
-function typeCaster(field: Field): (text: string) => CastResult {
-  const ok = (value: string | null): CastResult => ({ ok: true, value });
+function typeReader(field: Field): CellReader {
+  const ok = (value: string | null) => value;
   switch (field.type) {
     case 'string':
-      return stringCaster(field);
+      return stringReader(field);
     case 'integer':
       return (text) => {
         const cleaned = field.bareNumber === false ? text.replace(/^[^\d-]+|[^\d]+$/g, '') : text;
@@ -62,7 +84,7 @@ function typeCaster(field: Field): (text: string) => CastResult {
           : typeError(field, text, 'an integer');
       };
     case 'number':
-      return numberCaster(field);
+      return numberReader(field);
     case 'boolean': {
       const trueValues = new Set(field.trueValues ?? DEFAULT_TRUE);
       const falseValues = new Set(field.falseValues ?? DEFAULT_FALSE);
@@ -74,7 +96,7 @@ function typeCaster(field: Field): (text: string) => CastResult {
             : typeError(field, text, 'a boolean');
     }
     case 'date':
-      return dateCaster(field);
+      return dateReader(field);
     case 'time':
       return (text) => (isoTime.test(text) ? ok(text) : typeError(field, text, 'a time (HH:MM:SS)'));
     case 'datetime':
@@ -88,7 +110,7 @@ function typeCaster(field: Field): (text: string) => CastResult {
       return (text) =>
         /^\d{4}-(0[1-9]|1[0-2])$/.test(text) ? ok(text) : typeError(field, text, 'a year-month (YYYY-MM)');
     case 'geopoint':
-      return geopointCaster(field);
+      return geopointReader(field);
     case 'geojson':
       return (text) => {
         const value = parseJson(text);
@@ -115,8 +137,8 @@ function typeCaster(field: Field): (text: string) => CastResult {
   }
 }
 
-function stringCaster(field: Field): (text: string) => CastResult {
-  const ok = (value: string): CastResult => ({ ok: true, value });
+function stringReader(field: Field): CellReader {
+  const ok = (value: string) => value;
   switch (field.format) {
     case 'email':
       return (text) =>
@@ -134,7 +156,7 @@ function stringCaster(field: Field): (text: string) => CastResult {
   }
 }
 
-function numberCaster(field: Field): (text: string) => CastResult {
+function numberReader(field: Field): CellReader {
   const decimalChar = field.decimalChar ?? '.';
   const groupChar = field.groupChar ?? '';
   return (text) => {
@@ -142,14 +164,14 @@ function numberCaster(field: Field): (text: string) => CastResult {
     if (groupChar) cleaned = cleaned.split(groupChar).join('');
     if (decimalChar !== '.') cleaned = cleaned.replace(decimalChar, '.');
     if (field.bareNumber === false) cleaned = cleaned.replace(/^[^\d+-.]+|[^\d]+$/g, '');
-    if (/^(NaN|INF|-INF)$/.test(cleaned)) return { ok: true, value: cleaned.replace('INF', 'Infinity') };
+    if (/^(NaN|INF|-INF)$/.test(cleaned)) return cleaned.replace('INF', 'Infinity');
     return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(cleaned)
-      ? { ok: true, value: cleaned }
+      ? cleaned
       : typeError(field, text, 'a number');
   };
 }
 
-function dateCaster(field: Field): (text: string) => CastResult {
+function dateReader(field: Field): CellReader {
   const format = field.format;
   if (format === 'default' || format === 'any' || format === '%Y-%m-%d') {
     return (text) => {
@@ -157,7 +179,7 @@ function dateCaster(field: Field): (text: string) => CastResult {
       if (!match || !isRealDate(Number(match[1]), Number(match[2]), Number(match[3]))) {
         return typeError(field, text, 'a date (YYYY-MM-DD)');
       }
-      return { ok: true, value: text };
+      return text;
     };
   }
   // strptime-like pattern, e.g. %d/%m/%Y
@@ -177,24 +199,32 @@ function dateCaster(field: Field): (text: string) => CastResult {
     const month = parts.m ?? NaN;
     const day = parts.d ?? 1;
     if (!isRealDate(year, month, day)) return typeError(field, text, `a date in format ${format}`);
-    return { ok: true, value: `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}` };
+    return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
   };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isRealDate(year: number, month: number, day: number): boolean {
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
 
-function geopointCaster(field: Field): (text: string) => CastResult {
-  const toPoint = (lon: number, lat: number, text: string): CastResult => {
+// "[lon, lat]" as producers write it; anything else goes through JSON.parse.
+const plainPair = /^\s*\[\s*([+-]?\d+(?:\.\d+)?)\s*,\s*([+-]?\d+(?:\.\d+)?)\s*\]\s*$/;
+
+function geopointReader(field: Field): CellReader {
+  const toPoint = (lon: number, lat: number, text: string): string | CellProblem => {
     if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
       return typeError(field, text, 'a geopoint with longitude in [-180, 180] and latitude in [-90, 90]');
     }
-    return { ok: true, value: `SRID=4326;POINT(${lon} ${lat})` };
+    return `SRID=4326;POINT(${lon} ${lat})`;
   };
   return (text) => {
     if (field.format === 'array') {
+      const pair = plainPair.exec(text);
+      if (pair) return toPoint(Number(pair[1]), Number(pair[2]), text);
       const value = parseJson(text);
       if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => typeof n === 'number')) {
         return typeError(field, text, 'a geopoint [lon, lat]');

@@ -1,4 +1,4 @@
-import { compileField, truncate, type CompiledField } from './cast';
+import { CellProblem, compileField, truncate, type CompiledField } from './cast';
 import { asList, type TableSchema } from './schema';
 
 /** A located problem in the data, with the Frictionless error type. */
@@ -28,6 +28,8 @@ export class RowValidator {
   private readonly fields: CompiledField[];
   private readonly positions: number[];
   private readonly missingValues: Set<string>;
+  /** The usual case (missingValues [""]): a length check, not a hash lookup per cell. */
+  private readonly onlyEmptyIsMissing: boolean;
   /** Values seen so far of each unique field, and of the primary key (memory grows with distinct keys). */
   private readonly seenUnique: Map<number, Map<string, number>>;
   private readonly keyIndexes: number[];
@@ -41,6 +43,7 @@ export class RowValidator {
     this.fields = schema.fields.map(compileField);
     this.positions = schema.fields.map((field) => columnOfField.get(field.name) ?? -1);
     this.missingValues = new Set(schema.missingValues);
+    this.onlyEmptyIsMissing = this.missingValues.size === 1 && this.missingValues.has('');
     this.seenUnique = new Map(
       schema.fields.flatMap((field, index) =>
         field.constraints?.unique ? [[index, new Map<string, number>()] as const] : [],
@@ -64,43 +67,43 @@ export class RowValidator {
       });
     }
     const values: (string | null)[] = new Array(this.fields.length);
-    this.fields.forEach((compiled, index) => {
-      const field = compiled.field;
-      const position = this.positions[index] ?? -1;
+    for (let index = 0; index < this.fields.length; index++) {
+      const compiled = this.fields[index]!;
+      const position = this.positions[index]!;
       const text = position >= 0 ? cells[position] : undefined;
       if (text === undefined) {
         errors.push({
           type: 'missing-cell',
           rowNumber,
-          fieldName: field.name,
-          message: `row ${rowNumber} has no cell for "${field.name}" (it has ${cells.length} cells)`,
+          fieldName: compiled.field.name,
+          message: `row ${rowNumber} has no cell for "${compiled.field.name}" (it has ${cells.length} cells)`,
         });
-        return;
+        continue;
       }
-      if (this.missingValues.has(text)) {
-        if (field.constraints?.required) {
+      if (this.onlyEmptyIsMissing ? text === '' : this.missingValues.has(text)) {
+        if (compiled.field.constraints?.required) {
           errors.push({
             type: 'constraint-error',
             rowNumber,
-            fieldName: field.name,
+            fieldName: compiled.field.name,
             cell: text,
-            message: `"${field.name}" is required but row ${rowNumber} leaves it empty`,
+            message: `"${compiled.field.name}" is required but row ${rowNumber} leaves it empty`,
           });
         }
         values[index] = null;
-        return;
+        continue;
       }
-      const result = compiled.cast(text);
-      if (result.ok) values[index] = result.value;
-      else
+      const value = compiled.read(text);
+      if (value instanceof CellProblem) {
         errors.push({
-          type: result.type,
+          type: value.type,
           rowNumber,
-          fieldName: field.name,
+          fieldName: compiled.field.name,
           cell: truncate(text),
-          message: result.message,
+          message: value.message,
         });
-    });
+      } else values[index] = value;
+    }
     if (errors.length === 0) this.checkUniqueness(values, rowNumber, errors);
     return errors.length > 0 ? { ok: false, errors } : { ok: true, values };
   }

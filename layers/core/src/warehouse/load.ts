@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TerminalError } from '../errors';
 import { asList, type TableSchema } from '../table-schema';
-import { copyTextLine } from './copy-text';
+import { copyTextFields } from './copy-text';
 import { columnType, ensureTable } from './ddl';
 import { qualified, quoteIdent } from './sql';
 
@@ -17,8 +17,14 @@ export interface TableLoad {
   mode: LoadMode;
   loadId: string;
   sourceKey: string;
+  /** Batches of valid rows (see FileValidation.validBatches). */
+  batches: AsyncIterable<ValidRow[]>;
+}
+
+export interface ValidRow {
+  rowNumber: number;
   /** Normalized values in schema field order (see RowValidator). */
-  rows: AsyncIterable<{ rowNumber: number; values: (string | null)[] }>;
+  values: (string | null)[];
 }
 
 const STAGING = '_datacycle_staging';
@@ -42,12 +48,11 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
       '_source_key',
       '_row_number',
     ];
-    const lineage = [load.loadId, load.sourceKey];
     const rowsLoaded = await copyRows(
       client,
       `COPY ${target} (${columns.join(', ')}) FROM STDIN`,
-      load.rows,
-      (row) => [...row.values, ...lineage, row.rowNumber],
+      load.batches,
+      [load.loadId, load.sourceKey],
     );
     return { rowsLoaded };
   }
@@ -61,10 +66,7 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
     `CREATE TEMP TABLE ${STAGING} (${[...stagingColumns, '_row_number bigint NOT NULL'].join(', ')}) ON COMMIT DROP`,
   );
   const columnList = [...tableSchema.fields.map((field) => quoteIdent(field.name)), '_row_number'].join(', ');
-  await copyRows(client, `COPY ${STAGING} (${columnList}) FROM STDIN`, load.rows, (row) => [
-    ...row.values,
-    row.rowNumber,
-  ]);
+  await copyRows(client, `COPY ${STAGING} (${columnList}) FROM STDIN`, load.batches, []);
 
   const fieldNames = tableSchema.fields.map((field) => quoteIdent(field.name));
   const selected = tableSchema.fields.map((field) =>
@@ -94,26 +96,26 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   return { rowsLoaded: result.rowCount ?? 0 };
 }
 
-/** COPY rows in the text format, in ~256 kB batches (a COPY message per row costs more than the row). */
-async function copyRows<T>(
+/**
+ * COPY rows in the text format, a batch of rows per message: each row's values, then the
+ * same `constants` on every row (lineage), then its row number.
+ */
+async function copyRows(
   client: pg.PoolClient,
   sql: string,
-  rows: AsyncIterable<T>,
-  toValues: (row: T) => (string | number | null)[],
+  batches: AsyncIterable<ValidRow[]>,
+  constants: readonly string[],
 ): Promise<number> {
   let count = 0;
-  async function* batches() {
-    let batch = '';
-    for await (const row of rows) {
-      batch += copyTextLine(toValues(row));
-      count++;
-      if (batch.length >= 256 * 1024) {
-        yield batch;
-        batch = '';
-      }
+  const between = constants.length > 0 ? `\t${copyTextFields(constants)}\t` : '\t';
+  async function* encoded() {
+    for await (const batch of batches) {
+      let text = '';
+      for (const row of batch) text += copyTextFields(row.values) + between + row.rowNumber + '\n';
+      count += batch.length;
+      yield text;
     }
-    if (batch) yield batch;
   }
-  await pipeline(Readable.from(batches()), client.query(copyFrom(sql)));
+  await pipeline(Readable.from(encoded()), client.query(copyFrom(sql)));
   return count;
 }
