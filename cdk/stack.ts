@@ -1,4 +1,5 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -8,6 +9,7 @@ import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/datab
 import { IngestPipeline } from './constructs/ingest-pipeline';
 import { Collection } from './constructs/collection';
 import { PushEndpoint } from './constructs/push-endpoint';
+import { Alerting } from './constructs/alerting';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -31,12 +33,17 @@ export class DatacycleStack extends Stack {
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       description: '@datacycle/core: the domain library shared by every function',
     });
+    // Alerts (and, later, pipeline events) travel on the project's own bus.
+    const eventBus = new events.EventBus(this, 'Events', {
+      eventBusName: `datacycle-${props.project.config.name}`,
+    });
     const environment = {
       LANDING_BUCKET: buckets.landing.bucketName,
       RAW_BUCKET: buckets.raw.bucketName,
       INTERNAL_BUCKET: buckets.internal.bucketName,
       PUBLIC_BUCKET: buckets.public.bucketName,
       DATABASE_SECRET_ARN: database.secret.secretArn,
+      EVENT_BUS_NAME: eventBus.eventBusName,
     };
     // What every part of the pipeline shares; each adds its own bundle.
     const part = (name: string) => ({
@@ -46,10 +53,15 @@ export class DatacycleStack extends Stack {
       coreLayer,
       environment,
       grantDatabase: (grantee: iam.IGrantable) => database.secret.grantRead(grantee),
+      eventBus,
     });
     const ingest = new IngestPipeline(this, 'IngestPipeline', part('ingest'));
     const collection = new Collection(this, 'Collection', part('collect'));
     const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
+    const alerting = new Alerting(this, 'Alerting', part('notify'));
+    // The parts that raise alerts.
+    eventBus.grantPutEventsTo(ingest.function);
+    eventBus.grantPutEventsTo(collection.function);
 
     const outputs: Record<string, string> = {
       LandingBucket: buckets.landing.bucketName,
@@ -71,6 +83,10 @@ export class DatacycleStack extends Stack {
         Object.fromEntries(Object.entries(push.secrets).map(([name, secret]) => [name, secret.secretArn])),
       ),
       ProjectName: props.project.config.name,
+      EventBusName: eventBus.eventBusName,
+      AlertsQueueUrl: alerting.queue.queue.queueUrl,
+      AlertsDlqUrl: alerting.queue.deadLetterQueue.queueUrl,
+      NotifyFunctionName: alerting.function.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { localS3 } from './aws-clients';
+import { receiveAlerts } from './alert-receiver';
 import { serveFiles } from './file-server';
 import { fireSchedule } from './schedules';
 import { SetupError } from './process';
@@ -34,6 +35,10 @@ async function main() {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const keys: string[] = [];
   const portal = await serveFiles(path.join(repoRoot, 'examples/territoires/data'), portalPort);
+  // The example's alert channel: a local webhook that prints what the notify function sends.
+  const alerts = await receiveAlerts((message) =>
+    console.log(`\n✉ alert received by the webhook channel:\n  ${message.text.split('\n').join('\n  ')}`),
+  );
   const droppedAt = new Date();
   const rules = Object.values(JSON.parse(outputs.ScheduleRules) as Record<string, string>);
   for (const rule of rules) await fireSchedule(rule);
@@ -97,6 +102,7 @@ async function main() {
   } finally {
     await client.end();
     portal.close();
+    await alerts.close();
   }
 }
 

@@ -29,6 +29,9 @@ export class Collection extends Construct {
       timeout: Duration.minutes(10),
       memorySize: 512,
       description: 'Fetches scheduled sources into the landing bucket',
+      // The HTTP client retries what is worth retrying; a failure that reaches Lambda is final
+      // (recorded, alerted), and an invocation retry would only repeat it.
+      retryAttempts: 0,
     }).function;
     props.buckets.landing.grantPut(this.function);
     props.grantDatabase(this.function);

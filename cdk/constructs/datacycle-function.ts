@@ -13,6 +13,8 @@ export interface DatacycleFunctionProps {
   /** /tmp space, where zip archives and Parquet files are spooled (default 512 MiB). */
   ephemeralStorageMiB?: number;
   description: string;
+  /** Retries of an asynchronous invocation that failed (Lambda's default: 2). */
+  retryAttempts?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export class DatacycleFunction extends Construct {
       memorySize: props.memorySize ?? 512,
       ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB ?? 512),
       description: props.description,
+      retryAttempts: props.retryAttempts,
       logGroup,
       environment: { NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...props.environment },
     });

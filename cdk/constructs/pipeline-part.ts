@@ -1,3 +1,4 @@
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Project } from '@datacycle/core';
@@ -13,4 +14,6 @@ export interface PipelinePartProps {
   /** Bucket names and the database secret, shared by every function. */
   environment: Record<string, string>;
   grantDatabase: (grantee: iam.IGrantable) => void;
+  /** The stack's event bus (EVENT_BUS_NAME in `environment`), where alerts are published. */
+  eventBus: events.IEventBus;
 }

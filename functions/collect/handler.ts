@@ -1,29 +1,69 @@
 import middy from '@middy/core';
-import { collectSource, collectRequestSchema, TerminalError, runtime } from '@datacycle/core';
+import {
+  TerminalError,
+  collectRequestSchema,
+  collectSource,
+  errorMessage,
+  isTransient,
+  raiseAlert,
+  runIdOf,
+  runtime,
+} from '@datacycle/core';
 
 /**
  * Target of each source's EventBridge schedule: fetches the source into the landing bucket,
- * from where the S3 event hands it to ingestion. Transient failures throw, so Lambda's
- * asynchronous retries try again; terminal ones are recorded in ops.runs by the core.
+ * from where the S3 event hands it to ingestion. The HTTP client has already retried what
+ * can be retried (backoff, Retry-After), so a failure here is final: the run is marked failed
+ * in ops.runs by the core, an alert is raised, and the invocation ends without an error
+ * (the stack sets no Lambda retry: retrying would only repeat the failure and the alert).
  */
 async function collect(event: unknown) {
   const request = collectRequestSchema.parse(event);
   const platform = runtime();
   const dataset = platform.project.datasets.find((candidate) => candidate.id === request.dataset);
   if (!dataset) throw new TerminalError(`dataset ${request.dataset} is not in the deployed project`);
-  const outcome = await collectSource(
-    {
-      s3: platform.s3,
-      pool: await platform.pool(),
-      landingBucket: platform.buckets.landing,
-      secretValue: platform.secretValue,
-    },
-    dataset,
-    request.source,
-    { from: request.from },
-  );
-  console.log(JSON.stringify({ level: 'info', function: 'collect', dataset: dataset.id, ...outcome }));
-  return outcome;
+  const pool = await platform.pool();
+  try {
+    const outcome = await collectSource(
+      { s3: platform.s3, pool, landingBucket: platform.buckets.landing, secretValue: platform.secretValue },
+      dataset,
+      request.source,
+      { from: request.from },
+    );
+    console.log(JSON.stringify({ level: 'info', function: 'collect', dataset: dataset.id, ...outcome }));
+    return outcome;
+  } catch (error) {
+    const source = dataset.config.sources[request.source];
+    const where = source && 'url' in source ? source.url : `source #${request.source}`;
+    const alert = await raiseAlert(
+      { pool, eventBus: platform.eventBus },
+      {
+        kind: 'collect-failed',
+        severity: 'error',
+        subject: dataset.id,
+        runId: runIdOf(error),
+        title: `collection of ${dataset.id} failed`,
+        message: `${where}: ${errorMessage(error)}`,
+        hint:
+          error instanceof TerminalError && error.hint
+            ? error.hint
+            : isTransient(error)
+              ? 'the source did not answer after several retries; the next scheduled run tries again'
+              : 'check the source and the dataset file; `datacycle collect` runs it on demand',
+        details: { source: request.source },
+      },
+    );
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        function: 'collect',
+        dataset: dataset.id,
+        error: errorMessage(error),
+        alert,
+      }),
+    );
+    return { status: 'failed', error: errorMessage(error) };
+  }
 }
 
 export const handler = middy(collect);

@@ -16,7 +16,14 @@ async function ingest(event: SQSEvent): Promise<SQSBatchResponse> {
       for (const request of parseIngestMessage(record.body)) {
         if (request.kind === 'ignore') continue;
         const outcome = await ingestObject(
-          { s3: platform.s3, pool, project: platform.project, buckets: platform.buckets, log },
+          {
+            s3: platform.s3,
+            pool,
+            project: platform.project,
+            buckets: platform.buckets,
+            eventBus: platform.eventBus,
+            log,
+          },
           { bucket: request.bucket, key: request.key },
         );
         log('ingest outcome', { messageId: record.messageId, ...outcome });

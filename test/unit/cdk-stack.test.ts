@@ -96,7 +96,11 @@ describe('DatacycleStack', () => {
   });
 
   it('creates one EventBridge rule per scheduled source, targeting the collect function with its input', () => {
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    expect(
+      Object.keys(
+        template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }),
+      ),
+    ).toHaveLength(2);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',
@@ -108,6 +112,21 @@ describe('DatacycleStack', () => {
         }),
       ],
     });
+  });
+
+  it('routes alert events from the project bus to the alerts queue, read by the notify function', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'datacycle-territoires' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.anyValue(),
+      EventPattern: { source: ['datacycle'], 'detail-type': ['datacycle.alert'] },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlertsQueue'), 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlertsQueue'), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // The collect function is not retried by Lambda: its failures are final, recorded and alerted.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
   });
 
   it('grants no wildcard resources to the functions', () => {

@@ -2,6 +2,7 @@
  * @datacycle/core — the domain library every function shares, deployed as a Lambda layer.
  * Grouped by concern; each folder's index.ts is its public surface.
  */
+export * from './alerts';
 export * from './collect';
 export * from './config';
 export * from './errors';

@@ -1,3 +1,4 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readDeployedProject, readFunctionEnvironment, type FunctionEnvironment } from './config';
 import type { Buckets } from './ingest';
@@ -18,6 +19,8 @@ export interface Runtime {
   pool: () => Promise<Pool>;
   /** A Secrets Manager secret's value by name or ARN, cached five minutes (rotation is picked up). */
   secretValue: (name: string) => Promise<string>;
+  /** Where alerts are published (undefined when the stack gives no bus). */
+  eventBus?: { client: EventBridgeClient; name: string };
 }
 
 const secretCache = new Map<string, { value: string; until: number }>();
@@ -55,6 +58,9 @@ export function runtime(): Runtime {
       return pool;
     },
     secretValue: readSecret,
+    eventBus: env.EVENT_BUS_NAME
+      ? { client: new EventBridgeClient({}), name: env.EVENT_BUS_NAME }
+      : undefined,
   };
   return current;
 }

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type pg from 'pg';
-import { TerminalError, errorMessage } from '../errors';
+import { TerminalError, errorMessage, failedRun } from '../errors';
 import type { Dataset, SourceConfig } from '../project';
 import { finishRun, newRunId, startRun } from '../runs';
 import { httpGet } from './http-client';
@@ -193,7 +193,7 @@ async function collectPages(
     return { status: 'collected', runId, key, bytes };
   } catch (error) {
     await finishRun(context.pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
-    throw error;
+    throw failedRun(error, runId);
   }
 }
 

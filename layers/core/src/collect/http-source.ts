@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
-import { TerminalError, errorMessage } from '../errors';
+import { TerminalError, errorMessage, failedRun } from '../errors';
 import type { Dataset } from '../project';
 import { finishRun, newRunId, startRun } from '../runs';
 import { httpGet, type HttpPolicy } from './http-client';
@@ -84,7 +84,7 @@ export async function collectHttpSource(
     return { status: 'collected', runId, key, bytes };
   } catch (error) {
     await finishRun(pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
-    throw error;
+    throw failedRun(error, runId);
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TerminalError, errorMessage } from '../errors';
+import { TerminalError, errorMessage, failedRun } from '../errors';
 import type { Dataset } from '../project';
 import { finishRun, newRunId, startRun } from '../runs';
 import { httpGet } from './http-client';
@@ -71,6 +71,6 @@ export async function collectUdataSource(
     return { status: 'collected', runId, key, bytes };
   } catch (error) {
     await finishRun(context.pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
-    throw error;
+    throw failedRun(error, runId);
   }
 }

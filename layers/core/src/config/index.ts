@@ -14,6 +14,8 @@ export const functionEnvironmentSchema = z.object({
   /** Direct connection string (local tools and tests); the secret wins when both are set. */
   DATABASE_URL: z.string().min(1).optional(),
   PROJECT_FILE: z.string().default('project.json'),
+  /** The stack's event bus, where alerts (and pipeline events) are published. */
+  EVENT_BUS_NAME: z.string().min(1).optional(),
 });
 
 export type FunctionEnvironment = z.infer<typeof functionEnvironmentSchema>;

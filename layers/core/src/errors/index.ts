@@ -58,3 +58,16 @@ export function isTransient(error: unknown): boolean {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+const runIds = new WeakMap<object, string>();
+
+/** Remembers which run an error ended, for whoever reports it further up (alerts). */
+export function failedRun<T>(error: T, runId: string): T {
+  if (typeof error === 'object' && error !== null && !runIds.has(error)) runIds.set(error, runId);
+  return error;
+}
+
+/** The run an error ended, if the code that failed said so (see failedRun). */
+export function runIdOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? runIds.get(error) : undefined;
+}

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
+import { raiseAlert, type AlertContext } from '../alerts';
 import { TerminalError, errorMessage } from '../errors';
 import { openTables } from '../formats';
 import { findDatasetByKey, type Dataset, type Project } from '../project';
@@ -37,6 +38,8 @@ export interface IngestContext {
   /** Bytes a compressed file or archive may expand to (default 4 GiB). */
   maxUncompressedBytes?: number;
   log?: (message: string, details?: Record<string, unknown>) => void;
+  /** Where alerts go (see raiseAlert); without it they are only recorded in ops.alerts. */
+  eventBus?: AlertContext['eventBus'];
 }
 
 export type IngestOutcome =
@@ -311,6 +314,21 @@ async function finalize(context: IngestContext, report: IngestReport, reportKey:
       details: { verdict: report.verdict, rows: report.rows, reportKey },
     },
   );
+  if (report.verdict === 'rejected') {
+    await raiseAlert(
+      { pool, eventBus: context.eventBus },
+      {
+        kind: 'file-rejected',
+        severity: 'error',
+        subject: report.dataset,
+        runId: report.runId,
+        title: `${report.source.key} was rejected: nothing loaded into ${report.dataset}`,
+        message: report.summary,
+        hint: `the report lists every problem with its row and field: s3://${buckets.internal}/${zoneKeys.reportMarkdown(reportKey)}`,
+        details: { reportKey, rows: report.rows, errorCounts: report.errorCounts },
+      },
+    );
+  }
   // Landing is an inbox: the original now lives in raw/ (and quarantine/ when rejected).
   await deleteObject(s3, report.source);
 }

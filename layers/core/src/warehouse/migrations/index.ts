@@ -83,4 +83,25 @@ export const migrations: Migration[] = [
     name: 'cursor of incremental sources',
     sql: `ALTER TABLE ops.source_state ADD COLUMN cursor text;`,
   },
+  {
+    version: 5,
+    name: 'alerts',
+    sql: `
+      CREATE TABLE ops.alerts (
+        id bigserial PRIMARY KEY,
+        raised_at timestamptz NOT NULL DEFAULT now(),
+        kind text NOT NULL,
+        severity text NOT NULL CHECK (severity IN ('error', 'warning')),
+        subject text,
+        run_id uuid,
+        title text NOT NULL,
+        message text NOT NULL,
+        hint text,
+        details jsonb NOT NULL DEFAULT '{}',
+        -- Set by the notify function once every channel has it.
+        delivered_at timestamptz
+      );
+      CREATE INDEX alerts_recent ON ops.alerts (raised_at DESC);
+    `,
+  },
 ];

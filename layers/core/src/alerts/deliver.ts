@@ -1,0 +1,55 @@
+import type pg from 'pg';
+import { USER_AGENT } from '../collect/http-client';
+import { TerminalError } from '../errors';
+import type { ProjectConfig } from '../project';
+import type { AlertEvent } from './index';
+
+export type AlertChannel = ProjectConfig['alerts']['channels'][number];
+
+/**
+ * The message a Slack- or Mattermost-compatible incoming webhook shows: a first line that
+ * says what failed and where, then why and what to do.
+ */
+export function webhookMessage(alert: AlertEvent['detail'], project: string): { text: string } {
+  const icon = alert.severity === 'error' ? ':red_circle:' : ':warning:';
+  const lines = [
+    `${icon} *[${project}] ${alert.title}*`,
+    alert.message,
+    alert.hint ? `→ ${alert.hint}` : '',
+    alert.runId ? `run \`${alert.runId}\` · \`datacycle run ${alert.runId}\`` : '',
+  ];
+  return { text: lines.filter(Boolean).join('\n') };
+}
+
+/** POSTs the alert to a webhook; a refusal (4xx) is final, a 5xx or network error is worth a retry. */
+async function postWebhook(url: string, body: unknown): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  await response.arrayBuffer(); // release the connection
+  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+    throw new TerminalError(
+      `the alert webhook ${new URL(url).host} refused the alert (HTTP ${response.status})`,
+      'check the webhook URL in datacycle.yaml (alerts.channels)',
+    );
+  }
+  if (!response.ok) throw new Error(`the alert webhook answered HTTP ${response.status}`);
+}
+
+/**
+ * Delivers one alert to every channel of the project, then marks it delivered in ops.alerts.
+ * Throws when a channel could not be reached, so the queue delivers the alert again.
+ */
+export async function deliverAlert(
+  context: { pool: pg.Pool; project: ProjectConfig },
+  alert: AlertEvent['detail'],
+): Promise<{ channels: number }> {
+  const channels = context.project.alerts.channels;
+  for (const channel of channels) await postWebhook(channel.url, webhookMessage(alert, context.project.name));
+  if (alert.id)
+    await context.pool.query('UPDATE ops.alerts SET delivered_at = now() WHERE id = $1', [alert.id]);
+  return { channels: channels.length };
+}

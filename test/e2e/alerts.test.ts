@@ -1,0 +1,102 @@
+/**
+ * Alerts through the deployed stack: a failing scheduled collection and a rejected drop each
+ * raise an alert (ops.alerts + the project's event bus) → rule → alerts queue → notify
+ * function → the project's webhook channel (a local receiver, as in the demo).
+ */
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
+import { serveFiles } from '../../localcloud/file-server';
+import { fireSchedule } from '../../localcloud/schedules';
+import { eventually, localS3, readStackOutputs, testPool, uniqueName } from '../helpers/local-cloud';
+
+const outputs = readStackOutputs();
+const pool = testPool();
+const s3 = localS3();
+let receiver: AlertReceiver;
+let portal: Server;
+
+interface AlertRow {
+  kind: string;
+  severity: string;
+  subject: string;
+  run_id: string | null;
+  title: string;
+  message: string;
+  delivered_at: Date | null;
+}
+
+const alertSince = (since: Date, kind: string) =>
+  eventually(
+    async () => {
+      const { rows } = await pool.query<AlertRow>(
+        'SELECT * FROM ops.alerts WHERE raised_at >= $1 AND kind = $2 AND delivered_at IS NOT NULL',
+        [since, kind],
+      );
+      return rows[0];
+    },
+    60_000,
+    `a delivered ${kind} alert`,
+  );
+
+beforeAll(async () => {
+  receiver = await receiveAlerts();
+  // The portal is up but no longer has the file: the source answers 404.
+  portal = await serveFiles(mkdtempSync(path.join(tmpdir(), 'dc-empty-portal-')), 47861);
+});
+afterAll(async () => {
+  await receiver.close();
+  portal.close();
+  await pool.end();
+});
+
+describe('alerts on the deployed stack', () => {
+  it('a scheduled collection that fails raises one alert, delivered to the webhook channel', async () => {
+    const since = new Date();
+    const rule = (JSON.parse(outputs.ScheduleRules) as Record<string, string>)['departements:0']!;
+    await fireSchedule(rule);
+
+    const alert = await alertSince(since, 'collect-failed');
+
+    expect(alert).toMatchObject({
+      severity: 'error',
+      subject: 'departements',
+      title: 'collection of departements failed',
+    });
+    expect(alert.message).toMatch(/departements\.csv.*404/);
+    const { rows: runs } = await pool.query('SELECT status, error FROM ops.runs WHERE id = $1', [
+      alert.run_id,
+    ]);
+    expect(runs).toEqual([{ status: 'failed', error: expect.stringMatching(/404/) }]);
+    const message = receiver.received.find((m) => m.text.includes('collection of departements failed'));
+    expect(message?.text).toContain('[territoires]');
+    expect(message?.text).toContain(`datacycle run ${alert.run_id}`);
+    // Not retried by Lambda: one failed run, one alert.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const { rows: count } = await pool.query(
+      "SELECT count(*)::int AS n FROM ops.alerts WHERE raised_at >= $1 AND kind = 'collect-failed'",
+      [since],
+    );
+    expect(count).toEqual([{ n: 1 }]);
+  });
+
+  it('a rejected drop raises an alert that points at its report', async () => {
+    const since = new Date();
+    const key = `irve-statique/${uniqueName('bad')}.csv`;
+    await s3.send(
+      new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: 'wrong,header\n1,2\n' }),
+    );
+
+    const alert = await alertSince(since, 'file-rejected');
+
+    expect(alert).toMatchObject({ severity: 'error', subject: 'irve-statique' });
+    expect(alert.title).toBe(`${key} was rejected: nothing loaded into irve-statique`);
+    expect(alert.message).toMatch(/missing columns: nom_amenageur/);
+    const message = receiver.received.find((m) => m.text.includes(key));
+    expect(message?.text).toMatch(/reports\/.*\.md/);
+  });
+});
