@@ -9,7 +9,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { localS3 } from './aws-clients';
 import { receiveAlerts } from './alert-receiver';
-import { serveFiles } from './file-server';
+import { examplePortalPort as portalPort, serveExamplePortal } from './example-portal';
 import { fireSchedule } from './schedules';
 import { SetupError } from './process';
 import { repoRoot } from './settings';
@@ -17,7 +17,6 @@ import { up } from './up';
 
 /** A producer drops the IRVE file; the départements are collected from a (local) portal. */
 const drops = [{ file: 'examples/territoires/data/irve-statique-exemple.csv', prefix: 'irve-statique/' }];
-const portalPort = 47861;
 
 interface FileRow {
   dataset: string;
@@ -34,7 +33,7 @@ async function main() {
   const s3 = localS3();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const keys: string[] = [];
-  const portal = await serveFiles(path.join(repoRoot, 'examples/territoires/data'), portalPort);
+  const portal = await serveExamplePortal();
   // The example's alert channel: a local webhook that prints what the notify function sends.
   const alerts = await receiveAlerts((message) =>
     console.log(`\n✉ alert received by the webhook channel:\n  ${message.text.split('\n').join('\n  ')}`),

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFiles } from '../../localcloud/file-server';
-import { fireSchedule } from '../../localcloud/schedules';
-import { eventually, readStackOutputs, testPool, recordedFile } from '../helpers/local-cloud';
+import { fireAndWaitForRun, readStackOutputs, testPool, recordedFile } from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const example = readFileSync(path.join(root, 'examples/territoires/data/irve-dynamique.csv'), 'utf8');
@@ -18,7 +17,6 @@ const outputs = readStackOutputs();
 const pool = testPool();
 const portalDir = mkdtempSync(path.join(tmpdir(), 'dc-api-portal-'));
 let portal: Server;
-const rule = (JSON.parse(outputs.ScheduleRules) as Record<string, string>)['irve-dynamique:0'];
 
 beforeAll(async () => {
   portal = await serveFiles(portalDir, 47861);
@@ -28,26 +26,10 @@ afterAll(async () => {
   await pool.end();
 });
 
-async function fireAndWait(): Promise<{ status: string; details: { key?: string; records?: number } }> {
-  const since = new Date();
-  await fireSchedule(rule!);
-  return eventually(
-    async () => {
-      const { rows } = await pool.query(
-        `SELECT status, details FROM ops.runs WHERE trigger = 'schedule' AND dataset = 'irve-dynamique'
-          AND started_at >= $1 AND status <> 'running' ORDER BY started_at LIMIT 1`,
-        [since],
-      );
-      return rows[0] as { status: string; details: { key?: string; records?: number } } | undefined;
-    },
-    90_000,
-    'a finished collect run of irve-dynamique',
-  );
-}
+const fireAndWait = () => fireAndWaitForRun(pool, outputs.ScheduleRules, 'irve-dynamique:0');
 
 describe('incremental api source on the deployed stack', () => {
   it('collects the states newer than the cursor, loads them, then asks only for newer ones', async () => {
-    expect(rule, `no irve-dynamique rule in ${outputs.ScheduleRules}`).toBeDefined();
     // States stamped now: newer than any cursor a previous run left.
     const now = new Date().toISOString().replace(/\.\d+Z$/, '+0000');
     writeFileSync(

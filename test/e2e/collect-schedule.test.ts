@@ -9,8 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFiles } from '../../localcloud/file-server';
-import { fireSchedule } from '../../localcloud/schedules';
-import { eventually, readStackOutputs, testPool, uniqueName, recordedFile } from '../helpers/local-cloud';
+import {
+  fireAndWaitForRun,
+  readStackOutputs,
+  testPool,
+  uniqueName,
+  recordedFile,
+} from '../helpers/local-cloud';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const original = path.join(root, 'examples/territoires/data/departements.csv');
@@ -19,30 +24,8 @@ const pool = testPool();
 const portalDir = mkdtempSync(path.join(tmpdir(), 'dc-portal-'));
 const served = path.join(portalDir, 'departements.csv');
 let portal: Server;
-const rule = (JSON.parse(outputs.ScheduleRules) as Record<string, string>)['departements:0'];
 
-interface ScheduleRun {
-  id: string;
-  status: string;
-  details: { key?: string; http?: number };
-}
-
-async function fireAndWait(): Promise<ScheduleRun> {
-  const since = new Date();
-  await fireSchedule(rule!);
-  return eventually(
-    async () => {
-      const { rows } = await pool.query<ScheduleRun>(
-        `SELECT id, status, details FROM ops.runs
-        WHERE trigger = 'schedule' AND dataset = 'departements' AND started_at >= $1 AND status <> 'running'`,
-        [since],
-      );
-      return rows[0];
-    },
-    60_000,
-    'a finished collect run',
-  );
-}
+const fireAndWait = () => fireAndWaitForRun(pool, outputs.ScheduleRules, 'departements:0');
 
 const loadedFile = (key: string) => recordedFile(pool, key);
 

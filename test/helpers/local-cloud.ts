@@ -4,6 +4,7 @@ import pg from 'pg';
 import { localS3 } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
 import { databaseUrl } from '../../localcloud/settings';
+import { fireSchedule } from '../../localcloud/schedules';
 
 export { localS3, readStackOutputs, databaseUrl };
 
@@ -71,5 +72,42 @@ export function recordedFile(pool: pg.Pool, key: string, timeoutMs = 60_000): Pr
     },
     timeoutMs,
     `ops.files row for ${key}`,
+  );
+}
+
+/** A collect run as ops.runs records it. */
+export interface CollectRun {
+  id: string;
+  status: string;
+  error: string | null;
+  details: { key?: string; http?: number; records?: number; pages?: number; resource?: string };
+}
+
+/**
+ * Fires a deployed schedule (see fireSchedule) and waits for the collect run it starts for
+ * `dataset` to finish.
+ */
+export async function fireAndWaitForRun(
+  pool: pg.Pool,
+  scheduleRules: string,
+  source: string,
+  timeoutMs = 90_000,
+): Promise<CollectRun> {
+  const rule = (JSON.parse(scheduleRules) as Record<string, string>)[source];
+  if (!rule) throw new Error(`no schedule rule for ${source} in ${scheduleRules}`);
+  const dataset = source.split(':')[0];
+  const since = new Date();
+  await fireSchedule(rule);
+  return eventually(
+    async () => {
+      const { rows } = await pool.query<CollectRun>(
+        `SELECT id, status, error, details FROM ops.runs WHERE trigger = 'schedule' AND dataset = $1
+          AND started_at >= $2 AND status <> 'running' ORDER BY started_at LIMIT 1`,
+        [dataset, since],
+      );
+      return rows[0];
+    },
+    timeoutMs,
+    `a finished collect run of ${dataset}`,
   );
 }

@@ -102,6 +102,39 @@ describe('api source', () => {
     expect((await lastRun()).details).toMatchObject({ pages: 3, records: 250 });
   });
 
+  it('downloads an OpenDataSoft exports endpoint whole, conditionally, as one file', async () => {
+    const csv = 'id;nom\n1;un\n2;deux\n';
+    const server = await serve((req, res) => {
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/csv', etag: '"v1"' }).end(csv);
+    });
+    const id = uniqueName('ods');
+    const source: SourceConfig = {
+      type: 'api',
+      preset: 'opendatasoft',
+      url: `${server.url}/api/explore/v2.1/catalog/datasets/bornes/exports/csv?delimiter=%3B`,
+      schedule,
+      maxPages: 1000,
+    };
+
+    const first = await collect(source, { id });
+    const second = await collect(source, { id });
+
+    expect(first.status).toBe('collected');
+    if (first.status !== 'collected') return;
+    expect(first.key).toMatch(new RegExp(`^${id}/.*-${id}\\.csv$`));
+    expect(await landed(first.key)).toBe(csv);
+    expect(second.status).toBe('unchanged');
+    // One request each, and no paging parameters: the export is the whole dataset.
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/api/explore/v2.1/catalog/datasets/bornes/exports/csv?delimiter=%3B',
+      '/api/explore/v2.1/catalog/datasets/bornes/exports/csv?delimiter=%3B',
+    ]);
+  });
+
   it('follows Link headers', async () => {
     const server = await serve((req, res) => {
       const page = Number(new URL(req.url!, 'http://x').searchParams.get('p') ?? 1);

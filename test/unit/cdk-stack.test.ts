@@ -100,7 +100,7 @@ describe('DatacycleStack', () => {
       Object.keys(
         template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }),
       ),
-    ).toHaveLength(2);
+    ).toHaveLength(4);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',

@@ -6,7 +6,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 describe('project', () => {
   describe('loadProject', () => {
-    it('accepts the example project with its three datasets', async () => {
+    it('accepts the example project with its five datasets', async () => {
       const result = await loadProject(path.join(root, 'examples/territoires'));
 
       expect(result.ok).toBe(true);
@@ -14,8 +14,10 @@ describe('project', () => {
       expect(result.project.config.name).toBe('territoires');
       expect(result.project.datasets.map((d) => d.id)).toEqual([
         'departements',
+        'irve-consolidation',
         'irve-dynamique',
         'irve-statique',
+        'regions',
       ]);
       const irve = result.project.datasets.find((d) => d.id === 'irve-statique');
       expect(irve?.tableSchema.fields).toHaveLength(40);
@@ -36,6 +38,7 @@ describe('project', () => {
           expect.stringMatching(/^mesures\.yaml accrualPeriodicity: /),
           expect.stringMatching(/^mesures\.yaml sources\[0\]\.schedule: expected an EventBridge expression/),
           expect.stringMatching(/^mesures\.yaml load\.mode: /),
+          expect.stringMatching(/^mesures\.yaml sources\[1\]\.incremental: an OpenDataSoft exports URL is collected whole/),
           expect.stringMatching(/^mesures\.yaml : Unrecognized key.*colour/),
         ]),
       );

@@ -4,7 +4,13 @@ import { TerminalError, errorMessage, failedRun } from '../errors';
 import type { Dataset, SourceConfig } from '../project';
 import { finishRun, newRunId, startRun } from '../runs';
 import { httpGet } from './http-client';
-import { authHeaders, dropInLanding, type CollectContext, type CollectOutcome } from './http-source';
+import {
+  authHeaders,
+  collectFile,
+  dropInLanding,
+  type CollectContext,
+  type CollectOutcome,
+} from './http-source';
 
 type ApiSource = Extract<SourceConfig, { type: 'api' }>;
 type WfsSource = Extract<SourceConfig, { type: 'wfs' }>;
@@ -18,6 +24,15 @@ const presets: Record<NonNullable<ApiSource['preset']>, { recordsPath: string; p
     pagination: { type: 'offset', offsetParam: 'offset', limitParam: 'limit', pageSize: 100 },
   },
 };
+
+/**
+ * The format of an OpenDataSoft exports URL (…/datasets/<id>/exports/<format>), if it is one.
+ * ODS names NDJSON "jsonl"; ingestion reads it by content whatever the extension.
+ */
+export function odsExportFormat(url: string): string | undefined {
+  const match = /\/exports\/(csv|json|jsonl|geojson|parquet|xlsx)\/?$/.exec(new URL(url).pathname);
+  return match ? match[1] : undefined;
+}
 
 interface PagedRequest {
   url: string;
@@ -58,6 +73,16 @@ export async function collectApiSource(
   const source = dataset.config.sources[sourceIndex];
   if (!source || source.type !== 'api')
     throw new TerminalError(`dataset ${dataset.id} has no api source #${sourceIndex}`);
+  const exported = source.preset === 'opendatasoft' ? odsExportFormat(source.url) : undefined;
+  if (exported) {
+    // The whole dataset in one file: no 10 000-record cap as with records, and a file the
+    // server can answer 304 for.
+    return collectFile(context, dataset, sourceIndex, {
+      url: source.url,
+      auth: source.auth,
+      filename: `${dataset.id}.${exported}`,
+    });
+  }
   const preset = source.preset ? presets[source.preset] : undefined;
   const incremental = source.incremental;
   const cursor = incremental

@@ -17,10 +17,12 @@ export interface CollectContext {
   secretValue?: (name: string) => Promise<string>;
 }
 
+type SourceAuth = { header: string; prefix: string; secret: string };
+
 /** The header a source's `auth` asks for, its value read from Secrets Manager. */
 export async function authHeaders(
   context: CollectContext,
-  auth: { header: string; prefix: string; secret: string } | undefined,
+  auth: SourceAuth | undefined,
 ): Promise<Record<string, string>> {
   if (!auth) return {};
   if (!context.secretValue) throw new TerminalError(`source credentials ${auth.secret} cannot be read here`);
@@ -52,6 +54,16 @@ export async function collectHttpSource(
       'redeploy the stack after editing the project',
     );
   }
+  return collectFile(context, dataset, sourceIndex, source);
+}
+
+/** One file at a URL (an http source, or an API's export endpoint), fetched conditionally. */
+export async function collectFile(
+  context: CollectContext,
+  dataset: Dataset,
+  sourceIndex: number,
+  source: { url: string; auth?: SourceAuth; filename?: string },
+): Promise<CollectOutcome> {
   const { pool } = context;
   const runId = newRunId();
   await startRun(pool, { id: runId, trigger: 'schedule', dataset: dataset.id, details: { url: source.url } });

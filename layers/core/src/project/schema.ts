@@ -72,32 +72,46 @@ const pagination = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
 ]);
 
-/** Paginated JSON records, written as NDJSON to the landing zone. */
-const apiSource = z.strictObject({
-  type: z.literal('api'),
-  url: z.url(),
-  schedule: scheduleExpression,
-  auth: sourceAuth.optional(),
-  /** Presets fill in records path and pagination for well-known platforms. */
-  preset: z.enum(['opendatasoft']).optional(),
-  /** Where the records are in each page (dot path; empty for a top-level array). */
-  recordsPath: z.string().optional(),
-  pagination: pagination.optional(),
-  /** No infinite pagination: a hard stop. */
-  maxPages: z.number().int().positive().default(1000),
-  /**
-   * Incremental extraction: only records past the cursor (the highest `field` seen so far,
-   * kept in ops.source_state). The cursor goes in query parameter `param`, through
-   * `template` when the API wants an expression (e.g. OpenDataSoft's where: "maj > '{cursor}'").
-   */
-  incremental: z
-    .strictObject({
-      field: z.string().min(1),
-      param: z.string().min(1),
-      template: z.string().includes('{cursor}').optional(),
-    })
-    .optional(),
-});
+/**
+ * Paginated JSON records, written as NDJSON to the landing zone; or, with the opendatasoft
+ * preset and an exports URL (…/exports/csv), the whole dataset as one file.
+ */
+const apiSource = z
+  .strictObject({
+    type: z.literal('api'),
+    url: z.url(),
+    schedule: scheduleExpression,
+    auth: sourceAuth.optional(),
+    /** Presets fill in records path and pagination for well-known platforms. */
+    preset: z.enum(['opendatasoft']).optional(),
+    /** Where the records are in each page (dot path; empty for a top-level array). */
+    recordsPath: z.string().optional(),
+    pagination: pagination.optional(),
+    /** No infinite pagination: a hard stop. */
+    maxPages: z.number().int().positive().default(1000),
+    /**
+     * Incremental extraction: only records past the cursor (the highest `field` seen so far,
+     * kept in ops.source_state). The cursor goes in query parameter `param`, through
+     * `template` when the API wants an expression (e.g. OpenDataSoft's where: "maj > '{cursor}'").
+     */
+    incremental: z
+      .strictObject({
+        field: z.string().min(1),
+        param: z.string().min(1),
+        template: z.string().includes('{cursor}').optional(),
+      })
+      .optional(),
+  })
+  .superRefine((source, context) => {
+    if (source.incremental && source.preset === 'opendatasoft' && /\/exports\/[^/]+\/?$/.test(source.url)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['incremental'],
+        message:
+          'an OpenDataSoft exports URL is collected whole (a full refresh): use the …/records endpoint for incremental collection',
+      });
+    }
+  });
 
 /** OGC WFS 2.0 GetFeature as GeoJSON, paged with startIndex/count. */
 const wfsSource = z.strictObject({

@@ -1,0 +1,24 @@
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { serveFiles, type UdataDataset } from './file-server';
+import { repoRoot } from './settings';
+
+/** Where the example project's sources point (see examples/territoires/datasets/*.yaml). */
+export const examplePortalPort = 47861;
+export const exampleDataDir = path.join(repoRoot, 'examples/territoires/data');
+
+/** The udata-like catalog of the demo portal: the national IRVE consolidation, as on data.gouv.fr. */
+export const exampleUdataCatalog: Record<string, UdataDataset> = {
+  'fichier-consolide-des-bornes-de-recharge-pour-vehicules-electriques': {
+    title: 'Fichier consolidé des Bornes de Recharge pour Véhicules Électriques',
+    resources: [
+      { title: 'Schéma IRVE statique (documentation)', format: 'json', file: 'irve-statique.schema.json' },
+      { title: 'Fichier consolidé IRVE statique', format: 'csv', file: 'irve-statique-exemple.csv' },
+    ],
+  },
+};
+
+/** Serves the example's data like the portals it stands for; `root` lets a test serve other files. */
+export function serveExamplePortal(root = exampleDataDir): Promise<Server> {
+  return serveFiles(root, examplePortalPort, exampleUdataCatalog);
+}

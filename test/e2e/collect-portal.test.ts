@@ -1,0 +1,52 @@
+/**
+ * The udata and WFS sources of the example through the deployed stack, against the demo
+ * portal (a udata-like API and a paging WFS on loopback): schedule target → collect →
+ * landing → ingest → raw.irve_consolidation and raw.regions.
+ */
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveExamplePortal } from '../../localcloud/example-portal';
+import { fireAndWaitForRun, readStackOutputs, recordedFile, testPool } from '../helpers/local-cloud';
+
+const outputs = readStackOutputs();
+const pool = testPool();
+let portal: Server;
+
+beforeAll(async () => {
+  portal = await serveExamplePortal();
+});
+afterAll(async () => {
+  portal.close();
+  await pool.end();
+});
+
+/** A re-run of the suite collects the same bytes: ingestion then records a duplicate, the table keeps them. */
+const landed = ['loaded', 'duplicate'];
+
+describe('udata and WFS sources on the deployed stack', () => {
+  it('collects a udata dataset: picks its CSV resource by format and title, and loads it', async () => {
+    const run = await fireAndWaitForRun(pool, outputs.ScheduleRules, 'irve-consolidation:0');
+
+    expect(run).toMatchObject({ status: 'succeeded', error: null });
+    expect(run.details.resource).toBe('http://127.0.0.1:47861/irve-statique-exemple.csv');
+    const file = await recordedFile(pool, run.details.key!);
+    expect(landed).toContain(file.status);
+    const { rows } = await pool.query('SELECT id_pdc_itinerance FROM raw.irve_consolidation ORDER BY 1');
+    expect(rows.map((row) => row.id_pdc_itinerance)).toEqual(['ESZUNE1111ER7', 'FRA68E680210015']);
+  });
+
+  it('collects a WFS layer page by page into one GeoJSON file, loaded as PostGIS geometries', async () => {
+    const run = await fireAndWaitForRun(pool, outputs.ScheduleRules, 'regions:0');
+
+    // 13 régions, 5 a page: 3 pages.
+    expect(run).toMatchObject({ status: 'succeeded', details: { pages: 3, records: 13 } });
+    const file = await recordedFile(pool, run.details.key!);
+    expect(landed).toContain(file.status);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS regions, bool_and(ST_IsValid(geometry)) AS valid,
+              max(nom) FILTER (WHERE code = '24') AS centre
+       FROM raw.regions`,
+    );
+    expect(rows).toEqual([{ regions: 13, valid: true, centre: 'Centre-Val de Loire' }]);
+  });
+});
