@@ -1,6 +1,13 @@
 import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { errorMessage, pushSecretsSchema, receivePush, runtime } from '@datacycle/core';
+import {
+  UPLOAD_URL_SECONDS,
+  errorMessage,
+  presignPut,
+  pushSecretsSchema,
+  receivePush,
+  runtime,
+} from '@datacycle/core';
 
 const secretArns = pushSecretsSchema.parse(JSON.parse(process.env.PUSH_SECRETS ?? '{}'));
 
@@ -20,7 +27,19 @@ async function push(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLRes
     );
     const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     const response = await receivePush(
-      { s3: platform.s3, pool: await platform.pool(), landingBucket: platform.buckets.landing },
+      {
+        s3: platform.s3,
+        pool: await platform.pool(),
+        landingBucket: platform.buckets.landing,
+        presignPut: (key, bytes, metadata) =>
+          presignPut(
+            platform.s3,
+            { bucket: platform.buckets.landing, key },
+            bytes,
+            metadata,
+            UPLOAD_URL_SECONDS,
+          ),
+      },
       platform.project,
       { method: event.requestContext.http.method, path: event.rawPath, headers, body },
       secretOf,

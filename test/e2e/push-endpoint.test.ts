@@ -94,4 +94,31 @@ describe('push endpoint on the deployed stack', () => {
     });
     expect(unknown).toMatchObject({ status: 404, body: { detail: 'dataset departements accepts no push' } });
   });
+
+  it('hands out an upload URL for a file over 5 MB, which then loads like a drop', async () => {
+    const secret = await pushSecret();
+    const marker = uniqueName('big');
+    const [header, row] = example.split('\n') as [string, string];
+    // ~12 000 distinct charging points: more than a function URL request can carry.
+    const rows = Array.from({ length: 12_000 }, (_, i) =>
+      row
+        .replace('FRA68E680210015', `FRA68E68${String(i).padStart(7, '0')}`)
+        .replace(/Picpus/g, `Picpus ${marker}`),
+    );
+    const file = Buffer.from(`${header}\n${rows.join('\n')}\n`);
+    expect(file.length).toBeGreaterThan(5 * 1024 * 1024);
+    const ask = Buffer.from(JSON.stringify({ bytes: file.length }));
+    const timestamp = Math.floor(Date.now() / 1000);
+
+    const grant = await post(`/irve-statique/${marker}.csv/upload-url`, ask, {
+      'x-datacycle-timestamp': String(timestamp),
+      'x-datacycle-signature': signPush(secret, timestamp, ask),
+    });
+
+    expect(grant).toMatchObject({ status: 201, body: { method: 'PUT', expiresInSeconds: 900 } });
+    const upload = await fetch(grant.body.url as string, { method: 'PUT', body: file });
+    expect(upload.status).toBe(200);
+    const loaded = await recordedFile(pool, grant.body.key as string, 120_000);
+    expect(loaded).toMatchObject({ status: 'loaded', rows_loaded: '12000' });
+  });
 });

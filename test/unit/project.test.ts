@@ -38,7 +38,9 @@ describe('project', () => {
           expect.stringMatching(/^mesures\.yaml accrualPeriodicity: /),
           expect.stringMatching(/^mesures\.yaml sources\[0\]\.schedule: expected an EventBridge expression/),
           expect.stringMatching(/^mesures\.yaml load\.mode: /),
-          expect.stringMatching(/^mesures\.yaml sources\[1\]\.incremental: an OpenDataSoft exports URL is collected whole/),
+          expect.stringMatching(
+            /^mesures\.yaml sources\[1\]\.incremental: an OpenDataSoft exports URL is collected whole/,
+          ),
           expect.stringMatching(/^mesures\.yaml : Unrecognized key.*colour/),
         ]),
       );

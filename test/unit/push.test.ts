@@ -72,7 +72,22 @@ describe('receivePush', () => {
     const big = Buffer.alloc(5 * 1024 * 1024 + 1, 0x61);
     expect(await push('/bornes/a.csv', signed(big), big)).toMatchObject({
       status: 413,
-      body: { title: 'Content Too Large' },
+      body: { title: 'Content Too Large', detail: expect.stringContaining('/bornes/a.csv/upload-url') },
     });
+  });
+
+  it('asks for the size of a large file before handing out an upload URL, and signs that request too', async () => {
+    const ask = (content: string) => Buffer.from(content);
+    const signed = (content: Buffer) => ({
+      'x-datacycle-timestamp': String(at),
+      'x-datacycle-signature': signPush('the-secret', at, content),
+    });
+    expect((await push('/bornes/a.csv/upload-url', {}, ask('{"bytes": 10}'))).status).toBe(401);
+    for (const content of ['', 'not json', '{"bytes": -1}', '{"bytes": 6000000000}']) {
+      expect(await push('/bornes/a.csv/upload-url', signed(ask(content)), ask(content))).toMatchObject({
+        status: 400,
+        body: { detail: expect.stringContaining('"bytes"') },
+      });
+    }
   });
 });

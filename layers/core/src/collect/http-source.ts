@@ -100,6 +100,16 @@ export async function collectFile(
   }
 }
 
+/** Where a collected or pushed file lands: the dataset's prefix, a UTC stamp, the run, the name. */
+export function landingKey(datasetId: string, filename: string, runId: string, now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  // The run id keeps two collections in the same second apart.
+  return `${datasetId}/${stamp}-${runId.slice(0, 8)}-${filename}`;
+}
+
 /** Streams a collected payload into the landing bucket, where the S3 event hands it to ingestion. */
 export async function dropInLanding(
   context: CollectContext,
@@ -108,12 +118,7 @@ export async function dropInLanding(
   body: Readable,
   metadata: { runId: string; source: string },
 ): Promise<{ key: string; bytes: number }> {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  // The run id keeps two collections in the same second apart.
-  const key = `${datasetId}/${stamp}-${metadata.runId.slice(0, 8)}-${filename}`;
+  const key = landingKey(datasetId, filename, metadata.runId);
   let bytes = 0;
   body.on('data', (chunk: Buffer) => (bytes += chunk.length));
   await new Upload({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -53,6 +54,21 @@ export async function copyObject(s3: S3Client, from: ObjectRef, to: ObjectRef): 
       Bucket: to.bucket,
       Key: to.key,
     }),
+  );
+}
+
+/** A URL that lets its holder PUT exactly `bytes` bytes at `ref` for `expiresIn` seconds. */
+export function presignPut(
+  s3: S3Client,
+  ref: ObjectRef,
+  bytes: number,
+  metadata: Record<string, string>,
+  expiresIn: number,
+): Promise<string> {
+  return getSignedUrl(
+    s3,
+    new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, ContentLength: bytes, Metadata: metadata }),
+    { expiresIn },
   );
 }
 
