@@ -31,6 +31,16 @@ describe('udata and WFS sources on the deployed stack', () => {
     expect(run.details.resource).toBe('http://127.0.0.1:47861/irve-statique-exemple.csv');
     const file = await recordedFile(pool, run.details.key!);
     expect(landed).toContain(file.status);
+    // One run from the schedule to the load: collect, then ingest, as its steps.
+    expect(file.run_id).toBe(run.id);
+    const { rows: steps } = await pool.query(
+      'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
+      [run.id],
+    );
+    expect(steps).toEqual([
+      { step: 'collect', status: 'succeeded' },
+      { step: 'ingest', status: file.status === 'loaded' ? 'succeeded' : 'skipped' },
+    ]);
     const { rows } = await pool.query('SELECT id_pdc_itinerance FROM raw.irve_consolidation ORDER BY 1');
     expect(rows.map((row) => row.id_pdc_itinerance)).toEqual(['ESZUNE1111ER7', 'FRA68E680210015']);
   });

@@ -165,6 +165,7 @@ async function collectPages(
 ): Promise<CollectOutcome> {
   const runId = newRunId();
   await startRun(context.pool, {
+    step: 'collect',
     id: runId,
     trigger: 'schedule',
     dataset: dataset.id,
@@ -207,17 +208,19 @@ async function collectPages(
           'check the URL, the records path and the filters',
         );
       }
-      await finishRun(context.pool, runId, 'skipped', {
+      await finishRun(context.pool, runId, 'collect', 'skipped', {
         details: { pages, records: 0, reason: 'nothing past the cursor' },
       });
       return { status: 'unchanged', runId };
     }
     const { key, bytes } = await upload;
     await afterLanding();
-    await finishRun(context.pool, runId, 'succeeded', { details: { pages, records, key, bytes } });
+    await finishRun(context.pool, runId, 'collect', 'succeeded', { details: { pages, records, key, bytes } });
     return { status: 'collected', runId, key, bytes };
   } catch (error) {
-    await finishRun(context.pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
+    await finishRun(context.pool, runId, 'collect', 'failed', { error: errorMessage(error) }).catch(
+      () => undefined,
+    );
     throw failedRun(error, runId);
   }
 }

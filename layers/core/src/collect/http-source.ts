@@ -4,7 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { TerminalError, errorMessage, failedRun } from '../errors';
 import type { Dataset } from '../project';
-import { finishRun, newRunId, startRun } from '../runs';
+import { RUN_ID_METADATA, finishRun, newRunId, startRun } from '../runs';
 import { httpGet, type HttpPolicy } from './http-client';
 
 export interface CollectContext {
@@ -66,7 +66,13 @@ export async function collectFile(
 ): Promise<CollectOutcome> {
   const { pool } = context;
   const runId = newRunId();
-  await startRun(pool, { id: runId, trigger: 'schedule', dataset: dataset.id, details: { url: source.url } });
+  await startRun(pool, {
+    step: 'collect',
+    id: runId,
+    trigger: 'schedule',
+    dataset: dataset.id,
+    details: { url: source.url },
+  });
   try {
     const state = await readState(pool, dataset.id, sourceIndex);
     const headers: Record<string, string> = await authHeaders(context, source.auth);
@@ -76,7 +82,7 @@ export async function collectFile(
     const response = await httpGet(source.url, { headers, policy: context.http, acceptNotModified: true });
     if (response.status === 304) {
       await saveState(pool, dataset.id, sourceIndex, source.url, state, false);
-      await finishRun(pool, runId, 'skipped', { details: { http: 304, reason: 'not modified' } });
+      await finishRun(pool, runId, 'collect', 'skipped', { details: { http: 304, reason: 'not modified' } });
       return { status: 'unchanged', runId };
     }
     const filename = source.filename ?? (new URL(source.url).pathname.split('/').pop() || 'download');
@@ -92,10 +98,10 @@ export async function collectFile(
       { etag: response.headers.get('etag'), last_modified: response.headers.get('last-modified') },
       true,
     );
-    await finishRun(pool, runId, 'succeeded', { details: { http: response.status, key, bytes } });
+    await finishRun(pool, runId, 'collect', 'succeeded', { details: { http: response.status, key, bytes } });
     return { status: 'collected', runId, key, bytes };
   } catch (error) {
-    await finishRun(pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
+    await finishRun(pool, runId, 'collect', 'failed', { error: errorMessage(error) }).catch(() => undefined);
     throw failedRun(error, runId);
   }
 }
@@ -127,7 +133,7 @@ export async function dropInLanding(
       Bucket: context.landingBucket,
       Key: key,
       Body: body,
-      Metadata: { 'datacycle-run-id': metadata.runId, 'datacycle-source': metadata.source },
+      Metadata: { [RUN_ID_METADATA]: metadata.runId, 'datacycle-source': metadata.source },
     },
   }).done();
   return { key, bytes };

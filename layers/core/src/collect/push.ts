@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Project } from '../project';
-import { finishRun, newRunId, startRun } from '../runs';
+import { RUN_ID_METADATA, finishRun, newRunId, startRun } from '../runs';
 import { dropInLanding, landingKey, type CollectContext } from './http-source';
 
 /** A request to the push endpoint, as the handler extracts it from the function URL event. */
@@ -96,12 +96,18 @@ export async function receivePush(
   }
 
   const runId = newRunId();
-  await startRun(context.pool, { id: runId, trigger: 'push', dataset: dataset.id, details: { filename } });
+  await startRun(context.pool, {
+    step: 'push',
+    id: runId,
+    trigger: 'push',
+    dataset: dataset.id,
+    details: { filename },
+  });
   const { key, bytes } = await dropInLanding(context, dataset.id, filename, Readable.from([request.body]), {
     runId,
     source: 'push',
   });
-  await finishRun(context.pool, runId, 'succeeded', { details: { key, bytes } });
+  await finishRun(context.pool, runId, 'push', 'succeeded', { details: { key, bytes } });
   return { status: 202, body: { runId, key, bytes, message: 'received; ingestion follows' } };
 }
 
@@ -160,12 +166,18 @@ async function grantUpload(
   const runId = newRunId();
   const key = landingKey(datasetId, filename, runId);
   const url = await context.presignPut(key, parsed.data.bytes, {
-    'datacycle-run-id': runId,
+    [RUN_ID_METADATA]: runId,
     'datacycle-source': 'push',
   });
   // The run ends here: what follows is an ordinary drop, ingested (and recorded) under this key.
-  await startRun(context.pool, { id: runId, trigger: 'push', dataset: datasetId, details: { filename } });
-  await finishRun(context.pool, runId, 'succeeded', {
+  await startRun(context.pool, {
+    step: 'push',
+    id: runId,
+    trigger: 'push',
+    dataset: datasetId,
+    details: { filename },
+  });
+  await finishRun(context.pool, runId, 'push', 'succeeded', {
     details: { key, bytes: parsed.data.bytes, upload: 'presigned' },
   });
   const grant: UploadGrant = {

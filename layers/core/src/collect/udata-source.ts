@@ -32,6 +32,7 @@ export async function collectUdataSource(
   const runId = newRunId();
   const metadataUrl = `${source.api.replace(/\/$/, '')}/datasets/${encodeURIComponent(source.dataset)}/`;
   await startRun(context.pool, {
+    step: 'collect',
     id: runId,
     trigger: 'schedule',
     dataset: dataset.id,
@@ -67,10 +68,14 @@ export async function collectUdataSource(
       runId,
       source: resource.url,
     });
-    await finishRun(context.pool, runId, 'succeeded', { details: { resource: resource.url, key, bytes } });
+    await finishRun(context.pool, runId, 'collect', 'succeeded', {
+      details: { resource: resource.url, key, bytes },
+    });
     return { status: 'collected', runId, key, bytes };
   } catch (error) {
-    await finishRun(context.pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
+    await finishRun(context.pool, runId, 'collect', 'failed', { error: errorMessage(error) }).catch(
+      () => undefined,
+    );
     throw failedRun(error, runId);
   }
 }

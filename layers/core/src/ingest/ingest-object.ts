@@ -2,10 +2,19 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { raiseAlert, type AlertContext } from '../alerts';
-import { TerminalError, errorMessage } from '../errors';
+import { TerminalError, errorMessage, isTransient } from '../errors';
 import { openTables } from '../formats';
 import { findDatasetByKey, type Dataset, type Project } from '../project';
-import { findFileBySource, findLoadedFile, finishRun, newRunId, recordFile, startRun } from '../runs';
+import {
+  RUN_ID_METADATA,
+  findFileBySource,
+  findLoadedFile,
+  finishRun,
+  finishStep,
+  newRunId,
+  recordFile,
+  startRun,
+} from '../runs';
 import {
   copyObject,
   deleteObject,
@@ -46,6 +55,8 @@ export type IngestOutcome =
   | { status: Verdict; runId: string; dataset: string; rowsLoaded: number; reportKey: string }
   | { status: 'ignored'; reason: string };
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Thrown inside the load transaction to roll it back when the file must be rejected. */
 class RejectFile extends Error {}
 
@@ -71,7 +82,7 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
     return { status: 'ignored', reason: `no dataset declares a source prefix matching "${source.key}"` };
   }
 
-  let content: { sha256: string; size: number };
+  let content: Awaited<ReturnType<typeof hashObject>>;
   try {
     content = await hashObject(s3, source);
   } catch (error) {
@@ -82,9 +93,17 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
       : { status: 'ignored', reason: 'object no longer exists' };
   }
 
-  const runId = newRunId();
+  // A collected or pushed file carries the run that fetched it: ingestion is its next step.
+  const carried = content.metadata[RUN_ID_METADATA];
+  const runId = carried && uuidPattern.test(carried) ? carried : newRunId();
   const startedAt = new Date();
-  await startRun(pool, { id: runId, trigger: 's3', dataset: dataset.id, details: { source } });
+  await startRun(pool, {
+    step: 'ingest',
+    id: runId,
+    trigger: 's3',
+    dataset: dataset.id,
+    details: { source },
+  });
   const filename = path.posix.basename(source.key);
   const reportKey = zoneKeys.report(dataset.id, runId);
   const base = {
@@ -128,8 +147,10 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
     log(full.summary, { runId, dataset: dataset.id, verdict: full.verdict });
     return { status: full.verdict, runId, dataset: dataset.id, rowsLoaded: full.rows.loaded, reportKey };
   } catch (error) {
-    // Transient errors propagate (the message is retried); the run stays visible as failed.
-    await finishRun(pool, runId, 'failed', { error: errorMessage(error) }).catch(() => undefined);
+    // Errors propagate: a transient one is retried (a new step of the same run), so only the
+    // step fails; a terminal one that escaped the checks above fails the run.
+    const end = isTransient(error) ? finishStep : finishRun;
+    await end(pool, runId, 'ingest', 'failed', { error: errorMessage(error) }).catch(() => undefined);
     throw error;
   }
 }
@@ -308,6 +329,7 @@ async function finalize(context: IngestContext, report: IngestReport, reportKey:
   await finishRun(
     pool,
     report.runId,
+    'ingest',
     report.verdict === 'rejected' ? 'failed' : report.verdict === 'duplicate' ? 'skipped' : 'succeeded',
     {
       error: report.verdict === 'rejected' ? report.summary : undefined,

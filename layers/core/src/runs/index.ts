@@ -4,32 +4,74 @@ import type pg from 'pg';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
 export type FileStatus = 'loaded' | 'rejected' | 'duplicate';
 
+/** The S3 user metadata that carries a run id from the step that wrote an object to the next. */
+export const RUN_ID_METADATA = 'datacycle-run-id';
+
 export function newRunId(): string {
   return randomUUID();
 }
 
+/** What works on a run: each records a step (see ops.run_steps). */
+export type StepName = 'collect' | 'push' | 'ingest' | 'transform' | 'test' | 'publish';
+
+/**
+ * Starts a step of a run, creating the run when this step is its first (a schedule, a push
+ * or a drop starts it; later steps join it through the run id carried by the landing object).
+ */
 export async function startRun(
   db: pg.Pool | pg.PoolClient,
-  run: { id: string; trigger: string; dataset?: string; details?: Record<string, unknown> },
+  run: { id: string; trigger: string; dataset?: string; step: StepName; details?: Record<string, unknown> },
 ): Promise<void> {
   await db.query(
     `INSERT INTO ops.runs (id, trigger, dataset, status, details) VALUES ($1, $2, $3, 'running', $4)
      ON CONFLICT (id) DO NOTHING`,
     [run.id, run.trigger, run.dataset ?? null, JSON.stringify(run.details ?? {})],
   );
+  await db.query(
+    `INSERT INTO ops.run_steps (run_id, step, subject, status, details) VALUES ($1, $2, $3, 'running', $4)`,
+    [run.id, run.step, run.dataset ?? null, JSON.stringify(run.details ?? {})],
+  );
 }
 
+/**
+ * Ends the step in progress, and brings the run's status up to date: a run is as bad as its
+ * worst step (failed > succeeded > skipped), whatever order its steps finish in.
+ */
 export async function finishRun(
   db: pg.Pool | pg.PoolClient,
   runId: string,
+  step: StepName,
+  status: Exclude<RunStatus, 'running'>,
+  outcome: { error?: string; details?: Record<string, unknown> } = {},
+): Promise<void> {
+  await finishStep(db, runId, step, status, outcome);
+  const details = JSON.stringify(outcome.details ?? {});
+  await db.query(
+    `UPDATE ops.runs SET
+       status = CASE WHEN ${rank('$2')} >= ${rank('status')} THEN $2 ELSE status END,
+       finished_at = now(), error = COALESCE($3, error), details = details || $4::jsonb
+     WHERE id = $1`,
+    [runId, status, outcome.error ?? null, details],
+  );
+}
+
+/** Ends the step in progress without judging the run (a retry of the step will follow). */
+export async function finishStep(
+  db: pg.Pool | pg.PoolClient,
+  runId: string,
+  step: StepName,
   status: Exclude<RunStatus, 'running'>,
   outcome: { error?: string; details?: Record<string, unknown> } = {},
 ): Promise<void> {
   await db.query(
-    `UPDATE ops.runs SET status = $2, finished_at = now(), error = $3, details = details || $4::jsonb WHERE id = $1`,
-    [runId, status, outcome.error ?? null, JSON.stringify(outcome.details ?? {})],
+    `UPDATE ops.run_steps SET status = $3, finished_at = now(), error = $4, details = details || $5::jsonb
+     WHERE id = (SELECT max(id) FROM ops.run_steps WHERE run_id = $1 AND step = $2 AND status = 'running')`,
+    [runId, step, status, outcome.error ?? null, JSON.stringify(outcome.details ?? {})],
   );
 }
+
+const rank = (value: string) =>
+  `CASE ${value} WHEN 'failed' THEN 3 WHEN 'succeeded' THEN 2 WHEN 'skipped' THEN 1 ELSE 0 END`;
 
 export interface FileRecord {
   runId: string;

@@ -36,15 +36,19 @@ export async function objectExists(s3: S3Client, ref: ObjectRef): Promise<boolea
   }
 }
 
-/** sha256 and size of an object, read as a stream (bounded memory). */
-export async function hashObject(s3: S3Client, ref: ObjectRef): Promise<{ sha256: string; size: number }> {
+/** sha256, size and user metadata of an object, read as a stream (bounded memory). */
+export async function hashObject(
+  s3: S3Client,
+  ref: ObjectRef,
+): Promise<{ sha256: string; size: number; metadata: Record<string, string> }> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of await readObject(s3, ref)) {
+  for await (const chunk of response.Body as Readable) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
-  return { sha256: hash.digest('hex'), size };
+  return { sha256: hash.digest('hex'), size, metadata: response.Metadata ?? {} };
 }
 
 export async function copyObject(s3: S3Client, from: ObjectRef, to: ObjectRef): Promise<void> {

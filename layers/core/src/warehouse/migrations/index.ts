@@ -104,4 +104,24 @@ export const migrations: Migration[] = [
       CREATE INDEX alerts_recent ON ops.alerts (raised_at DESC);
     `,
   },
+  {
+    version: 6,
+    name: 'run steps',
+    sql: `
+      -- A run is one pass of the pipeline, from its trigger (schedule, push, drop) to its last
+      -- effect; each part that works on it (collect, ingest, transform…) records a step.
+      CREATE TABLE ops.run_steps (
+        id bigserial PRIMARY KEY,
+        run_id uuid NOT NULL REFERENCES ops.runs (id),
+        step text NOT NULL,
+        subject text,
+        status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
+        error text,
+        details jsonb NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX run_steps_of_run ON ops.run_steps (run_id, id);
+    `,
+  },
 ];
