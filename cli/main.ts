@@ -2,6 +2,8 @@ import { checkCommand } from './commands/check';
 import { collectCommand } from './commands/collect';
 import { inferCommand } from './commands/infer';
 import { migrateCommand } from './commands/migrate';
+import { runCommand, runsCommand } from './commands/runs';
+import { transformCommand } from './commands/transform';
 import { validateCommand } from './commands/validate';
 
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
@@ -21,6 +23,19 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
     summary:
       'collect <dataset> [--source N]                    run a scheduled source now (deployed collect function)',
     run: collectCommand,
+  },
+  transform: {
+    summary:
+      'transform <project-dir> [--dataset <id>]        build, test and publish the SQL models now (DATABASE_URL)',
+    run: transformCommand,
+  },
+  runs: {
+    summary: 'runs [--limit N]                                 the latest runs and their steps',
+    run: runsCommand,
+  },
+  run: {
+    summary: 'run <run id>                                     one run: steps, files, tests, alerts',
+    run: runCommand,
   },
   migrate: {
     summary: 'migrate                  apply database migrations (DATABASE_URL)',

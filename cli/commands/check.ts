@@ -26,8 +26,16 @@ export async function checkCommand(args: string[]): Promise<number> {
           : `${s.type} ${s.schedule}`,
     );
     console.log(
-      `  ${dataset.id.padEnd(24)} ${String(dataset.tableSchema.fields.length).padStart(3)} fields  load ${dataset.config.load.mode.padEnd(7)}  ${sources.join(', ')}`,
+      `  ${dataset.id.padEnd(24)} ${String(dataset.tableSchema.fields.length).padStart(3)} fields  load ${dataset.config.load.mode.padEnd(7)}  ${sources.join(', ')}${testCount(dataset.config.tests)}`,
+    );
+  }
+  for (const model of project.models) {
+    const reads = [...model.sources.map((s) => `source ${s}`), ...model.refs.map((r) => `ref ${r}`)];
+    console.log(
+      `  model ${model.name.padEnd(18)} ${model.header.materialized.padEnd(11)} ← ${reads.join(', ')}${testCount(model.header.tests)}`,
     );
   }
   return 0;
 }
+
+const testCount = (tests: readonly unknown[]) => (tests.length > 0 ? `  (${tests.length} tests)` : '');

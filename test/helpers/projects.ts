@@ -14,12 +14,14 @@ export function datasetConfig(id: string, overrides: Partial<DatasetConfig> = {}
     load: { mode: 'replace' },
     onInvalid: { policy: 'reject', maxErrorRate: 0 },
     exports: ['csv'],
+    tests: [],
     ...overrides,
   };
 }
 
 export function testProject(
   datasets: { id: string; schema: unknown; config?: Partial<DatasetConfig> }[],
+  models: Project['models'] = [],
 ): Project {
   return {
     config: {
@@ -36,6 +38,7 @@ export function testProject(
       tableSchema: tableSchemaSchema.parse(dataset.schema),
       config: datasetConfig(dataset.id, dataset.config),
     })),
+    models,
   };
 }
 

@@ -42,6 +42,11 @@ describe('project', () => {
             /^mesures\.yaml sources\[1\]\.incremental: an OpenDataSoft exports URL is collected whole/,
           ),
           expect.stringMatching(/^mesures\.yaml : Unrecognized key.*colour/),
+          "loop_a.sql sql: source('unknown-dataset'): no dataset named unknown-dataset in datasets/",
+          'loop_a.sql header.tests[0]: column "missing_column" is not among the model\'s documented columns',
+          "loop_a.sql header.tests[1]: ref('nowhere') is not a model of the project",
+          "loop_b.sql sql: ref('absent'): no model named absent in models/",
+          'loop_a.sql sql: models depend on each other in a cycle: loop_a → loop_b → loop_a',
         ]),
       );
     });

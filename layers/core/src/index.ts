@@ -13,5 +13,6 @@ export * from './project';
 export * from './runs';
 export * from './storage';
 export * from './table-schema';
+export * from './transform';
 export * from './warehouse';
 export { runtime } from './runtime';

@@ -1,6 +1,6 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type pg from 'pg';
 import { z } from 'zod';
+import { EVENT_SOURCE, publishEvent, type EventBus } from '../events/bus';
 
 /** What went wrong, as the data team sees it. */
 export const alertKinds = [
@@ -31,12 +31,12 @@ export type Alert = z.infer<typeof alertSchema>;
 
 /** The EventBridge detail-type of alert events (rules match on it). */
 export const ALERT_DETAIL_TYPE = 'datacycle.alert';
-export const EVENT_SOURCE = 'datacycle';
+export { EVENT_SOURCE };
 
 export interface AlertContext {
   pool: pg.Pool | pg.PoolClient;
   /** The stack's event bus; without one (local tools) alerts are only recorded. */
-  eventBus?: { client: EventBridgeClient; name: string };
+  eventBus?: EventBus;
 }
 
 /**
@@ -71,19 +71,7 @@ export async function raiseAlert(
   }
   if (!context.eventBus) return { id, published: false };
   try {
-    const result = await context.eventBus.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: context.eventBus.name,
-            Source: EVENT_SOURCE,
-            DetailType: ALERT_DETAIL_TYPE,
-            Detail: JSON.stringify({ ...alert, id: id ?? null }),
-          },
-        ],
-      }),
-    );
-    if (result.FailedEntryCount) throw new Error(result.Entries?.[0]?.ErrorMessage ?? 'entry refused');
+    await publishEvent(context.eventBus, ALERT_DETAIL_TYPE, { ...alert, id: id ?? null });
     return { id, published: true };
   } catch (error) {
     logAlertProblem('alert not published on the event bus', alert, error);

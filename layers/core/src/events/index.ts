@@ -1,3 +1,4 @@
+export { EVENT_SOURCE, pipelineEvents, publishEvent, type EventBus } from './bus';
 import { z } from 'zod';
 
 /** One record of an S3 event notification (ObjectCreated:*). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { tableSchemaSchema } from '../table-schema';
+import { modelHeaderSchema } from '../transform/model';
 import { datasetSchema, projectSchema } from './schema';
 import type { Project } from './load';
 
@@ -10,6 +11,17 @@ import type { Project } from './load';
 export const compiledProjectSchema = z.object({
   config: projectSchema,
   datasets: z.array(z.object({ id: z.string(), config: datasetSchema, tableSchema: tableSchemaSchema })),
+  models: z.array(
+    z.object({
+      name: z.string(),
+      file: z.string(),
+      header: modelHeaderSchema,
+      sql: z.string(),
+      sqlLine: z.number(),
+      refs: z.array(z.string()),
+      sources: z.array(z.string()),
+    }),
+  ),
 });
 
 export function compileProject(project: Project): string {

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { tableSchemaSchema, type TableSchema } from '../table-schema';
+import { orderModels } from '../transform/graph';
+import type { Model } from '../transform/model';
+import { checkModels, readModels } from './models';
 import {
   datasetIdPattern,
   datasetSchema,
@@ -27,6 +30,8 @@ export interface Dataset {
 export interface Project {
   config: ProjectConfig;
   datasets: Dataset[];
+  /** SQL models of models/*.sql, in dependency order (each after the models it refs). */
+  models: Model[];
 }
 
 export type ProjectLoadResult = { ok: true; project: Project } | { ok: false; issues: ProjectIssue[] };
@@ -67,8 +72,20 @@ export async function loadProject(projectDir: string): Promise<ProjectLoadResult
   checkSourcePrefixes(datasets, datasetsDir, issues, rel);
   checkForeignKeys(datasets, datasetsDir, issues, rel);
 
-  if (issues.length > 0 || !config) return { ok: false, issues };
-  return { ok: true, project: { config, datasets: datasets.sort((a, b) => a.id.localeCompare(b.id)) } };
+  // models/ is optional: a project may only collect and share.
+  const models = await readModels(
+    (await listFiles(path.join(projectDir, 'models'), /\.sql$/)) ?? [],
+    issues,
+    rel,
+  );
+  checkModels(models, datasets, datasetsDir, issues, rel);
+  const ordered = orderModels(models);
+
+  if (issues.length > 0 || !config || 'cycle' in ordered) return { ok: false, issues };
+  return {
+    ok: true,
+    project: { config, datasets: datasets.sort((a, b) => a.id.localeCompare(b.id)), models: ordered.order },
+  };
 }
 
 function checkSourcePrefixes(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dataTestSchema } from '../transform/declarations';
 
 /** Identifiers of datasets become table names and S3 prefixes: keep them boring. */
 export const datasetIdPattern = /^[a-z][a-z0-9-]{0,62}$/;
@@ -186,6 +187,8 @@ export const datasetSchema = z.strictObject({
     })
     .optional(),
   exports: z.array(z.enum(['csv', 'xlsx', 'geojson', 'parquet'])).default(['csv']),
+  /** Data tests on the loaded table, run before the models that read it are published. */
+  tests: z.array(dataTestSchema).default([]),
 });
 
 export const projectSchema = z.strictObject({

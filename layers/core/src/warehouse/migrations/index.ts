@@ -124,4 +124,27 @@ export const migrations: Migration[] = [
       CREATE INDEX run_steps_of_run ON ops.run_steps (run_id, id);
     `,
   },
+  {
+    version: 7,
+    name: 'data test results',
+    sql: `
+      -- One row per test per transform pass; the pass is a step of each run it served.
+      CREATE TABLE ops.test_results (
+        id bigserial PRIMARY KEY,
+        transform_id uuid NOT NULL,
+        checked_at timestamptz NOT NULL DEFAULT now(),
+        subject_kind text NOT NULL CHECK (subject_kind IN ('dataset', 'model')),
+        subject text NOT NULL,
+        test text NOT NULL,
+        kind text NOT NULL,
+        severity text NOT NULL CHECK (severity IN ('error', 'warn')),
+        status text NOT NULL CHECK (status IN ('pass', 'fail', 'error')),
+        failures bigint NOT NULL,
+        message text NOT NULL,
+        sample jsonb NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX test_results_of_transform ON ops.test_results (transform_id);
+      CREATE INDEX test_results_recent ON ops.test_results (subject, checked_at DESC);
+    `,
+  },
 ];

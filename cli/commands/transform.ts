@@ -1,0 +1,42 @@
+import { createPool, loadProject, migrate, runTransform } from '@datacycle/core';
+import { parseArgs } from '../args';
+import { databaseUrl } from '../database';
+
+/**
+ * `datacycle transform <project-dir> [--dataset <id>]…`: builds and tests the models on the
+ * database now (DATABASE_URL), as the deployed transform function does after a load; without
+ * --dataset, every model and every dataset test. Exit 0 when published, 1 otherwise.
+ */
+export async function transformCommand(args: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(args);
+  const dir = positional[0];
+  if (!dir) {
+    console.error('usage: datacycle transform <project-dir> [--dataset <id>]');
+    return 2;
+  }
+  const loaded = await loadProject(dir);
+  if (!loaded.ok) {
+    console.error(`the project has problems: run datacycle check ${dir}`);
+    return 1;
+  }
+  const datasets = args.flatMap((arg, i) => (arg === '--dataset' && args[i + 1] ? [args[i + 1]!] : []));
+  void flags;
+  const pool = createPool(databaseUrl());
+  try {
+    await migrate(pool);
+    const outcome = await runTransform(
+      { pool, project: loaded.project },
+      { datasets, runIds: [], all: datasets.length === 0 },
+    );
+    console.log(`transform ${outcome.transformId}: ${outcome.status}`);
+    for (const model of outcome.models) console.log(`  model ${model}`);
+    for (const test of outcome.tests) {
+      const mark = test.status === 'pass' ? '✓' : test.severity === 'warn' ? '!' : '✗';
+      console.log(`  ${mark} ${test.subject}: ${test.test} — ${test.message}`);
+    }
+    if (outcome.error) console.error(`✗ ${outcome.error}`);
+    return outcome.status === 'published' || outcome.status === 'nothing-to-do' ? 0 : 1;
+  } finally {
+    await pool.end();
+  }
+}
