@@ -10,6 +10,7 @@ import { IngestPipeline } from './constructs/ingest-pipeline';
 import { Collection } from './constructs/collection';
 import { PushEndpoint } from './constructs/push-endpoint';
 import { Alerting } from './constructs/alerting';
+import { TransformPipeline } from './constructs/transform-pipeline';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -59,6 +60,7 @@ export class DatacycleStack extends Stack {
     const collection = new Collection(this, 'Collection', part('collect'));
     const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
     const alerting = new Alerting(this, 'Alerting', part('notify'));
+    const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
     // The parts that raise alerts.
     eventBus.grantPutEventsTo(ingest.function);
     eventBus.grantPutEventsTo(collection.function);
@@ -87,6 +89,9 @@ export class DatacycleStack extends Stack {
       AlertsQueueUrl: alerting.queue.queue.queueUrl,
       AlertsDlqUrl: alerting.queue.deadLetterQueue.queueUrl,
       NotifyFunctionName: alerting.function.functionName,
+      TransformQueueUrl: transform.queue.queue.queueUrl,
+      TransformDlqUrl: transform.queue.deadLetterQueue.queueUrl,
+      TransformFunctionName: transform.function.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

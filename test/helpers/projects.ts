@@ -31,6 +31,7 @@ export function testProject(
       contact: { name: 'test', email: 'test@example.org' },
       licence: 'etalab-2.0',
       language: 'fr',
+      transform: { coalesceSeconds: 0 },
       alerts: { channels: [] },
     },
     datasets: datasets.map((dataset) => ({

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { raiseAlert, type AlertContext } from '../alerts';
+import { pipelineEvents, publishEvent } from '../events/bus';
 import { TerminalError, errorMessage, isTransient } from '../errors';
 import { openTables } from '../formats';
 import { findDatasetByKey, type Dataset, type Project } from '../project';
@@ -336,6 +337,29 @@ async function finalize(context: IngestContext, report: IngestReport, reportKey:
       details: { verdict: report.verdict, rows: report.rows, reportKey },
     },
   );
+  if (report.verdict === 'loaded' && context.eventBus) {
+    // The next step (transform) starts from this event, in the same run.
+    try {
+      await publishEvent(context.eventBus, pipelineEvents.datasetLoaded, {
+        dataset: report.dataset,
+        runId: report.runId,
+        rows: report.rows.loaded,
+      });
+    } catch (error) {
+      await raiseAlert(
+        { pool, eventBus: context.eventBus },
+        {
+          kind: 'run-failed',
+          severity: 'error',
+          subject: report.dataset,
+          runId: report.runId,
+          title: `${report.dataset} was loaded but its models were not rebuilt`,
+          message: `the dataset.loaded event could not be published: ${errorMessage(error)}`,
+          hint: 'run `datacycle transform <project> --dataset <id>` once the event bus is reachable',
+        },
+      );
+    }
+  }
   if (report.verdict === 'rejected') {
     await raiseAlert(
       { pool, eventBus: context.eventBus },

@@ -199,6 +199,15 @@ export const projectSchema = z.strictObject({
   contact: z.strictObject({ name: z.string().min(1), email: z.email() }),
   licence: z.string().min(1),
   language: z.string().min(2).default('fr'),
+  transform: z
+    .strictObject({
+      /**
+       * Loads within this many seconds are taken in by one transform pass (a burst of drops
+       * rebuilds the models once). Longer: fewer passes; shorter: fresher models.
+       */
+      coalesceSeconds: z.number().int().min(0).max(300).default(60),
+    })
+    .default({ coalesceSeconds: 60 }),
   alerts: z
     .strictObject({
       /** Slack- or Mattermost-compatible incoming webhooks (email through SES is not built yet). */

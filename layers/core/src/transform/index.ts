@@ -3,3 +3,4 @@ export { freshnessLimitHours, runDataTest, type TestResult } from './data-tests'
 export { downstreamModels, orderModels } from './graph';
 export { modelHeaderSchema, parseModel, renderModelSql, type Model, type ModelHeader } from './model';
 export { runTransform, type TransformContext, type TransformOutcome, type TransformRequest } from './run';
+export { deleteDrained, drainBurst } from './coalesce';

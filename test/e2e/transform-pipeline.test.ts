@@ -1,0 +1,126 @@
+/**
+ * Load → transform → tests → publish through the deployed stack, in one run: a drop is
+ * loaded, its dataset.loaded event reaches the transform queue, the transform function
+ * rebuilds the models downstream and publishes them, or keeps the previous ones and alerts
+ * when a test fails.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
+import {
+  eventually,
+  localS3,
+  readStackOutputs,
+  recordedFile,
+  testPool,
+  uniqueName,
+} from '../helpers/local-cloud';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const example = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+const outputs = readStackOutputs();
+const s3 = localS3();
+const pool = testPool();
+let receiver: AlertReceiver;
+
+/** The example's two charging points, moved to `[lon,lat]` and made unique by `marker`. */
+const pointsAt = (lonLat: string, marker: string) =>
+  example.replace(/\[7\.48710500,48\.345345\]/g, lonLat).replace(/Picpus/g, `Picpus ${marker}`);
+
+async function dropAndTransform(body: string) {
+  const key = `irve-statique/${uniqueName('tr')}.csv`;
+  await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: body }));
+  const file = await recordedFile(pool, key);
+  expect(file.status).toBe('loaded');
+  const step = await eventually(
+    async () => {
+      const { rows } = await pool.query(
+        "SELECT status, error, details FROM ops.run_steps WHERE run_id = $1 AND step = 'transform' AND status <> 'running'",
+        [file.run_id],
+      );
+      return rows[0] as
+        { status: string; error: string | null; details: { transformId: string } } | undefined;
+    },
+    90_000,
+    `the transform step of run ${file.run_id}`,
+  );
+  return { runId: file.run_id, step };
+}
+
+const pointsIn = async (code: string) =>
+  Number(
+    (
+      await pool.query(
+        'SELECT points_de_recharge FROM enriched.irve_par_departement WHERE code_departement = $1',
+        [code],
+      )
+    ).rows[0]?.points_de_recharge ?? -1,
+  );
+
+beforeAll(async () => {
+  receiver = await receiveAlerts();
+});
+afterAll(async () => {
+  // Leave the example's own file loaded and its indicators published, as the demo expects.
+  await dropAndTransform(example).catch(() => undefined);
+  await receiver.close();
+  await pool.end();
+});
+
+describe('load → transform → tests → publish, on the deployed stack', () => {
+  it('publishes the indicators of a dropped file, in the run of its load', async () => {
+    // Orléans: two points in the Loiret (45).
+    const { runId, step } = await dropAndTransform(pointsAt('[1.909251,47.902964]', uniqueName('orleans')));
+
+    expect(step).toMatchObject({ status: 'succeeded', error: null });
+    expect(await pointsIn('45')).toBe(2);
+    expect(await pointsIn('67')).toBe(0);
+    const { rows: steps } = await pool.query(
+      'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
+      [runId],
+    );
+    expect(steps).toEqual([
+      { step: 'ingest', status: 'succeeded' },
+      { step: 'transform', status: 'succeeded' },
+    ]);
+    const { rows: tests } = await pool.query(
+      "SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'pass')::int AS failing FROM ops.test_results WHERE transform_id = $1",
+      [step.details.transformId],
+    );
+    // irve-statique's 2 tests and the 8 of its 2 models (departements did not change).
+    expect(tests).toEqual([{ n: 10, failing: 0 }]);
+  });
+
+  it('keeps the published indicators when a test fails, and alerts the channel', async () => {
+    // 0,0 lies in no département: irve_points.not_null(code_departement) fails.
+    const { runId, step } = await dropAndTransform(pointsAt('[0,0]', uniqueName('nowhere')));
+
+    expect(step.status).toBe('failed');
+    expect(step.error).toMatch(
+      /^publication blocked by failed tests: irve_points: not_null\(code_departement\) — 2 failing rows/,
+    );
+    expect(await pointsIn('45')).toBe(2);
+    const alert = await eventually(
+      async () => receiver.received.find((message) => message.text.includes(runId)),
+      60_000,
+      'the test-failed alert at the webhook',
+    );
+    expect(alert.text).toContain('data tests failed: irve_points, irve_par_departement not published');
+    const { rows: runs } = await pool.query('SELECT status FROM ops.runs WHERE id = $1', [runId]);
+    expect(runs).toEqual([{ status: 'failed' }]);
+  });
+
+  it('coalesces a burst of drops into one transform pass', async () => {
+    const runs = await Promise.all(
+      ['[1.909251,47.902964]', '[1.909252,47.902964]', '[1.909253,47.902964]'].map((point) =>
+        dropAndTransform(pointsAt(point, uniqueName('burst'))),
+      ),
+    );
+
+    const passes = new Set(runs.map((run) => run.step.details.transformId));
+    expect(runs.map((run) => run.step.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(passes.size).toBe(1);
+  });
+});
