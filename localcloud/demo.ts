@@ -19,6 +19,7 @@ import { up } from './up';
 const drops = [{ file: 'examples/territoires/data/irve-statique-exemple.csv', prefix: 'irve-statique/' }];
 
 interface FileRow {
+  run_id: string;
   dataset: string;
   source_key: string;
   status: string;
@@ -67,7 +68,8 @@ async function main() {
       status: string;
       details: { http?: number; reason?: string; records?: number };
     }>(
-      `SELECT dataset, status, details FROM ops.runs WHERE trigger = 'schedule' AND started_at >= $1 ORDER BY started_at`,
+      `SELECT r.dataset, s.status, s.details FROM ops.runs r JOIN ops.run_steps s ON s.run_id = r.id
+       WHERE r.trigger = 'schedule' AND r.started_at >= $1 AND s.step = 'collect' ORDER BY r.started_at`,
       [droppedAt],
     );
     for (const run of collected.rows) {
@@ -97,12 +99,66 @@ async function main() {
     console.log(
       `explore: psql ${databaseUrl.replace(/:[^:@/]+@/, ':***@')} -c 'select * from ops.files order by id desc limit 5'`,
     );
+    await showIndicators(client, files);
     if (files.some((file) => file.status === 'rejected')) process.exitCode = 1;
   } finally {
     await client.end();
     portal.close();
     await alerts.close();
   }
+}
+
+async function showTransform(client: pg.Client, loaded: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let step: { status: string; error: string | null; transform_id: string } | undefined;
+  while (!step && Date.now() < deadline) {
+    const { rows } = await client.query<{ status: string; error: string | null; transform_id: string }>(
+      `SELECT status, error, details->>'transformId' AS transform_id FROM ops.run_steps
+       WHERE run_id = ANY($1::uuid[]) AND step = 'transform' AND status <> 'running' ORDER BY id DESC LIMIT 1`,
+      [loaded],
+    );
+    step = rows[0];
+    if (!step) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (!step)
+    throw new SetupError('the models were not rebuilt within 60 s', 'see the transform queue and its DLQ');
+  const { rows: tests } = await client.query<{
+    subject: string;
+    test: string;
+    status: string;
+    message: string;
+  }>('SELECT subject, test, status, message FROM ops.test_results WHERE transform_id = $1 ORDER BY id', [
+    step.transform_id,
+  ]);
+  const failing = tests.filter((test) => test.status !== 'pass');
+  console.log(
+    `\ntransform: ${step.status === 'succeeded' ? 'models published' : 'nothing published'}, ${tests.length - failing.length}/${tests.length} data tests passed`,
+  );
+  for (const test of failing) console.log(`  ✗ ${test.subject}: ${test.test} — ${test.message}`);
+  if (step.error) console.log(`  ↳ ${step.error}`);
+}
+
+/**
+ * The transform pass that followed the loads, if any (models rebuilt, tests), and the indicator
+ * published now: charging points per département.
+ */
+async function showIndicators(client: pg.Client, files: FileRow[]): Promise<void> {
+  const loaded = files.filter((file) => file.status === 'loaded').map((file) => file.run_id);
+  if (loaded.length === 0) console.log('\nno new data loaded: the models were not rebuilt');
+  else await showTransform(client, loaded);
+  const { rows: exists } = await client.query(
+    "SELECT to_regclass('enriched.irve_par_departement') IS NOT NULL AS ok",
+  );
+  if (!exists[0]?.ok) return;
+  const { rows } = await client.query(
+    `SELECT code_departement, nom_departement, points_de_recharge, stations, puissance_totale_kw
+     FROM enriched.irve_par_departement ORDER BY points_de_recharge DESC, code_departement LIMIT 3`,
+  );
+  console.log('\nenriched.irve_par_departement (top 3 of 96):');
+  for (const row of rows)
+    console.log(
+      `  ${row.code_departement} ${String(row.nom_departement).padEnd(20)} ${String(row.points_de_recharge).padStart(4)} points  ${String(row.stations).padStart(3)} stations  ${row.puissance_totale_kw} kW`,
+    );
 }
 
 /** Files recorded for the drops, plus one per fired schedule whose source had changed. */
@@ -116,16 +172,18 @@ async function waitForFiles(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { rows: dropped } = await client.query<FileRow>(
-      'SELECT dataset, source_key, status, rows_loaded, report_key, error, received_at FROM ops.files WHERE source_key = ANY($1)',
+      'SELECT run_id, dataset, source_key, status, rows_loaded, report_key, error, received_at FROM ops.files WHERE source_key = ANY($1)',
       [keys],
     );
+    // The collect step of each fired schedule (later steps of the same run come after).
     const { rows: runs } = await client.query<{ status: string; key: string | null }>(
-      `SELECT status, details->>'key' AS key FROM ops.runs WHERE trigger = 'schedule' AND started_at >= $1 AND status <> 'running'`,
+      `SELECT s.status, s.details->>'key' AS key FROM ops.runs r JOIN ops.run_steps s ON s.run_id = r.id
+       WHERE r.trigger = 'schedule' AND r.started_at >= $1 AND s.step = 'collect' AND s.status <> 'running'`,
       [since],
     );
     const collectedKeys = runs.map((run) => run.key).filter((key): key is string => key !== null);
     const { rows: collected } = await client.query<FileRow>(
-      'SELECT dataset, source_key, status, rows_loaded, report_key, error, received_at FROM ops.files WHERE source_key = ANY($1)',
+      'SELECT run_id, dataset, source_key, status, rows_loaded, report_key, error, received_at FROM ops.files WHERE source_key = ANY($1)',
       [collectedKeys],
     );
     if (runs.some((run) => run.status === 'failed')) {
