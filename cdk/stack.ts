@@ -11,6 +11,7 @@ import { Collection } from './constructs/collection';
 import { PushEndpoint } from './constructs/push-endpoint';
 import { Alerting } from './constructs/alerting';
 import { TransformPipeline } from './constructs/transform-pipeline';
+import { Monitoring } from './constructs/monitoring';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -61,6 +62,17 @@ export class DatacycleStack extends Stack {
     const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
     const alerting = new Alerting(this, 'Alerting', part('notify'));
     const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      ...part('monitor'),
+      queues: { ingest: ingest.queue, transform: transform.queue, alerts: alerting.queue },
+      functions: {
+        ingest: ingest.function,
+        collect: collection.function,
+        push: push.function,
+        transform: transform.function,
+        notify: alerting.function,
+      },
+    });
     // The parts that raise alerts.
     eventBus.grantPutEventsTo(ingest.function);
     eventBus.grantPutEventsTo(collection.function);
@@ -92,6 +104,8 @@ export class DatacycleStack extends Stack {
       TransformQueueUrl: transform.queue.queue.queueUrl,
       TransformDlqUrl: transform.queue.deadLetterQueue.queueUrl,
       TransformFunctionName: transform.function.functionName,
+      MonitorFunctionName: monitoring.function.functionName,
+      DashboardName: monitoring.dashboard.dashboardName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

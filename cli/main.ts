@@ -2,7 +2,9 @@ import { checkCommand } from './commands/check';
 import { collectCommand } from './commands/collect';
 import { inferCommand } from './commands/infer';
 import { migrateCommand } from './commands/migrate';
+import { redriveCommand } from './commands/redrive';
 import { runCommand, runsCommand } from './commands/runs';
+import { statusCommand } from './commands/status';
 import { transformCommand } from './commands/transform';
 import { validateCommand } from './commands/validate';
 
@@ -36,6 +38,15 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   run: {
     summary: 'run <run id>                                     one run: steps, files, tests, alerts',
     run: runCommand,
+  },
+  status: {
+    summary:
+      'status [project-dir]                             health: freshness, tests, queues, dead letters, alerts',
+    run: statusCommand,
+  },
+  redrive: {
+    summary: "redrive <ingest|transform|alerts>                move a DLQ's messages back to their queue",
+    run: redriveCommand,
   },
   migrate: {
     summary: 'migrate                  apply database migrations (DATABASE_URL)',

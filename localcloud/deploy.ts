@@ -23,6 +23,15 @@ export const stackOutputsSchema = z.object({
   PushFunctionName: z.string(),
   PushSecrets: z.string(),
   ProjectName: z.string(),
+  EventBusName: z.string(),
+  AlertsQueueUrl: z.string(),
+  AlertsDlqUrl: z.string(),
+  NotifyFunctionName: z.string(),
+  TransformQueueUrl: z.string(),
+  TransformDlqUrl: z.string(),
+  TransformFunctionName: z.string(),
+  MonitorFunctionName: z.string(),
+  DashboardName: z.string(),
 });
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 

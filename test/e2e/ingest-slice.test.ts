@@ -3,9 +3,8 @@
  * a PUT in the landing bucket → S3 notification → ingest queue → event source mapping →
  * the deployed ingest function (run by the node-process executor) → PostgreSQL.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { irveExample } from '../helpers/projects';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IngestReport } from '@datacycle/core';
 import {
@@ -18,8 +17,7 @@ import {
   recordedFile,
 } from '../helpers/local-cloud';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const example = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+const example = irveExample;
 const outputs = readStackOutputs();
 const s3 = localS3();
 const pool = testPool();

@@ -2,18 +2,16 @@
  * A partner pushes a file to the deployed push endpoint (a Lambda function URL on
  * LocalStack), signed with the dataset's generated secret: it lands and is loaded.
  */
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { irveExample } from '../helpers/projects';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signPush } from '@datacycle/core';
 import { localClientConfig } from '../../localcloud/aws-clients';
 import { localstackPort } from '../../localcloud/settings';
 import { readStackOutputs, recordedFile, testPool, uniqueName } from '../helpers/local-cloud';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const example = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+const example = irveExample;
 const outputs = readStackOutputs();
 const pool = testPool();
 afterAll(() => pool.end());

@@ -4,9 +4,8 @@
  * rebuilds the models downstream and publishes them, or keeps the previous ones and alerts
  * when a test fails.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { irveExample } from '../helpers/projects';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
 import {
@@ -18,8 +17,7 @@ import {
   uniqueName,
 } from '../helpers/local-cloud';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const example = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+const example = irveExample;
 const outputs = readStackOutputs();
 const s3 = localS3();
 const pool = testPool();

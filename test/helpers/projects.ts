@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { tableSchemaSchema, type DatasetConfig, type Project } from '@datacycle/core';
 
@@ -56,3 +58,9 @@ export async function createTestBuckets(s3: S3Client, prefix: string) {
 }
 
 export const rawTable = (datasetId: string) => `raw."${datasetId.replaceAll('-', '_')}"`;
+
+/** The example project's IRVE static file (two valid charging points), as text. */
+export const irveExample = readFileSync(
+  path.resolve(import.meta.dirname, '../../examples/territoires/data/irve-statique-exemple.csv'),
+  'utf8',
+);

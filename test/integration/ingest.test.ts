@@ -14,13 +14,13 @@ import {
   type Project,
 } from '@datacycle/core';
 import { localS3, objectExists, readJson, readText, testPool, uniqueName } from '../helpers/local-cloud';
-import { createTestBuckets, rawTable, testProject } from '../helpers/projects';
+import { createTestBuckets, rawTable, testProject, irveExample } from '../helpers/projects';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const irveSchema = tableSchemaSchema.parse(
   JSON.parse(readFileSync(path.join(root, 'examples/territoires/schemas/irve-statique.json'), 'utf8')),
 );
-const irveCsv = readFileSync(path.join(root, 'examples/territoires/data/irve-statique-exemple.csv'), 'utf8');
+const irveCsv = irveExample;
 
 const s3 = localS3();
 const pool = testPool();

@@ -96,11 +96,13 @@ describe('DatacycleStack', () => {
   });
 
   it('creates one EventBridge rule per scheduled source, targeting the collect function with its input', () => {
-    expect(
-      Object.keys(
-        template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }),
-      ),
-    ).toHaveLength(4);
+    const scheduled = Object.values(
+      template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }),
+    ) as { Properties: { Targets: { Arn: { 'Fn::GetAtt': string[] } }[] } }[];
+    const targets = scheduled.map((rule) => rule.Properties.Targets[0]!.Arn['Fn::GetAtt'][0]);
+    // Four scheduled sources in the example, and the hourly health check.
+    expect(targets.filter((target) => /Collect/.test(target!))).toHaveLength(4);
+    expect(targets.filter((target) => /Monitor/.test(target!))).toHaveLength(1);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',
@@ -127,6 +129,17 @@ describe('DatacycleStack', () => {
     });
     // The collect function is not retried by Lambda: its failures are final, recorded and alerted.
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+
+  it('watches every dead-letter queue with an alarm, and draws one dashboard', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { MetricName: string };
+    }[];
+    expect(
+      alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
+    ).toHaveLength(3);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(5);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
   it('grants no wildcard resources to the functions', () => {

@@ -9,6 +9,7 @@ export * from './errors';
 export * from './events';
 export * from './formats';
 export * from './ingest';
+export * from './monitor';
 export * from './project';
 export * from './runs';
 export * from './storage';
