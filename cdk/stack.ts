@@ -12,6 +12,7 @@ import { PushEndpoint } from './constructs/push-endpoint';
 import { Alerting } from './constructs/alerting';
 import { TransformPipeline } from './constructs/transform-pipeline';
 import { Monitoring } from './constructs/monitoring';
+import { Backups } from './constructs/backups';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -62,6 +63,7 @@ export class DatacycleStack extends Stack {
     const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
     const alerting = new Alerting(this, 'Alerting', part('notify'));
     const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
+    const backups = new Backups(this, 'Backups', part('backup'));
     const monitoring = new Monitoring(this, 'Monitoring', {
       ...part('monitor'),
       queues: { ingest: ingest.queue, transform: transform.queue, alerts: alerting.queue },
@@ -71,6 +73,7 @@ export class DatacycleStack extends Stack {
         push: push.function,
         transform: transform.function,
         notify: alerting.function,
+        backup: backups.function,
       },
     });
     // The parts that raise alerts.
@@ -105,6 +108,7 @@ export class DatacycleStack extends Stack {
       TransformDlqUrl: transform.queue.deadLetterQueue.queueUrl,
       TransformFunctionName: transform.function.functionName,
       MonitorFunctionName: monitoring.function.functionName,
+      BackupFunctionName: backups.function.functionName,
       DashboardName: monitoring.dashboard.dashboardName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

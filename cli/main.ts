@@ -1,3 +1,4 @@
+import { backupCommand, restoreCommand } from './commands/backup';
 import { checkCommand } from './commands/check';
 import { collectCommand } from './commands/collect';
 import { inferCommand } from './commands/infer';
@@ -47,6 +48,15 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   redrive: {
     summary: "redrive <ingest|transform|alerts>                move a DLQ's messages back to their queue",
     run: redriveCommand,
+  },
+  backup: {
+    summary:
+      'backup                                           back up the database now (deployed backup function)',
+    run: backupCommand,
+  },
+  restore: {
+    summary: 'restore backups/<stamp>/ [--into <database url>]  restore a backup into an empty database',
+    run: restoreCommand,
   },
   migrate: {
     summary: 'migrate                  apply database migrations (DATABASE_URL)',

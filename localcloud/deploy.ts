@@ -31,6 +31,7 @@ export const stackOutputsSchema = z.object({
   TransformDlqUrl: z.string(),
   TransformFunctionName: z.string(),
   MonitorFunctionName: z.string(),
+  BackupFunctionName: z.string(),
   DashboardName: z.string(),
 });
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;

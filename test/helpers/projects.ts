@@ -34,6 +34,7 @@ export function testProject(
       licence: 'etalab-2.0',
       language: 'fr',
       transform: { coalesceSeconds: 0 },
+      backups: { schedule: 'cron(0 3 * * ? *)' },
       alerts: { channels: [] },
     },
     datasets: datasets.map((dataset) => ({

@@ -138,8 +138,22 @@ describe('DatacycleStack', () => {
     expect(
       alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
     ).toHaveLength(3);
-    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(5);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(6);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('backs up nightly into the internal bucket, writing only under backups/', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Backup'), 'Arn'] } })],
+    });
+    const policies = JSON.stringify(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyName: Match.stringLikeRegexp('Backup') },
+      }),
+    );
+    expect(policies).toContain('/backups/*');
+    expect(policies).not.toContain('s3:DeleteObject');
   });
 
   it('grants no wildcard resources to the functions', () => {

@@ -208,6 +208,12 @@ export const projectSchema = z.strictObject({
       coalesceSeconds: z.number().int().min(0).max(300).default(60),
     })
     .default({ coalesceSeconds: 60 }),
+  backups: z
+    .strictObject({
+      /** When the raw, enriched and ops schemas are backed up (kept 35 days). */
+      schedule: scheduleExpression.default('cron(0 3 * * ? *)'),
+    })
+    .default({ schedule: 'cron(0 3 * * ? *)' }),
   alerts: z
     .strictObject({
       /** Slack- or Mattermost-compatible incoming webhooks (email through SES is not built yet). */

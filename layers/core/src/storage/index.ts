@@ -114,6 +114,12 @@ export const zoneKeys = {
   quarantine: (dataset: string, sha256: string, filename: string) =>
     `quarantine/${dataset}/${sha256}/${filename}`,
   report: (dataset: string, runId: string) => `reports/${dataset}/${runId}.json`,
+  /** A backup: definitions.json, data/<schema>.<table>.csv.gz, manifest.json. */
+  backup: (at: Date) =>
+    `backups/${at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}/`,
   /** The readable version of a report, beside the JSON one. */
   reportMarkdown: (reportKey: string) => reportKey.replace(/\.json$/, '.md'),
 };
