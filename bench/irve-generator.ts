@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
 /**
- * Writes an IRVE static CSV (schema v2.3.0) with realistic values: stations in metropolitan
- * France, AFIREV identifiers, the schema's vocabularies, and a share of invalid rows of the
+ * Writes an IRVE static CSV (schema v2.3.0) with realistic values: stations around 24 towns of
+ * metropolitan France, unique point identifiers, AFIREV identifiers, the schema's vocabularies, and a share of invalid rows of the
  * kinds producers send (bad dates, words in numbers, wrong enum values, broken identifiers).
  * Deterministic: the same seed gives the same file.
  */
@@ -23,6 +23,32 @@ export async function generateIrveCsv(
   const letters = (n: number) =>
     Array.from({ length: n }, () => String.fromCharCode(65 + Math.floor(random() * 26))).join('');
 
+  const towns: readonly (readonly [number, number])[] = [
+    [2.35, 48.86],
+    [4.84, 45.76],
+    [5.45, 43.53],
+    [1.44, 43.6],
+    [-1.55, 47.22],
+    [7.75, 48.58],
+    [-0.58, 44.84],
+    [3.06, 50.63],
+    [-1.68, 48.11],
+    [1.91, 47.9],
+    [5.04, 47.32],
+    [3.09, 45.78],
+    [1.26, 45.83],
+    [0.69, 47.39],
+    [5.72, 45.19],
+    [4.03, 49.26],
+    [6.18, 49.12],
+    [0.34, 46.58],
+    [2.3, 49.89],
+    [1.1, 49.44],
+    [0.2, 48.0],
+    [6.02, 47.24],
+    [-0.37, 49.18],
+    [3.88, 43.63],
+  ];
   const operators = [
     'Izivia',
     'Freshmile',
@@ -57,8 +83,10 @@ export async function generateIrveCsv(
     const number = String(1 + Math.floor(random() * 95)).padStart(2, '0');
     const dep = number === '20' ? pick(['2A', '2B']) : number; // Corsica has no département 20
     const station = `FR${letters(3)}P${digits(8)}`;
-    const lon = (-4.5 + random() * 12.5).toFixed(6);
-    const lat = (42.5 + random() * 8.5).toFixed(6);
+    // Around a town, inland: each point lies in a département (the example's tests check it).
+    const [townLon, townLat] = pick(towns);
+    const lon = (townLon + (random() - 0.5) * 0.1).toFixed(6);
+    const lat = (townLat + (random() - 0.5) * 0.1).toFixed(6);
     const cells = [
       `${operator} Aménagement`,
       digits(9),
@@ -75,7 +103,7 @@ export async function generateIrveCsv(
       `${dep}${digits(3)}`,
       `"[${lon},${lat}]"`,
       String(1 + Math.floor(random() * 12)),
-      `${station.slice(0, 5)}E${digits(8)}1`,
+      `${station.slice(0, 5)}E${String(i).padStart(9, '0')}`, // unique, like real identifiers
       '',
       pick(powers),
       bool(),

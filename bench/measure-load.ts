@@ -55,7 +55,7 @@ async function main() {
     const validation = new FileValidation(schema, 'bench');
     await inTransaction(pool, async (client) => {
       await loadTable(client, {
-        schemaName: 'bench',
+        schemaName: process.env.BENCH_SCHEMA ?? 'bench',
         table,
         tableSchema: schema,
         mode: 'replace',

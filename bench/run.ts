@@ -19,6 +19,7 @@ import { buildSync } from 'esbuild';
 import { bundleOptions } from '../cdk/bundle';
 import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
+import { benchDropToPublished, benchTransform, type PipelineBench } from './pipeline';
 
 const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
 const dataDir = path.join(localDir, 'bench');
@@ -104,7 +105,7 @@ async function main() {
 
   const results: BenchResult[] = [];
   for (const rows of sizes) {
-    const file = path.join(dataDir, `irve-${rows}.csv`);
+    const file = path.join(dataDir, `irve-v2-${rows}.csv`);
     if (!existsSync(file)) {
       process.stdout.write(`› generating ${rows} IRVE rows… `);
       const { invalid } = await generateIrveCsv(file, rows);
@@ -119,7 +120,7 @@ async function main() {
     const parse = child('parse', file, '-');
     // PostgreSQL's own share of datacycle's load: the valid rows, encoded as loadTable sends
     // them, copied by psql into a table shaped like datacycle's (typed columns, PostGIS).
-    const encoded = path.join(dataDir, `irve-${rows}.copy.txt`);
+    const encoded = path.join(dataDir, `irve-v2-${rows}.copy.txt`);
     child('encode', file, encoded);
     const typed = typedCopy(url, encoded, table);
     rmSync(encoded);
@@ -137,7 +138,19 @@ async function main() {
     console.log(JSON.stringify(result));
     results.push(result);
   }
-  writeReport(results);
+  const largest = sizes[sizes.length - 1]!;
+  console.log(`› transform of the example project after a ${largest}-row IRVE load…`);
+  const transform = await benchTransform(
+    url,
+    measureBundle,
+    path.join(dataDir, `irve-v2-${largest}.csv`),
+    largest,
+  );
+  console.log(JSON.stringify(transform));
+  console.log('› drop-to-published latency through the deployed stack on LocalStack…');
+  const dropToPublished = await benchDropToPublished();
+  console.log(JSON.stringify(dropToPublished));
+  writeReport(results, { transform, dropToPublished });
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -156,12 +169,12 @@ interface BenchResult {
   loadVsPsqlCopy: number;
 }
 
-function writeReport(results: BenchResult[]) {
+function writeReport(results: BenchResult[], pipeline: PipelineBench) {
   const machine = `${process.platform} ${process.arch}, ${statSync('/proc/self').isDirectory() ? spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() : '?'} cores, Node.js ${process.version}`;
   mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
   writeFileSync(
     path.join(repoRoot, 'bench/results/ingest.json'),
-    JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), machine, results, pipeline }, null, 2) + '\n',
   );
   const n = (value: number) => value.toLocaleString('en');
   const rows = results.map(
@@ -220,6 +233,20 @@ time on different cores, so a load cannot take less than the slower of the two. 
 ${n(largest.rows)} rows, validation alone takes ${largest.datacycleValidate.seconds} s: the best ratio the
 single-threaded validator can reach on this machine is ${largest.psqlCopy.seconds} / ${largest.datacycleValidate.seconds} = **${bound}**.
 Parsing the CSV alone (${largest.floors.csvParseOnly.seconds} s) is already slower than the whole reference.
+
+## Transform and orchestration
+
+A full transform pass of the example project (\`irve_points\`: each charging point attached to
+its département by a spatial join on a GiST index; \`irve_par_departement\`: the indicator;
+${pipeline.transform.tests} data tests) after loading ${n(pipeline.transform.rows)} generated IRVE rows, in one transaction: **${pipeline.transform.seconds} s**
+(${pipeline.transform.status}).
+
+Drop-to-published latency of a small file through the deployed stack on LocalStack (drop →
+S3 event → ingest queue → ingest function → dataset.loaded → transform queue → transform
+function → models published), ${pipeline.dropToPublished.runs} runs: median **${pipeline.dropToPublished.medianSeconds} s**
+(min ${pipeline.dropToPublished.minSeconds} s, max ${pipeline.dropToPublished.maxSeconds} s), of which
+${pipeline.dropToPublished.coalesceSeconds} s is the coalescing window the example project sets
+(\`transform.coalesceSeconds\`): the pipeline waits that long for more loads to join the pass.
 `;
   writeFileSync(path.join(repoRoot, 'docs/benchmarks.md'), text);
 }

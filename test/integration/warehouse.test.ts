@@ -86,6 +86,12 @@ describe('warehouse (PostgreSQL)', () => {
         `SELECT _source_key, _row_number FROM "${schemaName}".replace_t`,
       );
       expect(lineage).toEqual([{ _source_key: 'test.csv', _row_number: '2' }]);
+      // Spatial joins on the geometry column probe a GiST index.
+      const { rows: indexes } = await pool.query(
+        `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'replace_t' AND indexdef LIKE '%gist%'`,
+        [schemaName],
+      );
+      expect(indexes).toHaveLength(1);
     });
 
     it('append adds rows; upsert updates by primary key', async () => {

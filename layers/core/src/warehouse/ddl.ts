@@ -76,6 +76,7 @@ export async function ensureTable(
   );
   if (rows.length === 0) {
     await client.query(createTableSql(schemaName, table, tableSchema));
+    await indexGeometries(client, schemaName, table, tableSchema.fields);
     return 'created';
   }
   const existing = new Map(rows.map((row) => [row.column_name, row.type]));
@@ -109,7 +110,23 @@ export async function ensureTable(
       `ALTER TABLE ${qualified(schemaName, table)} ADD COLUMN ${quoteIdent(field.name)} ${columnType(field)}`,
     );
   }
+  await indexGeometries(client, schemaName, table, tableSchema.fields);
   return additions.length > 0 ? 'evolved' : 'unchanged';
+}
+
+/**
+ * A GiST index on each geometry column: spatial joins (a point in which polygon?) probe it
+ * instead of testing every pair. Idempotent, so older tables get theirs on their next load.
+ */
+async function indexGeometries(client: pg.PoolClient, schemaName: string, table: string, fields: Field[]) {
+  for (const field of fields.filter(
+    (candidate) => candidate.type === 'geopoint' || candidate.type === 'geojson',
+  )) {
+    const name = `${table}_${field.name}_gist`.slice(0, 63);
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schemaName, table)} USING gist (${quoteIdent(field.name)})`,
+    );
+  }
 }
 
 function normalizeType(type: string): string {
