@@ -24,6 +24,7 @@ export const localstackServices = [
   'logs',
   's3',
   'secretsmanager',
+  'ses',
   'sqs',
   'ssm',
   'sts',

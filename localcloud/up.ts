@@ -4,7 +4,9 @@
  * Idempotent: every step checks before it acts. Usage: tsx localcloud/up.ts [project-dir]
  */
 import path from 'node:path';
-import { createPool, migrate } from '@datacycle/core';
+import { createPool, loadProject, migrate } from '@datacycle/core';
+import { SESClient, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
+import { localClientConfig } from './aws-clients';
 import { deployStack } from './deploy';
 import { ensureLocalstack } from './localstack';
 import { ensurePostgres } from './postgres';
@@ -35,6 +37,7 @@ export async function up(projectDir = 'examples/territoires') {
   const outputs = await timed('deploy', `CDK stack of ${projectDir} on LocalStack`, () =>
     deployStack(path.resolve(repoRoot, projectDir), databaseUrl),
   );
+  await verifyAlertSenders(path.resolve(repoRoot, projectDir));
   timings.total = (Date.now() - started) / 1000;
   return { outputs, databaseUrl, timings };
 }
@@ -48,4 +51,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       process.exit(1);
     },
   );
+}
+
+/**
+ * The senders of the project's email alert channels, verified in LocalStack's SES: what an
+ * operator does once on AWS (SES mails the address a link), done at each local deploy.
+ */
+async function verifyAlertSenders(projectDir: string): Promise<void> {
+  const loaded = await loadProject(projectDir);
+  if (!loaded.ok) return; // deployStack has already said what is wrong
+  const ses = new SESClient(localClientConfig());
+  for (const channel of loaded.project.config.alerts.channels) {
+    if (channel.type === 'email')
+      await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: channel.from }));
+  }
 }

@@ -1,5 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -10,7 +11,7 @@ import type { PipelinePartProps } from './pipeline-part';
 import { QueueWithDlq } from './queue-with-dlq';
 
 /**
- * alert events on the bus ──rule──► alerts queue ──► notify function ──► channels (webhooks).
+ * alert events on the bus ──rule──► alerts queue ──► notify function ──► channels (webhooks, email).
  * Every part raises alerts the same way (raiseAlert: ops.alerts + the bus); this is the one
  * place that routes them, so a new channel or a new consumer is a rule away.
  */
@@ -44,5 +45,24 @@ export class Alerting extends Construct {
       new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
     props.grantDatabase(this.function);
+
+    // Email channels: the function may send as the senders the project names, only. Each
+    // sender must be a verified SES identity (on AWS: verify it once in SES; the local cloud
+    // verifies it at deploy).
+    const senders = new Set(
+      props.project.config.alerts.channels.flatMap((channel) =>
+        channel.type === 'email' ? [channel.from] : [],
+      ),
+    );
+    if (senders.size > 0) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          resources: [...senders].map((sender) =>
+            Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: sender }),
+          ),
+        }),
+      );
+    }
   }
 }

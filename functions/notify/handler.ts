@@ -1,6 +1,9 @@
 import middy from '@middy/core';
+import { SESClient } from '@aws-sdk/client-ses';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { alertEventSchema, deliverAlert, errorMessage, isTransient, runtime } from '@datacycle/core';
+
+const ses = new SESClient({});
 
 /**
  * Alerts queue consumer: each message is an alert event routed from the event bus. Delivers
@@ -21,7 +24,10 @@ async function notify(event: SQSEvent): Promise<SQSBatchResponse> {
       continue;
     }
     try {
-      const delivered = await deliverAlert({ pool, project: platform.project.config }, parsed.data.detail);
+      const delivered = await deliverAlert(
+        { pool, project: platform.project.config, ses },
+        parsed.data.detail,
+      );
       log('info', 'alert delivered', { id: parsed.data.detail.id, ...delivered });
     } catch (error) {
       log(

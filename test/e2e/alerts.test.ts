@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
 import { serveFiles } from '../../localcloud/file-server';
 import { fireSchedule } from '../../localcloud/schedules';
+import { localstackEndpoint } from '../../localcloud/settings';
 import { eventually, localS3, readStackOutputs, testPool, uniqueName } from '../helpers/local-cloud';
 
 const outputs = readStackOutputs();
@@ -75,6 +76,25 @@ describe('alerts on the deployed stack', () => {
     const message = receiver.received.find((m) => m.text.includes('collection of departements failed'));
     expect(message?.text).toContain('[territoires]');
     expect(message?.text).toContain(`datacycle run ${alert.run_id}`);
+    // The email channel got it too, through SES (LocalStack keeps sent mails for inspection).
+    const { messages } = (await (await fetch(`${localstackEndpoint}/_aws/ses`)).json()) as {
+      messages: {
+        Source: string;
+        Destination: { ToAddresses: string[] };
+        Subject: string;
+        Body: { text_part: string };
+      }[];
+    };
+    const mail = messages.find(
+      (m) =>
+        m.Subject === '[territoires] collection of departements failed' &&
+        m.Body.text_part.includes(alert.run_id!),
+    );
+    expect(mail).toMatchObject({
+      Source: 'alertes-datacycle@example.org',
+      Destination: { ToAddresses: ['equipe-data@example.org'] },
+    });
+    expect(mail?.Body.text_part).toContain('What to do:');
     // Not retried by Lambda: one failed run, one alert.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const { rows: count } = await pool.query(

@@ -105,6 +105,8 @@ describe('monitoring on the deployed stack', () => {
         },
       ],
     });
+    expect(await depth(outputs.IngestDlqUrl)).toBe(0);
+    await runMonitor(); // sees the DLQ empty
     await sqs.send(new SendMessageCommand({ QueueUrl: outputs.IngestDlqUrl, MessageBody: body }));
 
     const checked = await runMonitor();

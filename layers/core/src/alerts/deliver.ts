@@ -1,3 +1,4 @@
+import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import type pg from 'pg';
 import { USER_AGENT } from '../collect/http-client';
 import { TerminalError } from '../errors';
@@ -19,6 +20,41 @@ export function webhookMessage(alert: AlertEvent['detail'], project: string): { 
     alert.runId ? `run \`${alert.runId}\` · \`datacycle run ${alert.runId}\`` : '',
   ];
   return { text: lines.filter(Boolean).join('\n') };
+}
+
+/** The email of an alert: the subject says what failed, the body why, where and what to do. */
+export function emailMessage(
+  alert: AlertEvent['detail'],
+  project: string,
+): { subject: string; text: string } {
+  const lines = [
+    alert.message,
+    '',
+    alert.hint ? `What to do: ${alert.hint}` : '',
+    alert.runId ? `Run: ${alert.runId} (datacycle run ${alert.runId})` : '',
+    `Severity: ${alert.severity} · kind: ${alert.kind}${alert.subject ? ` · ${alert.subject}` : ''}`,
+  ];
+  return {
+    subject: `[${project}] ${alert.severity === 'error' ? '' : '(warning) '}${alert.title}`,
+    text: lines.filter((line, index) => line !== '' || index === 1).join('\n'),
+  };
+}
+
+async function sendEmail(
+  ses: SESClient,
+  channel: Extract<AlertChannel, { type: 'email' }>,
+  message: { subject: string; text: string },
+) {
+  await ses.send(
+    new SendEmailCommand({
+      Source: channel.from,
+      Destination: { ToAddresses: [channel.to].flat() },
+      Message: {
+        Subject: { Data: message.subject, Charset: 'UTF-8' },
+        Body: { Text: { Data: message.text, Charset: 'UTF-8' } },
+      },
+    }),
+  );
 }
 
 /** POSTs the alert to a webhook; a refusal (4xx) is final, a 5xx or network error is worth a retry. */
@@ -44,11 +80,18 @@ async function postWebhook(url: string, body: unknown): Promise<void> {
  * Throws when a channel could not be reached, so the queue delivers the alert again.
  */
 export async function deliverAlert(
-  context: { pool: pg.Pool; project: ProjectConfig },
+  context: { pool: pg.Pool; project: ProjectConfig; ses?: SESClient },
   alert: AlertEvent['detail'],
 ): Promise<{ channels: number }> {
   const channels = context.project.alerts.channels;
-  for (const channel of channels) await postWebhook(channel.url, webhookMessage(alert, context.project.name));
+  for (const channel of channels) {
+    if (channel.type === 'webhook')
+      await postWebhook(channel.url, webhookMessage(alert, context.project.name));
+    else {
+      context.ses ??= new SESClient({});
+      await sendEmail(context.ses, channel, emailMessage(alert, context.project.name));
+    }
+  }
   if (alert.id)
     await context.pool.query('UPDATE ops.alerts SET delivered_at = now() WHERE id = $1', [alert.id]);
   return { channels: channels.length };

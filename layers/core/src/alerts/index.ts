@@ -92,4 +92,4 @@ export const alertEventSchema = z.object({
 });
 
 export type AlertEvent = z.infer<typeof alertEventSchema>;
-export { deliverAlert, webhookMessage, type AlertChannel } from './deliver';
+export { deliverAlert, emailMessage, webhookMessage, type AlertChannel } from './deliver';

@@ -73,15 +73,17 @@ function declaredMaxAge(dataset: Dataset): number | undefined {
 }
 
 /**
- * Raises a `dataset-stale` alert for each stale dataset, once per stale spell: not again
- * until a new load has come (and gone stale in turn).
+ * Raises a `dataset-stale` alert for each stale dataset, once per stale spell: a spell is
+ * known by the last load before it, so the alert comes again only after a new load has come
+ * and gone stale in turn.
  */
 export async function alertStaleDatasets(context: AlertContext, health: DatasetHealth[]): Promise<string[]> {
   const alerted: string[] = [];
   for (const item of health.filter((entry) => entry.stale)) {
+    const lastLoad = item.lastLoad!.toISOString();
     const { rows } = await context.pool.query(
-      `SELECT 1 FROM ops.alerts WHERE kind = 'dataset-stale' AND subject = $1 AND raised_at > $2 LIMIT 1`,
-      [item.dataset, item.lastLoad],
+      `SELECT 1 FROM ops.alerts WHERE kind = 'dataset-stale' AND subject = $1 AND details->>'lastLoad' = $2 LIMIT 1`,
+      [item.dataset, lastLoad],
     );
     if (rows.length > 0) continue;
     await raiseAlert(context, {
@@ -89,9 +91,9 @@ export async function alertStaleDatasets(context: AlertContext, health: DatasetH
       severity: 'warning',
       subject: item.dataset,
       title: `${item.dataset} is stale: last loaded ${item.ageHours!.toFixed(0)} h ago`,
-      message: `its update frequency (${item.accrualPeriodicity}) allows ${item.limitHours} h; last load ${item.lastLoad!.toISOString()}`,
+      message: `its update frequency (${item.accrualPeriodicity}) allows ${item.limitHours} h; last load ${lastLoad}`,
       hint: 'check its sources (`datacycle runs`), or whether its producer still sends files',
-      details: { lastLoad: item.lastLoad, limitHours: item.limitHours },
+      details: { lastLoad, limitHours: item.limitHours },
     });
     alerted.push(item.dataset);
   }
@@ -113,21 +115,34 @@ export async function deadLetterDepths(
   return depths;
 }
 
-/** A `dead-letter` alert per DLQ holding messages (again when more arrive, or a day later). */
+/**
+ * A `dead-letter` alert per DLQ that received messages since the monitor last looked (its
+ * depth grew), and a daily reminder while some wait. Each depth seen is kept in
+ * ops.monitor_state.
+ */
 export async function alertDeadLetters(
   context: AlertContext,
   depths: Record<string, number>,
 ): Promise<string[]> {
   const alerted: string[] = [];
   for (const [queue, depth] of Object.entries(depths)) {
+    const key = `dead-letters:${queue}`;
+    const { rows: seen } = await context.pool.query<{ depth: number }>(
+      `SELECT (value->>'depth')::int AS depth FROM ops.monitor_state WHERE key = $1`,
+      [key],
+    );
+    await context.pool.query(
+      `INSERT INTO ops.monitor_state (key, value) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, observed_at = now()`,
+      [key, JSON.stringify({ depth })],
+    );
     if (depth === 0) continue;
-    // Said again when more arrive, or as a daily reminder while they wait.
-    const { rows } = await context.pool.query<{ depth: number; recent: boolean }>(
-      `SELECT (details->>'depth')::int AS depth, raised_at > now() - interval '1 day' AS recent
-       FROM ops.alerts WHERE kind = 'dead-letter' AND subject = $1 ORDER BY id DESC LIMIT 1`,
+    const { rows: reminded } = await context.pool.query(
+      `SELECT 1 FROM ops.alerts WHERE kind = 'dead-letter' AND subject = $1 AND raised_at > now() - interval '1 day'`,
       [queue],
     );
-    if (rows[0] && rows[0].recent && rows[0].depth >= depth) continue;
+    const grew = depth > (seen[0]?.depth ?? 0);
+    if (!grew && reminded.length > 0) continue;
     await raiseAlert(context, {
       kind: 'dead-letter',
       severity: 'error',

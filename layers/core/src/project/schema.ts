@@ -216,8 +216,20 @@ export const projectSchema = z.strictObject({
     .default({ schedule: 'cron(0 3 * * ? *)' }),
   alerts: z
     .strictObject({
-      /** Slack- or Mattermost-compatible incoming webhooks (email through SES is not built yet). */
-      channels: z.array(z.strictObject({ type: z.literal('webhook'), url: z.url() })).default([]),
+      channels: z
+        .array(
+          z.discriminatedUnion('type', [
+            /** A Slack- or Mattermost-compatible incoming webhook. */
+            z.strictObject({ type: z.literal('webhook'), url: z.url() }),
+            /** Email through Amazon SES; the stack declares `from` as an SES identity (verify it once). */
+            z.strictObject({
+              type: z.literal('email'),
+              to: z.union([z.email(), z.array(z.email()).min(1)]),
+              from: z.email(),
+            }),
+          ]),
+        )
+        .default([]),
     })
     .default({ channels: [] }),
 });

@@ -147,4 +147,16 @@ export const migrations: Migration[] = [
       CREATE INDEX test_results_recent ON ops.test_results (subject, checked_at DESC);
     `,
   },
+  {
+    version: 8,
+    name: 'monitor state',
+    sql: `
+      -- What the monitor saw last (e.g. each dead-letter queue's depth), to alert on change.
+      CREATE TABLE ops.monitor_state (
+        key text PRIMARY KEY,
+        value jsonb NOT NULL,
+        observed_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
