@@ -13,6 +13,7 @@ import { Alerting } from './constructs/alerting';
 import { TransformPipeline } from './constructs/transform-pipeline';
 import { Monitoring } from './constructs/monitoring';
 import { Backups } from './constructs/backups';
+import { Publication } from './constructs/publication';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -63,16 +64,23 @@ export class DatacycleStack extends Stack {
     const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
     const alerting = new Alerting(this, 'Alerting', part('notify'));
     const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
+    const publication = new Publication(this, 'Publication', part('publish'));
     const backups = new Backups(this, 'Backups', part('backup'));
     const monitoring = new Monitoring(this, 'Monitoring', {
       ...part('monitor'),
-      queues: { ingest: ingest.queue, transform: transform.queue, alerts: alerting.queue },
+      queues: {
+        ingest: ingest.queue,
+        transform: transform.queue,
+        publish: publication.queue,
+        alerts: alerting.queue,
+      },
       functions: {
         ingest: ingest.function,
         collect: collection.function,
         push: push.function,
         transform: transform.function,
         notify: alerting.function,
+        publish: publication.function,
         backup: backups.function,
       },
     });
@@ -109,6 +117,8 @@ export class DatacycleStack extends Stack {
       TransformFunctionName: transform.function.functionName,
       MonitorFunctionName: monitoring.function.functionName,
       BackupFunctionName: backups.function.functionName,
+      PublishQueueUrl: publication.queue.queue.queueUrl,
+      PublishDlqUrl: publication.queue.deadLetterQueue.queueUrl,
       DashboardName: monitoring.dashboard.dashboardName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

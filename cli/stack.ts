@@ -29,6 +29,7 @@ export function pipelineQueues(outputs: StackOutputs): Record<string, { url: str
   return {
     ingest: { url: outputs.IngestQueueUrl, dlq: outputs.IngestDlqUrl },
     transform: { url: outputs.TransformQueueUrl, dlq: outputs.TransformDlqUrl },
+    publish: { url: outputs.PublishQueueUrl, dlq: outputs.PublishDlqUrl },
     alerts: { url: outputs.AlertsQueueUrl, dlq: outputs.AlertsDlqUrl },
   };
 }

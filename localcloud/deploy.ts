@@ -32,6 +32,8 @@ export const stackOutputsSchema = z.object({
   TransformFunctionName: z.string(),
   MonitorFunctionName: z.string(),
   BackupFunctionName: z.string(),
+  PublishQueueUrl: z.string(),
+  PublishDlqUrl: z.string(),
   DashboardName: z.string(),
 });
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;

@@ -3,12 +3,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ALERT_DETAIL_TYPE, EVENT_SOURCE } from '@datacycle/core';
-import { DatacycleFunction } from './datacycle-function';
 import type { PipelinePartProps } from './pipeline-part';
-import { QueueWithDlq } from './queue-with-dlq';
+import { QueueConsumer } from './queue-consumer';
+import type { QueueWithDlq } from './queue-with-dlq';
 
 /**
  * alert events on the bus ──rule──► alerts queue ──► notify function ──► channels (webhooks, email).
@@ -21,29 +20,25 @@ export class Alerting extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelinePartProps) {
     super(scope, id);
-    const timeout = Duration.seconds(30);
-    this.function = new DatacycleFunction(this, 'Notify', {
+    // A channel that stays unreachable parks the alert in the DLQ after three attempts.
+    const consumer = new QueueConsumer(this, 'Notify', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
       environment: props.environment,
-      timeout,
+      timeout: Duration.seconds(30),
       memorySize: 256,
       description: 'Delivers alerts to the channels of datacycle.yaml',
-    }).function;
-    // A channel that stays unreachable parks the alert in the DLQ after three attempts.
-    this.queue = new QueueWithDlq(this, 'AlertsQueue', {
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
       maxReceiveCount: 3,
+      batchSize: 10,
     });
+    this.queue = consumer.queue;
+    this.function = consumer.function;
     new events.Rule(this, 'AlertsRule', {
       eventBus: props.eventBus,
       description: 'alert events → alerts queue',
       eventPattern: { source: [EVENT_SOURCE], detailType: [ALERT_DETAIL_TYPE] },
       targets: [new targets.SqsQueue(this.queue.queue)],
     });
-    this.function.addEventSource(
-      new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
     props.grantDatabase(this.function);
 
     // Email channels: the function may send as the senders the project names, only. Each

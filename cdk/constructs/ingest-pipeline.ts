@@ -1,10 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { DatacycleFunction } from './datacycle-function';
 import type { PipelinePartProps } from './pipeline-part';
-import { QueueWithDlq } from './queue-with-dlq';
+import { QueueConsumer } from './queue-consumer';
+import type { QueueWithDlq } from './queue-with-dlq';
 
 export type IngestPipelineProps = PipelinePartProps;
 
@@ -15,29 +14,22 @@ export class IngestPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);
-    const timeout = Duration.minutes(5);
-    this.function = new DatacycleFunction(this, 'Ingest', {
+    const consumer = new QueueConsumer(this, 'Ingest', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
       environment: props.environment,
-      timeout,
+      timeout: Duration.minutes(5),
       memorySize: 1024,
       ephemeralStorageMiB: 4096,
       description: 'Validates files dropped in landing/ and loads them into PostgreSQL',
-    }).function;
-    this.queue = new QueueWithDlq(this, 'IngestQueue', {
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      batchSize: 5,
+      maxConcurrency: 5,
     });
+    this.queue = consumer.queue;
+    this.function = consumer.function;
 
     const { landing, raw, internal } = props.buckets;
     props.buckets.notifyObjectCreated(this.queue.queue);
-    this.function.addEventSource(
-      new SqsEventSource(this.queue.queue, {
-        batchSize: 5,
-        reportBatchItemFailures: true,
-        maxConcurrency: 5,
-      }),
-    );
 
     // Least privilege: read and clear the inbox, write immutable copies, reports and quarantine.
     landing.grantRead(this.function);

@@ -11,6 +11,8 @@ import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiv
 import {
   eventually,
   localS3,
+  objectExists,
+  readText,
   readStackOutputs,
   recordedFile,
   testPool,
@@ -70,11 +72,58 @@ afterAll(async () => {
 describe('load → transform → tests → publish, on the deployed stack', () => {
   it('publishes the indicators of a dropped file, in the run of its load', async () => {
     // Orléans: two points in the Loiret (45).
-    const { runId, step } = await dropAndTransform(pointsAt('[1.909251,47.902964]', uniqueName('orleans')));
+    const marker = uniqueName('orleans');
+    const { runId, step } = await dropAndTransform(pointsAt('[1.909251,47.902964]', marker));
 
     expect(step).toMatchObject({ status: 'succeeded', error: null });
     expect(await pointsIn('45')).toBe(2);
     expect(await pointsIn('67')).toBe(0);
+    // Then the publish step: the dataset and the models it rebuilt, in every format.
+    const published = await eventually(
+      async () =>
+        (
+          await pool.query(
+            "SELECT status, details FROM ops.run_steps WHERE run_id = $1 AND step = 'publish' AND status <> 'running'",
+            [runId],
+          )
+        ).rows[0] as
+          { status: string; details: { outputs: { name: string; files: string[] }[] } } | undefined,
+      60_000,
+      'the publish step',
+    );
+    expect(published.status).toBe('succeeded');
+    // (A load of another dataset may share the pass: the schedules fire by themselves too.)
+    expect(published.details.outputs.map((output) => output.name)).toEqual(
+      expect.arrayContaining(['irve-statique', 'irve_points', 'irve_par_departement']),
+    );
+    const latest = (name: string, format: string) =>
+      readText(s3, outputs.PublicBucket, `exports/${name}/latest/${name}.${format}`);
+    expect(await latest('irve-statique', 'csv')).toContain(`Picpus ${marker}`);
+    expect(await latest('irve_par_departement', 'csv')).toMatch(/\n45,Loiret,2,2,44\n/);
+    // No geometry in the indicator: no GeoJSON there; the points have one.
+    for (const key of [
+      'irve_par_departement/latest/irve_par_departement.xlsx',
+      'irve_par_departement/latest/irve_par_departement.parquet',
+      'irve_points/latest/irve_points.geojson',
+    ])
+      expect(await objectExists(s3, outputs.PublicBucket, `exports/${key}`), key).toBe(true);
+    expect(
+      await objectExists(
+        s3,
+        outputs.PublicBucket,
+        'exports/irve_par_departement/latest/irve_par_departement.geojson',
+      ),
+    ).toBe(false);
+    const datapackage = JSON.parse(
+      await readText(s3, outputs.PublicBucket, 'exports/irve-statique/latest/datapackage.json'),
+    ) as { name: string; resources: { format: string }[] };
+    // The formats the dataset declares, in its order.
+    expect(datapackage.resources.map((resource) => resource.format)).toEqual([
+      'csv',
+      'geojson',
+      'xlsx',
+      'parquet',
+    ]);
     const { rows: steps } = await pool.query(
       'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
       [runId],
@@ -82,6 +131,7 @@ describe('load → transform → tests → publish, on the deployed stack', () =
     expect(steps).toEqual([
       { step: 'ingest', status: 'succeeded' },
       { step: 'transform', status: 'succeeded' },
+      { step: 'publish', status: 'succeeded' },
     ]);
     const { rows: tests } = await pool.query(
       "SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'pass')::int AS failing FROM ops.test_results WHERE transform_id = $1",
@@ -100,6 +150,10 @@ describe('load → transform → tests → publish, on the deployed stack', () =
       /^publication blocked by failed tests: irve_points: not_null\(code_departement\) — 2 failing rows/,
     );
     expect(await pointsIn('45')).toBe(2);
+    // Nothing published: latest/ still holds the previous data.
+    expect(
+      await readText(s3, outputs.PublicBucket, 'exports/irve-statique/latest/irve-statique.csv'),
+    ).not.toContain('nowhere');
     const alert = await eventually(
       async () => receiver.received.find((message) => message.text.includes(runId)),
       60_000,

@@ -16,6 +16,7 @@ export function datasetConfig(id: string, overrides: Partial<DatasetConfig> = {}
     load: { mode: 'replace' },
     onInvalid: { policy: 'reject', maxErrorRate: 0 },
     exports: ['csv'],
+    csvExport: { delimiter: ',', bom: false },
     tests: [],
     ...overrides,
   };

@@ -121,10 +121,12 @@ describe('DatacycleStack', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.anyValue(),
       EventPattern: { source: ['datacycle'], 'detail-type': ['datacycle.alert'] },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlertsQueue'), 'Arn'] } })],
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlertingNotifyQueue'), 'Arn'] } }),
+      ],
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlertsQueue'), 'Arn'] },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlertingNotifyQueue'), 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     // The collect function is not retried by Lambda: its failures are final, recorded and alerted.
@@ -135,10 +137,11 @@ describe('DatacycleStack', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { MetricName: string };
     }[];
+    // ingest, transform, publish, alerts; and the errors of each of the seven functions but monitor.
     expect(
       alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
-    ).toHaveLength(3);
-    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(6);
+    ).toHaveLength(4);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(7);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 

@@ -12,6 +12,7 @@ export * from './formats';
 export * from './ingest';
 export * from './monitor';
 export * from './project';
+export * from './publish';
 export * from './runs';
 export * from './storage';
 export * from './table-schema';

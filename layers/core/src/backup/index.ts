@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { z } from 'zod';
 import { TerminalError } from '../errors';
-import { putJson, readObject } from '../storage';
+import { MeasuredStream, putJson, readObject } from '../storage';
 import { inTransaction, qualified } from '../warehouse';
 import { readDefinitions } from './ddl';
 
@@ -37,26 +37,6 @@ export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
 export const BACKUP_SCHEMAS = ['raw', 'enriched', 'ops'];
 
-/** Counts and hashes the bytes that go through. */
-class Measure extends Transform {
-  bytes = 0;
-  private readonly hash = createHash('sha256');
-
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (error: null, chunk: Buffer) => void,
-  ) {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-}
-
 /**
  * Backs up the platform's schemas into `s3://<bucket>/<prefix>`: their definitions
  * (definitions.json), each table as gzip-compressed CSV streamed from COPY (bounded memory),
@@ -83,7 +63,7 @@ export async function backupDatabase(
       const tables: BackupManifest['tables'] = [];
       for (const { schema, table } of definitions.tables) {
         const key = `${target.prefix}data/${schema}.${table}.csv.gz`;
-        const measured = new Measure();
+        const measured = new MeasuredStream();
         const body = new PassThrough();
         const upload = new Upload({
           client: s3,
@@ -173,7 +153,7 @@ export async function restoreDatabase(
     await client.query('CREATE EXTENSION IF NOT EXISTS postgis');
     for (const statement of definitions.before) await client.query(statement);
     for (const table of manifest.tables) {
-      const measured = new Measure();
+      const measured = new MeasuredStream();
       const copy = client.query(
         copyFrom(`COPY ${qualified(table.schema, table.table)} FROM STDIN (FORMAT csv)`),
       );

@@ -13,8 +13,13 @@ export const EVENT_SOURCE = 'datacycle';
 export const pipelineEvents = {
   /** A file's rows are in the warehouse: { dataset, runId, rows }. */
   datasetLoaded: 'datacycle.dataset.loaded',
-  /** Models were rebuilt and published: { datasets, models, runIds, transformId }. */
-  modelsPublished: 'datacycle.models.published',
+  /**
+   * A transform pass took loads in and its error-level tests passed (models rebuilt, or none
+   * to rebuild): { datasets, models, runIds, transformId }. Publication starts from it.
+   */
+  datasetTransformed: 'datacycle.dataset.transformed',
+  /** Exports of datasets and models are out: { outputs, runIds }. */
+  outputsPublished: 'datacycle.outputs.published',
 } as const;
 
 /** Puts one event on the bus; throws when the bus refuses it. */

@@ -186,7 +186,12 @@ export const datasetSchema = z.strictObject({
       sheet: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
     })
     .optional(),
+  /** Formats published after each load whose tests pass (geojson only for spatial data). */
   exports: z.array(z.enum(['csv', 'xlsx', 'geojson', 'parquet'])).default(['csv']),
+  /** The CSV export's dialect: `;` and a byte order mark suit spreadsheet users in France. */
+  csvExport: z
+    .strictObject({ delimiter: z.enum([',', ';']).default(','), bom: z.boolean().default(false) })
+    .default({ delimiter: ',', bom: false }),
   /** Data tests on the loaded table, run before the models that read it are published. */
   tests: z.array(dataTestSchema).default([]),
 });

@@ -123,3 +123,4 @@ export const zoneKeys = {
   /** The readable version of a report, beside the JSON one. */
   reportMarkdown: (reportKey: string) => reportKey.replace(/\.json$/, '.md'),
 };
+export { MeasuredStream } from './measure';

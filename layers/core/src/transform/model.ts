@@ -12,6 +12,10 @@ export const modelHeaderSchema = z
     /** Column documentation, published with the model. */
     columns: z.record(z.string(), z.string()).default({}),
     tests: z.array(dataTestSchema).default([]),
+    /** Formats published when a pass publishes the model (geojson only when it has a geometry). */
+    exports: z
+      .array(z.enum(['csv', 'xlsx', 'geojson', 'parquet']))
+      .default(['csv', 'xlsx', 'geojson', 'parquet']),
   })
   .superRefine((header, context) => {
     if (header.materialized === 'incremental' && !header.unique_key) {

@@ -29,6 +29,8 @@ export interface TransformOutcome {
   transformId: string;
   /** published: models swapped in; blocked: an error-level test failed; failed: a model did not build. */
   status: 'published' | 'blocked' | 'failed' | 'nothing-to-do';
+  /** The datasets taken in (their new data), and the models rebuilt. */
+  datasets: string[];
   models: string[];
   tests: TestResult[];
   error?: string;
@@ -62,11 +64,14 @@ export async function runTransform(
     (dataset) => datasets.includes(dataset.id) && dataset.config.tests.length > 0,
   );
   if (models.length === 0 && testedDatasets.length === 0) {
-    for (const id of runIds)
-      await finishRun(pool, id, 'transform', 'skipped', {
-        details: { reason: 'no model reads these datasets' },
-      });
-    return { transformId, status: 'nothing-to-do', models: [], tests: [] };
+    // Nothing to build or test: the datasets go straight on to publication.
+    return conclude(context, runIds, {
+      transformId,
+      status: 'nothing-to-do',
+      datasets,
+      models: [],
+      tests: [],
+    });
   }
 
   const rebuilt = new Set(
@@ -77,6 +82,14 @@ export async function runTransform(
       ? qualified('raw', datasetTableName(name))
       : qualified(ENRICHED, rebuilt.has(name) ? `${name}${BUILDING}` : name);
 
+  const failed = (error: string): TransformOutcome => ({
+    transformId,
+    status: 'failed',
+    datasets,
+    models: details.models,
+    tests: [],
+    error,
+  });
   const client = await pool.connect();
   let outcome: TransformOutcome;
   try {
@@ -86,7 +99,7 @@ export async function runTransform(
       const problem = await buildModel(client, model, resolve);
       if (problem) {
         await client.query('ROLLBACK');
-        outcome = { transformId, status: 'failed', models: details.models, tests: [], error: problem };
+        outcome = failed(problem);
         return await conclude(context, runIds, outcome);
       }
     }
@@ -107,7 +120,7 @@ export async function runTransform(
     const blocking = tests.filter((test) => test.severity === 'error' && test.status !== 'pass');
     if (blocking.length > 0) {
       await client.query('ROLLBACK');
-      outcome = { transformId, status: 'blocked', models: details.models, tests };
+      outcome = { transformId, status: 'blocked', datasets, models: details.models, tests };
     } else {
       // Dependents first: a view must go before the table it reads is replaced.
       for (const model of [...models].reverse())
@@ -118,17 +131,11 @@ export async function runTransform(
             `ALTER ${model.header.materialized === 'view' ? 'VIEW' : 'TABLE'} ${qualified(ENRICHED, `${model.name}${BUILDING}`)} RENAME TO ${quoteIdent(model.name)}`,
           );
       await client.query('COMMIT');
-      outcome = { transformId, status: 'published', models: details.models, tests };
+      outcome = { transformId, status: 'published', datasets, models: details.models, tests };
     }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    outcome = {
-      transformId,
-      status: 'failed',
-      models: details.models,
-      tests: [],
-      error: errorMessage(error),
-    };
+    outcome = failed(errorMessage(error));
   } finally {
     client.release();
   }
@@ -288,9 +295,11 @@ async function conclude(
       details: { transformId: outcome.transformId },
     });
   }
-  if (outcome.status === 'published' && context.eventBus) {
-    await publishEvent(context.eventBus, pipelineEvents.modelsPublished, {
+  // Publication follows only a pass whose error-level tests passed.
+  if ((outcome.status === 'published' || outcome.status === 'nothing-to-do') && context.eventBus) {
+    await publishEvent(context.eventBus, pipelineEvents.datasetTransformed, {
       transformId: outcome.transformId,
+      datasets: outcome.datasets,
       models: outcome.models,
       runIds,
     });

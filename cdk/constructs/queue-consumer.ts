@@ -1,0 +1,44 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { DatacycleFunction, type DatacycleFunctionProps } from './datacycle-function';
+import { QueueWithDlq } from './queue-with-dlq';
+
+export interface QueueConsumerProps extends DatacycleFunctionProps {
+  timeout: Duration;
+  /** Deliveries before a message is parked in the DLQ. */
+  maxReceiveCount?: number;
+  batchSize: number;
+  maxConcurrency?: number;
+  /** How long the event source gathers messages into one batch. */
+  maxBatchingWindow?: Duration;
+}
+
+/**
+ * A queue (with its DLQ) and the function that consumes it, reporting partial batch
+ * failures: the shape of every step of the pipeline (ingest, transform, publish, notify).
+ */
+export class QueueConsumer extends Construct {
+  readonly queue: QueueWithDlq;
+  readonly function: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: QueueConsumerProps) {
+    super(scope, id);
+    const { batchSize, maxConcurrency, maxBatchingWindow, maxReceiveCount, ...functionProps } = props;
+    this.queue = new QueueWithDlq(this, 'Queue', {
+      // At least six times the consumer's timeout, as AWS recommends for event source mappings.
+      visibilityTimeout: Duration.seconds(props.timeout.toSeconds() * 6),
+      maxReceiveCount,
+    });
+    this.function = new DatacycleFunction(this, 'Function', functionProps).function;
+    this.function.addEventSource(
+      new SqsEventSource(this.queue.queue, {
+        batchSize,
+        maxConcurrency,
+        maxBatchingWindow,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}

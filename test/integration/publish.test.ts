@@ -1,0 +1,192 @@
+/**
+ * Exports read back by real consumers: CSV by papaparse with the declared dialect (and
+ * validated against the dataset's own Table Schema), XLSX by exceljs, GeoJSON loaded back
+ * into PostGIS, Parquet by hyparquet; the data package checked against the Frictionless
+ * tabular data package rules; latest/ equal to the version.
+ */
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import ExcelJS from 'exceljs';
+import { parquetReadObjects } from 'hyparquet';
+import Papa from 'papaparse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  inTransaction,
+  loadTable,
+  migrate,
+  publishOutput,
+  tableSchemaSchema,
+  validateFile,
+  type Output,
+} from '@datacycle/core';
+import { Readable } from 'node:stream';
+import { localS3, testPool, uniqueName } from '../helpers/local-cloud';
+import { createTestBuckets } from '../helpers/projects';
+
+const s3 = localS3();
+const pool = testPool();
+const table = `stations_${uniqueName('p').replace(/-/g, '_')}`;
+const schema = tableSchemaSchema.parse({
+  fields: [
+    { name: 'code', type: 'string' },
+    { name: 'puissance', type: 'number' },
+    { name: 'points', type: 'integer' },
+    { name: 'gratuit', type: 'boolean' },
+    { name: 'mise_en_service', type: 'date' },
+    { name: 'position', type: 'geopoint', format: 'array' },
+  ],
+});
+const rows: (string | null)[][] = [
+  ['45234', '22.5', '2', 't', '2023-04-13', 'SRID=4326;POINT(1.9 47.9)'],
+  ['2A004', '150', '8', 'f', null, 'SRID=4326;POINT(8.7 41.9)'],
+  ['75056', '3.7', '1', null, '2019-01-02', null],
+];
+let bucket: string;
+
+const bytes = async (key: string) =>
+  Buffer.from(
+    await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray(),
+  );
+
+beforeAll(async () => {
+  await migrate(pool);
+  bucket = (await createTestBuckets(s3, uniqueName('pub'))).public;
+  await inTransaction(pool, (client) =>
+    loadTable(client, {
+      schemaName: 'raw',
+      table,
+      tableSchema: schema,
+      mode: 'replace',
+      loadId: crypto.randomUUID(),
+      sourceKey: 'test.csv',
+      batches: Readable.from([rows.map((values, i) => ({ rowNumber: i + 2, values }))]),
+    }),
+  );
+});
+afterAll(async () => {
+  await pool.query(`DROP TABLE IF EXISTS raw.${table}`);
+  await pool.end();
+});
+
+const output: Output = {
+  kind: 'dataset',
+  name: 'stations',
+  relation: { schema: 'raw', name: table },
+  title: 'Stations de test',
+  description: 'Trois stations',
+  licence: 'etalab-2.0',
+  formats: ['csv', 'xlsx', 'geojson', 'parquet'],
+  csv: { delimiter: ';', bom: true },
+  tableSchema: schema,
+};
+
+describe('publishOutput', () => {
+  it('publishes every format, each readable by its usual reader, and a data package', async () => {
+    const publication = await publishOutput({ pool, s3, bucket }, output, '20261128T120000Z');
+
+    expect(publication.rows).toBe(3);
+    expect(publication.files.map((file) => file.key)).toEqual([
+      'exports/stations/20261128T120000Z/stations.csv',
+      'exports/stations/20261128T120000Z/stations.xlsx',
+      'exports/stations/20261128T120000Z/stations.geojson',
+      'exports/stations/20261128T120000Z/stations.parquet',
+    ]);
+
+    // CSV: BOM, `;`, the lineage columns left out, and valid against the dataset's own schema.
+    const csv = await bytes(publication.files[0]!.key);
+    expect(csv.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const parsed = Papa.parse<string[]>(csv.toString('utf8').slice(1), {
+      delimiter: ';',
+      skipEmptyLines: true,
+    });
+    expect(parsed.data).toEqual([
+      ['code', 'puissance', 'points', 'gratuit', 'mise_en_service', 'position'],
+      ['45234', '22.5', '2', 'true', '2023-04-13', '[1.9,47.9]'],
+      ['2A004', '150', '8', 'false', '', '[8.7,41.9]'],
+      ['75056', '3.7', '1', '', '2019-01-02', ''],
+    ]);
+    const validation = await validateFile(Readable.from([csv]), schema, { name: 'stations.csv' });
+    expect(validation).toMatchObject({ valid: true, rows: { read: 3, invalid: 0 } });
+
+    // XLSX: typed cells, a header, an "about" sheet.
+    const workbook = new ExcelJS.Workbook();
+    const xlsx = await bytes(publication.files[1]!.key);
+    await workbook.xlsx.load(
+      xlsx.buffer.slice(xlsx.byteOffset, xlsx.byteOffset + xlsx.byteLength) as ArrayBuffer,
+    );
+    const data = workbook.getWorksheet('data')!;
+    expect(data.getRow(1).values).toEqual([
+      undefined,
+      'code',
+      'puissance',
+      'points',
+      'gratuit',
+      'mise_en_service',
+      'position',
+    ]);
+    expect(data.getCell('B2').value).toBe(22.5);
+    expect(data.getCell('D3').value).toBe(false);
+    expect(data.getCell('E2').value).toEqual(new Date('2023-04-13T00:00:00Z'));
+    expect(workbook.getWorksheet('about')!.getCell('B1').value).toBe('Stations de test');
+
+    // GeoJSON: back into PostGIS, the same points.
+    const geojson = JSON.parse((await bytes(publication.files[2]!.key)).toString('utf8'));
+    expect(geojson.features).toHaveLength(3);
+    expect(geojson.features[0].properties).toEqual({
+      code: '45234',
+      puissance: 22.5,
+      points: 2,
+      gratuit: true,
+      mise_en_service: '2023-04-13',
+    });
+    const { rows: back } = await pool.query(
+      `SELECT ST_AsText(ST_GeomFromGeoJSON($1)) AS a, ST_AsText(ST_GeomFromGeoJSON($2)) AS b`,
+      [JSON.stringify(geojson.features[0].geometry), JSON.stringify(geojson.features[1].geometry)],
+    );
+    expect(back).toEqual([{ a: 'POINT(1.9 47.9)', b: 'POINT(8.7 41.9)' }]);
+
+    // Parquet: typed columns.
+    const parquet = await bytes(publication.files[3]!.key);
+    const records = await parquetReadObjects({
+      file: parquet.buffer.slice(parquet.byteOffset, parquet.byteOffset + parquet.byteLength),
+    });
+    expect(records.map((record) => [record.code, record.puissance, record.points, record.gratuit])).toEqual([
+      ['45234', 22.5, 2n, true],
+      ['2A004', 150, 8n, false],
+      ['75056', 3.7, 1n, null],
+    ]);
+
+    // The data package: tabular, every resource with its size and hash, the schema with the CSV.
+    const datapackage = JSON.parse((await bytes(publication.datapackageKey)).toString('utf8'));
+    expect(datapackage).toMatchObject({
+      profile: 'tabular-data-package',
+      name: 'stations',
+      licenses: [{ name: 'etalab-2.0' }],
+    });
+    expect(datapackage.resources).toHaveLength(4);
+    for (const [index, resource] of datapackage.resources.entries()) {
+      const file = publication.files[index]!;
+      expect(resource).toMatchObject({
+        path: `stations.${file.format}`,
+        bytes: file.bytes,
+        hash: `sha256:${file.sha256}`,
+      });
+    }
+    expect(datapackage.resources[0]).toMatchObject({
+      profile: 'tabular-data-resource',
+      dialect: { delimiter: ';' },
+      schema: {
+        fields: expect.arrayContaining([expect.objectContaining({ name: 'position', type: 'geopoint' })]),
+      },
+    });
+
+    // latest/: the same bytes, served with a type and as a download.
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: 'exports/stations/latest/stations.csv' }),
+    );
+    expect(head).toMatchObject({
+      ContentType: 'text/csv; charset=utf-8',
+      ContentDisposition: 'attachment; filename="stations.csv"',
+      ContentLength: csv.length,
+    });
+  });
+});
