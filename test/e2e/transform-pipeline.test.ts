@@ -124,6 +124,17 @@ describe('load → transform → tests → publish, on the deployed stack', () =
       'xlsx',
       'parquet',
     ]);
+    // And the catalog, updated at the same publication.
+    const catalog = JSON.parse(await readText(s3, outputs.PublicBucket, 'catalog/catalog.jsonld')) as {
+      'dcat:dataset': {
+        'dct:identifier': string;
+        'dcat:distribution': { 'dcat:downloadURL': { '@id': string } }[];
+      }[];
+    };
+    const entry = catalog['dcat:dataset'].find((dataset) => dataset['dct:identifier'] === 'irve-statique')!;
+    expect(entry['dcat:distribution'].map((d) => d['dcat:downloadURL']['@id'])).toContain(
+      `http://127.0.0.1:4566/${outputs.PublicBucket}/exports/irve-statique/latest/irve-statique.csv`,
+    );
     const { rows: steps } = await pool.query(
       'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
       [runId],

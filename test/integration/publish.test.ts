@@ -13,6 +13,8 @@ import {
   inTransaction,
   loadTable,
   migrate,
+  projectOutputs,
+  publishCatalog,
   publishOutput,
   tableSchemaSchema,
   validateFile,
@@ -20,7 +22,9 @@ import {
 } from '@datacycle/core';
 import { Readable } from 'node:stream';
 import { localS3, testPool, uniqueName } from '../helpers/local-cloud';
-import { createTestBuckets } from '../helpers/projects';
+import { createTestBuckets, testProject } from '../helpers/projects';
+import jsonld from 'jsonld';
+import { Parser } from 'n3';
 
 const s3 = localS3();
 const pool = testPool();
@@ -188,5 +192,76 @@ describe('publishOutput', () => {
       ContentDisposition: 'attachment; filename="stations.csv"',
       ContentLength: csv.length,
     });
+  });
+
+  it('describes the published outputs in a DCAT-AP catalog (JSON-LD and Turtle), computed from the data', async () => {
+    const project = testProject([
+      {
+        id: table.replace(/_/g, '-'),
+        schema: { fields: schema.fields },
+        config: {
+          title: 'Stations',
+          description: 'Trois stations',
+          theme: ['TRAN'],
+          keywords: ['recharge'],
+          exports: ['csv', 'parquet'],
+        },
+      },
+    ]);
+    // The dataset's relation is this test's table.
+    await publishOutput({ pool, s3, bucket }, projectOutputs(project)[0]!, '20261128T130000Z');
+
+    const { jsonld: jsonldKey, turtle: turtleKey } = await publishCatalog({
+      pool,
+      s3,
+      bucket,
+      publicBaseUrl: 'https://data.example.org',
+      project,
+    });
+
+    const document = JSON.parse((await bytes(jsonldKey)).toString('utf8'));
+    const expanded = await jsonld.expand(document);
+    const DCAT = 'http://www.w3.org/ns/dcat#';
+    const DCT = 'http://purl.org/dc/terms/';
+    const catalog = expanded.find((node) => (node['@type'] as string[]).includes(`${DCAT}Catalog`))!;
+    // DCAT-AP mandatory: catalog title, description, publisher, dataset; dataset title and description.
+    for (const property of [`${DCT}title`, `${DCT}description`, `${DCT}publisher`, `${DCAT}dataset`])
+      expect(catalog[property], property).toBeDefined();
+    const dataset = (catalog[`${DCAT}dataset`] as Record<string, unknown>[])[0]!;
+    for (const property of [
+      `${DCT}title`,
+      `${DCT}description`,
+      `${DCAT}contactPoint`,
+      `${DCAT}distribution`,
+      `${DCT}accrualPeriodicity`,
+    ])
+      expect(dataset[property], property).toBeDefined();
+    // Computed from the data: temporal coverage from the date field, bounding box from the points.
+    const compacted = document['dcat:dataset'][0];
+    expect(compacted['dct:temporal']).toMatchObject({
+      'dcat:startDate': { '@value': '2019-01-02' },
+      'dcat:endDate': { '@value': '2023-04-13' },
+    });
+    expect(compacted['dct:spatial']['dcat:bbox']['@value']).toBe(
+      'POLYGON((1.9 41.9,1.9 47.9,8.7 47.9,8.7 41.9,1.9 41.9))',
+    );
+    expect(compacted['dqv:hasQualityMeasurement']['dqv:value']).toEqual({
+      '@value': '3',
+      '@type': 'xsd:integer',
+    });
+    // Each distribution: download URL, media type, size, checksum, licence.
+    const distributions = compacted['dcat:distribution'] as Record<string, any>[];
+    expect(distributions.map((d) => d['dct:format'])).toEqual(['csv', 'parquet']);
+    expect(distributions[0]).toMatchObject({
+      'dcat:downloadURL': {
+        '@id': `https://data.example.org/exports/${table.replace(/_/g, '-')}/latest/${table.replace(/_/g, '-')}.csv`,
+      },
+      'dcat:mediaType': { '@id': 'https://www.iana.org/assignments/media-types/text/csv' },
+      'dct:license': { '@id': 'https://spdx.org/licenses/etalab-2.0' },
+      'spdx:checksum': { 'spdx:checksumValue': expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
+    // The Turtle says the same, as RDF.
+    const quads = new Parser().parse((await bytes(turtleKey)).toString('utf8'));
+    expect(quads.filter((quad) => quad.predicate.value === `${DCAT}downloadURL`)).toHaveLength(2);
   });
 });

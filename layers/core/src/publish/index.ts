@@ -11,10 +11,11 @@ import { errorMessage } from '../errors';
 import { pipelineEvents, publishEvent, type EventBus } from '../events/bus';
 import type { Project } from '../project';
 import { finishRun, startRun } from '../runs';
-import { MeasuredStream } from '../storage';
-import type { TableSchema } from '../table-schema';
-import { datasetTableName, qualified } from '../warehouse';
+import { MeasuredStream, publicBucketUrl } from '../storage';
+import { publishCatalog } from './catalog';
+import { qualified } from '../warehouse';
 import { exportColumns, tableSchemaType, type ExportColumn } from './columns';
+import { projectOutputs, type Output } from './outputs';
 import {
   jsonRows,
   mediaTypes,
@@ -22,26 +23,12 @@ import {
   writeGeoJson,
   writeParquet,
   writeXlsx,
-  type CsvDialectOptions,
   type ExportFormat,
 } from './formats';
 
 export { mediaTypes, type ExportFormat } from './formats';
-
-/** A dataset or a model, as published. */
-export interface Output {
-  kind: 'dataset' | 'model';
-  /** Dataset id or model name: the folder under exports/. */
-  name: string;
-  relation: { schema: string; name: string };
-  title: string;
-  description?: string;
-  licence: string;
-  formats: ExportFormat[];
-  csv: CsvDialectOptions;
-  tableSchema?: TableSchema;
-  columnDocs?: Record<string, string>;
-}
+export { catalogDocument, catalogTurtle, publishCatalog } from './catalog';
+export { projectOutputs, type Output } from './outputs';
 
 export interface PublishedFile {
   format: ExportFormat;
@@ -58,35 +45,6 @@ export interface Publication {
   rows: number;
   files: PublishedFile[];
   datapackageKey: string;
-}
-
-/** The outputs of a project: its datasets, then its table and view models. */
-export function projectOutputs(project: Project): Output[] {
-  const licence = project.config.licence;
-  return [
-    ...project.datasets.map((dataset): Output => ({
-      kind: 'dataset',
-      name: dataset.id,
-      relation: { schema: 'raw', name: datasetTableName(dataset.id) },
-      title: dataset.config.title,
-      description: dataset.config.description,
-      licence: dataset.config.licence ?? licence,
-      formats: dataset.config.exports,
-      csv: dataset.config.csvExport,
-      tableSchema: dataset.tableSchema,
-    })),
-    ...project.models.map((model): Output => ({
-      kind: 'model',
-      name: model.name,
-      relation: { schema: 'enriched', name: model.name },
-      title: model.header.description?.split('\n')[0] ?? model.name,
-      description: model.header.description,
-      licence,
-      formats: model.header.exports,
-      csv: { delimiter: ',', bom: false },
-      columnDocs: model.header.columns,
-    })),
-  ];
 }
 
 /**
@@ -302,6 +260,9 @@ export async function publishPass(
         hint: 'see the publish step (datacycle run <run id>); the next load publishes again',
       },
     );
+  }
+  if (publications.length > 0) {
+    await publishCatalog({ ...context, publicBaseUrl: publicBucketUrl(context.bucket) });
   }
   if (publications.length > 0 && context.eventBus) {
     await publishEvent(context.eventBus, pipelineEvents.outputsPublished, {

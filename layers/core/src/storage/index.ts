@@ -124,3 +124,10 @@ export const zoneKeys = {
   reportMarkdown: (reportKey: string) => reportKey.replace(/\.json$/, '.md'),
 };
 export { MeasuredStream } from './measure';
+
+/** Where anyone downloads a public object from: the local endpoint on LocalStack, S3 otherwise. */
+export function publicBucketUrl(bucket: string, env: NodeJS.ProcessEnv = process.env): string {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  if (endpoint) return `${endpoint.replace(/\/$/, '')}/${bucket}`;
+  return `https://${bucket}.s3.${env.AWS_REGION ?? 'us-east-1'}.amazonaws.com`;
+}
