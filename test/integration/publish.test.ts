@@ -250,7 +250,7 @@ describe('publishOutput', () => {
       '@type': 'xsd:integer',
     });
     // Each distribution: download URL, media type, size, checksum, licence.
-    const distributions = compacted['dcat:distribution'] as Record<string, any>[];
+    const distributions = compacted['dcat:distribution'] as Record<string, unknown>[];
     expect(distributions.map((d) => d['dct:format'])).toEqual(['csv', 'parquet']);
     expect(distributions[0]).toMatchObject({
       'dcat:downloadURL': {
