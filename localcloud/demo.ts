@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { publicBucketUrl } from '@datacycle/core';
 import { localS3 } from './aws-clients';
 import { receiveAlerts } from './alert-receiver';
 import { examplePortalPort as portalPort, serveExamplePortal } from './example-portal';
 import { fireSchedule } from './schedules';
 import { SetupError } from './process';
-import { repoRoot } from './settings';
+import { readStackOutputs } from './deploy';
+import { awsLocalEnvironment, repoRoot } from './settings';
 import { up } from './up';
 
 /** A producer drops the IRVE file; the départements are collected from a (local) portal. */
@@ -136,6 +138,30 @@ async function showTransform(client: pg.Client, loaded: string[]): Promise<void>
   );
   for (const test of failing) console.log(`  ✗ ${test.subject}: ${test.test} — ${test.message}`);
   if (step.error) console.log(`  ↳ ${step.error}`);
+  if (step.status === 'succeeded') await showPublication(client, loaded);
+}
+
+/** The publish step that follows a pass whose tests passed: what went to the public bucket. */
+async function showPublication(client: pg.Client, loaded: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { rows } = await client.query<{ details: { outputs?: { name: string; files: string[] }[] } }>(
+      `SELECT details FROM ops.run_steps WHERE run_id = ANY($1::uuid[]) AND step = 'publish' AND status <> 'running'
+       ORDER BY id DESC LIMIT 1`,
+      [loaded],
+    );
+    const outputs = rows[0]?.details.outputs;
+    if (outputs) {
+      const base = publicBucketUrl(readStackOutputs().PublicBucket, awsLocalEnvironment());
+      console.log(`\npublished (${outputs.length} datasets and models), e.g.:`);
+      for (const output of outputs.slice(0, 3)) console.log(`  ${base}/${output.files[0]}`);
+      console.log(`catalog: ${base}/catalog/catalog.jsonld (and catalog.ttl)`);
+      return;
+    }
+    if (Date.now() > deadline)
+      throw new SetupError('nothing was published within 60 s', 'see the publish queue and its DLQ');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /**

@@ -95,6 +95,11 @@ export async function stopLocalstack(): Promise<boolean> {
       return false;
     }
   }
+  // Until the port is free: a start right after a stop must not find the old one leaving.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await health()) !== undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   return true;
 }
 
