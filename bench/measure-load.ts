@@ -5,6 +5,8 @@
  *   node measure-load.cjs <file> <schema.json> <table> validate — validation alone, no database
  *   node measure-load.cjs <file> <schema.json> <out> parse      — reading and CSV parsing alone
  *   node measure-load.cjs <file> <schema.json> <out> encode     — validation, COPY text written to <out>
+ *   node measure-load.cjs - <schema.json> <format> export        — export raw.irve_statique in one format
+ *     (DATABASE_URL, BENCH_BUCKET and the AWS endpoint come from the environment)
  * Prints one JSON line: { seconds, rows, maxRssMb }.
  */
 import { once } from 'node:events';
@@ -18,11 +20,14 @@ import {
   inTransaction,
   loadTable,
   openTables,
+  publishOutput,
+  createS3Client,
+  type ExportFormat,
   tableSchemaSchema,
   validateFile,
 } from '@datacycle/core';
 
-type Mode = 'load' | 'validate' | 'parse' | 'encode';
+type Mode = 'load' | 'validate' | 'parse' | 'encode' | 'export';
 
 async function main() {
   const [file, schemaFile, table, mode] = process.argv.slice(2) as [string, string, string, Mode];
@@ -31,7 +36,25 @@ async function main() {
   let rows: number;
 
   const open = () => openTables(createReadStream(file), { name: path.basename(file) });
-  if (mode === 'validate') {
+  if (mode === 'export') {
+    const pool = createPool(process.env.DATABASE_URL!);
+    const publication = await publishOutput(
+      { pool, s3: createS3Client(), bucket: process.env.BENCH_BUCKET! },
+      {
+        kind: 'dataset',
+        name: 'irve-statique',
+        relation: { schema: 'raw', name: 'irve_statique' },
+        title: 'IRVE (bench)',
+        licence: 'etalab-2.0',
+        formats: [table as ExportFormat],
+        csv: { delimiter: ',', bom: false },
+        tableSchema: schema,
+      },
+      `bench-${table}`,
+    );
+    rows = publication.rows;
+    await pool.end();
+  } else if (mode === 'validate') {
     const result = await validateFile(createReadStream(file), schema, { name: path.basename(file) });
     rows = result.rows.read;
   } else if (mode === 'parse') {

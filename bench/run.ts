@@ -14,12 +14,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { createPool, migrate, tableSchemaSchema } from '@datacycle/core';
 import { ensurePostgres } from '../localcloud/postgres';
-import { localDir, repoRoot } from '../localcloud/settings';
+import { awsLocalEnvironment, localDir, repoRoot } from '../localcloud/settings';
 import { buildSync } from 'esbuild';
 import { bundleOptions } from '../cdk/bundle';
 import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
-import { benchDropToPublished, benchTransform, type PipelineBench } from './pipeline';
+import { readStackOutputs } from '../localcloud/deploy';
+import { benchDropToPublished, benchExports, benchTransform, type PipelineBench } from './pipeline';
 
 const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
 const dataDir = path.join(localDir, 'bench');
@@ -150,7 +151,14 @@ async function main() {
   console.log('› drop-to-published latency through the deployed stack on LocalStack…');
   const dropToPublished = await benchDropToPublished();
   console.log(JSON.stringify(dropToPublished));
-  writeReport(results, { transform, dropToPublished });
+  console.log(`› exports of the ${largest}-row table, each format…`);
+  const exports = await benchExports(
+    measureBundle,
+    url,
+    readStackOutputs().PublicBucket,
+    awsLocalEnvironment(),
+  );
+  writeReport(results, { transform, dropToPublished, exports });
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -247,6 +255,17 @@ function → models published), ${pipeline.dropToPublished.runs} runs: median **
 (min ${pipeline.dropToPublished.minSeconds} s, max ${pipeline.dropToPublished.maxSeconds} s), of which
 ${pipeline.dropToPublished.coalesceSeconds} s is the coalescing window the example project sets
 (\`transform.coalesceSeconds\`): the pipeline waits that long for more loads to join the pass.
+
+## Exports
+
+Each format of the ${n(pipeline.exports.rows)}-row \`raw.irve_statique\` table streamed into the
+public bucket of the local cloud (one process per format, its peak RSS), against
+\`psql \\copy (SELECT * …) TO\` of the same rows: ${pipeline.exports.psqlCopyOut.seconds} s
+(${n(pipeline.exports.psqlCopyOut.rowsPerSecond)} rows/s).
+
+| format | seconds | rows/s | vs psql \\copy out | peak RSS |
+|---|---|---|---|---|
+${pipeline.exports.formats.map((f) => `| ${f.format} | ${f.seconds} | ${n(f.rowsPerSecond)} | ${f.vsPsql}× | ${f.peakRssMb} MB |`).join('\n')}
 `;
   writeFileSync(path.join(repoRoot, 'docs/benchmarks.md'), text);
 }

@@ -231,6 +231,14 @@ export async function publishPass(
       failed.push({ name: output.name, error: errorMessage(error) });
     }
   }
+  // The catalog is part of the step: when the step says published, the catalog says so too.
+  if (publications.length > 0) {
+    try {
+      await publishCatalog({ ...context, publicBaseUrl: publicBucketUrl(context.bucket) });
+    } catch (error) {
+      failed.push({ name: 'catalog', error: errorMessage(error) });
+    }
+  }
   const details = {
     version,
     outputs: publications.map((publication) => ({
@@ -260,9 +268,6 @@ export async function publishPass(
         hint: 'see the publish step (datacycle run <run id>); the next load publishes again',
       },
     );
-  }
-  if (publications.length > 0) {
-    await publishCatalog({ ...context, publicBaseUrl: publicBucketUrl(context.bucket) });
   }
   if (publications.length > 0 && context.eventBus) {
     await publishEvent(context.eventBus, pipelineEvents.outputsPublished, {
