@@ -260,6 +260,14 @@ describe('publishOutput', () => {
       'dct:license': { '@id': 'https://spdx.org/licenses/etalab-2.0' },
       'spdx:checksum': { 'spdx:checksumValue': expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
+    // A readable page per dataset, from its Table Schema and the computed facts.
+    const page = (await bytes(`catalog/datasets/${table.replace(/_/g, '-')}.md`)).toString('utf8');
+    expect(page).toContain('# Stations');
+    expect(page).toContain('| period covered | 2019-01-02 → 2023-04-13 |');
+    expect(page).toContain('| `position` | geopoint (array) |');
+    expect(page).toMatch(
+      /\[.*\.csv\]\(https:\/\/data\.example\.org\/exports\/.*\/latest\/.*\.csv\) — CSV, \d+ bytes, `sha256:[0-9a-f]{64}`/,
+    );
     // The Turtle says the same, as RDF.
     const quads = new Parser().parse((await bytes(turtleKey)).toString('utf8'));
     expect(quads.filter((quad) => quad.predicate.value === `${DCAT}downloadURL`)).toHaveLength(2);

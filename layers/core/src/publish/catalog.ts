@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Project } from '../project';
 import { isNotFound } from '../storage';
 import { qualified, quoteIdent } from '../warehouse';
+import { describeTest } from '../transform/declarations';
 import { exportColumns } from './columns';
 import { projectOutputs, type Output } from './outputs';
 
@@ -233,8 +234,81 @@ export async function catalogTurtle(document: object): Promise<string> {
   );
 }
 
+/** A readable page per dataset or model: what it is, where to download it, what its columns mean. */
+export function documentationPage(
+  project: Project,
+  output: Output,
+  fact: Facts,
+  publicBaseUrl: string,
+): string {
+  const dataset = project.datasets.find((candidate) => candidate.id === output.name);
+  const model = project.models.find((candidate) => candidate.name === output.name);
+  const latest = `${publicBaseUrl.replace(/\/$/, '')}/exports/${output.name}/latest`;
+  const cell = (text: unknown) =>
+    String(text ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
+  const lines = [`# ${output.title}`, '', output.description ?? '', ''];
+  const facts: [string, string | undefined][] = [
+    [
+      'kind',
+      output.kind === 'dataset'
+        ? 'dataset'
+        : `model (${model?.header.materialized}) built from ${model?.sources.join(', ')}`,
+    ],
+    ['licence', output.licence],
+    ['update frequency', dataset?.config.accrualPeriodicity],
+    ['spatial coverage', dataset?.config.spatial?.coverage],
+    ['rows', fact.rows?.toLocaleString('en')],
+    ['period covered', fact.temporal ? `${fact.temporal.start} → ${fact.temporal.end}` : undefined],
+    ['bounding box', fact.bbox],
+    ['last modified', fact.modified],
+  ];
+  lines.push(
+    '| | |',
+    '|---|---|',
+    ...facts.filter(([, value]) => value).map(([key, value]) => `| ${key} | ${cell(value)} |`),
+    '',
+  );
+  if (fact.datapackage) {
+    lines.push('## Downloads', '');
+    for (const resource of fact.datapackage.resources)
+      lines.push(
+        `- [${resource.path}](${latest}/${resource.path}) — ${resource.format.toUpperCase()}, ${resource.bytes.toLocaleString('en')} bytes, \`${resource.hash}\``,
+      );
+    lines.push(`- [datapackage.json](${latest}/datapackage.json) — Frictionless data package`, '');
+  }
+  lines.push('## Columns', '');
+  if (dataset) {
+    lines.push('| name | type | required | description | constraints |', '|---|---|---|---|---|');
+    for (const field of dataset.tableSchema.fields) {
+      const { required, ...constraints } = field.constraints ?? {};
+      const rules = Object.entries(constraints).map(
+        ([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}`,
+      );
+      lines.push(
+        `| \`${field.name}\` | ${field.type}${field.format && field.format !== 'default' ? ` (${field.format})` : ''} | ${required ? 'yes' : ''} | ${cell(field.description ?? field.title)} | ${cell(rules.join('; '))} |`,
+      );
+    }
+  } else if (model) {
+    lines.push('| name | description |', '|---|---|');
+    for (const [name, description] of Object.entries(model.header.columns))
+      lines.push(`| \`${name}\` | ${cell(description)} |`);
+  }
+  const tests = dataset?.config.tests ?? model?.header.tests ?? [];
+  if (tests.length > 0) {
+    lines.push(
+      '',
+      '## Data tests',
+      '',
+      ...tests.map((test) => `- ${describeTest(test).label} (${test.severity})`),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
 /**
- * Writes catalog/catalog.jsonld and catalog/catalog.ttl to the public bucket, computed from
+ * Writes catalog/catalog.jsonld, catalog/catalog.ttl and catalog/datasets/<name>.md to the public bucket, computed from
  * the data (rows, temporal coverage, bounding box, last modification) and the latest exports.
  */
 export async function publishCatalog(context: {
@@ -258,5 +332,14 @@ export async function publishCatalog(context: {
     }).done();
   await put('catalog/catalog.jsonld', JSON.stringify(document, null, 2), 'application/ld+json');
   await put('catalog/catalog.ttl', turtle, 'text/turtle; charset=utf-8');
+  for (const output of projectOutputs(context.project)) {
+    const page = documentationPage(
+      context.project,
+      output,
+      facts.get(output.name) ?? {},
+      context.publicBaseUrl,
+    );
+    await put(`catalog/datasets/${output.name}.md`, page, 'text/markdown; charset=utf-8');
+  }
   return { jsonld: 'catalog/catalog.jsonld', turtle: 'catalog/catalog.ttl', datasets: facts.size };
 }
