@@ -1,4 +1,4 @@
-import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
+import type { SESClient } from '@aws-sdk/client-ses';
 import type pg from 'pg';
 import { USER_AGENT } from '../collect/http-client';
 import { TerminalError } from '../errors';
@@ -45,6 +45,7 @@ async function sendEmail(
   channel: Extract<AlertChannel, { type: 'email' }>,
   message: { subject: string; text: string },
 ) {
+  const { SendEmailCommand } = await import('@aws-sdk/client-ses');
   await ses.send(
     new SendEmailCommand({
       Source: channel.from,
@@ -88,7 +89,7 @@ export async function deliverAlert(
     if (channel.type === 'webhook')
       await postWebhook(channel.url, webhookMessage(alert, context.project.name));
     else {
-      context.ses ??= new SESClient({});
+      context.ses ??= new (await import('@aws-sdk/client-ses')).SESClient({});
       await sendEmail(context.ses, channel, emailMessage(alert, context.project.name));
     }
   }

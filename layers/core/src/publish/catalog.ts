@@ -1,7 +1,5 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import jsonld from 'jsonld';
-import { Parser, Writer } from 'n3';
 import type pg from 'pg';
 import type { Project } from '../project';
 import { isNotFound } from '../storage';
@@ -223,7 +221,10 @@ export function catalogDocument(project: Project, publicBaseUrl: string, facts: 
 
 /** The same catalog as Turtle, through the JSON-LD processor (RDF) and N3's writer. */
 export async function catalogTurtle(document: object): Promise<string> {
-  const nquads = (await jsonld.toRDF(document as jsonld.JsonLdDocument, {
+  // Loaded on first use: a function that only ingests does not carry the RDF libraries.
+  const { default: jsonld } = await import('jsonld');
+  const { Parser, Writer } = await import('n3');
+  const nquads = (await jsonld.toRDF(document as Parameters<typeof jsonld.toRDF>[0], {
     format: 'application/n-quads',
   })) as unknown as string;
   const quads = new Parser({ format: 'N-Quads' }).parse(nquads);

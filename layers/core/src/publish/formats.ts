@@ -101,7 +101,11 @@ export async function writeXlsx(
   out: Writable,
 ): Promise<void> {
   const { default: excel } = await import('exceljs');
-  const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true });
+  const workbook = new excel.stream.xlsx.WorkbookWriter({
+    stream: out,
+    useStyles: true,
+    useSharedStrings: false,
+  });
   const sheet = workbook.addWorksheet('data', { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = columns.map((column) => ({
     header: column.name,
@@ -182,6 +186,7 @@ export async function writeParquet(
     writer: fileWriter(file),
     rows: typed(),
     columns: columns.map((column) => ({ name: column.name, type: types[column.kind], nullable: true })),
-    rowGroupSize: 50_000,
+    // Small row groups keep the column buffers (and the process) small.
+    rowGroupSize: 10_000,
   });
 }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,11 +91,13 @@ export async function publishOutput(
       const rows = () => jsonRows(client, relation, columns);
       if (format === 'csv') await writeCsv(client, relation, columns, output.csv, measured);
       else if (format === 'geojson') await writeGeoJson(rows(), columns, measured);
-      else if (format === 'xlsx') await writeXlsx(rows(), columns, about(output, version), measured);
       else {
-        // Parquet's footer comes last: the file is written to /tmp, then streamed.
+        // Both are written to /tmp, then streamed: Parquet's footer comes last, and the XLSX
+        // zip writer does not wait for a slow reader (memory would grow with the file).
         const file = path.join(spool, filename);
-        await writeParquet(rows(), columns, file);
+        if (format === 'xlsx')
+          await writeXlsx(rows(), columns, about(output, version), createWriteStream(file));
+        else await writeParquet(rows(), columns, file);
         await new Promise<void>((resolve, reject) =>
           createReadStream(file).on('error', reject).pipe(measured).on('finish', resolve).on('error', reject),
         );
