@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type pg from 'pg';
 import { raiseAlert, type AlertContext } from '../alerts';
 import type { Dataset, Project } from '../project';
@@ -105,6 +105,8 @@ export async function deadLetterDepths(
   sqs: SQSClient,
   queues: Record<string, string>,
 ): Promise<Record<string, number>> {
+  // Loaded here: most functions never look at a queue.
+  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
   const depths: Record<string, number> = {};
   for (const [name, url] of Object.entries(queues)) {
     const { Attributes } = await sqs.send(

@@ -92,8 +92,9 @@ export async function publishOutput(
       if (format === 'csv') await writeCsv(client, relation, columns, output.csv, measured);
       else if (format === 'geojson') await writeGeoJson(rows(), columns, measured);
       else {
-        // Both are written to /tmp, then streamed: Parquet's footer comes last, and the XLSX
-        // zip writer does not wait for a slow reader (memory would grow with the file).
+        // Written to /tmp, then streamed: Parquet's footer comes last, and the upload then
+        // reads at its own pace. (exceljs still holds much of a large workbook in memory:
+        // see docs/benchmarks.md.)
         const file = path.join(spool, filename);
         if (format === 'xlsx')
           await writeXlsx(rows(), columns, about(output, version), createWriteStream(file));

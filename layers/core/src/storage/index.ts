@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -62,13 +61,15 @@ export async function copyObject(s3: S3Client, from: ObjectRef, to: ObjectRef): 
 }
 
 /** A URL that lets its holder PUT exactly `bytes` bytes at `ref` for `expiresIn` seconds. */
-export function presignPut(
+export async function presignPut(
   s3: S3Client,
   ref: ObjectRef,
   bytes: number,
   metadata: Record<string, string>,
   expiresIn: number,
 ): Promise<string> {
+  // Loaded on first use: only the push function signs URLs.
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
   return getSignedUrl(
     s3,
     new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, ContentLength: bytes, Metadata: metadata }),

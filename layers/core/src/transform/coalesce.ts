@@ -1,9 +1,4 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * Gathers the rest of a burst: messages that reach the queue until `windowSeconds` after the
@@ -17,6 +12,7 @@ export async function drainBurst(
   windowSeconds: number,
   now: () => number = Date.now,
 ): Promise<Message[]> {
+  const { ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
   const drained: Message[] = [];
   for (;;) {
     const remaining = Math.floor((firstSentMs + windowSeconds * 1000 - now()) / 1000);
@@ -34,6 +30,7 @@ export async function drainBurst(
 
 /** Deletes messages drained by drainBurst once the pass that took them in is recorded. */
 export async function deleteDrained(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  const { DeleteMessageBatchCommand } = await import('@aws-sdk/client-sqs');
   for (let i = 0; i < messages.length; i += 10) {
     await sqs.send(
       new DeleteMessageBatchCommand({
