@@ -88,66 +88,6 @@ export async function writeGeoJson(
   await once(out, 'finish');
 }
 
-const XLSX_CELL_LIMIT = 32_767;
-
-/**
- * XLSX through exceljs's streaming writer: typed cells (numbers, booleans, dates as dates),
- * a bold header row, and an "about" sheet with the metadata.
- */
-export async function writeXlsx(
-  rows: AsyncIterable<Record<string, unknown>>,
-  columns: ExportColumn[],
-  about: Record<string, string>,
-  out: Writable,
-): Promise<void> {
-  const { default: excel } = await import('exceljs');
-  const workbook = new excel.stream.xlsx.WorkbookWriter({
-    stream: out,
-    useStyles: true,
-    useSharedStrings: false,
-  });
-  const sheet = workbook.addWorksheet('data', { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = columns.map((column) => ({
-    header: column.name,
-    key: column.name,
-    width: Math.min(40, Math.max(10, column.name.length + 2)),
-    style:
-      column.kind === 'date'
-        ? { numFmt: 'yyyy-mm-dd' }
-        : column.kind === 'datetime'
-          ? { numFmt: 'yyyy-mm-dd hh:mm:ss' }
-          : {},
-  }));
-  sheet.getRow(1).font = { bold: true };
-  sheet.getRow(1).commit();
-  for await (const row of rows) {
-    const values = columns.map((column) => xlsxValue(row[column.name], column));
-    sheet.addRow(values).commit();
-  }
-  sheet.commit();
-  const info = workbook.addWorksheet('about');
-  for (const [key, value] of Object.entries(about)) info.addRow([key, value]).commit();
-  info.commit();
-  await workbook.commit();
-}
-
-function xlsxValue(value: unknown, column: ExportColumn): unknown {
-  if (value === null || value === undefined) return null;
-  switch (column.kind) {
-    case 'date':
-    case 'datetime':
-      return new Date(String(value));
-    case 'geometry':
-    case 'json': {
-      const text = JSON.stringify(value);
-      // A cell holds at most 32 767 characters: long geometries are in the GeoJSON export.
-      return text.length <= XLSX_CELL_LIMIT ? text : '(too long for a cell: see the GeoJSON export)';
-    }
-    default:
-      return value;
-  }
-}
-
 /** Parquet through hyparquet-writer, row group by row group; geometries as GEOMETRY (WKB). */
 export async function writeParquet(
   rows: AsyncIterable<Record<string, unknown>>,

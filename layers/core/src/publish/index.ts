@@ -16,15 +16,8 @@ import { publishCatalog } from './catalog';
 import { qualified } from '../warehouse';
 import { exportColumns, tableSchemaType, type ExportColumn } from './columns';
 import { projectOutputs, type Output } from './outputs';
-import {
-  jsonRows,
-  mediaTypes,
-  writeCsv,
-  writeGeoJson,
-  writeParquet,
-  writeXlsx,
-  type ExportFormat,
-} from './formats';
+import { writeXlsxStream } from './xlsx-writer';
+import { jsonRows, mediaTypes, writeCsv, writeGeoJson, writeParquet, type ExportFormat } from './formats';
 
 export { mediaTypes, type ExportFormat } from './formats';
 export { catalogDocument, catalogTurtle, publishCatalog } from './catalog';
@@ -93,11 +86,10 @@ export async function publishOutput(
       else if (format === 'geojson') await writeGeoJson(rows(), columns, measured);
       else {
         // Written to /tmp, then streamed: Parquet's footer comes last, and the upload then
-        // reads at its own pace. (exceljs still holds much of a large workbook in memory:
-        // see docs/benchmarks.md.)
+        // reads at its own pace.
         const file = path.join(spool, filename);
         if (format === 'xlsx')
-          await writeXlsx(rows(), columns, about(output, version), createWriteStream(file));
+          await writeXlsxStream(rows(), columns, about(output, version), createWriteStream(file));
         else await writeParquet(rows(), columns, file);
         await new Promise<void>((resolve, reject) =>
           createReadStream(file).on('error', reject).pipe(measured).on('finish', resolve).on('error', reject),
