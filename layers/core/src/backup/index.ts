@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { z } from 'zod';
 import { TerminalError } from '../errors';
-import { MeasuredStream, putJson, readObject } from '../storage';
+import { MeasuredStream, putJson, readObject, readObjectText } from '../storage';
 import { inTransaction, qualified } from '../warehouse';
 import { readDefinitions } from './ddl';
 
@@ -114,9 +114,7 @@ async function readJsonObject(
   bucket: string,
   key: string,
 ): Promise<{ text: string; value: unknown }> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await readObject(s3, { bucket, key })) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readObjectText(s3, { bucket, key });
   return { text, value: JSON.parse(text) };
 }
 

@@ -1,8 +1,7 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import type { Project } from '../project';
-import { isNotFound } from '../storage';
+import { isNotFound, putText, readObjectText } from '../storage';
 import { qualified, quoteIdent } from '../warehouse';
 import { describeTest } from '../transform/declarations';
 import { exportColumns } from './columns';
@@ -89,10 +88,8 @@ async function factsOf(pool: pg.Pool, s3: S3Client, bucket: string, output: Outp
 
 async function readDatapackage(s3: S3Client, bucket: string, name: string): Promise<Facts['datapackage']> {
   try {
-    const object = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: `exports/${name}/latest/datapackage.json` }),
-    );
-    return JSON.parse(await object.Body!.transformToString()) as Facts['datapackage'];
+    const text = await readObjectText(s3, { bucket, key: `exports/${name}/latest/datapackage.json` });
+    return JSON.parse(text) as Facts['datapackage'];
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -327,10 +324,7 @@ export async function publishCatalog(context: {
   ) as object;
   const turtle = await catalogTurtle(document);
   const put = (key: string, body: string, type: string) =>
-    new Upload({
-      client: context.s3,
-      params: { Bucket: context.bucket, Key: key, Body: body, ContentType: type },
-    }).done();
+    putText(context.s3, { bucket: context.bucket, key }, body, type);
   await put('catalog/catalog.jsonld', JSON.stringify(document, null, 2), 'application/ld+json');
   await put('catalog/catalog.ttl', turtle, 'text/turtle; charset=utf-8');
   for (const output of projectOutputs(context.project)) {

@@ -11,7 +11,7 @@ import { errorMessage } from '../errors';
 import { pipelineEvents, publishEvent, type EventBus } from '../events/bus';
 import type { Project } from '../project';
 import { finishRun, startRun } from '../runs';
-import { MeasuredStream, publicBucketUrl } from '../storage';
+import { MeasuredStream, publicBucketUrl, putText } from '../storage';
 import { publishCatalog } from './catalog';
 import { qualified } from '../warehouse';
 import { exportColumns, tableSchemaType, type ExportColumn } from './columns';
@@ -111,9 +111,9 @@ export async function publishOutput(
     const datapackageKey = `${prefix}datapackage.json`;
     await putText(
       context.s3,
-      context.bucket,
-      datapackageKey,
+      { bucket: context.bucket, key: datapackageKey },
       JSON.stringify(dataPackage(output, version, columns, files), null, 2),
+      'application/json; charset=utf-8',
     );
     // latest/ moves only once the whole version is there.
     for (const file of files) await copy(context.s3, context.bucket, file.key, file.latestKey);
@@ -172,13 +172,6 @@ function dataPackage(output: Output, version: string, columns: ExportColumn[], f
         : {}),
     })),
   };
-}
-
-async function putText(s3: S3Client, bucket: string, key: string, text: string) {
-  await new Upload({
-    client: s3,
-    params: { Bucket: bucket, Key: key, Body: text, ContentType: 'application/json; charset=utf-8' },
-  }).done();
 }
 
 async function copy(s3: S3Client, bucket: string, from: string, to: string) {

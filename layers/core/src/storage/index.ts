@@ -25,6 +25,13 @@ export async function readObject(s3: S3Client, ref: ObjectRef): Promise<Readable
   return response.Body as Readable;
 }
 
+/** A small object's content as text (manifests, data packages). */
+export async function readObjectText(s3: S3Client, ref: ObjectRef): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await readObject(s3, ref)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function objectExists(s3: S3Client, ref: ObjectRef): Promise<boolean> {
   try {
     await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
