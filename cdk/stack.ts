@@ -93,6 +93,9 @@ export class DatacycleStack extends Stack {
       RawBucket: buckets.raw.bucketName,
       InternalBucket: buckets.internal.bucketName,
       PublicBucket: buckets.public.bucketName,
+      // Over HTTPS from S3 itself (the buckets refuse plain HTTP; put CloudFront in front for a
+      // domain of your own). Every link of the portal is relative, so any host serves it.
+      PortalUrl: `https://${buckets.public.bucketRegionalDomainName}/portal/index.html`,
       IngestQueueUrl: ingest.queue.queue.queueUrl,
       IngestDlqUrl: ingest.queue.deadLetterQueue.queueUrl,
       IngestFunctionName: ingest.function.functionName,

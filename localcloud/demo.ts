@@ -156,6 +156,7 @@ async function showPublication(client: pg.Client, loaded: string[]): Promise<voi
       console.log(`\npublished (${outputs.length} datasets and models), e.g.:`);
       for (const output of outputs.slice(0, 3)) console.log(`  ${base}/${output.files[0]}`);
       console.log(`catalog: ${base}/catalog/catalog.jsonld (and catalog.ttl)`);
+      console.log(`portal:  ${base}/portal/index.html (open it in a browser)`);
       return;
     }
     if (Date.now() > deadline)

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 /**
  * The storage zones. Zones that need different guarantees live in different buckets:
  * landing (producers write, an inbox), raw (immutable, versioned copies), internal
- * (quarantine/, reports/, backups/) and public (exports/, catalog/: read by anyone).
+ * (quarantine/, reports/, backups/) and public (exports/, catalog/, portal/: read by anyone).
  */
 export class DataBuckets extends Construct {
   readonly landing: s3.Bucket;
@@ -73,7 +73,7 @@ export class DataBuckets extends Construct {
         sid: 'PublicReadOfPublishedData',
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:GetObject'],
-        resources: [this.public.arnForObjects('exports/*'), this.public.arnForObjects('catalog/*')],
+        resources: ['exports/*', 'catalog/*', 'portal/*'].map((prefix) => this.public.arnForObjects(prefix)),
       }),
     );
   }

@@ -1,4 +1,5 @@
 -- materialized: table
+-- title: Recharge par département
 -- description: >
 --   L'indicateur de la recharge par département : nombre de points de recharge, de
 --   stations et puissance installée, pour chacun des 96 départements métropolitains (zéro
@@ -15,6 +16,18 @@
 --   - row_count: { min: 96, max: 96 }
 --   - expression: points_de_recharge >= stations AND puissance_totale_kw >= 0
 --   - relationships: { column: code_departement, to: "source('departements')", field: code }
+-- charts:
+--   - type: bar
+--     title: Points de recharge par département
+--     label: nom_departement
+--     value: points_de_recharge
+--     limit: 96
+--   - type: choropleth
+--     title: Carte des points de recharge par département
+--     value: points_de_recharge
+--     label: nom_departement
+--     key: code_departement
+--     areas: { from: "source('departements')", key: code }
 SELECT
   d.code AS code_departement,
   d.nom AS nom_departement,

@@ -1,4 +1,5 @@
 -- materialized: table
+-- title: Points de recharge rattachés à leur département
 -- description: >
 --   Les points de recharge déclarés (jeu irve-statique), chacun rattaché au département
 --   où il se trouve, par jointure spatiale de ses coordonnées avec les contours des

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { orderModels } from '../transform/graph';
-import { parseModel, type Model } from '../transform/model';
+import { parseModel, type Chart, type Model } from '../transform/model';
 import { parseRelationTarget, testColumns, type DataTest } from '../transform/declarations';
 import type { Dataset, ProjectIssue } from './load';
 
@@ -59,19 +59,33 @@ export function checkModels(
           message: `source('${source}'): no dataset named ${source} in datasets/`,
         });
     const documented = new Set(Object.keys(model.header.columns));
-    model.header.tests.forEach((test, index) => {
-      const where = { file: model.file, path: `header.tests[${index}]` };
-      if ('freshness' in test)
-        issues.push({ ...where, message: 'freshness is a test of datasets, not of models' });
+    // Columns are known only when the header documents them.
+    const checkColumns = (where: { file: string; path: string }, columns: string[]) => {
       if (documented.size > 0)
-        for (const column of testColumns(test))
+        for (const column of columns)
           if (!documented.has(column))
             issues.push({
               ...where,
               message: `column "${column}" is not among the model's documented columns`,
             });
+    };
+    model.header.tests.forEach((test, index) => {
+      const where = { file: model.file, path: `header.tests[${index}]` };
+      if ('freshness' in test)
+        issues.push({ ...where, message: 'freshness is a test of datasets, not of models' });
+      checkColumns(where, testColumns(test));
       const unknown = relationExists(test);
       if (unknown) issues.push({ ...where, message: unknown });
+    });
+    model.header.charts.forEach((chart, index) => {
+      const where = { file: model.file, path: `header.charts[${index}]` };
+      checkColumns(where, chartColumns(chart));
+      if (chart.type === 'choropleth' && chart.areas) {
+        const target = parseRelationTarget(chart.areas.from);
+        const known = target.kind === 'source' ? datasetIds.has(target.name) : modelNames.has(target.name);
+        if (!known)
+          issues.push({ ...where, message: `areas: ${chart.areas.from} is not a relation of the project` });
+      }
     });
   }
 
@@ -96,4 +110,10 @@ export function checkModels(
       message: `models depend on each other in a cycle: ${ordered.cycle.join(' → ')}`,
     });
   }
+}
+
+/** The model columns a chart reads. */
+function chartColumns(chart: Chart): string[] {
+  if (chart.type === 'bar') return [chart.label, chart.value];
+  return [chart.value, ...(chart.label ? [chart.label] : []), ...(chart.key ? [chart.key] : [])];
 }

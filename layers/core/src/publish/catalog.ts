@@ -31,7 +31,7 @@ const frequencies: Record<string, string> = {
 };
 
 /** What the catalog says of each output, computed from the data and its latest publication. */
-interface Facts {
+export interface Facts {
   rows?: number;
   temporal?: { start: string; end: string };
   /** WKT polygon of the bounding box (EPSG:4326). */
@@ -315,7 +315,7 @@ export async function publishCatalog(context: {
   bucket: string;
   publicBaseUrl: string;
   project: Project;
-}): Promise<{ jsonld: string; turtle: string; datasets: number }> {
+}): Promise<{ jsonld: string; turtle: string; datasets: number; facts: Map<string, Facts> }> {
   const facts = new Map<string, Facts>();
   for (const output of projectOutputs(context.project))
     facts.set(output.name, await factsOf(context.pool, context.s3, context.bucket, output));
@@ -336,5 +336,5 @@ export async function publishCatalog(context: {
     );
     await put(`catalog/datasets/${output.name}.md`, page, 'text/markdown; charset=utf-8');
   }
-  return { jsonld: 'catalog/catalog.jsonld', turtle: 'catalog/catalog.ttl', datasets: facts.size };
+  return { jsonld: 'catalog/catalog.jsonld', turtle: 'catalog/catalog.ttl', datasets: facts.size, facts };
 }

@@ -13,6 +13,7 @@ import type { Project } from '../project';
 import { finishRun, startRun } from '../runs';
 import { MeasuredStream, publicBucketUrl, putText } from '../storage';
 import { publishCatalog } from './catalog';
+import { publishPortal } from './portal';
 import { qualified } from '../warehouse';
 import { exportColumns, tableSchemaType, type ExportColumn } from './columns';
 import { projectOutputs, type Output } from './outputs';
@@ -21,6 +22,7 @@ import { jsonRows, mediaTypes, writeCsv, writeGeoJson, writeParquet, type Export
 
 export { mediaTypes, type ExportFormat } from './formats';
 export { catalogDocument, catalogTurtle, publishCatalog } from './catalog';
+export { publishPortal } from './portal';
 export { projectOutputs, type Output } from './outputs';
 
 export interface PublishedFile {
@@ -219,10 +221,16 @@ export async function publishPass(
       failed.push({ name: output.name, error: errorMessage(error) });
     }
   }
-  // The catalog is part of the step: when the step says published, the catalog says so too.
+  // The catalog and the portal are part of the step: when the step says published, they say
+  // so too.
   if (publications.length > 0) {
     try {
-      await publishCatalog({ ...context, publicBaseUrl: publicBucketUrl(context.bucket) });
+      const { facts } = await publishCatalog({ ...context, publicBaseUrl: publicBucketUrl(context.bucket) });
+      try {
+        await publishPortal(context, facts);
+      } catch (error) {
+        failed.push({ name: 'portal', error: errorMessage(error) });
+      }
     } catch (error) {
       failed.push({ name: 'catalog', error: errorMessage(error) });
     }

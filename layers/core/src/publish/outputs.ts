@@ -37,7 +37,7 @@ export function projectOutputs(project: Project): Output[] {
       kind: 'model',
       name: model.name,
       relation: { schema: 'enriched', name: model.name },
-      title: model.header.description?.split('\n')[0] ?? model.name,
+      title: model.header.title ?? model.header.description?.split('\n')[0] ?? model.name,
       description: model.header.description,
       licence,
       formats: model.header.exports,

@@ -2,12 +2,43 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { dataTestSchema } from './declarations';
 
+const column = z.string().min(1);
+
+/**
+ * A chart of the model on its portal page. A bar chart: one bar per row, `label` against
+ * `value`. A choropleth: `value` painted on areas, the model's own geometry or the polygons of
+ * another relation joined on `key` (`areas: { from: "source('departements')", key: code }`).
+ */
+export const chartSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('bar'),
+    title: z.string().min(1),
+    label: column,
+    value: column,
+    /** The largest values only, when there are many rows. */
+    limit: z.number().int().positive().max(500).default(100),
+  }),
+  z.strictObject({
+    type: z.literal('choropleth'),
+    title: z.string().min(1),
+    value: column,
+    /** Column named on each area's tooltip. */
+    label: column.optional(),
+    key: column.optional(),
+    areas: z.strictObject({ from: z.string().min(1), key: column }).optional(),
+  }),
+]);
+
+export type Chart = z.infer<typeof chartSchema>;
+
 /** The header of a model file: YAML in the `--` comment lines that open it. */
 export const modelHeaderSchema = z
   .strictObject({
     /** view: always current, nothing stored; table: rebuilt whole; incremental: rows merged on unique_key. */
     materialized: z.enum(['view', 'table', 'incremental']).default('table'),
     unique_key: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    /** Short name in the catalog and the portal (else the description's first line). */
+    title: z.string().min(1).optional(),
     description: z.string().min(1).optional(),
     /** Column documentation, published with the model. */
     columns: z.record(z.string(), z.string()).default({}),
@@ -16,8 +47,17 @@ export const modelHeaderSchema = z
     exports: z
       .array(z.enum(['csv', 'xlsx', 'geojson', 'parquet']))
       .default(['csv', 'xlsx', 'geojson', 'parquet']),
+    charts: z.array(chartSchema).default([]),
   })
   .superRefine((header, context) => {
+    header.charts.forEach((chart, index) => {
+      if (chart.type === 'choropleth' && Boolean(chart.areas) !== Boolean(chart.key))
+        context.addIssue({
+          code: 'custom',
+          path: ['charts', index],
+          message: 'a choropleth on the areas of another relation names both key (this model) and areas.key',
+        });
+    });
     if (header.materialized === 'incremental' && !header.unique_key) {
       context.addIssue({
         code: 'custom',
