@@ -25,7 +25,13 @@ async function collect(event: unknown) {
   const pool = await platform.pool();
   try {
     const outcome = await collectSource(
-      { s3: platform.s3, pool, landingBucket: platform.buckets.landing, secretValue: platform.secretValue },
+      {
+        s3: platform.s3,
+        pool,
+        landingBucket: platform.buckets.landing,
+        secretValue: platform.secretValue,
+        http: { allowNetworks: platform.project.config.network.allow },
+      },
       dataset,
       request.source,
       { from: request.from },

@@ -164,7 +164,10 @@ describe('the data portal, in headless Chromium', () => {
     // Every chart has its data as a table too.
     expect(await page.locator('figure.chart details table tr').count()).toBeGreaterThanOrEqual(96);
     await page.screenshot({ path: path.join(artifacts, 'irve_par_departement.png'), fullPage: true });
-    await page.locator('figure.map').first().screenshot({ path: path.join(artifacts, 'choropleth.png') });
+    await page
+      .locator('figure.map')
+      .first()
+      .screenshot({ path: path.join(artifacts, 'choropleth.png') });
     expect(problems).toEqual([]);
   });
 

@@ -37,6 +37,8 @@ export function testProject(
       transform: { coalesceSeconds: 0 },
       backups: { schedule: 'cron(0 3 * * ? *)' },
       alerts: { channels: [] },
+      network: { allow: ['127.0.0.1/32'] },
+      webhooks: { retrySchedule: [0, 1, 1], disableAfterHours: 72, subscriptions: [] },
     },
     datasets: datasets.map((dataset) => ({
       id: dataset.id,

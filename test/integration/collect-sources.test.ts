@@ -23,7 +23,14 @@ const pool = testPool();
 const run = uniqueName('col');
 let buckets: Buckets;
 let close: (() => Promise<void>) | undefined;
-const http = { attempts: 2, backoffBaseMs: 10, backoffCapMs: 20, timeoutMs: 2000, perHostIntervalMs: 0 };
+const http = {
+  attempts: 2,
+  backoffBaseMs: 10,
+  backoffCapMs: 20,
+  timeoutMs: 2000,
+  perHostIntervalMs: 0,
+  allowNetworks: ['127.0.0.1/32'],
+};
 
 beforeAll(async () => {
   await migrate(pool);

@@ -17,6 +17,8 @@ const fast: Partial<HttpPolicy> = {
   timeoutMs: 1000,
   idleTimeoutMs: 300,
   perHostIntervalMs: 0,
+  // The test servers listen on loopback: allowed here, as the demo project allows them.
+  allowNetworks: ['127.0.0.1/32'],
 };
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -139,6 +141,37 @@ describe('httpGet', () => {
       for await (const table of openTables(response.body, { name: 'export.csv' })) void table;
     };
     await expect(read()).rejects.toThrow(/HTML page, not data/);
+  });
+});
+
+describe('httpGet and private addresses (SSRF)', () => {
+  const guarded = { ...fast, allowNetworks: [] };
+
+  it('refuses a loopback IP literal before any connection', async () => {
+    const server = await serve((_req, res) => res.end('secret'));
+    await expect(httpGet(server.url, { policy: guarded })).rejects.toThrow(
+      /127\.0\.0\.1 is a loopback address, refused \(not in the network allow-list\)/,
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('checks the address a name resolves to at connect time, and does not retry', async () => {
+    const server = await serve((_req, res) => res.end('secret'));
+    const byName = server.url.replace('127.0.0.1', 'localhost');
+    const error = await httpGet(byName, { policy: guarded }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TerminalError);
+    expect((error as Error).message).toMatch(/localhost resolves to .* loopback address: refused/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses a redirect from an allowed server to the cloud metadata address', async () => {
+    const server = await serve((_req, res) =>
+      res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/' }).end(),
+    );
+    await expect(httpGet(server.url, { policy: fast })).rejects.toThrow(
+      /169\.254\.169\.254 is a linkLocal address, refused/,
+    );
+    expect(server.requests).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { fetch } from 'undici';
 import { TerminalError } from '../errors';
+import { ForbiddenAddressError, assertAllowedUrl, guardedAgent } from '../net/guard';
 
 export const USER_AGENT = 'datacycle/0.1 (open data pipeline)';
 
@@ -21,6 +23,11 @@ export interface HttpPolicy {
   /** Requests in flight per host, and the least time between two starts on a host. */
   perHostConcurrency: number;
   perHostIntervalMs: number;
+  /**
+   * CIDRs that private, loopback and link-local addresses must fall in to be reached
+   * (project `network.allow`); public addresses are always reachable.
+   */
+  allowNetworks: string[];
 }
 
 export const defaultHttpPolicy: HttpPolicy = {
@@ -34,6 +41,7 @@ export const defaultHttpPolicy: HttpPolicy = {
   maxBytes: 2 * 1024 ** 3,
   perHostConcurrency: 2,
   perHostIntervalMs: 100,
+  allowNetworks: [],
 };
 
 /** A failed request that is worth retrying later (5xx, 429, network): SQS/Lambda retries it. */
@@ -97,12 +105,21 @@ function backoff(policy: HttpPolicy, attempt: number): number {
 async function attemptGet(url: string, options: GetOptions, policy: HttpPolicy): Promise<HttpResponse> {
   let current = url;
   for (let redirects = 0; ; redirects++) {
+    // Every hop checked, redirects included: a public URL may not redirect to a private one.
+    try {
+      assertAllowedUrl(current, { allow: policy.allowNetworks });
+    } catch (error) {
+      throw new TerminalError(`GET ${current}: ${(error as Error).message}`);
+    }
     const response = await withHostSlot(new URL(current).host, policy, () =>
       fetch(current, {
         headers: { 'user-agent': USER_AGENT, accept: '*/*', ...options.headers },
         redirect: 'manual',
         signal: AbortSignal.timeout(policy.timeoutMs),
+        dispatcher: guardedAgent({ allow: policy.allowNetworks }),
       }).catch((error: Error) => {
+        if (error.cause instanceof ForbiddenAddressError)
+          throw new TerminalError(`GET ${current}: ${error.cause.message}`);
         const cause = (error.cause as Error | undefined)?.message ?? error.message;
         throw new TransientHttpError(
           `GET ${current}: ${error.name === 'TimeoutError' ? `no answer within ${policy.timeoutMs} ms` : cause}`,

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { dataTestSchema } from '../transform/declarations';
 
@@ -196,6 +197,54 @@ export const datasetSchema = z.strictObject({
   tests: z.array(dataTestSchema).default([]),
 });
 
+const addressRange = z
+  .string()
+  .refine((value) => (value.includes('/') ? ipaddr.isValidCIDR(value) : ipaddr.isValid(value)), {
+    message: 'an IP address or a CIDR range, e.g. 127.0.0.1/32 or 10.0.0.0/8',
+  });
+
+/** What subscribers can hear of. */
+export const webhookEventTypes = [
+  'dataset.published',
+  'dataset.failed',
+  'file.rejected',
+  'quality.failed',
+  'run.failed',
+] as const;
+
+/** Standard schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about a day). */
+export const defaultRetrySchedule = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
+
+/** Seconds before each attempt (the first is usually 0); 12 h at most between two attempts. */
+export const retryScheduleSchema = z.array(z.number().int().min(0).max(43_200)).min(1).max(12);
+
+export const webhooksSchema = z.strictObject({
+  retrySchedule: retryScheduleSchema.default(defaultRetrySchedule),
+  /** A subscription whose deliveries have failed for this long is disabled, its owner alerted. */
+  disableAfterHours: z
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(72),
+  subscriptions: z
+    .array(
+      z.strictObject({
+        /** Stable name: the subscription is kept in step with this entry at each deploy. */
+        name: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,62}$/, { message: 'lower-case letters, digits and dashes' }),
+        url: z.url({ protocol: /^https?$/ }),
+        events: z.array(z.enum(webhookEventTypes)).min(1),
+        /** Only events of these datasets or models (all when absent). */
+        datasets: z.array(z.string().min(1)).min(1).optional(),
+        owner: z.email().optional(),
+        description: z.string().optional(),
+        enabled: z.boolean().default(true),
+      }),
+    )
+    .default([]),
+});
+
 export const projectSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { message: 'lower-case letters, digits and dashes' }),
   title: z.string().min(1),
@@ -237,8 +286,19 @@ export const projectSchema = z.strictObject({
         .default([]),
     })
     .default({ channels: [] }),
+  /**
+   * Outgoing requests (collection, webhook deliveries) never reach private, loopback or
+   * link-local addresses (cloud metadata included) unless a range here allows them.
+   */
+  network: z.strictObject({ allow: z.array(addressRange).default([]) }).default({ allow: [] }),
+  webhooks: webhooksSchema.default({
+    retrySchedule: defaultRetrySchedule,
+    disableAfterHours: 72,
+    subscriptions: [],
+  }),
 });
 
 export type DatasetConfig = z.infer<typeof datasetSchema>;
+export type WebhooksConfig = z.infer<typeof webhooksSchema>;
 export type ProjectConfig = z.infer<typeof projectSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;

@@ -159,4 +159,65 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'webhook subscriptions and deliveries',
+    sql: `
+      -- Who wants to hear of what. The signing secrets live in Secrets Manager (secret_id),
+      -- never here.
+      CREATE TABLE ops.subscriptions (
+        id text PRIMARY KEY,
+        -- Declared in datacycle.yaml (kept in step with it) or created through the API.
+        origin text NOT NULL CHECK (origin IN ('project', 'api')),
+        name text,
+        url text NOT NULL,
+        event_types text[] NOT NULL,
+        datasets text[],
+        enabled boolean NOT NULL DEFAULT true,
+        disabled_reason text,
+        owner_email text,
+        description text,
+        retry_schedule integer[],
+        secret_id text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        -- Start of the current run of failures (NULL once a delivery succeeds).
+        failing_since timestamptz
+      );
+      CREATE UNIQUE INDEX subscriptions_project_name ON ops.subscriptions (name) WHERE origin = 'project';
+
+      -- One message per (event, subscription): its webhook-id, its state, its last attempt.
+      CREATE TABLE ops.deliveries (
+        id text PRIMARY KEY,
+        subscription_id text NOT NULL REFERENCES ops.subscriptions (id) ON DELETE CASCADE,
+        event_id text NOT NULL,
+        event_type text NOT NULL,
+        payload jsonb NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'retrying', 'succeeded', 'failed', 'cancelled')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz,
+        last_status_code integer,
+        last_latency_ms integer,
+        last_error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+      -- A duplicate event reaches each subscription once.
+      CREATE UNIQUE INDEX deliveries_once ON ops.deliveries (event_id, subscription_id);
+      CREATE INDEX deliveries_of_subscription ON ops.deliveries (subscription_id, created_at DESC);
+
+      -- Every attempt: status code, latency, error.
+      CREATE TABLE ops.delivery_attempts (
+        id bigserial PRIMARY KEY,
+        delivery_id text NOT NULL REFERENCES ops.deliveries (id) ON DELETE CASCADE,
+        attempt integer NOT NULL,
+        attempted_at timestamptz NOT NULL DEFAULT now(),
+        status_code integer,
+        latency_ms integer NOT NULL,
+        error text,
+        outcome text NOT NULL CHECK (outcome IN ('succeeded', 'retry', 'failed', 'gone'))
+      );
+      CREATE INDEX delivery_attempts_of_delivery ON ops.delivery_attempts (delivery_id, id);
+    `,
+  },
 ];
