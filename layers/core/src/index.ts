@@ -18,4 +18,5 @@ export * from './storage';
 export * from './table-schema';
 export * from './transform';
 export * from './warehouse';
+export * from './webhooks';
 export { runtime } from './runtime';

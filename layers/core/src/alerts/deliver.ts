@@ -1,5 +1,7 @@
 import type { SESClient } from '@aws-sdk/client-ses';
 import type pg from 'pg';
+import { fetch } from 'undici';
+import { assertAllowedUrl, guardedAgent, type NetworkPolicy } from '../net/guard';
 import { USER_AGENT } from '../collect/http-client';
 import { TerminalError } from '../errors';
 import type { ProjectConfig } from '../project';
@@ -44,12 +46,13 @@ async function sendEmail(
   ses: SESClient,
   channel: Extract<AlertChannel, { type: 'email' }>,
   message: { subject: string; text: string },
+  also: string[] = [],
 ) {
   const { SendEmailCommand } = await import('@aws-sdk/client-ses');
   await ses.send(
     new SendEmailCommand({
       Source: channel.from,
-      Destination: { ToAddresses: [channel.to].flat() },
+      Destination: { ToAddresses: [...new Set([channel.to, also].flat())] },
       Message: {
         Subject: { Data: message.subject, Charset: 'UTF-8' },
         Body: { Text: { Data: message.text, Charset: 'UTF-8' } },
@@ -59,12 +62,15 @@ async function sendEmail(
 }
 
 /** POSTs the alert to a webhook; a refusal (4xx) is final, a 5xx or network error is worth a retry. */
-async function postWebhook(url: string, body: unknown): Promise<void> {
+async function postWebhook(url: string, body: unknown, network: NetworkPolicy): Promise<void> {
+  assertAllowedUrl(url, network);
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
+    redirect: 'manual',
+    dispatcher: guardedAgent(network),
   });
   await response.arrayBuffer(); // release the connection
   if (response.status >= 400 && response.status < 500 && response.status !== 429) {
@@ -87,10 +93,17 @@ export async function deliverAlert(
   const channels = context.project.alerts.channels;
   for (const channel of channels) {
     if (channel.type === 'webhook')
-      await postWebhook(channel.url, webhookMessage(alert, context.project.name));
+      await postWebhook(channel.url, webhookMessage(alert, context.project.name), context.project.network);
     else {
       context.ses ??= new (await import('@aws-sdk/client-ses')).SESClient({});
-      await sendEmail(context.ses, channel, emailMessage(alert, context.project.name));
+      // A disabled webhook subscription is news for its owner too.
+      const owner = alert.kind === 'subscription-disabled' ? alert.details?.owner : undefined;
+      await sendEmail(
+        context.ses,
+        channel,
+        emailMessage(alert, context.project.name),
+        typeof owner === 'string' ? [owner] : [],
+      );
     }
   }
   if (alert.id)

@@ -10,6 +10,7 @@ export const alertKinds = [
   'test-failed',
   'dataset-stale',
   'dead-letter',
+  'subscription-disabled',
 ] as const;
 
 export const alertSchema = z.object({

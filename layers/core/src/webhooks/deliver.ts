@@ -1,0 +1,288 @@
+import type pg from 'pg';
+import { fetch } from 'undici';
+import { raiseAlert, type AlertContext } from '../alerts';
+import { USER_AGENT, retryAfterMs } from '../collect/http-client';
+import { errorMessage } from '../errors';
+import { ForbiddenAddressError, assertAllowedUrl, guardedAgent, type NetworkPolicy } from '../net/guard';
+import { inTransaction } from '../warehouse';
+import { activeSecrets, readSigningSecret, type SecretStore } from './secrets';
+import { signedHeaders } from './signing';
+
+/** A 2xx within this time is a success. */
+export const DELIVERY_TIMEOUT_MS = 15_000;
+/** Payloads are small (links, not data); a larger one is a bug. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Bytes of an answer kept for the attempt log. */
+const MAX_ANSWER_BYTES = 2 * 1024;
+/** Longest wait a Retry-After may ask for (12 h, as the schedule's longest gap). */
+const MAX_RETRY_AFTER_SECONDS = 43_200;
+
+export interface DeliveryContext extends AlertContext {
+  pool: pg.Pool;
+  secrets: SecretStore;
+  network: NetworkPolicy;
+  retrySchedule: number[];
+  disableAfterHours: number;
+  /** A 2xx within this time is a success (15 s). */
+  timeoutMs?: number;
+  now?: () => Date;
+  random?: () => number;
+}
+
+export type DeliveryOutcome =
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'succeeded'; statusCode: number }
+  | { kind: 'retry'; attempt: number; notBefore: Date; error: string }
+  | { kind: 'failed'; error: string }
+  | { kind: 'gone' };
+
+interface Claimed {
+  id: string;
+  status: string;
+  attempts: number;
+  payload: unknown;
+  event_type: string;
+  subscription_id: string;
+  url: string;
+  enabled: boolean;
+  owner_email: string | null;
+  retry_schedule: number[] | null;
+  failing_since: Date | null;
+}
+
+interface Attempt {
+  statusCode?: number;
+  latencyMs: number;
+  error?: string;
+  retryAfterSeconds?: number;
+}
+
+/** POSTs the payload, signed; never throws: what happened is in the result. */
+async function post(context: DeliveryContext, delivery: Claimed, body: string): Promise<Attempt> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  try {
+    assertAllowedUrl(delivery.url, context.network);
+    const stored = await readSigningSecret(context.secrets, delivery.subscription_id, 60_000);
+    const response = await fetch(delivery.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        ...signedHeaders(activeSecrets(stored, context.now?.()), delivery.id, body, context.now?.()),
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(context.timeoutMs ?? DELIVERY_TIMEOUT_MS),
+      dispatcher: guardedAgent(context.network),
+    });
+    const answer = await readSome(response.body);
+    const statusCode = response.status;
+    if (statusCode >= 200 && statusCode < 300) return { statusCode, latencyMs: latency() };
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+    return {
+      statusCode,
+      latencyMs: latency(),
+      error:
+        statusCode >= 300 && statusCode < 400
+          ? `redirect ${statusCode} to ${response.headers.get('location') ?? '?'} (redirects are not followed)`
+          : `HTTP ${statusCode}${answer ? `: ${answer}` : ''}`,
+      retryAfterSeconds: retryAfter !== undefined ? Math.ceil(retryAfter / 1000) : undefined,
+    };
+  } catch (error) {
+    const cause = (error as Error).cause;
+    const message =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${(context.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s`
+        : cause instanceof ForbiddenAddressError
+          ? cause.message
+          : cause instanceof Error
+            ? cause.message
+            : errorMessage(error);
+    return { latencyMs: latency(), error: message };
+  }
+}
+
+async function readSome(body: ReadableStream<Uint8Array> | null): Promise<string> {
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ANSWER_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, 300).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * One attempt of one delivery, `attempt` being the attempt the message was sent for. The
+ * delivery row stays locked during the attempt, so a duplicate message waits or is dropped;
+ * every attempt is logged in ops.delivery_attempts and summed up on the delivery.
+ */
+export async function attemptDelivery(
+  context: DeliveryContext,
+  deliveryId: string,
+  attempt: number,
+): Promise<DeliveryOutcome> {
+  const now = () => context.now?.() ?? new Date();
+  return inTransaction(context.pool, async (client) => {
+    const { rows } = await client.query<Claimed>(
+      `SELECT d.id, d.status, d.attempts, d.payload, d.event_type, d.subscription_id,
+         s.url, s.enabled, s.owner_email, s.retry_schedule, s.failing_since
+       FROM ops.deliveries d JOIN ops.subscriptions s ON s.id = d.subscription_id
+       WHERE d.id = $1 FOR UPDATE OF d SKIP LOCKED`,
+      [deliveryId],
+    );
+    const delivery = rows[0];
+    if (!delivery) return { kind: 'skipped', reason: 'unknown or being delivered by another attempt' };
+    if (!['pending', 'retrying'].includes(delivery.status))
+      return { kind: 'skipped', reason: `already ${delivery.status}` };
+    if (delivery.attempts !== attempt)
+      return {
+        kind: 'skipped',
+        reason: `a duplicate message (attempt ${attempt}, ${delivery.attempts} made)`,
+      };
+    if (!delivery.enabled) {
+      await client.query(
+        `UPDATE ops.deliveries SET status = 'cancelled', finished_at = now(), last_error = 'subscription disabled' WHERE id = $1`,
+        [deliveryId],
+      );
+      return { kind: 'skipped', reason: 'subscription disabled' };
+    }
+
+    const body = JSON.stringify(delivery.payload);
+    const result =
+      Buffer.byteLength(body) > MAX_PAYLOAD_BYTES
+        ? { latencyMs: 0, error: `payload of ${Buffer.byteLength(body)} bytes over the limit` }
+        : await post(context, delivery, body);
+    const schedule = delivery.retry_schedule ?? context.retrySchedule;
+    const made = attempt + 1;
+    const succeeded = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
+    const gone = result.statusCode === 410;
+    let outcome: DeliveryOutcome;
+    if (succeeded) outcome = { kind: 'succeeded', statusCode: result.statusCode! };
+    else if (gone) outcome = { kind: 'gone' };
+    else if (made >= schedule.length) outcome = { kind: 'failed', error: result.error ?? 'failed' };
+    else {
+      // The schedule's wait, ±10 % so that retries of many deliveries spread out; a longer
+      // Retry-After is honoured (up to 12 h).
+      const planned = schedule[made]! * (0.9 + 0.2 * (context.random ?? Math.random)());
+      const wait = Math.max(planned, Math.min(result.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS));
+      outcome = {
+        kind: 'retry',
+        attempt: made,
+        notBefore: new Date(now().getTime() + wait * 1000),
+        error: result.error ?? 'failed',
+      };
+    }
+
+    await client.query(
+      `INSERT INTO ops.delivery_attempts (delivery_id, attempt, status_code, latency_ms, error, outcome)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [deliveryId, made, result.statusCode ?? null, result.latencyMs, result.error ?? null, outcome.kind],
+    );
+    await client.query(
+      `UPDATE ops.deliveries SET attempts = $2, status = $3, last_status_code = $4, last_latency_ms = $5,
+         last_error = $6, next_attempt_at = $7, finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() END
+       WHERE id = $1`,
+      [
+        deliveryId,
+        made,
+        outcome.kind === 'retry' ? 'retrying' : outcome.kind === 'succeeded' ? 'succeeded' : 'failed',
+        result.statusCode ?? null,
+        result.latencyMs,
+        result.error ?? null,
+        outcome.kind === 'retry' ? outcome.notBefore : null,
+      ],
+    );
+    if (succeeded) {
+      await client.query(`UPDATE ops.subscriptions SET failing_since = NULL WHERE id = $1`, [
+        delivery.subscription_id,
+      ]);
+      return outcome;
+    }
+    const failingSince = delivery.failing_since ?? now();
+    await client.query(`UPDATE ops.subscriptions SET failing_since = $2 WHERE id = $1`, [
+      delivery.subscription_id,
+      failingSince,
+    ]);
+    const failingHours = (now().getTime() - failingSince.getTime()) / 3_600_000;
+    if (gone || failingHours >= context.disableAfterHours) {
+      const reason = gone
+        ? 'the endpoint answered 410 Gone'
+        : `deliveries failing for ${Math.floor(failingHours)} h (last: ${result.error})`;
+      await disable(context, client, delivery, reason);
+    }
+    return outcome;
+  });
+}
+
+async function disable(context: DeliveryContext, client: pg.PoolClient, delivery: Claimed, reason: string) {
+  await client.query(
+    `UPDATE ops.subscriptions SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1`,
+    [delivery.subscription_id, reason],
+  );
+  // Pending deliveries of a disabled subscription stop here.
+  await client.query(
+    `UPDATE ops.deliveries SET status = 'cancelled', finished_at = now(), last_error = 'subscription disabled'
+     WHERE subscription_id = $1 AND status IN ('pending', 'retrying') AND id <> $2`,
+    [delivery.subscription_id, delivery.id],
+  );
+  await raiseAlert(
+    { pool: client, eventBus: context.eventBus },
+    {
+      kind: 'subscription-disabled',
+      severity: 'warning',
+      subject: delivery.subscription_id,
+      title: `webhook subscription ${delivery.subscription_id} disabled: ${reason}`,
+      message: `deliveries to ${new URL(delivery.url).host} stopped${delivery.owner_email ? ` (owner: ${delivery.owner_email})` : ''}`,
+      hint: 'fix the endpoint, enable the subscription again (datacycle webhooks enable <id>), then replay its failed deliveries (datacycle webhooks replay --subscription <id>)',
+      details: { owner: delivery.owner_email, url: delivery.url },
+    },
+  );
+}
+
+/**
+ * Makes deliveries due again from their first attempt (same webhook-id, so a subscriber that
+ * already has one can tell): one delivery, or every failed delivery of a subscription.
+ */
+export async function replayDeliveries(
+  pool: pg.Pool,
+  target: { deliveryId: string } | { subscriptionId: string },
+): Promise<string[]> {
+  const byDelivery = 'deliveryId' in target;
+  const { rows: subscription } = await pool.query<{ enabled: boolean; id: string }>(
+    byDelivery
+      ? `SELECT s.enabled, s.id FROM ops.deliveries d JOIN ops.subscriptions s ON s.id = d.subscription_id WHERE d.id = $1`
+      : `SELECT enabled, id FROM ops.subscriptions WHERE id = $1`,
+    [byDelivery ? target.deliveryId : target.subscriptionId],
+  );
+  if (!subscription[0])
+    throw new ReplayError(`no ${byDelivery ? 'delivery' : 'subscription'} with that id`, 404);
+  if (!subscription[0].enabled)
+    throw new ReplayError(`subscription ${subscription[0].id} is disabled: enable it before replaying`, 409);
+  const { rows } = await pool.query<{ id: string }>(
+    `UPDATE ops.deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL
+     WHERE ${byDelivery ? "id = $1 AND status <> 'pending'" : "subscription_id = $1 AND status IN ('failed', 'cancelled')"}
+     RETURNING id`,
+    [byDelivery ? target.deliveryId : target.subscriptionId],
+  );
+  return rows.map((row) => row.id);
+}
+
+export class ReplayError extends Error {
+  override name = 'ReplayError';
+  constructor(
+    message: string,
+    readonly status: 404 | 409,
+  ) {
+    super(message);
+  }
+}

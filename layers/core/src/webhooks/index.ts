@@ -1,0 +1,47 @@
+export {
+  attemptDelivery,
+  replayDeliveries,
+  ReplayError,
+  DELIVERY_TIMEOUT_MS,
+  type DeliveryContext,
+  type DeliveryOutcome,
+} from './deliver';
+export {
+  busEventSchema,
+  webhookEventsOf,
+  PAYLOAD_VERSION,
+  type PublicLinks,
+  type WebhookEvent,
+  type WebhookEventType,
+} from './events';
+export { fanOut } from './fanout';
+export {
+  deliveryMessageSchema,
+  enqueueDeliveries,
+  enqueueLater,
+  type DeliveryMessage,
+  type DeliveryQueue,
+} from './queue';
+export {
+  activeSecrets,
+  createSigningSecret,
+  readSigningSecret,
+  rotateSigningSecret,
+  type SecretStore,
+  type StoredSecret,
+} from './secrets';
+export { generateSecret, sign, signedHeaders, verifyWebhook, WebhookVerificationError } from './signing';
+export {
+  createSubscription,
+  deleteSubscription,
+  getSubscription,
+  listSubscriptions,
+  subscriptionInputSchema,
+  subscriptionPatchSchema,
+  SubscriptionError,
+  syncProjectSubscriptions,
+  updateSubscription,
+  type Subscription,
+  type SubscriptionContext,
+} from './subscriptions';
+export { handleDeliveryMessage } from './worker';
