@@ -14,6 +14,8 @@ import { TransformPipeline } from './constructs/transform-pipeline';
 import { Monitoring } from './constructs/monitoring';
 import { Backups } from './constructs/backups';
 import { Publication } from './constructs/publication';
+import { ReadApi } from './constructs/read-api';
+import { WebhookDeliveries, WebhookFanOut } from './constructs/webhooks';
 
 export interface DatacycleStackProps extends StackProps {
   project: Project;
@@ -66,6 +68,13 @@ export class DatacycleStack extends Stack {
     const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
     const publication = new Publication(this, 'Publication', part('publish'));
     const backups = new Backups(this, 'Backups', part('backup'));
+    const deliveries = new WebhookDeliveries(this, 'WebhookDeliveries', part('deliver'));
+    const api = new ReadApi(this, 'ReadApi', { ...part('api'), deliveries: deliveries.queue });
+    const fanOut = new WebhookFanOut(this, 'WebhookFanOut', {
+      ...part('webhooks'),
+      deliveries: deliveries.queue,
+      apiUrl: api.url.url,
+    });
     const monitoring = new Monitoring(this, 'Monitoring', {
       ...part('monitor'),
       queues: {
@@ -73,6 +82,8 @@ export class DatacycleStack extends Stack {
         transform: transform.queue,
         publish: publication.queue,
         alerts: alerting.queue,
+        webhooks: fanOut.queue,
+        deliveries: deliveries.queue,
       },
       functions: {
         ingest: ingest.function,
@@ -82,6 +93,9 @@ export class DatacycleStack extends Stack {
         notify: alerting.function,
         publish: publication.function,
         backup: backups.function,
+        api: api.function,
+        webhooks: fanOut.function,
+        deliver: deliveries.function,
       },
     });
     // The parts that raise alerts.
@@ -123,6 +137,13 @@ export class DatacycleStack extends Stack {
       PublishQueueUrl: publication.queue.queue.queueUrl,
       PublishDlqUrl: publication.queue.deadLetterQueue.queueUrl,
       DashboardName: monitoring.dashboard.dashboardName,
+      ApiUrl: api.url.url,
+      ApiFunctionName: api.function.functionName,
+      ApiKeySecretArn: api.apiKey.secretArn,
+      WebhookEventsQueueUrl: fanOut.queue.queue.queueUrl,
+      DeliveriesQueueUrl: deliveries.queue.queue.queueUrl,
+      DeliveriesDlqUrl: deliveries.queue.deadLetterQueue.queueUrl,
+      DeliverFunctionName: deliveries.function.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -35,6 +35,14 @@ export const stackOutputsSchema = z.object({
   PublishQueueUrl: z.string(),
   PublishDlqUrl: z.string(),
   DashboardName: z.string(),
+  PortalUrl: z.string(),
+  ApiUrl: z.string(),
+  ApiFunctionName: z.string(),
+  ApiKeySecretArn: z.string(),
+  WebhookEventsQueueUrl: z.string(),
+  DeliveriesQueueUrl: z.string(),
+  DeliveriesDlqUrl: z.string(),
+  DeliverFunctionName: z.string(),
 });
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 

@@ -4,7 +4,14 @@
  * Idempotent: every step checks before it acts. Usage: tsx localcloud/up.ts [project-dir]
  */
 import path from 'node:path';
-import { createPool, loadProject, migrate } from '@datacycle/core';
+import {
+  createPool,
+  loadProject,
+  migrate,
+  syncProjectSubscriptions,
+  webhookSecretPrefix,
+} from '@datacycle/core';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import { localClientConfig } from './aws-clients';
 import { deployStack } from './deploy';
@@ -38,6 +45,7 @@ export async function up(projectDir = 'examples/territoires') {
     deployStack(path.resolve(repoRoot, projectDir), databaseUrl),
   );
   await verifyAlertSenders(path.resolve(repoRoot, projectDir));
+  await syncSubscriptions(path.resolve(repoRoot, projectDir), databaseUrl);
   timings.total = (Date.now() - started) / 1000;
   return { outputs, databaseUrl, timings };
 }
@@ -64,5 +72,28 @@ async function verifyAlertSenders(projectDir: string): Promise<void> {
   for (const channel of loaded.project.config.alerts.channels) {
     if (channel.type === 'email')
       await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: channel.from }));
+  }
+}
+
+/**
+ * The webhook subscriptions of datacycle.yaml, created (with their secrets) right after the
+ * deploy, so that the demo's subscriber can read its secret before the first event. On AWS the
+ * functions do the same when they start.
+ */
+async function syncSubscriptions(projectDir: string, databaseUrl: string): Promise<void> {
+  const loaded = await loadProject(projectDir);
+  if (!loaded.ok) return;
+  const pool = createPool(databaseUrl);
+  try {
+    await syncProjectSubscriptions({
+      pool,
+      project: loaded.project,
+      secrets: {
+        client: new SecretsManagerClient(localClientConfig()),
+        prefix: webhookSecretPrefix(loaded.project.config.name),
+      },
+    });
+  } finally {
+    await pool.end();
   }
 }

@@ -41,7 +41,9 @@ export class Publication extends Construct {
     });
     props.grantDatabase(this.function);
     props.eventBus.grantPutEventsTo(this.function);
-    props.buckets.public.grantPut(this.function, 'exports/*');
+    // Exports, then the catalog and the portal generated from them.
+    for (const prefix of ['exports/*', 'catalog/*', 'portal/*'])
+      props.buckets.public.grantPut(this.function, prefix);
     props.buckets.public.grantRead(this.function, 'exports/*');
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { request as httpRequest } from 'node:http';
 import pg from 'pg';
 import { localS3 } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
@@ -110,4 +111,55 @@ export async function fireAndWaitForRun(
     timeoutMs,
     `a finished collect run of ${dataset}`,
   );
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: <T = Record<string, unknown>>() => T;
+}
+
+/**
+ * The deployed API's base URL as its links give it. LocalStack routes function URLs by host
+ * name, whatever follows `lambda-url.<region>.`; this suffix makes a valid URL host.
+ */
+export function localApiBase(apiUrl: string): string {
+  const [, id, region] = /^https?:\/\/([^.]+)\.lambda-url\.([^.]+)\./.exec(apiUrl)!;
+  return `http://${id}.lambda-url.${region}.localhost.localstack.cloud:4566`;
+}
+
+/** A request to the deployed API, through LocalStack's gateway on loopback. */
+export function callApi(
+  apiUrl: string,
+  pathAndQuery: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<ApiAnswer> {
+  const base = new URL(localApiBase(apiUrl));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: Number(base.port),
+        method: options.method ?? 'GET',
+        path: pathAndQuery,
+        headers: { ...options.headers, host: base.host },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json: <T>() => JSON.parse(text) as T,
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }

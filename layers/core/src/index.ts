@@ -3,6 +3,7 @@
  * Grouped by concern; each folder's index.ts is its public surface.
  */
 export * from './alerts';
+export * from './api';
 export * from './backup';
 export * from './collect';
 export * from './config';

@@ -6,6 +6,8 @@ import type { Project } from './project';
 import { createS3Client } from './storage';
 import { createPool, type Pool } from './warehouse';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { webhookSecretPrefix, type SecretStore } from './webhooks/secrets';
 
 /**
  * What a deployed function shares across invocations: environment, project, clients and the
@@ -21,10 +23,14 @@ export interface Runtime {
   secretValue: (name: string) => Promise<string>;
   /** Where alerts are published (undefined when the stack gives no bus). */
   eventBus?: { client: EventBridgeClient; name: string };
+  sqs: () => SQSClient;
+  /** The project's webhook signing secrets. */
+  webhookSecrets: () => SecretStore;
 }
 
 const secretCache = new Map<string, { value: string; until: number }>();
 let secretsClient: SecretsManagerClient | undefined;
+let sqsClient: SQSClient | undefined;
 
 async function readSecret(name: string): Promise<string> {
   const cached = secretCache.get(name);
@@ -61,6 +67,11 @@ export function runtime(): Runtime {
     eventBus: env.EVENT_BUS_NAME
       ? { client: new EventBridgeClient({}), name: env.EVENT_BUS_NAME }
       : undefined,
+    sqs: () => (sqsClient ??= new SQSClient({})),
+    webhookSecrets: () => ({
+      client: (secretsClient ??= new SecretsManagerClient({})),
+      prefix: webhookSecretPrefix(current!.project.config.name),
+    }),
   };
   return current;
 }

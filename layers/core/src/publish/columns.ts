@@ -7,6 +7,8 @@ export interface ExportColumn {
   name: string;
   /** PostgreSQL's type (format_type). */
   pgType: string;
+  /** Declared NOT NULL (keys). */
+  notNull: boolean;
   kind: 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'geometry' | 'json';
   /** The dataset's Table Schema field, when there is one (its format drives the CSV text). */
   field?: Field;
@@ -15,13 +17,13 @@ export interface ExportColumn {
 
 /** The columns to publish: the relation's own, without the lineage columns. */
 export async function exportColumns(
-  client: pg.PoolClient,
+  client: pg.PoolClient | pg.Pool,
   relation: { schema: string; name: string },
   tableSchema?: TableSchema,
   descriptions: Record<string, string> = {},
 ): Promise<ExportColumn[]> {
-  const { rows } = await client.query<{ name: string; type: string }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+  const { rows } = await client.query<{ name: string; type: string; not_null: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null FROM pg_attribute a
      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [`${quoteIdent(relation.schema)}.${quoteIdent(relation.name)}`],
   );
@@ -33,6 +35,7 @@ export async function exportColumns(
       return {
         name: row.name,
         pgType: row.type,
+        notNull: row.not_null,
         kind: kindOf(row.type),
         field,
         description: field?.description ?? descriptions[row.name],

@@ -27,6 +27,7 @@ export {
   createSigningSecret,
   readSigningSecret,
   rotateSigningSecret,
+  webhookSecretPrefix,
   type SecretStore,
   type StoredSecret,
 } from './secrets';

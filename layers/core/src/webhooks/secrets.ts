@@ -27,6 +27,9 @@ export interface SecretStore {
   prefix: string;
 }
 
+/** Where a project's webhook signing secrets live in Secrets Manager (IAM grants use it too). */
+export const webhookSecretPrefix = (projectName: string) => `datacycle/${projectName}/webhooks/`;
+
 export const secretName = (store: SecretStore, subscriptionId: string) => `${store.prefix}${subscriptionId}`;
 
 export async function createSigningSecret(store: SecretStore, subscriptionId: string): Promise<string> {

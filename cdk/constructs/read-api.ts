@@ -1,0 +1,49 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DatacycleFunction } from './datacycle-function';
+import type { PipelinePartProps } from './pipeline-part';
+import type { QueueWithDlq } from './queue-with-dlq';
+import { grantWebhookSecrets } from './webhooks';
+
+export interface ReadApiProps extends PipelinePartProps {
+  deliveries: QueueWithDlq;
+}
+
+/**
+ * client ──GET /datasets/…/rows, /runs, /openapi.json…──► function URL ──► api function
+ *   ──► PostgreSQL (read-only transactions, statement timeout). Subscriptions need the API
+ *   key, a generated secret.
+ */
+export class ReadApi extends Construct {
+  readonly function: lambda.Function;
+  readonly url: lambda.FunctionUrl;
+  readonly apiKey: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: ReadApiProps) {
+    super(scope, id);
+    this.apiKey = new secretsmanager.Secret(this, 'ApiKey', {
+      description: 'datacycle API key: manages webhook subscriptions (Authorization: Bearer <key>)',
+      generateSecretString: { passwordLength: 40, excludePunctuation: true },
+    });
+    this.function = new DatacycleFunction(this, 'Api', {
+      codeDir: props.codeDir,
+      coreLayer: props.coreLayer,
+      environment: {
+        ...props.environment,
+        API_KEY_SECRET_ARN: this.apiKey.secretArn,
+        DELIVERIES_QUEUE_URL: props.deliveries.queue.queueUrl,
+      },
+      timeout: Duration.seconds(15),
+      memorySize: 512,
+      description: 'Read API (datasets, rows, runs, OpenAPI) and webhook subscriptions',
+    }).function;
+    this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.apiKey.grantRead(this.function);
+    props.grantDatabase(this.function);
+    props.buckets.public.grantRead(this.function, 'catalog/*');
+    props.deliveries.queue.grantSendMessages(this.function);
+    grantWebhookSecrets(this.function, props.project.config.name, true);
+  }
+}

@@ -1,0 +1,48 @@
+import middy from '@middy/core';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { handleApiRequest, runtime, syncProjectSubscriptions, type ApiContext } from '@datacycle/core';
+
+let context: Promise<ApiContext> | undefined;
+
+/** Built once per container; the project's declared subscriptions are brought in step first. */
+async function apiContext(): Promise<ApiContext> {
+  const platform = runtime();
+  const pool = await platform.pool();
+  const secrets = platform.webhookSecrets();
+  await syncProjectSubscriptions({ pool, secrets, project: platform.project });
+  const keyArn = process.env.API_KEY_SECRET_ARN;
+  return {
+    pool,
+    project: platform.project,
+    s3: platform.s3,
+    publicBucket: platform.buckets.public,
+    apiKey: async () => (keyArn ? platform.secretValue(keyArn) : undefined),
+    secrets,
+    deliveries: process.env.DELIVERIES_QUEUE_URL
+      ? { sqs: platform.sqs(), url: process.env.DELIVERIES_QUEUE_URL }
+      : undefined,
+  };
+}
+
+/** Function URL adapter of the read API (handleApiRequest does the rest). */
+async function api(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> {
+  context ??= apiContext();
+  context.catch(() => (context = undefined));
+  const headers = Object.fromEntries(
+    Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  const scheme = headers['x-forwarded-proto'] ?? 'https';
+  const response = await handleApiRequest(await context, {
+    method: event.requestContext.http.method,
+    path: event.rawPath || '/',
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+    headers,
+    body: event.body
+      ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString('utf8')
+      : undefined,
+    baseUrl: `${scheme}://${headers.host ?? event.requestContext.domainName}`,
+  });
+  return { statusCode: response.status, headers: response.headers, body: response.body };
+}
+
+export const handler = middy(api);
