@@ -137,11 +137,12 @@ describe('DatacycleStack', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { MetricName: string };
     }[];
-    // ingest, transform, publish, alerts; and the errors of each of the seven functions but monitor.
+    // ingest, transform, publish, alerts, webhook events, deliveries; and the errors of each of
+    // the ten functions but monitor.
     expect(
       alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
-    ).toHaveLength(4);
-    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(7);
+    ).toHaveLength(6);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(10);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
@@ -178,11 +179,21 @@ describe('DatacycleStack', () => {
   });
 
   it('keeps the database connection in Secrets Manager, readable by the ingest function', () => {
-    // The database connection, and the generated push secret of irve-statique.
-    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    // The database connection, the generated push secret of irve-statique, the API key.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
     });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 40, ExcludePunctuation: true },
+    });
+    // Webhook signing secrets: managed by the API and fan-out functions, under the project's prefix only.
+    const secretStatements = statementsOf(template.findResources('AWS::IAM::Policy')).filter((s) =>
+      ([] as string[]).concat(s.Action).includes('secretsmanager:CreateSecret'),
+    );
+    expect(secretStatements).toHaveLength(2);
+    for (const statement of secretStatements)
+      expect(JSON.stringify(statement.Resource)).toContain(':secret:datacycle/territoires/webhooks/*');
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     const statements = statementsOf(template.findResources('AWS::IAM::Policy'));
     expect(
