@@ -1,0 +1,254 @@
+/**
+ * The read API of the deployed stack (function URL on LocalStack), checked against its own
+ * OpenAPI document: every answer's status is documented and its body matches the documented
+ * schema; filters, order and keyset pagination agree with the database; hostile inputs get
+ * 4xx problems.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import Ajv2020 from 'ajv/dist/2020';
+import Papa from 'papaparse';
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import {
+  callApi,
+  eventually,
+  localS3,
+  readStackOutputs,
+  recordedFile,
+  testPool,
+  uniqueName,
+  type ApiAnswer,
+} from '../helpers/local-cloud';
+import { irveExample } from '../helpers/projects';
+
+const outputs = readStackOutputs();
+const pool = testPool();
+const s3 = localS3();
+type Document = {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string }[];
+        responses: Record<string, { content?: Record<string, { schema: object }> }>;
+      }
+    >
+  >;
+  components: { schemas: Record<string, object> };
+};
+let document: Document;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
+ajv.addFormat('date-time', (value: string) => !Number.isNaN(Date.parse(value)));
+ajv.addFormat('uuid', /^[0-9a-f-]{36}$/i);
+ajv.addFormat('uri', (value: string) => URL.canParse(value));
+ajv.addFormat('email', /^[^@\s]+@[^@\s]+$/);
+
+/** The documented operation for a concrete path (`/runs/123` → `/runs/{id}`). */
+function operation(path: string, method = 'get') {
+  const template = Object.keys(document.paths).find((candidate) =>
+    new RegExp(`^${candidate.replace(/\{[^}]+\}/g, '[^/]+').replace(/\./g, '\\.')}$`).test(path),
+  );
+  if (!template) throw new Error(`${path} is not in the OpenAPI document`);
+  return document.paths[template]![method]!;
+}
+
+/** Calls the API and checks the answer against the document; returns it. */
+async function checked(
+  pathAndQuery: string,
+  options: Parameters<typeof callApi>[2] = {},
+): Promise<ApiAnswer> {
+  const answer = await callApi(outputs.ApiUrl, pathAndQuery, options);
+  const documented = operation(pathAndQuery.split('?')[0]!, (options.method ?? 'GET').toLowerCase());
+  const response = documented.responses[String(answer.status)];
+  expect(
+    response,
+    `${answer.status} of ${pathAndQuery} is documented (${answer.text.slice(0, 200)})`,
+  ).toBeDefined();
+  const type = String(answer.headers['content-type'] ?? '').split(';')[0]!;
+  const schema = response!.content?.[type]?.schema;
+  if (response!.content) expect(schema, `${type} of ${pathAndQuery} is documented`).toBeDefined();
+  if (schema && type !== 'text/csv') {
+    const validate = ajv.compile({
+      ...schema,
+      components: document.components,
+      $id: `https://schemas.test/${++compiled}`,
+    });
+    const body = answer.json();
+    expect(validate(body), `${pathAndQuery}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+  }
+  return answer;
+}
+
+let compiled = 0;
+const rowsOf = (answer: ApiAnswer) =>
+  answer.json<{ data: Record<string, unknown>[]; links: { next: string | null } }>();
+const pathOf = (link: string) => {
+  const url = new URL(link);
+  return `${url.pathname}${url.search}`;
+};
+
+beforeAll(async () => {
+  // The example file, loaded (or already there): the rows the assertions read.
+  const key = `irve-statique/${uniqueName('api')}.csv`;
+  await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: irveExample }));
+  expect(['loaded', 'duplicate']).toContain((await recordedFile(pool, key)).status);
+  await eventually(
+    async () =>
+      (await pool.query("SELECT 1 FROM ops.runs WHERE dataset = 'irve-statique'")).rowCount
+        ? true
+        : undefined,
+    30_000,
+  );
+  document = (await callApi(outputs.ApiUrl, '/openapi.json')).json<Document>();
+});
+afterAll(() => pool.end());
+
+describe('the read API, against its own OpenAPI document', () => {
+  it("describes itself as OpenAPI 3.1, with each dataset's own filters", async () => {
+    const answer = await checked('/openapi.json');
+    expect(answer.json<{ openapi: string }>().openapi).toBe('3.1.0');
+    const parameters = operation('/datasets/irve-statique/rows').parameters!.map((p) => p.name);
+    expect(parameters).toEqual(
+      expect.arrayContaining([
+        'limit',
+        'cursor',
+        'order',
+        'format',
+        'bbox',
+        'nom_station__contains',
+        'date_mise_en_service__gte',
+        'puissance_nominale__lte',
+      ]),
+    );
+    expect(parameters).not.toContain('coordonneesXY');
+  });
+
+  it('lists the datasets and models, and describes one', async () => {
+    const list = (await checked('/datasets')).json<{ data: { id: string }[] }>();
+    expect(list.data.map((d) => d.id)).toEqual(
+      expect.arrayContaining(['irve-statique', 'departements', 'irve_par_departement']),
+    );
+    const one = (await checked('/datasets/irve-statique')).json<{
+      rows: number;
+      spatial: boolean;
+      fields: { name: string; filters: string[] }[];
+    }>();
+    expect(one.spatial).toBe(true);
+    expect(one.rows).toBe(Number((await pool.query('SELECT count(*) FROM raw.irve_statique')).rows[0].count));
+    expect(one.fields.find((f) => f.name === 'coordonneesXY')!.filters).toEqual([]);
+    await checked('/datasets/irve-statique/schema');
+    await checked('/catalog');
+  });
+
+  it('filters, orders and pages through the rows; every row once', async () => {
+    const { rows: expected } = await pool.query<{ id: string }>(
+      `SELECT id_pdc_itinerance AS id FROM raw.irve_statique WHERE date_mise_en_service >= '2020-01-01' ORDER BY id_pdc_itinerance`,
+    );
+    const seen: string[] = [];
+    let next: string | null =
+      `/datasets/irve-statique/rows?date_mise_en_service__gte=2020-01-01&order=id_pdc_itinerance&limit=1&fields=id_pdc_itinerance`;
+    while (next) {
+      const page = rowsOf(await checked(next));
+      seen.push(...page.data.map((row) => row.id_pdc_itinerance as string));
+      next = page.links.next ? pathOf(page.links.next) : null;
+    }
+    expect(seen).toEqual(expected.map((row) => row.id));
+
+    // Descending on a nullable column, over the 96 départements, two pages.
+    const first = rowsOf(
+      await checked('/datasets/irve_par_departement/rows?order=-points_de_recharge,nom_departement&limit=50'),
+    );
+    const second = rowsOf(await checked(pathOf(first.links.next!)));
+    const names = [...first.data, ...second.data].map((row) => row.nom_departement);
+    expect(names).toHaveLength(96);
+    expect(new Set(names).size).toBe(96);
+    expect(second.links.next).toBeNull();
+
+    const filtered = rowsOf(
+      await checked(
+        '/datasets/irve_par_departement/rows?code_departement__in=45,67,2A&nom_departement__contains=RHIN',
+      ),
+    );
+    expect(filtered.data.map((row) => row.code_departement)).toEqual(['67']);
+  });
+
+  it('answers CSV and GeoJSON, and selects by bounding box', async () => {
+    const csv = await checked(
+      '/datasets/irve-statique/rows?format=csv&fields=id_pdc_itinerance,coordonneesXY&limit=5',
+    );
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const parsed = Papa.parse<string[]>(csv.text.trim());
+    expect(parsed.data[0]).toEqual(['id_pdc_itinerance', 'coordonneesXY']);
+    expect(parsed.data[1]![1]).toMatch(/^\[7\.48\d*,48\.34\d*\]$/);
+
+    const inAlsace = (await checked('/datasets/irve-statique/rows?format=geojson&bbox=7,48,8,49')).json<{
+      type: string;
+      features: { geometry: { type: string } }[];
+    }>();
+    expect(inAlsace.type).toBe('FeatureCollection');
+    expect(inAlsace.features.length).toBeGreaterThan(0);
+    expect(inAlsace.features[0]!.geometry.type).toBe('Point');
+    const inBrittany = (await checked('/datasets/irve-statique/rows?format=geojson&bbox=-5,47,-1,49')).json<{
+      features: unknown[];
+    }>();
+    expect(inBrittany.features).toEqual([]);
+  });
+
+  it('gives runs, with their steps and files', async () => {
+    const runs = (await checked('/runs?dataset=irve-statique&limit=2')).json<{
+      data: { id: string }[];
+      links: { next: string | null };
+    }>();
+    expect(runs.data).toHaveLength(2);
+    if (runs.links.next) await checked(pathOf(runs.links.next));
+    const run = (await checked(`/runs/${runs.data[0]!.id}`)).json<{ steps: unknown[]; files: unknown[] }>();
+    expect(run.steps.length).toBeGreaterThan(0);
+    await checked('/runs/0f0f0f0f-0000-4000-8000-000000000000');
+  });
+
+  it.each([
+    [
+      'SQL in a value is a value',
+      `/datasets/irve-statique/rows?nom_station=${encodeURIComponent("x' OR '1'='1")}`,
+      200,
+    ],
+    [
+      'SQL in a field name',
+      `/datasets/irve-statique/rows?${encodeURIComponent('nom_station;DROP TABLE raw.irve_statique;--')}=1`,
+      400,
+    ],
+    ['an unknown field', '/datasets/irve-statique/rows?nope=1', 400],
+    ['an unknown operator', '/datasets/irve-statique/rows?nom_station__like=a', 400],
+    ['a number that is not one', '/datasets/irve-statique/rows?puissance_nominale__gte=1e999x', 400],
+    ['a date out of range', '/datasets/irve-statique/rows?date_mise_en_service=2024-13-45', 400],
+    ['a huge limit', '/datasets/irve-statique/rows?limit=100000000', 400],
+    ['a malformed cursor', '/datasets/irve-statique/rows?cursor=not-a-cursor', 400],
+    [
+      'a cursor of another order',
+      `/datasets/irve-statique/rows?cursor=${Buffer.from(JSON.stringify({ o: 'x', v: ['a'] })).toString('base64url')}`,
+      400,
+    ],
+    ['ordering on a geometry', '/datasets/irve-statique/rows?order=coordonneesXY', 400],
+    ['a bbox upside down', '/datasets/irve-statique/rows?bbox=8,49,7,48', 400],
+    ['GeoJSON of a table without geometry', '/datasets/irve_par_departement/rows?format=geojson', 400],
+    ['an unknown dataset', '/datasets/..%2F..%2Fetc', 404],
+    ['an unknown run parameter', '/runs?sort=asc', 400],
+    ['a run id that is no UUID', "/runs/1'%20OR%201=1", 400],
+  ])('%s → %s', async (_what, path, status) => {
+    const answer = await checked(path);
+    expect(answer.status).toBe(status);
+    if (status >= 400) expect(answer.headers['content-type']).toBe('application/problem+json');
+    if (status === 200) expect(rowsOf(answer).data).toEqual([]);
+  });
+
+  it('refuses other methods and guards subscriptions with the key', async () => {
+    const answer = await callApi(outputs.ApiUrl, '/datasets', { method: 'DELETE' });
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe('GET');
+    expect((await checked('/subscriptions')).status).toBe(401);
+    expect((await checked('/subscriptions', { headers: { authorization: 'Bearer wrong' } })).status).toBe(
+      401,
+    );
+  });
+});
