@@ -10,6 +10,9 @@ import pg from 'pg';
 import { publicBucketUrl } from '@datacycle/core';
 import { localS3 } from './aws-clients';
 import { receiveAlerts } from './alert-receiver';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { localClientConfig } from './aws-clients';
+import { receiveWebhooks, webhookReceiverPort, type WebhookReceiver } from './webhook-receiver';
 import { examplePortalPort as portalPort, serveExamplePortal } from './example-portal';
 import { fireSchedule } from './schedules';
 import { SetupError } from './process';
@@ -41,6 +44,8 @@ async function main() {
   const alerts = await receiveAlerts((message) =>
     console.log(`\n✉ alert received by the webhook channel:\n  ${message.text.split('\n').join('\n  ')}`),
   );
+  // The example's webhook subscriber: verifies each signed delivery and prints it.
+  const webhooks = await startSubscriber(databaseUrl);
   const droppedAt = new Date();
   const rules = Object.values(JSON.parse(outputs.ScheduleRules) as Record<string, string>);
   for (const rule of rules) await fireSchedule(rule);
@@ -102,12 +107,62 @@ async function main() {
       `explore: psql ${databaseUrl.replace(/:[^:@/]+@/, ':***@')} -c 'select * from ops.files order by id desc limit 5'`,
     );
     await showIndicators(client, files);
+    await showDeliveries(webhooks, outputs.ApiUrl);
     if (files.some((file) => file.status === 'rejected')) process.exitCode = 1;
   } finally {
     await client.end();
     portal.close();
     await alerts.close();
+    await webhooks.close();
   }
+}
+
+/** The declared demo subscriber on loopback, checking signatures with its secret. */
+async function startSubscriber(databaseUrl: string): Promise<WebhookReceiver> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ secret_id: string }>(
+      "SELECT secret_id FROM ops.subscriptions WHERE name = 'territoires/demo-subscriber'",
+    );
+    const secrets = new SecretsManagerClient(localClientConfig());
+    const stored = rows[0]
+      ? (JSON.parse(
+          (await secrets.send(new GetSecretValueCommand({ SecretId: rows[0].secret_id }))).SecretString!,
+        ) as { current: string })
+      : undefined;
+    let printed = 0;
+    const receiver = await receiveWebhooks({
+      port: webhookReceiverPort,
+      secrets: stored ? [stored.current] : [],
+    });
+    // Printed as they come, a line each.
+    const timer = setInterval(() => {
+      for (const delivery of receiver.received.slice(printed)) {
+        const payload = JSON.parse(delivery.body) as { type: string; data: { dataset?: string } };
+        console.log(
+          `⇢ webhook ${payload.type} ${payload.data.dataset ?? ''} (${delivery.id}): signature ${delivery.verified === 'ok' ? 'verified' : delivery.verified}`,
+        );
+      }
+      printed = receiver.received.length;
+    }, 200);
+    return { ...receiver, close: async () => (clearInterval(timer), receiver.close()) };
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits a little for the dataset.published deliveries, then shows how to read the API. */
+async function showDeliveries(webhooks: WebhookReceiver, apiUrl: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && !webhooks.received.some((r) => r.body.includes('dataset.published')))
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const [, id, region] = /^https?:\/\/([^.]+)\.lambda-url\.([^.]+)\./.exec(apiUrl) ?? [];
+  console.log(`\nread API (function URL, routed by host name on LocalStack):`);
+  console.log(
+    `  curl -H 'host: ${id}.lambda-url.${region}.localhost.localstack.cloud:4566' 'http://127.0.0.1:4566/datasets/irve_par_departement/rows?order=-points_de_recharge&limit=3'`,
+  );
 }
 
 async function showTransform(client: pg.Client, loaded: string[]): Promise<void> {
