@@ -141,6 +141,7 @@ export class DatacycleStack extends Stack {
       ApiFunctionName: api.function.functionName,
       ApiKeySecretArn: api.apiKey.secretArn,
       WebhookEventsQueueUrl: fanOut.queue.queue.queueUrl,
+      WebhookEventsDlqUrl: fanOut.queue.deadLetterQueue.queueUrl,
       DeliveriesQueueUrl: deliveries.queue.queue.queueUrl,
       DeliveriesDlqUrl: deliveries.queue.deadLetterQueue.queueUrl,
       DeliverFunctionName: deliveries.function.functionName,

@@ -8,6 +8,7 @@ import { runCommand, runsCommand } from './commands/runs';
 import { statusCommand } from './commands/status';
 import { transformCommand } from './commands/transform';
 import { validateCommand } from './commands/validate';
+import { apiKeyCommand, webhooksCommand } from './commands/webhooks';
 
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   check: {
@@ -57,6 +58,15 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   restore: {
     summary: 'restore backups/<stamp>/ [--into <database url>]  restore a backup into an empty database',
     run: restoreCommand,
+  },
+  webhooks: {
+    summary:
+      'webhooks <list|deliveries|replay|enable|disable|secret|rotate> …   subscriptions and deliveries',
+    run: webhooksCommand,
+  },
+  'api-key': {
+    summary: 'api-key                                          the key of the subscriptions API',
+    run: apiKeyCommand,
   },
   migrate: {
     summary: 'migrate                  apply database migrations (DATABASE_URL)',

@@ -31,5 +31,7 @@ export function pipelineQueues(outputs: StackOutputs): Record<string, { url: str
     transform: { url: outputs.TransformQueueUrl, dlq: outputs.TransformDlqUrl },
     publish: { url: outputs.PublishQueueUrl, dlq: outputs.PublishDlqUrl },
     alerts: { url: outputs.AlertsQueueUrl, dlq: outputs.AlertsDlqUrl },
+    // Webhook events not fanned out (deliveries that failed are replayed: `datacycle webhooks replay`).
+    webhooks: { url: outputs.WebhookEventsQueueUrl, dlq: outputs.WebhookEventsDlqUrl },
   };
 }

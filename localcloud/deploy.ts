@@ -40,6 +40,7 @@ export const stackOutputsSchema = z.object({
   ApiFunctionName: z.string(),
   ApiKeySecretArn: z.string(),
   WebhookEventsQueueUrl: z.string(),
+  WebhookEventsDlqUrl: z.string(),
   DeliveriesQueueUrl: z.string(),
   DeliveriesDlqUrl: z.string(),
   DeliverFunctionName: z.string(),

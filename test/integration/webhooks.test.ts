@@ -14,6 +14,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSubscription,
+  deleteSubscription,
   deliveryMessageSchema,
   fanOut,
   handleDeliveryMessage,
@@ -123,6 +124,7 @@ afterEach(async () => {
   await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
 });
 afterAll(async () => {
+  for (const id of mine) await deleteSubscription({ pool, secrets, project }, id);
   await pool.end();
 });
 
