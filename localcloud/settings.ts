@@ -49,6 +49,10 @@ export function localstackEnvironment(): Record<string, string> {
     // An idle queue is polled at least every second (LocalStack backs off up to 10 s by default),
     // so a drop reaches the function about as fast as on AWS.
     LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC: '1',
+    // A busy queue is polled again 0.1 s after a batch (LocalStack waits 1 s by default and runs
+    // one batch at a time per queue, where AWS scales its pollers): 10 messages a second at most
+    // otherwise, which made webhook fan-out crawl.
+    LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC: '0.1',
     // Keep warm environments long enough for a test run, like a busy Lambda.
     LAMBDA_KEEPALIVE_MS: '600000',
   };

@@ -62,6 +62,8 @@ export class WebhookDeliveries extends Construct {
     this.queue = consumer.queue;
     this.function = consumer.function;
     this.function.addEnvironment('DELIVERIES_QUEUE_URL', this.queue.queue.queueUrl);
+    // Ten attempts at once, each needing a connection only before and after its request.
+    this.function.addEnvironment('DATABASE_POOL_MAX', '10');
     this.function.addEnvironment('DELIVERIES_DLQ_URL', this.queue.deadLetterQueue.queueUrl);
     this.queue.queue.grantSendMessages(this.function);
     this.queue.deadLetterQueue.grantSendMessages(this.function);

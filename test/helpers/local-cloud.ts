@@ -13,6 +13,25 @@ export function testPool(): pg.Pool {
   return new pg.Pool({ connectionString: databaseUrl(), max: 4 });
 }
 
+/**
+ * A database of its own for a test file whose rows must not meet the deployed stack's (the
+ * webhook subscriptions of the shared database would receive its events): created once, migrated
+ * by the test.
+ */
+export async function ownDatabase(name: string): Promise<pg.Pool> {
+  const admin = new pg.Client({ connectionString: databaseUrl() });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(databaseUrl());
+  url.pathname = `/${name}`;
+  return new pg.Pool({ connectionString: url.toString(), max: 4 });
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

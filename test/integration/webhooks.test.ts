@@ -30,10 +30,10 @@ import {
 } from '@datacycle/core';
 import { localClientConfig, localSqs } from '../../localcloud/aws-clients';
 import { receiveWebhooks, type WebhookReceiver } from '../../localcloud/webhook-receiver';
-import { testPool, uniqueName } from '../helpers/local-cloud';
+import { ownDatabase, uniqueName } from '../helpers/local-cloud';
 import { testProject } from '../helpers/projects';
 
-const pool = testPool();
+let pool: Awaited<ReturnType<typeof ownDatabase>>;
 const sqs = localSqs();
 const secrets: SecretStore = {
   client: new SecretsManagerClient(localClientConfig()),
@@ -112,6 +112,8 @@ const deliveryRows = async (subscriptionId: string) =>
   ).rows;
 
 beforeAll(async () => {
+  // Its own database: the deployed stack's subscriptions must not receive this file's events.
+  pool = await ownDatabase('datacycle_it_webhooks');
   await migrate(pool);
   const name = uniqueName('deliveries');
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;

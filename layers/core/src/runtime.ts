@@ -59,7 +59,7 @@ export function runtime(): Runtime {
       public: env.PUBLIC_BUCKET,
     },
     pool: () => {
-      pool ??= databaseUrl(env).then((url) => createPool(url));
+      pool ??= databaseUrl(env).then((url) => createPool(url, Number(process.env.DATABASE_POOL_MAX ?? 2)));
       pool.catch(() => (pool = undefined)); // a failed secret read is retried next time
       return pool;
     },

@@ -121,10 +121,15 @@ async function readSome(body: ReadableStream<Uint8Array> | null): Promise<string
   return Buffer.concat(chunks).toString('utf8').slice(0, 300).replace(/\s+/g, ' ').trim();
 }
 
+/** How long an attempt holds its delivery: longer than any request, short enough to recover. */
+const CLAIM_SECONDS = 60;
+
 /**
  * One attempt of one delivery, `attempt` being the attempt the message was sent for. The
- * delivery row stays locked during the attempt, so a duplicate message waits or is dropped;
- * every attempt is logged in ops.delivery_attempts and summed up on the delivery.
+ * attempt claims the delivery (status `sending`, for a minute) in one statement, makes the
+ * request holding no database connection, then records the outcome in one transaction:
+ * every attempt in ops.delivery_attempts, the summary on the delivery. A duplicate message
+ * finds the delivery claimed or past its attempt, and is dropped.
  */
 export async function attemptDelivery(
   context: DeliveryContext,
@@ -132,57 +137,45 @@ export async function attemptDelivery(
   attempt: number,
 ): Promise<DeliveryOutcome> {
   const now = () => context.now?.() ?? new Date();
+  const { rows } = await context.pool.query<Claimed>(
+    `UPDATE ops.deliveries d SET status = 'sending', claimed_until = now() + make_interval(secs => $3)
+     FROM ops.subscriptions s
+     WHERE d.id = $1 AND s.id = d.subscription_id AND s.enabled AND d.attempts = $2
+       AND (d.status IN ('pending', 'retrying') OR (d.status = 'sending' AND d.claimed_until < now()))
+     RETURNING d.id, d.status, d.attempts, d.payload, d.event_type, d.subscription_id,
+       s.url, s.enabled, s.owner_email, s.retry_schedule, s.failing_since`,
+    [deliveryId, attempt, CLAIM_SECONDS],
+  );
+  const delivery = rows[0];
+  if (!delivery) return skipped(context, deliveryId, attempt);
+
+  const body = JSON.stringify(delivery.payload);
+  const result =
+    Buffer.byteLength(body) > MAX_PAYLOAD_BYTES
+      ? { latencyMs: 0, error: `payload of ${Buffer.byteLength(body)} bytes over the limit` }
+      : await post(context, delivery, body);
+  const schedule = delivery.retry_schedule ?? context.retrySchedule;
+  const made = attempt + 1;
+  const succeeded = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
+  const gone = result.statusCode === 410;
+  let outcome: DeliveryOutcome;
+  if (succeeded) outcome = { kind: 'succeeded', statusCode: result.statusCode! };
+  else if (gone) outcome = { kind: 'gone' };
+  else if (made >= schedule.length) outcome = { kind: 'failed', error: result.error ?? 'failed' };
+  else {
+    // The schedule's wait, ±10 % so that retries of many deliveries spread out; a longer
+    // Retry-After is honoured (up to 12 h).
+    const planned = schedule[made]! * (0.9 + 0.2 * (context.random ?? Math.random)());
+    const wait = Math.max(planned, Math.min(result.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS));
+    outcome = {
+      kind: 'retry',
+      attempt: made,
+      notBefore: new Date(now().getTime() + wait * 1000),
+      error: result.error ?? 'failed',
+    };
+  }
+
   return inTransaction(context.pool, async (client) => {
-    const { rows } = await client.query<Claimed>(
-      `SELECT d.id, d.status, d.attempts, d.payload, d.event_type, d.subscription_id,
-         s.url, s.enabled, s.owner_email, s.retry_schedule, s.failing_since
-       FROM ops.deliveries d JOIN ops.subscriptions s ON s.id = d.subscription_id
-       WHERE d.id = $1 FOR UPDATE OF d SKIP LOCKED`,
-      [deliveryId],
-    );
-    const delivery = rows[0];
-    if (!delivery) return { kind: 'skipped', reason: 'unknown or being delivered by another attempt' };
-    if (!['pending', 'retrying'].includes(delivery.status))
-      return { kind: 'skipped', reason: `already ${delivery.status}` };
-    if (delivery.attempts !== attempt)
-      return {
-        kind: 'skipped',
-        reason: `a duplicate message (attempt ${attempt}, ${delivery.attempts} made)`,
-      };
-    if (!delivery.enabled) {
-      await client.query(
-        `UPDATE ops.deliveries SET status = 'cancelled', finished_at = now(), last_error = 'subscription disabled' WHERE id = $1`,
-        [deliveryId],
-      );
-      return { kind: 'skipped', reason: 'subscription disabled' };
-    }
-
-    const body = JSON.stringify(delivery.payload);
-    const result =
-      Buffer.byteLength(body) > MAX_PAYLOAD_BYTES
-        ? { latencyMs: 0, error: `payload of ${Buffer.byteLength(body)} bytes over the limit` }
-        : await post(context, delivery, body);
-    const schedule = delivery.retry_schedule ?? context.retrySchedule;
-    const made = attempt + 1;
-    const succeeded = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
-    const gone = result.statusCode === 410;
-    let outcome: DeliveryOutcome;
-    if (succeeded) outcome = { kind: 'succeeded', statusCode: result.statusCode! };
-    else if (gone) outcome = { kind: 'gone' };
-    else if (made >= schedule.length) outcome = { kind: 'failed', error: result.error ?? 'failed' };
-    else {
-      // The schedule's wait, ±10 % so that retries of many deliveries spread out; a longer
-      // Retry-After is honoured (up to 12 h).
-      const planned = schedule[made]! * (0.9 + 0.2 * (context.random ?? Math.random)());
-      const wait = Math.max(planned, Math.min(result.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS));
-      outcome = {
-        kind: 'retry',
-        attempt: made,
-        notBefore: new Date(now().getTime() + wait * 1000),
-        error: result.error ?? 'failed',
-      };
-    }
-
     await client.query(
       `INSERT INTO ops.delivery_attempts (delivery_id, attempt, status_code, latency_ms, error, outcome)
        VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -190,7 +183,8 @@ export async function attemptDelivery(
     );
     await client.query(
       `UPDATE ops.deliveries SET attempts = $2, status = $3, last_status_code = $4, last_latency_ms = $5,
-         last_error = $6, next_attempt_at = $7, finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() END
+         last_error = $6, next_attempt_at = $7, claimed_until = NULL,
+         finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() END
        WHERE id = $1`,
       [
         deliveryId,
@@ -203,16 +197,17 @@ export async function attemptDelivery(
       ],
     );
     if (succeeded) {
-      await client.query(`UPDATE ops.subscriptions SET failing_since = NULL WHERE id = $1`, [
-        delivery.subscription_id,
-      ]);
+      await client.query(
+        `UPDATE ops.subscriptions SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`,
+        [delivery.subscription_id],
+      );
       return outcome;
     }
     const failingSince = delivery.failing_since ?? now();
-    await client.query(`UPDATE ops.subscriptions SET failing_since = $2 WHERE id = $1`, [
-      delivery.subscription_id,
-      failingSince,
-    ]);
+    await client.query(
+      `UPDATE ops.subscriptions SET failing_since = coalesce(failing_since, $2) WHERE id = $1`,
+      [delivery.subscription_id, failingSince],
+    );
     const failingHours = (now().getTime() - failingSince.getTime()) / 3_600_000;
     if (gone || failingHours >= context.disableAfterHours) {
       const reason = gone
@@ -224,6 +219,32 @@ export async function attemptDelivery(
   });
 }
 
+/** Why a message found nothing to attempt (and a disabled subscription's delivery cancelled). */
+async function skipped(
+  context: DeliveryContext,
+  deliveryId: string,
+  attempt: number,
+): Promise<DeliveryOutcome> {
+  const { rows } = await context.pool.query<{ status: string; attempts: number; enabled: boolean }>(
+    `SELECT d.status, d.attempts, s.enabled FROM ops.deliveries d JOIN ops.subscriptions s ON s.id = d.subscription_id
+     WHERE d.id = $1`,
+    [deliveryId],
+  );
+  const found = rows[0];
+  if (!found) return { kind: 'skipped', reason: 'unknown delivery' };
+  if (!found.enabled && ['pending', 'retrying'].includes(found.status)) {
+    await context.pool.query(
+      `UPDATE ops.deliveries SET status = 'cancelled', finished_at = now(), last_error = 'subscription disabled' WHERE id = $1`,
+      [deliveryId],
+    );
+    return { kind: 'skipped', reason: 'subscription disabled' };
+  }
+  if (found.status === 'sending') return { kind: 'skipped', reason: 'being delivered by another attempt' };
+  if (found.attempts !== attempt)
+    return { kind: 'skipped', reason: `a duplicate message (attempt ${attempt}, ${found.attempts} made)` };
+  return { kind: 'skipped', reason: `already ${found.status}` };
+}
+
 async function disable(context: DeliveryContext, client: pg.PoolClient, delivery: Claimed, reason: string) {
   await client.query(
     `UPDATE ops.subscriptions SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1`,
@@ -232,7 +253,7 @@ async function disable(context: DeliveryContext, client: pg.PoolClient, delivery
   // Pending deliveries of a disabled subscription stop here.
   await client.query(
     `UPDATE ops.deliveries SET status = 'cancelled', finished_at = now(), last_error = 'subscription disabled'
-     WHERE subscription_id = $1 AND status IN ('pending', 'retrying') AND id <> $2`,
+     WHERE subscription_id = $1 AND status IN ('pending', 'retrying', 'sending') AND id <> $2`,
     [delivery.subscription_id, delivery.id],
   );
   await raiseAlert(

@@ -220,4 +220,16 @@ export const migrations: Migration[] = [
       CREATE INDEX delivery_attempts_of_delivery ON ops.delivery_attempts (delivery_id, id);
     `,
   },
+  {
+    version: 10,
+    name: 'deliveries are claimed, not locked, while the request is out',
+    sql: `
+      -- An attempt claims its delivery for a while (status sending) instead of holding a row
+      -- lock, so no connection waits on a subscriber; a claim whose function died expires.
+      ALTER TABLE ops.deliveries DROP CONSTRAINT deliveries_status_check;
+      ALTER TABLE ops.deliveries ADD CONSTRAINT deliveries_status_check
+        CHECK (status IN ('pending', 'retrying', 'sending', 'succeeded', 'failed', 'cancelled'));
+      ALTER TABLE ops.deliveries ADD COLUMN claimed_until timestamptz;
+    `,
+  },
 ];
