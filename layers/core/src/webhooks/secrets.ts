@@ -74,7 +74,13 @@ export async function rotateSigningSecret(
   overlapHours: number,
   now = new Date(),
 ): Promise<{ secret: string; previousUntil: string }> {
-  const stored = await readSigningSecret(store, subscriptionId);
+  const stored = await readSigningSecret(store, subscriptionId).catch((error: unknown) => {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  });
+  // A secret that is gone (a fresh local cloud) is created anew, with nothing to overlap.
+  if (!stored)
+    return { secret: await createSigningSecret(store, subscriptionId), previousUntil: now.toISOString() };
   const secret = generateSecret();
   const previousUntil = new Date(now.getTime() + overlapHours * 3_600_000).toISOString();
   await store.client.send(

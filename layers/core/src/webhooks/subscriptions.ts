@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { assertAllowedUrl, type NetworkPolicy } from '../net/guard';
 import { retryScheduleSchema, webhookEventTypes, type Project } from '../project';
 import { inTransaction } from '../warehouse';
-import { createSigningSecret, deleteSigningSecret, type SecretStore } from './secrets';
+import { createSigningSecret, deleteSigningSecret, signingSecretExists, type SecretStore } from './secrets';
 
 /** A subscription as the API takes it. */
 export const subscriptionInputSchema = z.strictObject({
@@ -228,6 +228,9 @@ export async function syncProjectSubscriptions(context: SubscriptionContext): Pr
         created.push(subscription.id);
         continue;
       }
+      // Its secret may be gone (a local cloud starts empty): a new one is made.
+      if (!(await signingSecretExists(context.secrets, row.id)))
+        await createSigningSecret(context.secrets, row.id);
       const same =
         row.url === entry.url &&
         JSON.stringify(row.event_types) === JSON.stringify(entry.events) &&
