@@ -1,7 +1,6 @@
 import type { SESClient } from '@aws-sdk/client-ses';
 import type pg from 'pg';
-import { fetch } from 'undici';
-import { assertAllowedUrl, guardedAgent, type NetworkPolicy } from '../net/guard';
+import { guardedFetch, type NetworkPolicy } from '../net/guard';
 import { USER_AGENT } from '../collect/http-client';
 import { TerminalError } from '../errors';
 import type { ProjectConfig } from '../project';
@@ -63,15 +62,17 @@ async function sendEmail(
 
 /** POSTs the alert to a webhook; a refusal (4xx) is final, a 5xx or network error is worth a retry. */
 async function postWebhook(url: string, body: unknown, network: NetworkPolicy): Promise<void> {
-  assertAllowedUrl(url, network);
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-    redirect: 'manual',
-    dispatcher: guardedAgent(network),
-  });
+  const response = await guardedFetch(
+    url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+      redirect: 'manual',
+    },
+    network,
+  );
   await response.arrayBuffer(); // release the connection
   if (response.status >= 400 && response.status < 500 && response.status !== 429) {
     throw new TerminalError(

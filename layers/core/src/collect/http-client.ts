@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { fetch } from 'undici';
 import { TerminalError } from '../errors';
-import { ForbiddenAddressError, assertAllowedUrl, guardedAgent } from '../net/guard';
+import { ForbiddenAddressError, assertAllowedUrl, guardedFetch } from '../net/guard';
 
 export const USER_AGENT = 'datacycle/0.1 (open data pipeline)';
 
@@ -112,12 +111,15 @@ async function attemptGet(url: string, options: GetOptions, policy: HttpPolicy):
       throw new TerminalError(`GET ${current}: ${(error as Error).message}`);
     }
     const response = await withHostSlot(new URL(current).host, policy, () =>
-      fetch(current, {
-        headers: { 'user-agent': USER_AGENT, accept: '*/*', ...options.headers },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(policy.timeoutMs),
-        dispatcher: guardedAgent({ allow: policy.allowNetworks }),
-      }).catch((error: Error) => {
+      guardedFetch(
+        current,
+        {
+          headers: { 'user-agent': USER_AGENT, accept: '*/*', ...options.headers },
+          redirect: 'manual',
+          signal: AbortSignal.timeout(policy.timeoutMs),
+        },
+        { allow: policy.allowNetworks },
+      ).catch((error: Error) => {
         if (error.cause instanceof ForbiddenAddressError)
           throw new TerminalError(`GET ${current}: ${error.cause.message}`);
         const cause = (error.cause as Error | undefined)?.message ?? error.message;

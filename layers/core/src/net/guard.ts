@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent } from 'undici';
+import type { Agent, RequestInit, Response } from 'undici';
 
 /**
  * Where outgoing requests (deliveries, collection) may go. Public unicast addresses always;
@@ -87,15 +87,18 @@ export function assertAllowedUrl(url: string, policy: NetworkPolicy): URL {
 const agents = new Map<string, Agent>();
 
 /**
- * An undici dispatcher whose every connection goes through the guarded lookup: the address
- * checked is the address connected to, so DNS rebinding between check and use cannot happen.
+ * fetch through an undici dispatcher whose every connection goes through the guarded lookup:
+ * the address checked is the address connected to, so DNS rebinding between check and use
+ * cannot happen. undici is loaded on first use (a function that only ingests never needs it).
  */
-export function guardedAgent(policy: NetworkPolicy): Agent {
+export async function guardedFetch(url: string, init: RequestInit, policy: NetworkPolicy): Promise<Response> {
+  assertAllowedUrl(url, policy);
+  const { Agent, fetch } = await import('undici');
   const key = JSON.stringify(policy.allow);
   let agent = agents.get(key);
   if (!agent) {
     agent = new Agent({ connect: { lookup: guardedLookup(policy) }, keepAliveTimeout: 4_000 });
     agents.set(key, agent);
   }
-  return agent;
+  return fetch(url, { ...init, dispatcher: agent });
 }

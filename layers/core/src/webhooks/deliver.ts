@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import { fetch } from 'undici';
 import { raiseAlert, type AlertContext } from '../alerts';
 import { USER_AGENT, retryAfterMs } from '../collect/http-client';
 import { errorMessage } from '../errors';
-import { ForbiddenAddressError, assertAllowedUrl, guardedAgent, type NetworkPolicy } from '../net/guard';
+import { ForbiddenAddressError, guardedFetch, type NetworkPolicy } from '../net/guard';
 import { inTransaction } from '../warehouse';
 import { activeSecrets, readSigningSecret, type SecretStore } from './secrets';
 import { signedHeaders } from './signing';
@@ -62,20 +61,22 @@ async function post(context: DeliveryContext, delivery: Claimed, body: string): 
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    assertAllowedUrl(delivery.url, context.network);
     const stored = await readSigningSecret(context.secrets, delivery.subscription_id, 60_000);
-    const response = await fetch(delivery.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': USER_AGENT,
-        ...signedHeaders(activeSecrets(stored, context.now?.()), delivery.id, body, context.now?.()),
+    const response = await guardedFetch(
+      delivery.url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          ...signedHeaders(activeSecrets(stored, context.now?.()), delivery.id, body, context.now?.()),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(context.timeoutMs ?? DELIVERY_TIMEOUT_MS),
       },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(context.timeoutMs ?? DELIVERY_TIMEOUT_MS),
-      dispatcher: guardedAgent(context.network),
-    });
+      context.network,
+    );
     const answer = await readSome(response.body);
     const statusCode = response.status;
     if (statusCode >= 200 && statusCode < 300) return { statusCode, latencyMs: latency() };

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { Problem } from '@datacycle/core';
+import { encodeCursor, parseRowsRequest } from '../../layers/core/src/api/rows';
+import type { ExportColumn } from '../../layers/core/src/publish/columns';
+import type { Output } from '../../layers/core/src/publish/outputs';
+import { testProject } from '../helpers/projects';
+
+const column = (name: string, kind: ExportColumn['kind'], pgType: string, notNull = false): ExportColumn => ({
+  name,
+  kind,
+  pgType,
+  notNull,
+});
+const columns = [
+  column('code', 'string', 'text', true),
+  column('puissance', 'number', 'numeric'),
+  column('mise_en_service', 'date', 'date'),
+  column('position', 'geometry', 'geometry(Point,4326)'),
+];
+const project = testProject([
+  { id: 'stations', schema: { fields: [{ name: 'code', type: 'string' }], primaryKey: ['code'] } },
+]);
+const output: Output = {
+  kind: 'dataset',
+  name: 'stations',
+  relation: { schema: 'raw', name: 'stations' },
+  title: 'Stations',
+  licence: 'etalab-2.0',
+  formats: ['csv'],
+  csv: { delimiter: ',', bom: false },
+  tableSchema: project.datasets[0]!.tableSchema,
+};
+const parse = (query: string) => parseRowsRequest(new URLSearchParams(query), output, project, columns, 'r');
+const problems = (query: string) => {
+  try {
+    parse(query);
+  } catch (error) {
+    expect(error).toBeInstanceOf(Problem);
+    return (error as Problem).errors.map((e) => `${e.parameter}: ${e.message}`);
+  }
+  throw new Error('expected a problem');
+};
+
+describe('rows requests', () => {
+  it('reads filters, order and paging; the primary key makes the order total', () => {
+    const request = parse(
+      'puissance__gte=22&mise_en_service__lt=2024-01-01&code__in=a,b&order=-puissance&limit=10',
+    );
+    expect(request.filters.map((f) => [f.column.name, f.operator, f.values])).toEqual([
+      ['puissance', 'gte', ['22']],
+      ['mise_en_service', 'lt', ['2024-01-01']],
+      ['code', 'in', ['a', 'b']],
+    ]);
+    // Nulls last (a flag first), then the value descending, then the key.
+    expect(request.keys.map((k) => [k.expression, k.descending])).toEqual([
+      ['("puissance" IS NULL)', false],
+      ['"puissance"', true],
+      ['"code"', false],
+    ]);
+    expect(request.limit).toBe(10);
+  });
+
+  it('refuses every bad parameter at once, naming each', () => {
+    expect(
+      problems(
+        'nope=1&puissance__like=2&puissance=abc&position=1&limit=5000&order=position&bbox=1,2,3&format=xml',
+      ),
+    ).toEqual([
+      'nope: nope is not a field of stations',
+      'puissance__like: like does not apply to puissance (number); use eq, ne, gt, gte, lt, lte, in',
+      'puissance: "abc" is not a number',
+      'position: position (geometry) cannot be filtered; use bbox',
+      'order: position cannot be sorted on',
+      'limit: an integer from 1 to 1000',
+      'format: one of json, csv, geojson',
+      'bbox: west,south,east,north in degrees (WGS 84), west ≤ east, south ≤ north',
+    ]);
+  });
+
+  it('takes back only its own cursors, bound to their order', () => {
+    const cursor = encodeCursor('-puissance', ['f', '22', 'FR*A01']);
+    expect(parse(`order=-puissance&cursor=${cursor}`).cursor).toEqual(['f', '22', 'FR*A01']);
+    expect(problems(`order=puissance&cursor=${cursor}`)).toEqual([
+      'cursor: not a cursor of this listing: use the next link as given',
+    ]);
+    expect(problems('cursor=%27%3B%20DROP%20TABLE%20x')).toHaveLength(1);
+    expect(problems(`cursor=${Buffer.from('{"o":"","v":[{"x":1}]}').toString('base64url')}`)).toHaveLength(1);
+  });
+});
