@@ -32,6 +32,11 @@ async function api(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResu
     Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
   );
   const scheme = headers['x-forwarded-proto'] ?? 'https';
+  // Links are built on the host the client used; LocalStack's default function URL host
+  // ("….lambda-url.<region>.127.0.0.1:4566") is no valid URL host, the domain name is.
+  const host = [headers.host, event.requestContext.domainName].find((candidate) =>
+    URL.canParse(`${scheme}://${candidate}`),
+  );
   const response = await handleApiRequest(await context, {
     method: event.requestContext.http.method,
     path: event.rawPath || '/',
@@ -40,7 +45,7 @@ async function api(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResu
     body: event.body
       ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString('utf8')
       : undefined,
-    baseUrl: `${scheme}://${headers.host ?? event.requestContext.domainName}`,
+    baseUrl: `${scheme}://${host ?? 'localhost'}`,
   });
   return { statusCode: response.status, headers: response.headers, body: response.body };
 }
