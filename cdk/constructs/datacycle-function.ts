@@ -18,11 +18,12 @@ export interface DatacycleFunctionProps {
 }
 
 /**
- * Node.js options of every function. A 32 MiB young generation (the default is 16) halves
- * the garbage-collection time of ingestion, which allocates millions of short-lived cell
- * strings per file (measured by `npm run bench`, which runs with these options).
+ * Node.js options of every function: a 16 MiB young generation, set rather than left to the
+ * platform. Ingestion allocates millions of short-lived cell strings per file; with batched
+ * rows, 32 MiB (tried first) bought no speed and cost ~35 MB of peak RSS on a 1M-row load
+ * (232 MB against 265 MB, same time; measured with bench/measure-load.ts).
  */
-export const FUNCTION_NODE_OPTIONS = '--max-semi-space-size=32';
+export const FUNCTION_NODE_OPTIONS = '--max-semi-space-size=16';
 
 /** The one place that sets the defaults of every datacycle function. */
 export class DatacycleFunction extends Construct {
