@@ -58,7 +58,11 @@ export async function statusCommand(args: string[]): Promise<number> {
     if (outputs) {
       const sqs = new SQSClient(clientConfig);
       console.log('\nqueue       waiting  in flight  dead letters');
-      for (const [name, queue] of Object.entries(pipelineQueues(outputs))) {
+      const queues = {
+        ...pipelineQueues(outputs),
+        deliveries: { url: outputs.DeliveriesQueueUrl, dlq: outputs.DeliveriesDlqUrl },
+      };
+      for (const [name, queue] of Object.entries(queues)) {
         const depth = async (url: string, attribute: QueueAttributeName) =>
           Number(
             (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] })))
@@ -67,11 +71,34 @@ export async function statusCommand(args: string[]): Promise<number> {
         const dead = await depth(queue.dlq, 'ApproximateNumberOfMessages');
         unhealthy ||= dead > 0;
         console.log(
-          `${name.padEnd(10)} ${String(await depth(queue.url, 'ApproximateNumberOfMessages')).padStart(8)} ${String(await depth(queue.url, 'ApproximateNumberOfMessagesNotVisible')).padStart(10)} ${String(dead).padStart(13)}${dead > 0 ? `  → datacycle redrive ${name}` : ''}`,
+          `${name.padEnd(10)} ${String(await depth(queue.url, 'ApproximateNumberOfMessages')).padStart(8)} ${String(await depth(queue.url, 'ApproximateNumberOfMessagesNotVisible')).padStart(10)} ${String(dead).padStart(13)}${dead > 0 ? (name === 'deliveries' ? '  → datacycle webhooks list, then replay' : `  → datacycle redrive ${name}`) : ''}`,
         );
       }
     } else console.log('\n(no deployed stack found: queues not shown)');
     console.log(`\nalerts not delivered: ${undelivered[0]?.n ?? 0}`);
+    // Webhook subscribers: those failing now, and those the platform disabled.
+    const { rows: subscribers } = await pool.query<{
+      id: string;
+      url: string;
+      enabled: boolean;
+      failing_since: Date | null;
+      disabled_reason: string | null;
+      failed: number;
+    }>(
+      `SELECT s.id, s.url, s.enabled, s.failing_since, s.disabled_reason,
+         (SELECT count(*)::int FROM ops.deliveries d WHERE d.subscription_id = s.id AND d.status = 'failed') AS failed
+       FROM ops.subscriptions s ORDER BY s.created_at`,
+    );
+    const enabled = subscribers.filter((s) => s.enabled);
+    console.log(
+      `webhook subscriptions: ${enabled.length} enabled, ${subscribers.length - enabled.length} disabled`,
+    );
+    for (const s of subscribers.filter((s) => (s.enabled && s.failing_since) || s.failed > 0)) {
+      unhealthy = true;
+      console.log(
+        `  ${s.id} ${s.url}: ${!s.enabled ? `disabled (${s.disabled_reason})` : s.failing_since ? `failing since ${s.failing_since.toISOString()}` : 'delivering again'}, ${s.failed} failed deliveries → datacycle webhooks deliveries ${s.id} --status failed, then replay --subscription ${s.id}`,
+      );
+    }
     return unhealthy ? 1 : 0;
   } finally {
     await pool.end();
