@@ -103,9 +103,17 @@ describe('webhooks through the deployed stack', () => {
       expect(delivery.verified).toBe('ok');
       expect(delivery.id).toMatch(/^msg_/);
     }
-    const { rows } = await pool.query(
-      `SELECT d.status, d.attempts FROM ops.deliveries d WHERE d.id = ANY($1)`,
-      [published.map((r) => r.id)],
+    // Recorded once the subscriber's answer is back (the request arrives a moment before).
+    const rows = await eventually(
+      async () => {
+        const { rows: found } = await pool.query<{ status: string; attempts: number }>(
+          `SELECT d.status, d.attempts FROM ops.deliveries d WHERE d.id = ANY($1)`,
+          [published.map((r) => r.id)],
+        );
+        return found.every((row) => row.status !== 'sending') ? found : undefined;
+      },
+      10_000,
+      'the deliveries recorded',
     );
     expect(rows).toEqual(published.map(() => ({ status: 'succeeded', attempts: 1 })));
   });
@@ -200,10 +208,18 @@ describe('webhooks through the deployed stack', () => {
       'the replayed delivery',
     );
     expect(delivered).toMatchObject({ id: failed.id, verified: 'ok' });
-    const after = await keyed('GET', `/subscriptions/${subscription.id}/deliveries`);
-    expect(
-      after.json<{ data: { id: string; status: string }[] }>().data.find((d) => d.id === failed.id)!.status,
-    ).toBe('succeeded');
+    const status = await eventually(
+      async () => {
+        const after = await keyed('GET', `/subscriptions/${subscription.id}/deliveries`);
+        const found = after
+          .json<{ data: { id: string; status: string }[] }>()
+          .data.find((d) => d.id === failed.id);
+        return found && found.status !== 'sending' ? found.status : undefined;
+      },
+      10_000,
+      'the replayed delivery recorded',
+    );
+    expect(status).toBe('succeeded');
     await keyed('DELETE', `/subscriptions/${subscription.id}`);
   });
 });
