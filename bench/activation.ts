@@ -17,7 +17,7 @@ import {
   webhookSecretPrefix,
   type ApiContext,
 } from '@datacycle/core';
-import { localClientConfig, localS3 } from '../localcloud/aws-clients';
+import { localClientConfig, localFunctionUrlHost, localS3 } from '../localcloud/aws-clients';
 import { serveApi } from '../localcloud/api-server';
 import { readStackOutputs } from '../localcloud/deploy';
 import { repoRoot } from '../localcloud/settings';
@@ -113,9 +113,7 @@ export async function benchApi(benchUrl: string, rows: number): Promise<Activati
     await pool.end();
   }
   // Through LocalStack's function URL (the example's own small tables): Lambda's share.
-  const outputs = readStackOutputs();
-  const [, id, region] = /^https?:\/\/([^.]+)\.lambda-url\.([^.]+)\./.exec(outputs.ApiUrl)!;
-  const host = `${id}.lambda-url.${region}.localhost.localstack.cloud:4566`;
+  const host = localFunctionUrlHost(readStackOutputs().ApiUrl);
   const functionUrl = [
     await load(
       'function URL, first page',

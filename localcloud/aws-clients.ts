@@ -15,3 +15,15 @@ export function localClientConfig() {
 
 export const localS3 = () => new S3Client(localClientConfig());
 export const localSqs = () => new SQSClient(localClientConfig());
+
+/**
+ * The host a deployed function URL answers on through LocalStack's gateway (127.0.0.1:4566).
+ * LocalStack routes function URLs by host name, whatever follows `lambda-url.<region>.`; the
+ * host CloudFormation reports ends in `127.0.0.1:4566`, which is no valid URL host, so links
+ * and clients use this one.
+ */
+export function localFunctionUrlHost(functionUrl: string): string {
+  const match = /^https?:\/\/([^.]+)\.lambda-url\.([^.]+)\./.exec(functionUrl);
+  if (!match) throw new Error(`${functionUrl} is not a Lambda function URL`);
+  return `${match[1]}.lambda-url.${match[2]}.localhost.localstack.cloud:4566`;
+}

@@ -11,7 +11,7 @@ import { publicBucketUrl } from '@datacycle/core';
 import { localS3 } from './aws-clients';
 import { receiveAlerts } from './alert-receiver';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { localClientConfig } from './aws-clients';
+import { localClientConfig, localFunctionUrlHost } from './aws-clients';
 import { receiveWebhooks, webhookReceiverPort, type WebhookReceiver } from './webhook-receiver';
 import { examplePortalPort as portalPort, serveExamplePortal } from './example-portal';
 import { fireSchedule } from './schedules';
@@ -158,10 +158,9 @@ async function showDeliveries(webhooks: WebhookReceiver, apiUrl: string): Promis
   while (Date.now() < deadline && !webhooks.received.some((r) => r.body.includes('dataset.published')))
     await new Promise((resolve) => setTimeout(resolve, 300));
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const [, id, region] = /^https?:\/\/([^.]+)\.lambda-url\.([^.]+)\./.exec(apiUrl) ?? [];
   console.log(`\nread API (function URL, routed by host name on LocalStack):`);
   console.log(
-    `  curl -H 'host: ${id}.lambda-url.${region}.localhost.localstack.cloud:4566' 'http://127.0.0.1:4566/datasets/irve_par_departement/rows?order=-points_de_recharge&limit=3'`,
+    `  curl -H 'host: ${localFunctionUrlHost(apiUrl)}' 'http://127.0.0.1:4566/datasets/irve_par_departement/rows?order=-points_de_recharge&limit=3'`,
   );
 }
 

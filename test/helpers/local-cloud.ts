@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { request as httpRequest } from 'node:http';
 import pg from 'pg';
-import { localS3 } from '../../localcloud/aws-clients';
+import { localFunctionUrlHost, localS3 } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
 import { databaseUrl } from '../../localcloud/settings';
 import { fireSchedule } from '../../localcloud/schedules';
@@ -139,13 +139,9 @@ export interface ApiAnswer {
   json: <T = Record<string, unknown>>() => T;
 }
 
-/**
- * The deployed API's base URL as its links give it. LocalStack routes function URLs by host
- * name, whatever follows `lambda-url.<region>.`; this suffix makes a valid URL host.
- */
+/** The deployed API's base URL as its links give it (see localFunctionUrlHost). */
 export function localApiBase(apiUrl: string): string {
-  const [, id, region] = /^https?:\/\/([^.]+)\.lambda-url\.([^.]+)\./.exec(apiUrl)!;
-  return `http://${id}.lambda-url.${region}.localhost.localstack.cloud:4566`;
+  return `http://${localFunctionUrlHost(apiUrl)}`;
 }
 
 /** A request to the deployed API, through LocalStack's gateway on loopback. */

@@ -159,6 +159,16 @@ export function openApiDocument(
     description,
     content: { 'application/json': { schema } },
   });
+  const replay = (operationId: string, summary: string) => ({
+    post: {
+      operationId,
+      summary,
+      tags: ['webhooks'],
+      ...keyed,
+      parameters: [id],
+      responses: { '202': ok('Replayed', ref('Replayed')), '401': problem, '404': problem, '409': problem },
+    },
+  });
   return {
     openapi: '3.1.0',
     info: {
@@ -369,36 +379,11 @@ export function openApiDocument(
           },
         },
       },
-      '/subscriptions/{id}/replay': {
-        post: {
-          operationId: 'replayFailed',
-          summary: 'Deliver every failed delivery of the subscription again',
-          tags: ['webhooks'],
-          ...keyed,
-          parameters: [id],
-          responses: {
-            '202': ok('Replayed', ref('Replayed')),
-            '401': problem,
-            '404': problem,
-            '409': problem,
-          },
-        },
-      },
-      '/deliveries/{id}/replay': {
-        post: {
-          operationId: 'replayDelivery',
-          summary: 'Deliver one delivery again (same webhook-id)',
-          tags: ['webhooks'],
-          ...keyed,
-          parameters: [id],
-          responses: {
-            '202': ok('Replayed', ref('Replayed')),
-            '401': problem,
-            '404': problem,
-            '409': problem,
-          },
-        },
-      },
+      '/subscriptions/{id}/replay': replay(
+        'replayFailed',
+        'Deliver every failed delivery of the subscription again',
+      ),
+      '/deliveries/{id}/replay': replay('replayDelivery', 'Deliver one delivery again (same webhook-id)'),
     },
     components: {
       securitySchemes: {

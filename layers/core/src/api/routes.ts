@@ -6,7 +6,7 @@ import { exportColumns, tableSchemaType, type ExportColumn } from '../publish/co
 import { projectOutputs, type Output } from '../publish/outputs';
 import type { Project } from '../project';
 import { isNotFound, readObjectText } from '../storage';
-import { qualified } from '../warehouse';
+import { inTransaction, qualified } from '../warehouse';
 import {
   createSubscription,
   deleteSubscription,
@@ -168,20 +168,15 @@ async function authorize(context: ApiContext, request: ApiRequest): Promise<void
 }
 
 /** Reads, in one read-only transaction with a statement timeout. */
-async function reading<T>(context: ApiContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await context.pool.connect();
-  try {
-    await client.query('BEGIN READ ONLY');
-    await client.query(`SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+function reading<T>(context: ApiContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(
+    context.pool,
+    async (client) => {
+      await client.query(`SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
+      return work(client);
+    },
+    'BEGIN READ ONLY',
+  );
 }
 
 function outputOf(context: ApiContext, id: string): Output {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { TerminalError } from '../errors';
-import { ForbiddenAddressError, assertAllowedUrl, guardedFetch } from '../net/guard';
+import { ForbiddenAddressError, guardedFetch } from '../net/guard';
 
 export const USER_AGENT = 'datacycle/0.1 (open data pipeline)';
 
@@ -104,12 +104,8 @@ function backoff(policy: HttpPolicy, attempt: number): number {
 async function attemptGet(url: string, options: GetOptions, policy: HttpPolicy): Promise<HttpResponse> {
   let current = url;
   for (let redirects = 0; ; redirects++) {
-    // Every hop checked, redirects included: a public URL may not redirect to a private one.
-    try {
-      assertAllowedUrl(current, { allow: policy.allowNetworks });
-    } catch (error) {
-      throw new TerminalError(`GET ${current}: ${(error as Error).message}`);
-    }
+    // Every hop goes through the guard, redirects included: a public URL may not redirect to
+    // a private one.
     const response = await withHostSlot(new URL(current).host, policy, () =>
       guardedFetch(
         current,
@@ -120,8 +116,8 @@ async function attemptGet(url: string, options: GetOptions, policy: HttpPolicy):
         },
         { allow: policy.allowNetworks },
       ).catch((error: Error) => {
-        if (error.cause instanceof ForbiddenAddressError)
-          throw new TerminalError(`GET ${current}: ${error.cause.message}`);
+        if (error instanceof ForbiddenAddressError)
+          throw new TerminalError(`GET ${current}: ${error.message}`);
         const cause = (error.cause as Error | undefined)?.message ?? error.message;
         throw new TransientHttpError(
           `GET ${current}: ${error.name === 'TimeoutError' ? `no answer within ${policy.timeoutMs} ms` : cause}`,

@@ -89,7 +89,9 @@ const agents = new Map<string, Agent>();
 /**
  * fetch through an undici dispatcher whose every connection goes through the guarded lookup:
  * the address checked is the address connected to, so DNS rebinding between check and use
- * cannot happen. undici is loaded on first use (a function that only ingests never needs it).
+ * cannot happen. A refused address, whether in the URL or resolved, throws
+ * ForbiddenAddressError. undici is loaded on first use (a function that only ingests never
+ * needs it).
  */
 export async function guardedFetch(url: string, init: RequestInit, policy: NetworkPolicy): Promise<Response> {
   assertAllowedUrl(url, policy);
@@ -100,5 +102,11 @@ export async function guardedFetch(url: string, init: RequestInit, policy: Netwo
     agent = new Agent({ connect: { lookup: guardedLookup(policy) }, keepAliveTimeout: 4_000 });
     agents.set(key, agent);
   }
-  return fetch(url, { ...init, dispatcher: agent });
+  try {
+    return await fetch(url, { ...init, dispatcher: agent });
+  } catch (error) {
+    // A refusal at connect time comes back as undici's "fetch failed": say what it was.
+    if ((error as Error).cause instanceof ForbiddenAddressError) throw (error as Error).cause;
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@ import type { Project } from '../project';
 import { isNotFound, putText, readObjectText } from '../storage';
 import { qualified, quoteIdent } from '../warehouse';
 import { describeTest } from '../transform/declarations';
-import { exportColumns } from './columns';
+import { describeField, exportColumns } from './columns';
 import { projectOutputs, type Output } from './outputs';
 
 const context = {
@@ -279,15 +279,10 @@ export function documentationPage(
   lines.push('## Columns', '');
   if (dataset) {
     lines.push('| name | type | required | description | constraints |', '|---|---|---|---|---|');
-    for (const field of dataset.tableSchema.fields) {
-      const { required, ...constraints } = field.constraints ?? {};
-      const rules = Object.entries(constraints).map(
-        ([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}`,
-      );
+    for (const field of dataset.tableSchema.fields.map(describeField))
       lines.push(
-        `| \`${field.name}\` | ${field.type}${field.format && field.format !== 'default' ? ` (${field.format})` : ''} | ${required ? 'yes' : ''} | ${cell(field.description ?? field.title)} | ${cell(rules.join('; '))} |`,
+        `| \`${field.name}\` | ${field.type} | ${field.required ? 'yes' : ''} | ${cell(field.description)} | ${cell(field.constraints)} |`,
       );
-    }
   } else if (model) {
     lines.push('| name | description |', '|---|---|');
     for (const [name, description] of Object.entries(model.header.columns))

@@ -87,3 +87,23 @@ export function jsonExpression(column: ExportColumn): string {
 export function tableSchemaType(column: ExportColumn): string {
   return column.kind === 'geometry' ? 'geojson' : column.kind === 'json' ? 'object' : column.kind;
 }
+
+/** A Table Schema field as the documentation pages show it (Markdown page and portal). */
+export function describeField(field: Field): {
+  name: string;
+  type: string;
+  required: boolean;
+  description: string;
+  constraints: string;
+} {
+  const { required, ...constraints } = field.constraints ?? {};
+  return {
+    name: field.name,
+    type: `${field.type}${field.format && field.format !== 'default' ? ` (${field.format})` : ''}`,
+    required: Boolean(required),
+    description: field.description ?? field.title ?? '',
+    constraints: Object.entries(constraints)
+      .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}`)
+      .join('; '),
+  };
+}

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { raiseAlert, type AlertContext } from '../alerts';
 import { USER_AGENT, retryAfterMs } from '../collect/http-client';
 import { errorMessage } from '../errors';
-import { ForbiddenAddressError, guardedFetch, type NetworkPolicy } from '../net/guard';
+import { guardedFetch, type NetworkPolicy } from '../net/guard';
 import { inTransaction } from '../warehouse';
 import { activeSecrets, readSigningSecret, type SecretStore } from './secrets';
 import { signedHeaders } from './signing';
@@ -95,11 +95,9 @@ async function post(context: DeliveryContext, delivery: Claimed, body: string): 
     const message =
       (error as Error).name === 'TimeoutError'
         ? `no answer within ${(context.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s`
-        : cause instanceof ForbiddenAddressError
+        : cause instanceof Error
           ? cause.message
-          : cause instanceof Error
-            ? cause.message
-            : errorMessage(error);
+          : errorMessage(error);
     return { latencyMs: latency(), error: message };
   }
 }

@@ -5,7 +5,7 @@ import type { Project } from '../../project';
 import { putText } from '../../storage';
 import { qualified } from '../../warehouse';
 import type { Facts } from '../catalog';
-import { exportColumns, tableSchemaType } from '../columns';
+import { describeField, exportColumns, tableSchemaType } from '../columns';
 import { projectOutputs, type Output } from '../outputs';
 import { portalCss, portalJs } from './assets';
 import { html, type Html } from './html';
@@ -53,7 +53,7 @@ export async function publishPortal(
   const tests = await latestTestResults(context.pool);
   const entries: PortalEntry[] = [];
   for (const output of projectOutputs(project)) {
-    entries.push(await entryOf(context, site, output, facts.get(output.name) ?? {}, health, tests));
+    entries.push(await entryOf(context, site, output, facts, health, tests));
   }
   const put = (key: string, body: string | Html, type: string) =>
     putText(context.s3, { bucket: context.bucket, key }, String(body), type);
@@ -75,11 +75,12 @@ async function entryOf(
   context: { pool: pg.Pool; project: Project },
   site: Site,
   output: Output,
-  fact: Facts,
+  facts: Map<string, Facts>,
   health: Map<string, DatasetHealth>,
   tests: Awaited<ReturnType<typeof latestTestResults>>,
 ): Promise<PortalEntry> {
   const { project } = context;
+  const fact = facts.get(output.name) ?? {};
   const dataset = project.datasets.find((candidate) => candidate.id === output.name);
   const model = project.models.find((candidate) => candidate.name === output.name);
   const sources = model ? [...model.sources, ...model.refs] : [];
@@ -96,7 +97,7 @@ async function entryOf(
         dataset?.tableSchema.primaryKey?.[0] ??
         columns.find((column) => column.kind === 'string')?.name ??
         columns[0]!.name;
-      const drawn = await mapOf(client, relation, geometry.name, label, fact.rows ?? 0);
+      const drawn = await mapOf(client, relation, geometry.name, label, fact.rows ?? 0, fact.bbox);
       if (drawn) {
         const caption = `${output.title}: ${drawn.features.length.toLocaleString(locale)} / ${(fact.rows ?? 0).toLocaleString(locale)}.`;
         const sample = drawn.sampled
@@ -120,7 +121,7 @@ async function entryOf(
           chartFigure(barChartSvg(rows, { title: chart.title, locale }), chart.title, rows, site.language),
         );
       } else {
-        const drawn = await choroplethOf(client, output, chart);
+        const drawn = await choroplethOf(client, output, chart, (name) => facts.get(name)?.bbox);
         if (!drawn) continue;
         const classes = quantileClasses(drawn.features.map((feature) => feature.value ?? NaN));
         const svg = mapSvg(drawn.features, drawn.extent, {
@@ -152,18 +153,7 @@ async function entryOf(
         hash: resource.hash,
       })),
       schema: dataset
-        ? dataset.tableSchema.fields.map((field) => {
-            const { required, ...constraints } = field.constraints ?? {};
-            return {
-              name: field.name,
-              type: `${field.type}${field.format && field.format !== 'default' ? ` (${field.format})` : ''}`,
-              required: Boolean(required),
-              description: field.description ?? field.title ?? '',
-              constraints: Object.entries(constraints)
-                .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}`)
-                .join('; '),
-            };
-          })
+        ? dataset.tableSchema.fields.map(describeField)
         : columns.map((column) => ({
             name: column.name,
             type: tableSchemaType(column),

@@ -35,12 +35,17 @@ async function projectedExtent(
   client: pg.PoolClient,
   relation: string,
   geometry: string,
+  /** The bounding box the catalog computed (WKT, WGS 84): saves a pass over the table. */
+  bbox?: string,
 ): Promise<Extent | undefined> {
   const ref = quoteIdent(geometry);
+  const extent = bbox
+    ? `SELECT ST_Transform(ST_GeomFromText($1, 4326), 3857) AS e`
+    : `SELECT ST_Extent(ST_Transform(${ref}, 3857)) AS e FROM ${relation} WHERE ${ref} IS NOT NULL`;
   const { rows } = await client.query<Extent>(
     `SELECT ST_XMin(e) AS "minX", -ST_YMax(e) AS "minY", ST_XMax(e) AS "maxX", -ST_YMin(e) AS "maxY"
-     FROM (SELECT ST_Extent(ST_Transform(${ref}, 3857)) AS e FROM ${relation} WHERE ${ref} IS NOT NULL) AS extent
-     WHERE e IS NOT NULL`,
+     FROM (${extent}) AS extent WHERE e IS NOT NULL`,
+    bbox ? [bbox] : [],
   );
   return rows[0];
 }
@@ -54,8 +59,9 @@ export async function mapOf(
   geometry: string,
   label: string,
   total: number,
+  bbox?: string,
 ): Promise<{ features: MapFeature[]; extent: Extent; sampled: boolean } | undefined> {
-  const extent = await projectedExtent(client, relation, geometry);
+  const extent = await projectedExtent(client, relation, geometry, bbox);
   if (!extent) return undefined;
   const sampled = total > mapFeatureLimit;
   // Bernoulli sampling a little above the limit, then the limit: a fair sample in one scan.
@@ -104,14 +110,18 @@ export async function choroplethOf(
   client: pg.PoolClient,
   output: Output,
   chart: Extract<Chart, { type: 'choropleth' }>,
+  /** The catalog's bounding box of a dataset or model, by name. */
+  bboxOf: (name: string) => string | undefined,
 ): Promise<{ features: MapFeature[]; extent: Extent } | undefined> {
   const own = qualified(output.relation.schema, output.relation.name);
   let areas = own;
+  let areasName = output.name;
   let geometry: string | undefined;
   let join = '';
   let from = `${own} AS m`;
   if (chart.areas && chart.key) {
     const target = parseRelationTarget(chart.areas.from);
+    areasName = target.name;
     const relation =
       target.kind === 'source'
         ? { schema: 'raw', name: datasetTableName(target.name) }
@@ -126,7 +136,7 @@ export async function choroplethOf(
     )?.name;
   }
   if (!geometry) return undefined;
-  const extent = await projectedExtent(client, areas, geometry);
+  const extent = await projectedExtent(client, areas, geometry, bboxOf(areasName));
   if (!extent) return undefined;
   const area = chart.areas ? `a.${quoteIdent(geometry)}` : `m.${quoteIdent(geometry)}`;
   const label = chart.label ? `m.${quoteIdent(chart.label)}::text` : `NULL::text`;
