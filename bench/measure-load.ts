@@ -7,15 +7,16 @@
  *   node measure-load.cjs <file> <schema.json> <out> encode     — validation, COPY text written to <out>
  *   node measure-load.cjs - <schema.json> <format> export        — export raw.irve_statique in one format
  *     (DATABASE_URL, BENCH_BUCKET and the AWS endpoint come from the environment)
- * Prints one JSON line: { seconds, rows, maxRssMb }.
+ * Prints one JSON line: { seconds, rows, maxRssMb, cpuSeconds } (and for a load,
+ * postgresCpuSeconds: the CPU time of the PostgreSQL backend that ran it, when local).
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import {
   FileValidation,
-  copyTextFields,
   createPool,
   inTransaction,
   loadTable,
@@ -34,6 +35,7 @@ async function main() {
   const schema = tableSchemaSchema.parse(JSON.parse(readFileSync(schemaFile, 'utf8')));
   const started = process.hrtime.bigint();
   let rows: number;
+  let postgresCpuSeconds: number | undefined;
 
   const open = () => openTables(createReadStream(file), { name: path.basename(file) });
   if (mode === 'export') {
@@ -63,11 +65,11 @@ async function main() {
   } else if (mode === 'encode') {
     // The rows exactly as loadTable sends them, for `psql \copy` into the typed table.
     const validation = new FileValidation(schema, 'bench');
-    const lineage = `\t${crypto.randomUUID()}\t${path.basename(file)}\t`;
     const out = createWriteStream(table);
-    for await (const batch of validation.validBatches(open())) {
-      let text = '';
-      for (const row of batch) text += copyTextFields(row.values) + lineage + row.rowNumber + '\n';
+    for await (const text of validation.copyText(open(), {
+      loadId: crypto.randomUUID(),
+      sourceKey: path.basename(file),
+    })) {
       if (!out.write(text)) await once(out, 'drain');
     }
     out.end();
@@ -82,16 +84,41 @@ async function main() {
         table,
         tableSchema: schema,
         mode: 'replace',
-        loadId: crypto.randomUUID(),
-        sourceKey: path.basename(file),
-        batches: validation.validBatches(open()),
+        copyText: validation.copyText(open(), {
+          loadId: crypto.randomUUID(),
+          sourceKey: path.basename(file),
+        }),
       });
+      // The backend's CPU time so far (it only works for this load), read before it commits.
+      const { rows: backend } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      postgresCpuSeconds = backendCpuSeconds(backend[0]!.pid);
     });
     rows = validation.rows.read;
     await pool.end();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(JSON.stringify({ seconds, rows, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  const cpu = process.cpuUsage();
+  console.log(
+    JSON.stringify({
+      seconds,
+      rows,
+      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      postgresCpuSeconds,
+    }),
+  );
+}
+
+/** User + system CPU time of a local process, from /proc (undefined when PostgreSQL runs elsewhere). */
+function backendCpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
 }
 
 main().catch((error: unknown) => {

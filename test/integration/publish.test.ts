@@ -10,6 +10,7 @@ import { parquetReadObjects } from 'hyparquet';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  copyTextOfRows,
   inTransaction,
   loadTable,
   migrate,
@@ -60,9 +61,10 @@ beforeAll(async () => {
       table,
       tableSchema: schema,
       mode: 'replace',
-      loadId: crypto.randomUUID(),
-      sourceKey: 'test.csv',
-      batches: Readable.from([rows.map((values, i) => ({ rowNumber: i + 2, values }))]),
+      copyText: copyTextOfRows([rows.map((values, i) => ({ rowNumber: i + 2, values }))], {
+        loadId: crypto.randomUUID(),
+        sourceKey: 'test.csv',
+      }),
     }),
   );
 });

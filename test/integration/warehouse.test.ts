@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inTransaction, loadTable, migrate, tableSchemaSchema, type TableSchema } from '@datacycle/core';
+import {
+  copyTextOfRows,
+  inTransaction,
+  loadTable,
+  migrate,
+  tableSchemaSchema,
+  type TableSchema,
+} from '@datacycle/core';
 import { testPool, uniqueName } from '../helpers/local-cloud';
 
 const pool = testPool();
@@ -33,9 +40,7 @@ async function load(
       table,
       tableSchema: schema,
       mode,
-      loadId: crypto.randomUUID(),
-      sourceKey: 'test.csv',
-      batches: batches(values),
+      copyText: copyTextOfRows(batches(values), { loadId: crypto.randomUUID(), sourceKey: 'test.csv' }),
     }),
   );
 }
@@ -92,6 +97,104 @@ describe('warehouse (PostgreSQL)', () => {
         [schemaName],
       );
       expect(indexes).toHaveLength(1);
+    });
+
+    it('replace fills a fresh table and swaps it in: no dead rows, same key and index names', async () => {
+      const identity = async () =>
+        (
+          await pool.query<{ oid: number; dead: string; key: string; gist: string }>(
+            `SELECT c.oid::int AS oid, pg_stat_get_dead_tuples(c.oid)::text AS dead,
+                    (SELECT conname FROM pg_constraint WHERE conrelid = c.oid AND contype = 'p') AS key,
+                    (SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'swap_t' AND indexdef LIKE '%gist%') AS gist
+               FROM pg_class c WHERE c.oid = $2::regclass`,
+            [schemaName, `"${schemaName}".swap_t`],
+          )
+        ).rows[0]!;
+      await load('swap_t', 'replace', [
+        ['1', '1', point(1, 45)],
+        ['2', '2', point(2, 46)],
+      ]);
+      const before = await identity();
+      await load('swap_t', 'replace', [['3', '3', point(3, 47)]]);
+      const after = await identity();
+
+      expect(after.oid).not.toBe(before.oid);
+      expect(after).toMatchObject({ dead: '0', key: 'swap_t_pkey', gist: 'swap_t_centre_gist' });
+      expect(await tableRows('swap_t')).toEqual([{ code: '3', population: '3', centre: 'POINT(3 47)' }]);
+      const { rows: leftovers } = await pool.query(
+        `SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'swap_t%'`,
+        [schemaName],
+      );
+      expect(leftovers).toEqual([{ tablename: 'swap_t' }]);
+    });
+
+    it('replace keeps the table (deletes and copies in place) when a view reads it', async () => {
+      await load('viewed_t', 'replace', [['1', '1', null]]);
+      await pool.query(
+        `CREATE VIEW "${schemaName}".viewed_v AS SELECT code, population FROM "${schemaName}".viewed_t`,
+      );
+      const oid = async () =>
+        (await pool.query(`SELECT $1::regclass::oid::int AS oid`, [`"${schemaName}".viewed_t`])).rows[0].oid;
+      const before = await oid();
+
+      await load('viewed_t', 'replace', [['2', '2', null]]);
+
+      expect(await oid()).toBe(before);
+      const { rows } = await pool.query(`SELECT code FROM "${schemaName}".viewed_v`);
+      expect(rows).toEqual([{ code: '2' }]);
+    });
+
+    it('replace copies in place when a long reader holds the table past the lock timeout', async () => {
+      await load('busy_t', 'replace', [['1', '1', null]]);
+      const reader = await pool.connect();
+      try {
+        await reader.query('BEGIN');
+        await reader.query(`SELECT count(*) FROM "${schemaName}".busy_t`);
+        const oid = async () =>
+          (await pool.query(`SELECT $1::regclass::oid::int AS oid`, [`"${schemaName}".busy_t`])).rows[0].oid;
+        const before = await oid();
+
+        await inTransaction(pool, (client) =>
+          loadTable(client, {
+            schemaName,
+            table: 'busy_t',
+            tableSchema: communes,
+            mode: 'replace',
+            copyText: copyTextOfRows(batches([['2', '2', null]]), {
+              loadId: crypto.randomUUID(),
+              sourceKey: 'busy.csv',
+            }),
+            swapLockTimeoutMs: 200,
+          }),
+        );
+
+        expect(await oid()).toBe(before);
+        expect(await tableRows('busy_t')).toEqual([{ code: '2', population: '2', centre: null }]);
+        const { rows } = await pool.query(
+          `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'busy_t_%'`,
+          [schemaName],
+        );
+        expect(rows[0].n).toBe(0);
+      } finally {
+        await reader.query('ROLLBACK');
+        reader.release();
+      }
+    });
+
+    it('a replace that fails leaves the previous snapshot, and no half-built table', async () => {
+      await load('failed_t', 'replace', [['1', '1', null]]);
+      await expect(
+        load('failed_t', 'replace', [
+          ['2', '2', null],
+          ['2', '3', null],
+        ]),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await tableRows('failed_t')).toEqual([{ code: '1', population: '1', centre: null }]);
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'failed_t_%'`,
+        [schemaName],
+      );
+      expect(rows[0].n).toBe(0);
     });
 
     it('append adds rows; upsert updates by primary key', async () => {

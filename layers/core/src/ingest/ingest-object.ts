@@ -207,9 +207,7 @@ async function validateAndLoad(
         table: datasetTableName(dataset.id),
         tableSchema: dataset.tableSchema,
         mode: dataset.config.load.mode,
-        loadId: runId,
-        sourceKey: source.key,
-        batches: validation.validBatches(input),
+        copyText: validation.copyText(input, { loadId: runId, sourceKey: source.key }),
       });
       rows.loaded = rowsLoaded;
       const foreign = await findForeignKeyViolations(

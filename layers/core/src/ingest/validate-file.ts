@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { TerminalError } from '../errors';
 import { openTables, type DataTable, type OpenOptions } from '../formats';
 import { RowValidator, checkHeader, type LabelError, type TableSchema } from '../table-schema';
-import type { ValidRow } from '../warehouse';
+import { copyTextFields, lineageText, type Lineage } from '../warehouse';
 import { ErrorCollector, type IngestReport } from './report';
 
 /** Thrown by FileValidation.validRows when a table's header does not match the schema. */
@@ -31,8 +31,15 @@ export class FileValidation {
     return this.tables.find((table) => table.dialect)?.dialect;
   }
 
-  /** Valid rows, normalized, in batches, of every table of the file (several for a zip of several files). */
-  async *validBatches(tables: AsyncIterable<DataTable>): AsyncGenerator<ValidRow[]> {
+  /**
+   * Validates every table of the file (several for a zip of several files) and yields, for
+   * each batch, its valid rows in COPY text format with their lineage (see TableLoad.copyText).
+   * Rows are encoded as soon as they are validated: nothing but the batch is held. Without
+   * lineage (validation only), nothing is encoded and each batch yields ''; with it, batches
+   * without a valid row yield nothing.
+   */
+  async *copyText(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<string> {
+    const between = lineage ? lineageText(lineage) : undefined;
     for await (const table of tables) {
       this.tables.push({
         name: table.name,
@@ -50,16 +57,19 @@ export class FileValidation {
       }
       const validator = new RowValidator(this.schema, header.columnOfField, table.header.length);
       for await (const batch of table.batches) {
-        const valid: ValidRow[] = [];
+        let text = '';
+        let valid = 0;
         for (const { rowNumber, cells } of batch) {
           const result = validator.validate(cells, rowNumber);
-          if (result.ok) valid.push({ rowNumber, values: result.values });
-          else result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
+          if (result.ok) {
+            valid++;
+            if (between !== undefined) text += copyTextFields(result.values) + between + rowNumber + '\n';
+          } else result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
         }
         this.rows.read += batch.length;
-        this.rows.valid += valid.length;
-        this.rows.invalid += batch.length - valid.length;
-        if (valid.length > 0) yield valid;
+        this.rows.valid += valid;
+        this.rows.invalid += batch.length - valid;
+        if (text !== '' || between === undefined) yield text;
       }
     }
   }
@@ -104,8 +114,8 @@ export async function validateFile(
   });
   try {
     let next = 100_000;
-    for await (const _batch of validation.validBatches(openTables(input, options))) {
-      void _batch;
+    for await (const _text of validation.copyText(openTables(input, options))) {
+      void _text;
       if (options.onProgress && validation.rows.read >= next) {
         options.onProgress(validation.rows.read);
         next += 100_000;

@@ -26,3 +26,33 @@ function escapeCopyText(text: string): string {
     char === '\\' ? '\\\\' : char === '\t' ? '\\t' : char === '\n' ? '\\n' : '\\r',
   );
 }
+
+/** Lineage written on every loaded row: which load, from which file (its row number comes with the row). */
+export interface Lineage {
+  loadId: string;
+  sourceKey: string;
+}
+
+/** The text between a row's values and its row number: the lineage columns, already encoded. */
+export function lineageText(lineage: Lineage): string {
+  return `\t${copyTextFields([lineage.loadId, lineage.sourceKey])}\t`;
+}
+
+export interface ValidRow {
+  rowNumber: number;
+  /** Normalized values in schema field order (see RowValidator). */
+  values: (string | null)[];
+}
+
+/** COPY text (see TableLoad.copyText) of rows already validated, a chunk per batch. */
+export async function* copyTextOfRows(
+  batches: AsyncIterable<ValidRow[]> | Iterable<ValidRow[]>,
+  lineage: Lineage,
+): AsyncGenerator<string> {
+  const between = lineageText(lineage);
+  for await (const batch of batches) {
+    let text = '';
+    for (const row of batch) text += copyTextFields(row.values) + between + row.rowNumber + '\n';
+    yield text;
+  }
+}

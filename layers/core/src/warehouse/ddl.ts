@@ -118,7 +118,12 @@ export async function ensureTable(
  * A GiST index on each geometry column: spatial joins (a point in which polygon?) probe it
  * instead of testing every pair. Idempotent, so older tables get theirs on their next load.
  */
-async function indexGeometries(client: pg.PoolClient, schemaName: string, table: string, fields: Field[]) {
+export async function indexGeometries(
+  client: pg.PoolClient,
+  schemaName: string,
+  table: string,
+  fields: Field[],
+) {
   for (const field of fields.filter(
     (candidate) => candidate.type === 'geopoint' || candidate.type === 'geojson',
   )) {

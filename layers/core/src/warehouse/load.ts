@@ -4,8 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TerminalError } from '../errors';
 import { asList, type TableSchema } from '../table-schema';
-import { copyTextFields } from './copy-text';
-import { columnType, ensureTable } from './ddl';
+import { columnType, createTableSql, ensureTable, indexGeometries, lineageColumns } from './ddl';
 import { qualified, quoteIdent } from './sql';
 
 export type LoadMode = 'replace' | 'append' | 'upsert';
@@ -15,16 +14,14 @@ export interface TableLoad {
   table: string;
   tableSchema: TableSchema;
   mode: LoadMode;
-  loadId: string;
-  sourceKey: string;
-  /** Batches of valid rows (see FileValidation.validBatches). */
-  batches: AsyncIterable<ValidRow[]>;
-}
-
-export interface ValidRow {
-  rowNumber: number;
-  /** Normalized values in schema field order (see RowValidator). */
-  values: (string | null)[];
+  /**
+   * The rows in COPY text format, in chunks of whole lines: the schema's fields in order,
+   * then the lineage columns _load_id, _source_key and _row_number (FileValidation.copyText
+   * writes them as it validates; copyTextOfRows for rows already in memory).
+   */
+  copyText: AsyncIterable<string>;
+  /** How long a replace waits for readers before copying in place instead of swapping (default 5 s). */
+  swapLockTimeoutMs?: number;
 }
 
 const STAGING = '_datacycle_staging';
@@ -34,25 +31,45 @@ const STAGING = '_datacycle_staging';
  * is visible until it commits, and a failure anywhere leaves the previous data in place.
  * Replace and append COPY straight into the table; upsert, and tables with GeoJSON fields
  * (parsed by PostGIS), go through a temporary staging table.
+ *
+ * A replace builds the new snapshot in a fresh table, indexes it once filled and swaps it
+ * in (see swappable): no index maintained row by row, no deleted copy of every old row.
  */
 export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise<{ rowsLoaded: number }> {
   const { tableSchema } = load;
+  // Schema evolution is checked against the live table, so a refused change stays refused.
   await ensureTable(client, load.schemaName, load.table, tableSchema);
-  const target = qualified(load.schemaName, load.table);
+  const live = qualified(load.schemaName, load.table);
+  const swap = load.mode === 'replace' && (await swappable(client, live));
+  const table = swap ? freshName(load.table) : load.table;
+  if (swap) {
+    await client.query(`DROP TABLE IF EXISTS ${qualified(load.schemaName, table)}`);
+    await client.query(createTableSql(load.schemaName, table, tableSchema));
+  }
+  const target = qualified(load.schemaName, table);
+  const loaded = await fill(client, load, target, swap);
+  if (swap) await swapIn(client, load, table);
+  return loaded;
+}
+
+async function fill(
+  client: pg.PoolClient,
+  load: TableLoad,
+  target: string,
+  fresh: boolean,
+): Promise<{ rowsLoaded: number }> {
+  const { tableSchema } = load;
+  const lineage = ['_load_id', '_source_key', '_row_number'];
+  const columns = [...tableSchema.fields.map((field) => quoteIdent(field.name)), ...lineage].join(', ');
   const direct = load.mode !== 'upsert' && !tableSchema.fields.some((field) => field.type === 'geojson');
   if (direct) {
-    if (load.mode === 'replace') await client.query(`DELETE FROM ${target}`);
-    const columns = [
-      ...tableSchema.fields.map((field) => quoteIdent(field.name)),
-      '_load_id',
-      '_source_key',
-      '_row_number',
-    ];
-    const rowsLoaded = await copyRows(
+    if (load.mode === 'replace' && !fresh) await client.query(`DELETE FROM ${target}`);
+    // FREEZE (a table created in this transaction): rows are written already visible to
+    // all, so no later pass rewrites every page to set hint bits or freeze them.
+    const rowsLoaded = await copyText(
       client,
-      `COPY ${target} (${columns.join(', ')}) FROM STDIN`,
-      load.batches,
-      [load.loadId, load.sourceKey],
+      `COPY ${target} (${columns}) FROM STDIN${fresh ? ' WITH (FREEZE)' : ''}`,
+      load.copyText,
     );
     return { rowsLoaded };
   }
@@ -63,10 +80,9 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   );
   await client.query(`DROP TABLE IF EXISTS ${STAGING}`);
   await client.query(
-    `CREATE TEMP TABLE ${STAGING} (${[...stagingColumns, '_row_number bigint NOT NULL'].join(', ')}) ON COMMIT DROP`,
+    `CREATE TEMP TABLE ${STAGING} (${[...stagingColumns, '_load_id uuid NOT NULL', '_source_key text NOT NULL', '_row_number bigint NOT NULL'].join(', ')}) ON COMMIT DROP`,
   );
-  const columnList = [...tableSchema.fields.map((field) => quoteIdent(field.name)), '_row_number'].join(', ');
-  await copyRows(client, `COPY ${STAGING} (${columnList}) FROM STDIN`, load.batches, []);
+  await copyText(client, `COPY ${STAGING} (${columns}) FROM STDIN`, load.copyText);
 
   const fieldNames = tableSchema.fields.map((field) => quoteIdent(field.name));
   const selected = tableSchema.fields.map((field) =>
@@ -74,10 +90,10 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
       ? `ST_SetSRID(ST_GeomFromGeoJSON(${quoteIdent(field.name)}), 4326)`
       : quoteIdent(field.name),
   );
-  const insert = `INSERT INTO ${target} (${[...fieldNames, '_load_id', '_source_key', '_row_number'].join(', ')})
-    SELECT ${[...selected, '$1::uuid', '$2::text', '_row_number'].join(', ')} FROM ${STAGING} ORDER BY _row_number`;
+  const insert = `INSERT INTO ${target} (${columns})
+    SELECT ${[...selected, ...lineage].join(', ')} FROM ${STAGING} ORDER BY _row_number`;
 
-  if (load.mode === 'replace') await client.query(`DELETE FROM ${target}`);
+  if (load.mode === 'replace' && !fresh) await client.query(`DELETE FROM ${target}`);
   let sql = insert;
   if (load.mode === 'upsert') {
     const key = asList(tableSchema.primaryKey);
@@ -92,30 +108,83 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
     );
     sql += ` ON CONFLICT (${key.map(quoteIdent).join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
   }
-  const result = await client.query(sql, [load.loadId, load.sourceKey]);
+  const result = await client.query(sql);
   return { rowsLoaded: result.rowCount ?? 0 };
 }
 
+/** Name of the table a replace fills before the swap (63 characters at most, as PostgreSQL's names). */
+function freshName(table: string): string {
+  const suffix = '__replacing';
+  return table.slice(0, 63 - suffix.length) + suffix;
+}
+
 /**
- * COPY rows in the text format, a batch of rows per message: each row's values, then the
- * same `constants` on every row (lineage), then its row number.
+ * The table can be replaced by another one only when nothing refers to it by identity:
+ * no view or rule reads it, no foreign key constraint points at it, no privilege was
+ * granted on it (all would stay with the old table). Otherwise the replace deletes and
+ * copies in place, which keeps all of them.
  */
-async function copyRows(
-  client: pg.PoolClient,
-  sql: string,
-  batches: AsyncIterable<ValidRow[]>,
-  constants: readonly string[],
-): Promise<number> {
-  let count = 0;
-  const between = constants.length > 0 ? `\t${copyTextFields(constants)}\t` : '\t';
-  async function* encoded() {
-    for await (const batch of batches) {
-      let text = '';
-      for (const row of batch) text += copyTextFields(row.values) + between + row.rowNumber + '\n';
-      count += batch.length;
-      yield text;
-    }
+async function swappable(client: pg.PoolClient, live: string): Promise<boolean> {
+  const { rows } = await client.query<{ referenced: boolean }>(
+    `SELECT c.relacl IS NOT NULL
+         OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+                     WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = c.oid AND r.ev_class <> c.oid)
+         OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.confrelid = c.oid)
+         OR EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS referenced
+       FROM pg_class c WHERE c.oid = $1::regclass`,
+    [live],
+  );
+  return rows[0]?.referenced === false;
+}
+
+/**
+ * Drops the live table and gives the filled one its name, its indexes and fresh planner
+ * statistics. Readers see the old snapshot until the commit. Dropping needs the table to
+ * itself: if a long reader (a transform pass, an export) holds it past the lock timeout, the
+ * new rows are copied into the live table instead, so that nobody queues behind the swap.
+ */
+async function swapIn(client: pg.PoolClient, load: TableLoad, filled: string): Promise<void> {
+  const live = qualified(load.schemaName, load.table);
+  const fresh = qualified(load.schemaName, filled);
+  await client.query('SAVEPOINT datacycle_swap');
+  await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${load.swapLockTimeoutMs ?? 5000}ms`]);
+  try {
+    await client.query(`DROP TABLE ${live}`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT datacycle_swap');
+    const columns = [
+      ...load.tableSchema.fields.map((field) => field.name),
+      ...lineageColumns.map((c) => c.name),
+    ]
+      .map(quoteIdent)
+      .join(', ');
+    await client.query(`DELETE FROM ${live}`);
+    await client.query(`INSERT INTO ${live} (${columns}) SELECT ${columns} FROM ${fresh}`);
+    await client.query(`DROP TABLE ${fresh}`);
+    return;
   }
-  await pipeline(Readable.from(encoded()), client.query(copyFrom(sql)));
-  return count;
+  await client.query('SET LOCAL lock_timeout TO DEFAULT');
+  await client.query('RELEASE SAVEPOINT datacycle_swap');
+  await client.query(`ALTER TABLE ${fresh} RENAME TO ${quoteIdent(load.table)}`);
+  const { rows } = await client.query<{ conname: string }>(
+    `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`,
+    [live],
+  );
+  const key = rows[0]?.conname;
+  const keyName = `${load.table}_pkey`.slice(0, 63);
+  if (key !== undefined && key !== keyName)
+    await client.query(`ALTER TABLE ${live} RENAME CONSTRAINT ${quoteIdent(key)} TO ${quoteIdent(keyName)}`);
+  await indexGeometries(client, load.schemaName, load.table, load.tableSchema.fields);
+  await client.query(`ANALYZE ${live}`);
+}
+
+/** SQLSTATE of a lock not obtained within lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** Streams COPY text into PostgreSQL; returns the number of rows it took. */
+async function copyText(client: pg.PoolClient, sql: string, chunks: AsyncIterable<string>): Promise<number> {
+  const copy = client.query(copyFrom(sql));
+  await pipeline(Readable.from(chunks), copy);
+  return copy.rowCount;
 }
