@@ -120,9 +120,9 @@ function freshName(table: string): string {
 
 /**
  * The table can be replaced by another one only when nothing refers to it by identity:
- * no view or rule reads it, no foreign key constraint points at it, no privilege was
- * granted on it (all would stay with the old table). Otherwise the replace deletes and
- * copies in place, which keeps all of them.
+ * no view or rule reads it, no foreign key constraint points at it, it has no trigger and
+ * no privilege was granted on it (all would stay with the old table). Otherwise the
+ * replace deletes and copies in place, which keeps all of them.
  */
 async function swappable(client: pg.PoolClient, live: string): Promise<boolean> {
   const { rows } = await client.query<{ referenced: boolean }>(
