@@ -328,9 +328,10 @@ public bucket of the local cloud (one process per format, its peak RSS), against
 |---|---|---|---|---|
 ${pipeline.exports.formats.map((f) => `| ${f.format} | ${f.seconds} | ${n(f.rowsPerSecond)} | ${f.vsPsql}× | ${f.peakRssMb} MB |`).join('\n')}
 
-CSV comes straight from \`COPY\`, GeoJSON and XLSX stream row by row (XLSX: SpreadsheetML
-written into a streaming zip): memory stays flat. Parquet holds one row group (10 000 rows)
-of columns at a time.
+CSV comes straight from \`COPY\`; so does GeoJSON (PostGIS writes each Feature, Node.js only
+joins them); XLSX streams row by row (SpreadsheetML written into a streaming zip): memory stays
+flat. Parquet holds one row group (10 000 rows) of columns at a time. Every file is hashed
+(sha256, for the data package) on its way to the bucket.
 
 ## Read API
 

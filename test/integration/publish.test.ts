@@ -149,6 +149,11 @@ describe('publishOutput', () => {
       [JSON.stringify(geojson.features[0].geometry), JSON.stringify(geojson.features[1].geometry)],
     );
     expect(back).toEqual([{ a: 'POINT(1.9 47.9)', b: 'POINT(8.7 41.9)' }]);
+    expect(geojson.features[2]).toEqual({
+      type: 'Feature',
+      geometry: null,
+      properties: { code: '75056', puissance: 3.7, points: 1, gratuit: null, mise_en_service: '2019-01-02' },
+    });
 
     // Parquet: typed columns.
     const parquet = await bytes(publication.files[3]!.key);
@@ -194,6 +199,54 @@ describe('publishOutput', () => {
       ContentDisposition: 'attachment; filename="stations.csv"',
       ContentLength: csv.length,
     });
+  });
+
+  it('writes GeoJSON text properties byte for byte, whatever they hold', async () => {
+    const tricky = 'Hauteur "2,10 m"\tligne 2\nchemin C:\\parking ; é € 😀 \u001f';
+    const polygons = `zones_${uniqueName('g').replace(/-/g, '_')}`;
+    await pool.query(`CREATE TABLE raw.${polygons} (geom geometry(Polygon, 4326), note text)`);
+    await pool.query(
+      `INSERT INTO raw.${polygons} VALUES (ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))', 4326), $1), (NULL, NULL)`,
+      [tricky],
+    );
+    try {
+      const publication = await publishOutput(
+        { pool, s3, bucket },
+        {
+          kind: 'model',
+          name: 'zones',
+          relation: { schema: 'raw', name: polygons },
+          title: 'Zones',
+          licence: 'etalab-2.0',
+          formats: ['geojson'],
+          csv: { delimiter: ',', bom: false },
+        },
+        '20261128T120000Z',
+      );
+      const text = (await bytes(publication.files[0]!.key)).toString('utf8');
+      expect(text.startsWith('{"type":"FeatureCollection","features":[\n')).toBe(true);
+      expect(text.endsWith('\n]}\n')).toBe(true);
+      expect(JSON.parse(text).features).toEqual([
+        {
+          type: 'Feature',
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [0, 0],
+                [1, 0],
+                [1, 1],
+                [0, 0],
+              ],
+            ],
+          },
+          properties: { note: tricky },
+        },
+        { type: 'Feature', geometry: null, properties: { note: null } },
+      ]);
+    } finally {
+      await pool.query(`DROP TABLE raw.${polygons}`);
+    }
   });
 
   it('describes the published outputs in a DCAT-AP catalog (JSON-LD and Turtle), computed from the data', async () => {

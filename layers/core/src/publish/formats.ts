@@ -1,9 +1,9 @@
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import type { Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { quoteIdent } from '../warehouse';
 import { csvExpression, jsonExpression, type ExportColumn } from './columns';
 
 export type ExportFormat = 'csv' | 'xlsx' | 'geojson' | 'parquet';
@@ -64,28 +64,51 @@ export async function* jsonRows(
   for await (const line of lines) if (line) yield JSON.parse(line) as Record<string, unknown>;
 }
 
-/** RFC 7946 FeatureCollection: the first geometry column is the geometry, the rest properties. */
+/**
+ * RFC 7946 FeatureCollection: the first geometry column is the geometry, the rest properties.
+ * PostGIS writes each Feature (ST_AsGeoJSON of the row), one per line as in jsonRows; here
+ * the lines are only joined with commas, never parsed again.
+ */
 export async function writeGeoJson(
-  rows: AsyncIterable<Record<string, unknown>>,
+  client: pg.PoolClient,
+  relation: string,
   columns: ExportColumn[],
   out: Writable,
 ): Promise<void> {
-  const geometry = columns.find((column) => column.kind === 'geometry')!.name;
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
-  await write('{"type":"FeatureCollection","features":[\n');
-  let first = true;
-  for await (const row of rows) {
-    const { [geometry]: shape, ...properties } = row;
-    await write(
-      `${first ? '' : ',\n'}${JSON.stringify({ type: 'Feature', geometry: shape ?? null, properties })}`,
-    );
-    first = false;
-  }
-  await write('\n]}\n');
-  out.end();
-  await once(out, 'finish');
+  const geometry = columns.find((column) => column.kind === 'geometry')!;
+  const shape = '__datacycle_geometry';
+  const select = [
+    `${quoteIdent(geometry.name)} AS ${quoteIdent(shape)}`,
+    ...columns.filter((column) => column !== geometry).map(jsonExpression),
+  ];
+  // PostGIS writes a missing geometry as {"type": null}; RFC 7946 wants null.
+  const feature = `ST_AsGeoJSON(r.*, '${shape}')`;
+  const copy = client.query(
+    copyTo(
+      `COPY (SELECT CASE WHEN r.${quoteIdent(shape)} IS NULL
+                    THEN regexp_replace(${feature}, '^\\{"type": "Feature", "geometry": \\{"type": null\\}', '{"type": "Feature", "geometry": null')
+                    ELSE ${feature} END
+               FROM (SELECT ${select.join(', ')} FROM ${relation}) AS r)
+       TO STDOUT (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')`,
+    ),
+  );
+  out.write('{"type":"FeatureCollection","features":[\n');
+  let separator = false;
+  const joinLines = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (chunk.length === 0) return done();
+      // JSON holds no raw newline: each one ends a Feature. The last one gets no comma.
+      const ends = chunk[chunk.length - 1] === 0x0a;
+      const body = (ends ? chunk.subarray(0, -1) : chunk).toString('latin1').replaceAll('\n', ',\n');
+      const text = (separator ? ',\n' : '') + body;
+      separator = ends;
+      done(null, Buffer.from(text, 'latin1'));
+    },
+    flush(done) {
+      done(null, '\n]}\n');
+    },
+  });
+  await pipeline(copy, joinLines, out);
 }
 
 /** Parquet through hyparquet-writer, row group by row group; geometries as GEOMETRY (WKB). */

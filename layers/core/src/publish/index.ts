@@ -85,7 +85,7 @@ export async function publishOutput(
       measured.pipe(body);
       const rows = () => jsonRows(client, relation, columns);
       if (format === 'csv') await writeCsv(client, relation, columns, output.csv, measured);
-      else if (format === 'geojson') await writeGeoJson(rows(), columns, measured);
+      else if (format === 'geojson') await writeGeoJson(client, relation, columns, measured);
       else {
         // Written to /tmp, then streamed: Parquet's footer comes last, and the upload then
         // reads at its own pace.
