@@ -102,11 +102,25 @@ async function main() {
     JSON.stringify({
       seconds,
       rows,
-      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      maxRssMb: peakRssMb(),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       postgresCpuSeconds,
     }),
   );
+}
+
+/**
+ * This process's peak resident memory. On Linux from VmHWM: getrusage's maxRSS survives exec,
+ * so it would report the spawning process's size when that was larger.
+ */
+function peakRssMb(): number {
+  try {
+    const kilobytes = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kilobytes) return Math.round(Number(kilobytes) / 1024);
+  } catch {
+    // not Linux
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 /** User + system CPU time of a local process, from /proc (undefined when PostgreSQL runs elsewhere). */

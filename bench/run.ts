@@ -21,6 +21,7 @@ import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
 import { readStackOutputs } from '../localcloud/deploy';
 import { benchApi, benchFanOut, type ActivationBench } from './activation';
+import { benchFormats, type FormatBench } from './formats';
 import { benchDropToPublished, benchExports, benchTransform, type PipelineBench } from './pipeline';
 
 const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
@@ -47,8 +48,13 @@ function bundleMeasure() {
   });
 }
 
-function child(mode: 'load' | 'validate' | 'parse' | 'encode', file: string, table: string): Measure {
-  const result = spawnSync(process.execPath, [measureBundle, file, schemaFile, table, mode], {
+function child(
+  mode: 'load' | 'validate' | 'parse' | 'encode',
+  file: string,
+  table: string,
+  schema = schemaFile,
+): Measure {
+  const result = spawnSync(process.execPath, [measureBundle, file, schema, table, mode], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
     env: { ...process.env, NODE_OPTIONS: FUNCTION_NODE_OPTIONS },
@@ -162,6 +168,14 @@ async function main() {
     console.log(JSON.stringify(result));
     results.push(result);
   }
+  const smallest = sizes[0]!;
+  console.log(`› other input formats, ${smallest} rows each…`);
+  const formats = await benchFormats(
+    path.join(dataDir, `irve-v2-${smallest}.csv`),
+    schemaFile,
+    (file, schema) => child('validate', file, '-', schema),
+  );
+  console.log(JSON.stringify(formats));
   const largest = sizes[sizes.length - 1]!;
   console.log(`› transform of the example project after a ${largest}-row IRVE load…`);
   const transform = await benchTransform(
@@ -187,7 +201,7 @@ async function main() {
   console.log('› fan-out of one event to 1 000 webhook subscriptions through the deployed stack…');
   const fanOut = await benchFanOut(url);
   console.log(JSON.stringify(fanOut));
-  writeReport(results, { transform, dropToPublished, exports }, { api, fanOut });
+  writeReport(results, formats, { transform, dropToPublished, exports }, { api, fanOut });
 }
 
 /**
@@ -197,6 +211,7 @@ async function main() {
 async function onlyActivation(url: string) {
   const previous = JSON.parse(readFileSync(path.join(repoRoot, 'bench/results/ingest.json'), 'utf8')) as {
     results: BenchResult[];
+    formats: FormatBench;
     pipeline: PipelineBench;
   };
   const largest = previous.results[previous.results.length - 1]!.rows;
@@ -204,7 +219,7 @@ async function onlyActivation(url: string) {
   console.log(JSON.stringify(api));
   const fanOut = await benchFanOut(url);
   console.log(JSON.stringify(fanOut));
-  writeReport(previous.results, previous.pipeline, { api, fanOut });
+  writeReport(previous.results, previous.formats, previous.pipeline, { api, fanOut });
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -230,13 +245,21 @@ interface BenchResult {
   loadVsPsqlCopy: number;
 }
 
-function writeReport(results: BenchResult[], pipeline: PipelineBench, activation: ActivationBench) {
+function writeReport(
+  results: BenchResult[],
+  formats: FormatBench,
+  pipeline: PipelineBench,
+  activation: ActivationBench,
+) {
   const machine = `${process.platform} ${process.arch}, ${statSync('/proc/self').isDirectory() ? spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() : '?'} cores, Node.js ${process.version}`;
   mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
   writeFileSync(
     path.join(repoRoot, 'bench/results/ingest.json'),
-    JSON.stringify({ date: new Date().toISOString(), machine, results, pipeline, activation }, null, 2) +
-      '\n',
+    JSON.stringify(
+      { date: new Date().toISOString(), machine, results, formats, pipeline, activation },
+      null,
+      2,
+    ) + '\n',
   );
   const n = (value: number) => value.toLocaleString('en');
   const rows = results.map(
@@ -302,6 +325,19 @@ times, nor less than their sum spread over the cores: at ${n(largest.rows)} rows
 max(${nodeCpuSeconds}, ${postgresCpuSeconds}, (${nodeCpuSeconds} + ${postgresCpuSeconds}) / ${cores}) = ${round(fastestLoad)} s, so the best ratio this
 code can reach on this machine is ${largest.psqlCopy.seconds} / ${round(fastestLoad)} = **${bound}**.
 Parsing the CSV alone (${largest.floors.csvParseOnly.seconds} s) is already slower than the whole reference.
+
+## Other input formats
+
+The same ${n(formats.rows)} rows written as NDJSON, a JSON array, a GeoJSON FeatureCollection (a
+point geometry per feature, and every field as a property) and an XLSX workbook, each
+validated alone (\`datacycle validate\`'s engine, no database), against the CSV.
+
+| format | file | validation | rows/s | vs CSV | peak RSS |
+|---|---|---|---|---|---|
+${formats.formats.map((f) => `| ${f.format} | ${f.megabytes} MB | ${f.seconds} s | ${n(f.rowsPerSecond)} | ${f.vsCsv}× | ${f.peakRssMb} MB |`).join('\n')}
+
+JSON and GeoJSON are cut into items by datacycle's splitter and parsed by JSON.parse; XLSX is
+read by exceljs's streaming reader (cells unzipped and parsed from XML).
 
 ## Transform and orchestration
 

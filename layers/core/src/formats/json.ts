@@ -1,11 +1,8 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { TerminalError } from '../errors';
-import { chain } from './chain';
+import { JsonItemSplitter } from './json-items';
 import { recordsToTable, type DataTable } from './table';
-// stream-json: a streaming JSON tokenizer, so arrays far larger than memory go through.
-import { pick } from 'stream-json/filters/pick.js';
-import { streamArray } from 'stream-json/streamers/stream-array.js';
 
 type Describe = Omit<DataTable, 'header' | 'batches'>;
 
@@ -17,20 +14,44 @@ function asRecord(value: unknown, where: string): Record<string, unknown> {
   );
 }
 
-async function* arrayItems(stream: Readable): AsyncGenerator<unknown> {
-  try {
-    for await (const item of stream) yield (item as { value: unknown }).value;
-  } catch (error) {
-    throw new TerminalError(
-      `invalid JSON: ${(error as Error).message}`,
-      'check that the file is complete, well-formed JSON',
-    );
+/**
+ * The items of a JSON array, one at a time, whatever the file's size: the splitter cuts the
+ * text into items, JSON.parse reads each one.
+ */
+async function* arrayItems(input: Readable, key: string | undefined, noun: string): AsyncGenerator<unknown> {
+  const splitter = new JsonItemSplitter(key, noun);
+  const decoder = new TextDecoder('utf-8'); // drops a byte order mark
+  let index = 0;
+  function* parsed(texts: string[]) {
+    for (const text of texts) {
+      index++;
+      try {
+        yield JSON.parse(text) as unknown;
+      } catch (error) {
+        throw new TerminalError(
+          `${noun} ${index} is not valid JSON: ${(error as Error).message}`,
+          'check that the file is complete, well-formed JSON',
+        );
+      }
+    }
   }
+  for await (const chunk of input) {
+    // Decoded in small pieces, as CSV is: long strings make garbage collection costly.
+    for (let at = 0; at < (chunk as Buffer).length; at += PIECE_BYTES) {
+      yield* parsed(
+        splitter.push(decoder.decode((chunk as Buffer).subarray(at, at + PIECE_BYTES), { stream: true })),
+      );
+    }
+  }
+  yield* parsed(splitter.push(decoder.decode()));
+  splitter.end();
 }
+
+const PIECE_BYTES = 16 * 1024;
 
 /** A top-level JSON array of objects. */
 export function openJsonArray(input: Readable, describe: Describe): Promise<DataTable> {
-  const items = arrayItems(chain(input, streamArray.withParserAsStream()));
+  const items = arrayItems(input, undefined, 'item');
   return recordsToTable(
     mapRecords(items, (value, index) => asRecord(value, `item ${index + 1}`)),
     describe,
@@ -39,9 +60,7 @@ export function openJsonArray(input: Readable, describe: Describe): Promise<Data
 
 /** A GeoJSON FeatureCollection: one row per feature, its properties plus `geometry` (GeoJSON text). */
 export function openGeoJson(input: Readable, describe: Describe): Promise<DataTable> {
-  const features = arrayItems(
-    input.pipe(pick.withParserAsStream({ filter: 'features' })).pipe(streamArray.asStream()),
-  );
+  const features = arrayItems(input, 'features', 'feature');
   return recordsToTable(
     mapRecords(features, (value, index) => {
       const feature = asRecord(value, `feature ${index + 1}`);
