@@ -1,6 +1,7 @@
 /**
  * The other input formats against CSV: the same generated IRVE rows written as NDJSON, a JSON
- * array, a GeoJSON FeatureCollection and an XLSX workbook (once, kept beside the CSV), then
+ * array, a GeoJSON FeatureCollection, an XLSX workbook and a Parquet file of text columns
+ * (once, kept beside the CSV), then
  * validated by `datacycle validate`'s engine, each in its own process.
  */
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,7 @@ export async function benchFormats(
     json: `${base}.json`,
     geojson: `${base}.geojson`,
     xlsx: `${base}.xlsx`,
+    parquet: `${base}.parquet`,
   };
   // GeoJSON carries the point twice: as the feature's geometry and in the coordonneesXY property.
   const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as { fields: { name: string; type: string }[] };
@@ -49,7 +51,7 @@ export async function benchFormats(
     JSON.stringify({ ...schema, fields: [...schema.fields, { name: 'geometry', type: 'geojson' }] }),
   );
   if (!Object.values(files).every((file) => existsSync(file))) {
-    process.stdout.write('› writing the same rows as NDJSON, JSON, GeoJSON and XLSX… ');
+    process.stdout.write('› writing the same rows as NDJSON, JSON, GeoJSON, XLSX and Parquet… ');
     await writeFormats(csvFile, files);
     console.log('done');
   }
@@ -72,7 +74,10 @@ export async function benchFormats(
   return { rows: csv.rows, formats };
 }
 
-async function writeFormats(csvFile: string, files: Record<'ndjson' | 'json' | 'geojson' | 'xlsx', string>) {
+async function writeFormats(
+  csvFile: string,
+  files: Record<'ndjson' | 'json' | 'geojson' | 'xlsx' | 'parquet', string>,
+) {
   const parsed = Papa.parse<Record<string, string>>(readFileSync(csvFile, 'utf8'), {
     header: true,
     skipEmptyLines: true,
@@ -119,4 +124,13 @@ async function writeFormats(csvFile: string, files: Record<'ndjson' | 'json' | '
   sheet.addRow(header).commit();
   for (const record of records) sheet.addRow(header.map((name) => record[name] ?? '')).commit();
   await workbook.commit();
+  const { parquetWriteFile } = await import('hyparquet-writer');
+  parquetWriteFile({
+    filename: files.parquet,
+    columnData: header.map((name) => ({
+      name,
+      data: records.map((record) => (record[name] === '' ? null : (record[name] ?? null))),
+      type: 'STRING' as const,
+    })),
+  });
 }

@@ -329,15 +329,16 @@ Parsing the CSV alone (${largest.floors.csvParseOnly.seconds} s) is already slow
 ## Other input formats
 
 The same ${n(formats.rows)} rows written as NDJSON, a JSON array, a GeoJSON FeatureCollection (a
-point geometry per feature, and every field as a property) and an XLSX workbook, each
-validated alone (\`datacycle validate\`'s engine, no database), against the CSV.
+point geometry per feature, and every field as a property), an XLSX workbook and a Parquet
+file (text columns, empty cells as nulls), each validated alone (\`datacycle validate\`'s engine, no database), against the CSV.
 
 | format | file | validation | rows/s | vs CSV | peak RSS |
 |---|---|---|---|---|---|
 ${formats.formats.map((f) => `| ${f.format} | ${f.megabytes} MB | ${f.seconds} s | ${n(f.rowsPerSecond)} | ${f.vsCsv}× | ${f.peakRssMb} MB |`).join('\n')}
 
 JSON and GeoJSON are cut into items by datacycle's splitter and parsed by JSON.parse; XLSX is
-read by exceljs's streaming reader (cells unzipped and parsed from XML).
+read by exceljs's streaming reader (cells unzipped and parsed from XML); Parquet by hyparquet,
+a row group at a time.
 
 ## Transform and orchestration
 
