@@ -149,6 +149,20 @@ describe('openTables', () => {
     await expect(read(xlsx, { sheet: 'Trois' })).rejects.toThrow(/no sheet "Trois"/);
   });
 
+  it('refuses a Parquet file whose row groups would not fit in memory, naming the group and the fix', async () => {
+    const rows = 5000;
+    const parquet = files.parquet([
+      { name: 'code', data: Array.from({ length: rows }, (_, index) => String(index)), type: 'STRING' },
+      { name: 'population', data: Array.from({ length: rows }, () => 1), type: 'INT32' },
+    ]);
+    // hyparquet-writer writes groups of 1000 rows at first.
+    await expect(read(parquet, { name: 'big.parquet', parquetMemoryBudget: 50_000 })).rejects.toThrow(
+      /row group 1 of the Parquet file holds 1000 rows of 2 columns: reading it takes about 125 KB, more than the 49 KB available/,
+    );
+    const [table] = await read(parquet, { name: 'big.parquet' });
+    expect(table!.rows).toHaveLength(rows);
+  });
+
   it('reads Parquet row groups', async () => {
     const parquet = files.parquet([
       { name: 'code', data: ['45', '2A'], type: 'STRING' },

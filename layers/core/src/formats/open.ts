@@ -27,6 +27,8 @@ export interface OpenOptions {
   maxArchiveEntries?: number;
   /** Where zip and Parquet files are spooled (they need random access). */
   tmpDir?: string;
+  /** Memory a Parquet row group may take once read (default: half the heap's limit). */
+  parquetMemoryBudget?: number;
 }
 
 const DEFAULT_MAX_UNCOMPRESSED = 4 * 1024 ** 3;
@@ -68,7 +70,7 @@ async function* openDetected(
       // Parquet needs random access: spool to disk; the file lives until the rows are read.
       const spooled = await spool(stream, options);
       try {
-        yield await openParquet(spooled.file, describe('parquet'));
+        yield await openParquet(spooled.file, describe('parquet'), options.parquetMemoryBudget);
       } finally {
         await spooled.remove();
       }
