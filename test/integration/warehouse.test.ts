@@ -188,7 +188,7 @@ describe('warehouse (PostgreSQL)', () => {
           ['2', '2', null],
           ['2', '3', null],
         ]),
-      ).rejects.toThrow(/duplicate key/);
+      ).rejects.toThrow(/the rows repeat the primary key of .*failed_t: Key \(code\)=\(2\) is duplicated/);
       expect(await tableRows('failed_t')).toEqual([{ code: '1', population: '1', centre: null }]);
       const { rows } = await pool.query(
         `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'failed_t_%'`,

@@ -44,12 +44,43 @@ export const lineageColumns = [
   { name: '_loaded_at', type: 'timestamptz NOT NULL DEFAULT now()' },
 ] as const;
 
-export function createTableSql(schemaName: string, table: string, tableSchema: TableSchema): string {
+export function createTableSql(
+  schemaName: string,
+  table: string,
+  tableSchema: TableSchema,
+  /** false: the caller adds the primary key once the rows are in (see addPrimaryKey). */
+  withPrimaryKey = true,
+): string {
   const columns = tableSchema.fields.map((field) => `${quoteIdent(field.name)} ${columnType(field)}`);
   const lineage = lineageColumns.map((column) => `${quoteIdent(column.name)} ${column.type}`);
   const primaryKey = asList(tableSchema.primaryKey);
-  const constraints = primaryKey.length > 0 ? [`PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`] : [];
+  const constraints =
+    withPrimaryKey && primaryKey.length > 0 ? [`PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`] : [];
   return `CREATE TABLE ${qualified(schemaName, table)} (\n  ${[...columns, ...lineage, ...constraints].join(',\n  ')}\n)`;
+}
+
+/** The schema's primary key on a filled table: one sorted index build, not one insert per row. */
+export async function addPrimaryKey(
+  client: pg.PoolClient,
+  schemaName: string,
+  table: string,
+  tableSchema: TableSchema,
+): Promise<void> {
+  const primaryKey = asList(tableSchema.primaryKey);
+  if (primaryKey.length === 0) return;
+  await client.query(
+    `ALTER TABLE ${qualified(schemaName, table)} ADD PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`,
+  );
+}
+
+/** Name of the GiST index of a geometry column (see indexGeometries). */
+export function geometryIndexName(table: string, field: Field): string {
+  return `${table}_${field.name}_gist`.slice(0, 63);
+}
+
+/** Fields whose column is a PostGIS geometry. */
+export function geometryFields(fields: Field[]): Field[] {
+  return fields.filter((field) => field.type === 'geopoint' || field.type === 'geojson');
 }
 
 interface ExistingColumn {
@@ -124,10 +155,8 @@ export async function indexGeometries(
   table: string,
   fields: Field[],
 ) {
-  for (const field of fields.filter(
-    (candidate) => candidate.type === 'geopoint' || candidate.type === 'geojson',
-  )) {
-    const name = `${table}_${field.name}_gist`.slice(0, 63);
+  for (const field of geometryFields(fields)) {
+    const name = geometryIndexName(table, field);
     await client.query(
       `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schemaName, table)} USING gist (${quoteIdent(field.name)})`,
     );

@@ -4,7 +4,16 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TerminalError } from '../errors';
 import { asList, type TableSchema } from '../table-schema';
-import { columnType, createTableSql, ensureTable, indexGeometries, lineageColumns } from './ddl';
+import {
+  addPrimaryKey,
+  columnType,
+  createTableSql,
+  ensureTable,
+  geometryFields,
+  geometryIndexName,
+  indexGeometries,
+  lineageColumns,
+} from './ddl';
 import { qualified, quoteIdent } from './sql';
 
 export type LoadMode = 'replace' | 'append' | 'upsert';
@@ -44,11 +53,24 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   const table = swap ? freshName(load.table) : load.table;
   if (swap) {
     await client.query(`DROP TABLE IF EXISTS ${qualified(load.schemaName, table)}`);
-    await client.query(createTableSql(load.schemaName, table, tableSchema));
+    await client.query(createTableSql(load.schemaName, table, tableSchema, false));
   }
   const target = qualified(load.schemaName, table);
   const loaded = await fill(client, load, target, swap);
-  if (swap) await swapIn(client, load, table);
+  if (swap) {
+    // Key, indexes and statistics before the swap: the live table stays readable meanwhile.
+    await addPrimaryKey(client, load.schemaName, table, tableSchema).catch((error: unknown) => {
+      const { code, detail } = error as { code?: string; detail?: string };
+      if (code !== UNIQUE_VIOLATION) throw error;
+      throw new TerminalError(
+        `the rows repeat the primary key of ${load.schemaName}.${load.table}: ${detail ?? ''}`,
+        'each row needs a key of its own: look for repeated keys in the file',
+      );
+    });
+    await indexGeometries(client, load.schemaName, table, tableSchema.fields);
+    await client.query(`ANALYZE ${target}`);
+    await swapIn(client, load, table);
+  }
   return loaded;
 }
 
@@ -138,8 +160,8 @@ async function swappable(client: pg.PoolClient, live: string): Promise<boolean> 
 }
 
 /**
- * Drops the live table and gives the filled one its name, its indexes and fresh planner
- * statistics. Readers see the old snapshot until the commit. Dropping needs the table to
+ * Drops the live table and gives the filled one (keyed, indexed, analysed) its name and its
+ * index names. Readers see the old snapshot until the commit. Dropping needs the table to
  * itself: if a long reader (a transform pass, an export) holds it past the lock timeout, the
  * new rows are copied into the live table instead, so that nobody queues behind the swap.
  */
@@ -175,12 +197,17 @@ async function swapIn(client: pg.PoolClient, load: TableLoad, filled: string): P
   const keyName = `${load.table}_pkey`.slice(0, 63);
   if (key !== undefined && key !== keyName)
     await client.query(`ALTER TABLE ${live} RENAME CONSTRAINT ${quoteIdent(key)} TO ${quoteIdent(keyName)}`);
-  await indexGeometries(client, load.schemaName, load.table, load.tableSchema.fields);
-  await client.query(`ANALYZE ${live}`);
+  for (const field of geometryFields(load.tableSchema.fields)) {
+    await client.query(
+      `ALTER INDEX ${qualified(load.schemaName, geometryIndexName(filled, field))} RENAME TO ${quoteIdent(geometryIndexName(load.table, field))}`,
+    );
+  }
 }
 
 /** SQLSTATE of a lock not obtained within lock_timeout. */
 const LOCK_NOT_AVAILABLE = '55P03';
+/** SQLSTATE of a unique index that finds a repeated key. */
+const UNIQUE_VIOLATION = '23505';
 
 /** Streams COPY text into PostgreSQL; returns the number of rows it took. */
 async function copyText(client: pg.PoolClient, sql: string, chunks: AsyncIterable<string>): Promise<number> {
