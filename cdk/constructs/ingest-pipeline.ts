@@ -14,12 +14,13 @@ export class IngestPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);
+    const { memoryMb, timeoutMinutes } = props.project.config.ingest;
     const consumer = new QueueConsumer(this, 'Ingest', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
       environment: props.environment,
-      timeout: Duration.minutes(5),
-      memorySize: 1024,
+      timeout: Duration.minutes(timeoutMinutes),
+      memorySize: memoryMb,
       ephemeralStorageMiB: 4096,
       description: 'Validates files dropped in landing/ and loads them into PostgreSQL',
       batchSize: 5,

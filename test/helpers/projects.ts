@@ -35,6 +35,7 @@ export function testProject(
       licence: 'etalab-2.0',
       language: 'fr',
       transform: { coalesceSeconds: 0 },
+      ingest: { memoryMb: 1769, timeoutMinutes: 5 },
       backups: { schedule: 'cron(0 3 * * ? *)' },
       alerts: { channels: [] },
       network: { allow: ['127.0.0.1/32'] },

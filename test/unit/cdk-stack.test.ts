@@ -33,6 +33,13 @@ const statementsOf = (policies: Record<string, Record<string, unknown>>): Statem
   );
 
 describe('DatacycleStack', () => {
+  it('gives the ingest function one full vCPU (1769 MB) and its timeout, from the project', () => {
+    const ingest = Object.values(template.findResources('AWS::Lambda::Function')).find((fn) =>
+      String(fn.Properties.Description).startsWith('Validates files dropped in landing/'),
+    );
+    expect(ingest?.Properties).toMatchObject({ MemorySize: 1769, Timeout: 300 });
+  });
+
   it('encrypts every bucket, versions raw, and blocks public access except on the public bucket', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(4);

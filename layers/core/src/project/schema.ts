@@ -262,6 +262,17 @@ export const projectSchema = z.strictObject({
       coalesceSeconds: z.number().int().min(0).max(300).default(60),
     })
     .default({ coalesceSeconds: 60 }),
+  ingest: z
+    .strictObject({
+      /**
+       * Memory of the ingest function. Lambda gives CPU in proportion (one vCPU at 1769 MB),
+       * and validation is CPU-bound: below that, large files take longer for the same cost.
+       */
+      memoryMb: z.number().int().min(512).max(10240).default(1769),
+      /** Longest an ingest invocation may run (it takes up to 5 files). */
+      timeoutMinutes: z.number().int().min(1).max(15).default(5),
+    })
+    .default({ memoryMb: 1769, timeoutMinutes: 5 }),
   backups: z
     .strictObject({
       /** When the raw, enriched and ops schemas are backed up (kept 35 days). */
