@@ -1,14 +1,8 @@
-import { createPool } from '@datacycle/core';
+import { createPool, type RunRow as RunRecord } from '@datacycle/core';
 import { databaseUrl } from '../database';
 
-interface RunRow {
-  id: string;
-  trigger: string;
-  dataset: string | null;
-  status: string;
-  started_at: Date;
-  finished_at: Date | null;
-  error: string | null;
+/** A run and its steps, one line (`collect:succeeded → ingest:failed`). */
+interface RunRow extends RunRecord {
   steps: string | null;
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { exportColumns, tableSchemaType, type ExportColumn } from '../publish/columns';
 import { projectOutputs, type Output } from '../publish/outputs';
 import type { Project } from '../project';
+import type { RunRow } from '../runs';
 import { isNotFound, readObjectText } from '../storage';
 import { inTransaction, qualified } from '../warehouse';
 import {
@@ -340,16 +341,6 @@ function zodProblem(error: z.ZodError, what: string): Problem {
       message: issue.message,
     })),
   );
-}
-
-interface RunRow {
-  id: string;
-  trigger: string;
-  dataset: string | null;
-  status: string;
-  started_at: Date;
-  finished_at: Date | null;
-  error: string | null;
 }
 
 const runJson = (row: RunRow) => ({

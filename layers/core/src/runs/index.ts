@@ -12,6 +12,17 @@ export function newRunId(): string {
 }
 
 /** What works on a run: each records a step (see ops.run_steps). */
+/** A row of ops.runs, as pg returns it. */
+export interface RunRow {
+  id: string;
+  trigger: string;
+  dataset: string | null;
+  status: string;
+  started_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+}
+
 export type StepName = 'collect' | 'push' | 'ingest' | 'transform' | 'test' | 'publish';
 
 /**
