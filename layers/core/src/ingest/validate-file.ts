@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { TerminalError } from '../errors';
 import { openTables, type DataTable, type OpenOptions } from '../formats';
 import { RowValidator, checkHeader, type LabelError, type TableSchema } from '../table-schema';
-import { copyTextFields, lineageText, type Lineage } from '../warehouse';
+import { copyTextRow, lineageText, type Lineage } from '../warehouse';
 import { ErrorCollector, type IngestReport } from './report';
 
 /** Thrown by FileValidation.validRows when a table's header does not match the schema. */
@@ -63,7 +63,7 @@ export class FileValidation {
           const result = validator.validate(cells, rowNumber);
           if (result.ok) {
             valid++;
-            if (between !== undefined) text += copyTextFields(result.values) + between + rowNumber + '\n';
+            if (between !== undefined) text += copyTextRow(result.values, between, rowNumber);
           } else result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
         }
         this.rows.read += batch.length;

@@ -45,8 +45,14 @@ export async function writeCsv(
 }
 
 /**
- * The relation's rows as JSON objects, streamed: COPY writes one JSON document per line (the
- * csv format with a delimiter and quote that JSON never holds raw keeps them verbatim).
+ * COPY options that write one text column per line verbatim: JSON never holds these two
+ * control characters raw, so nothing is quoted or escaped.
+ */
+const ONE_TEXT_PER_LINE = `(FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')`;
+
+/**
+ * The relation's rows as JSON objects, streamed: COPY writes one JSON document per line
+ * (ONE_TEXT_PER_LINE).
  */
 export async function* jsonRows(
   client: pg.PoolClient,
@@ -57,7 +63,7 @@ export async function* jsonRows(
   const copy = client.query(
     copyTo(
       `COPY (SELECT row_to_json(r)::text FROM (SELECT ${select} FROM ${relation}) AS r)
-       TO STDOUT (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')`,
+       TO STDOUT ${ONE_TEXT_PER_LINE}`,
     ),
   );
   const lines = createInterface({ input: copy, crlfDelay: Infinity });
@@ -89,7 +95,7 @@ export async function writeGeoJson(
                     THEN regexp_replace(${feature}, '^\\{"type": "Feature", "geometry": \\{"type": null\\}', '{"type": "Feature", "geometry": null')
                     ELSE ${feature} END
                FROM (SELECT ${select.join(', ')} FROM ${relation}) AS r)
-       TO STDOUT (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')`,
+       TO STDOUT ${ONE_TEXT_PER_LINE}`,
     ),
   );
   out.write('{"type":"FeatureCollection","features":[\n');

@@ -44,6 +44,11 @@ export interface ValidRow {
   values: (string | null)[];
 }
 
+/** One loaded row's COPY line: its values, the lineage text (see lineageText), its row number. */
+export function copyTextRow(values: readonly (string | null)[], lineage: string, rowNumber: number): string {
+  return copyTextFields(values) + lineage + rowNumber + '\n';
+}
+
 /** COPY text (see TableLoad.copyText) of rows already validated, a chunk per batch. */
 export async function* copyTextOfRows(
   batches: AsyncIterable<ValidRow[]> | Iterable<ValidRow[]>,
@@ -52,7 +57,7 @@ export async function* copyTextOfRows(
   const between = lineageText(lineage);
   for await (const batch of batches) {
     let text = '';
-    for (const row of batch) text += copyTextFields(row.values) + between + row.rowNumber + '\n';
+    for (const row of batch) text += copyTextRow(row.values, between, row.rowNumber);
     yield text;
   }
 }

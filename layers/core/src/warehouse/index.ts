@@ -7,7 +7,7 @@ export type { Migration } from './migrations';
 export { columnType, createTableSql, ensureTable, lineageColumns } from './ddl';
 export { loadTable } from './load';
 export type { LoadMode, TableLoad } from './load';
-export { copyTextFields, copyTextLine, copyTextOfRows, lineageText } from './copy-text';
+export { copyTextFields, copyTextLine, copyTextOfRows, copyTextRow, lineageText } from './copy-text';
 export type { Lineage, ValidRow } from './copy-text';
 export { findForeignKeyViolations } from './foreign-keys';
 export type { ForeignKeyViolation } from './foreign-keys';
