@@ -309,7 +309,7 @@ peak RSS < 256 MB, **${largest.datacycleLoad.peakRssMb < 256 ? 'met' : 'not met'
 
 ## Where the time goes
 
-Each part measured alone, in the same run: reading and parsing the CSV (papaparse, no
+Each part measured alone, in the same run: reading and parsing the CSV (no
 checks); validation (parsing + every cell checked and normalised, no database); PostgreSQL's
 own share of the load, i.e. \`psql \\copy\` of datacycle's encoded valid rows the way a replace
 loads them (fresh typed table, COPY FREEZE, GiST index built after). Then the CPU time the

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
-import Papa from 'papaparse';
 import iconv from 'iconv-lite';
 import { TerminalError } from '../errors';
-import { RecordSplitter } from './record-splitter';
+import { MalformedQuote, parseCsvRecords } from './csv-records';
+import { RecordSplitter, countNewlines } from './record-splitter';
 import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } from './sniff';
 import type { TableRow } from './table';
 
@@ -49,10 +49,10 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   const sampleText = iconv.decode(sample, encoding);
   const delimiter = options.delimiter ?? detectDelimiter(sampleText.replace(/^\uFEFF/, ''));
 
-  // The splitter hands out runs of whole records; papaparse (the fastest CSV parser we
-  // measured on IRVE files, 3x csv-parse) parses each run in one synchronous call, so rows
-  // travel in batches rather than one promise each. Records end at "\n"; a "\r" left at the
-  // end of a record is dropped below, so files that mix CRLF and LF lines read right.
+  // The splitter hands out runs of whole records; each is parsed in one synchronous call
+  // (parseCsvRecords), so rows travel in batches rather than one promise each. Records end
+  // at "\n"; a "\r" left at the end of a record is dropped below, so files that mix CRLF and
+  // LF lines read right.
   const splitter = new RecordSplitter(options.maxCellBytes ?? 16 * 1024 * 1024);
   const decoder = textDecoder(encoding);
   async function* runs(): AsyncGenerator<{ text: string; firstLine: number }> {
@@ -72,18 +72,21 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     if (rest !== undefined) yield { text: rest, firstLine: splitter.firstLine };
   }
   const parse = (text: string, firstLine: number): string[][] => {
-    const result = Papa.parse<string[]>(text, { delimiter, newline: '\n', skipEmptyLines: false });
-    const broken = result.errors.find((error) => error.type === 'Quotes');
-    if (broken) {
+    let records: string[][];
+    try {
+      records = parseCsvRecords(text, delimiter);
+    } catch (error) {
+      if (!(error instanceof MalformedQuote)) throw error;
+      const line = firstLine + countNewlines(text.slice(0, error.position));
       throw new TerminalError(
-        `the CSV cannot be read near line ${firstLine + (broken.row ?? 0)}: ${broken.message}`,
-        'check quotes (a cell opened with " must be closed) and line endings',
+        `the CSV cannot be read at line ${line}: ${error.message}`,
+        'check quotes: a cell that starts with " must end with " right before the delimiter or the line end, and each " inside it must be doubled ("")',
       );
     }
     // A run ending with a newline parses to one more, empty, record: it is not data.
-    if (text.endsWith('\n')) result.data.pop();
-    for (const cells of result.data) withoutCarriageReturn(cells);
-    return result.data;
+    if (text.endsWith('\n')) records.pop();
+    for (const cells of records) withoutCarriageReturn(cells);
+    return records;
   };
 
   const source = runs();

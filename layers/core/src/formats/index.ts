@@ -1,5 +1,6 @@
 export { openCsv } from './csv';
 export { RecordSplitter } from './record-splitter';
+export { MalformedQuote, parseCsvRecords } from './csv-records';
 export type { CsvTable, CsvDialect, CsvOptions } from './csv';
 export { detectDelimiter, detectEncoding, peek } from './sniff';
 export type { Encoding, Delimiter } from './sniff';
