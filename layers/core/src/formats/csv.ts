@@ -4,7 +4,7 @@ import { TerminalError } from '../errors';
 import { MalformedQuote, parseCsvRecords } from './csv-records';
 import { RecordSplitter, countNewlines } from './record-splitter';
 import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } from './sniff';
-import type { TableRow } from './table';
+import type { RowBatch } from './table';
 
 export interface CsvDialect {
   encoding: Encoding;
@@ -15,7 +15,7 @@ export interface CsvTable {
   dialect: CsvDialect;
   header: string[];
   /** Data records after the header, in batches, each with its 1-based row number (header = row 1). */
-  batches: AsyncIterable<TableRow[]>;
+  batches: AsyncIterable<RowBatch>;
 }
 
 export interface CsvOptions {
@@ -100,11 +100,25 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     header = firstRecords.shift()?.map((label) => label.trim());
   }
 
-  async function* batches(): AsyncGenerator<TableRow[]> {
+  // A run is plain when none of its cells can hold a backslash, tab, CR or LF: no such
+  // character but the record ends (a "\r" before a "\n" is dropped with it, a tab is the
+  // delimiter of a TSV), and as many records as lines (no newline inside quotes).
+  const special = delimiter === '\t' ? /[\\"]|\r(?!\n)/ : /[\\\t]|\r(?!\n)/;
+  const plain = (text: string, records: string[][]) =>
+    records.length === countNewlines(text) + (text.endsWith('\n') ? 0 : 1) && !special.test(text);
+
+  async function* batches(): AsyncGenerator<RowBatch> {
     let rowNumber = 1;
-    const numbered = (records: string[][]) => records.map((cells) => ({ rowNumber: ++rowNumber, cells }));
-    if (firstRecords.length > 0) yield numbered(firstRecords);
-    for await (const { text, firstLine } of source) yield numbered(parse(text, firstLine));
+    const numbered = (records: string[][], isPlain: boolean): RowBatch =>
+      Object.assign(
+        records.map((cells) => ({ rowNumber: ++rowNumber, cells })),
+        { plain: isPlain },
+      );
+    if (firstRecords.length > 0) yield numbered(firstRecords, false);
+    for await (const { text, firstLine } of source) {
+      const records = parse(text, firstLine);
+      yield numbered(records, plain(text, records));
+    }
   }
   return { dialect: { encoding, delimiter }, header, batches: batches() };
 }

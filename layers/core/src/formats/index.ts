@@ -7,4 +7,4 @@ export type { Encoding, Delimiter } from './sniff';
 export { openTables, sniffKind } from './open';
 export type { OpenOptions } from './open';
 export { cellText, eachRow } from './table';
-export type { DataTable, FileFormat, TableRow } from './table';
+export type { DataTable, FileFormat, RowBatch, TableRow } from './table';

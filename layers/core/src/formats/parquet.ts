@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import type { FileMetaData } from 'hyparquet';
 import { TerminalError } from '../errors';
-import { cellText, type DataTable, type TableRow } from './table';
+import { cellText, type DataTable, type RowBatch } from './table';
 
 type Describe = Omit<DataTable, 'header' | 'batches'>;
 
@@ -41,7 +41,7 @@ export async function openParquet(
       );
     }
   });
-  async function* batches(): AsyncGenerator<TableRow[]> {
+  async function* batches(): AsyncGenerator<RowBatch> {
     let rowNumber = 1;
     let start = 0;
     for (const group of metadata.row_groups) {

@@ -14,8 +14,15 @@ export interface DataTable {
   sheet?: string;
   header: string[];
   /** Data rows in batches (a row at a time costs more than the row), numbered from 2 (the header is row 1). */
-  batches: AsyncIterable<TableRow[]>;
+  batches: AsyncIterable<RowBatch>;
 }
+
+/**
+ * Rows that travel together. `plain` is set when the reader knows that no cell of the batch
+ * holds a backslash, tab, carriage return or newline (the CSV reader checks each run of
+ * records whole), so encoders can skip a per-cell check for them.
+ */
+export type RowBatch = TableRow[] & { plain?: boolean };
 
 export interface TableRow {
   /** 1-based row number in the file (for a spreadsheet, the sheet's own row number). */
@@ -26,7 +33,7 @@ export interface TableRow {
 const BATCH_ROWS = 1000;
 
 /** Groups rows produced one at a time (JSON, XLSX) into batches. */
-export async function* inBatches(rows: AsyncIterable<TableRow>): AsyncGenerator<TableRow[]> {
+export async function* inBatches(rows: AsyncIterable<TableRow>): AsyncGenerator<RowBatch> {
   let batch: TableRow[] = [];
   for await (const row of rows) {
     batch.push(row);

@@ -40,6 +40,8 @@ export class FileValidation {
    */
   async *copyText(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<string> {
     const between = lineage ? lineageText(lineage) : undefined;
+    // In a plain batch only values written anew as JSON can hold characters to escape.
+    const escapedWhenPlain = this.schema.fields.map((field) => JSON_TEXT_TYPES.has(field.type));
     for await (const table of tables) {
       this.tables.push({
         name: table.name,
@@ -63,7 +65,13 @@ export class FileValidation {
           const result = validator.validate(cells, rowNumber);
           if (result.ok) {
             valid++;
-            if (between !== undefined) text += copyTextRow(result.values, between, rowNumber);
+            if (between !== undefined)
+              text += copyTextRow(
+                result.values,
+                between,
+                rowNumber,
+                batch.plain ? escapedWhenPlain : undefined,
+              );
           } else result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
         }
         this.rows.read += batch.length;
@@ -74,6 +82,9 @@ export class FileValidation {
     }
   }
 }
+
+/** Field types whose values are normalized to JSON text (JSON.stringify may write backslashes). */
+const JSON_TEXT_TYPES = new Set(['object', 'array', 'geojson']);
 
 export function describeHeaderErrors(errors: LabelError[], subject: string, file?: string): string {
   const missing = errors.filter((e) => e.type === 'missing-label').map((e) => e.label);
