@@ -10,6 +10,7 @@ import Papa from 'papaparse';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import {
   callApi,
+  ensureDepartements,
   eventually,
   localS3,
   readStackOutputs,
@@ -89,6 +90,7 @@ const pathOf = (link: string) => {
 };
 
 beforeAll(async () => {
+  await ensureDepartements(pool);
   // The example file, loaded (or already there): the rows the assertions read.
   const key = `irve-statique/${uniqueName('api')}.csv`;
   await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: irveExample }));

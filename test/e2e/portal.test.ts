@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from '../../localcloud/chromium';
 import {
+  ensureDepartements,
   eventually,
   localS3,
   readStackOutputs,
@@ -58,12 +59,7 @@ async function open(
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
-  // The département polygons (already there when another test loaded them: a duplicate).
-  const departements = readFileSync(
-    path.resolve(import.meta.dirname, '../../examples/territoires/data/departements.csv'),
-    'utf8',
-  );
-  expect(['loaded', 'duplicate']).toContain((await drop('departements', departements)).status);
+  await ensureDepartements(pool);
   const file = await drop('irve-statique', irveExample.replace(/Picpus/g, `Picpus ${marker}`));
   expect(file.status).toBe('loaded');
   runId = file.run_id;

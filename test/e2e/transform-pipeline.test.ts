@@ -9,6 +9,7 @@ import { irveExample } from '../helpers/projects';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
 import {
+  ensureDepartements,
   eventually,
   localS3,
   objectExists,
@@ -60,6 +61,7 @@ const pointsIn = async (code: string) =>
   );
 
 beforeAll(async () => {
+  await ensureDepartements(pool);
   receiver = await receiveAlerts();
 });
 afterAll(async () => {

@@ -14,6 +14,7 @@ import {
   type WebhookReceiver,
 } from '../../localcloud/webhook-receiver';
 import {
+  ensureDepartements,
   callApi,
   eventually,
   localS3,
@@ -53,6 +54,7 @@ const payloads = (receiver: WebhookReceiver) =>
   receiver.received.map((r) => ({ ...r, payload: JSON.parse(r.body) as Payload }));
 
 beforeAll(async () => {
+  await ensureDepartements(pool);
   apiKey = (await secrets.send(new GetSecretValueCommand({ SecretId: outputs.ApiKeySecretArn })))
     .SecretString!;
   const { rows } = await pool.query<{ id: string }>(

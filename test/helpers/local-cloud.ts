@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import path from 'node:path';
 import pg from 'pg';
 import { localFunctionUrlHost, localS3 } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
@@ -92,6 +94,40 @@ export function recordedFile(pool: pg.Pool, key: string, timeoutMs = 60_000): Pr
     },
     timeoutMs,
     `ops.files row for ${key}`,
+  );
+}
+
+/**
+ * The example's département polygons, dropped on the deployed stack and loaded (or already
+ * there: a duplicate). The transform's spatial join needs them: a test that publishes
+ * indicators calls this rather than count on another test file having run first.
+ */
+export async function ensureDepartements(pool: pg.Pool): Promise<void> {
+  const key = `departements/${uniqueName('departements')}.csv`;
+  const body = readFileSync(
+    path.resolve(import.meta.dirname, '../../examples/territoires/data/departements.csv'),
+  );
+  await localS3().send(
+    new PutObjectCommand({ Bucket: readStackOutputs().LandingBucket, Key: key, Body: body }),
+  );
+  const file = await recordedFile(pool, key, 90_000);
+  if (file.status === 'duplicate') return;
+  if (file.status !== 'loaded') {
+    throw new Error(`the example's departements.csv was not loaded (${file.status}): ${file.error}`);
+  }
+  // And the transform pass it started is over, so that it does not join the caller's.
+  await eventually(
+    async () =>
+      (
+        await pool.query(
+          "SELECT 1 FROM ops.run_steps WHERE run_id = $1 AND step = 'transform' AND status <> 'running'",
+          [file.run_id],
+        )
+      ).rowCount
+        ? true
+        : undefined,
+    120_000,
+    'the transform pass after loading departements.csv',
   );
 }
 
