@@ -131,6 +131,41 @@ describe('warehouse (PostgreSQL)', () => {
       expect(leftovers).toEqual([{ tablename: 'swap_t' }]);
     });
 
+    it('replace of a wide table (its GiST index kept while copying) ends with the same index, valid', async () => {
+      // 24 fields and a point: the index exists before the COPY (see indexWhileCopying).
+      const wide = tableSchemaSchema.parse({
+        fields: [
+          { name: 'code', type: 'string' },
+          ...Array.from({ length: 22 }, (_, i) => ({ name: `f${i}`, type: 'integer' })),
+          { name: 'centre', type: 'geopoint' },
+        ],
+        primaryKey: 'code',
+      });
+      const row = (code: number, lon: number) => [
+        String(code),
+        ...Array.from({ length: 22 }, (_, i) => String(i)),
+        point(lon, 45),
+      ];
+      await load('wide_t', 'replace', [row(1, 1), row(2, 2)], wide);
+      await load('wide_t', 'replace', [row(3, 3), row(4, 4), row(5, 5)], wide);
+      const { rows: indexes } = await pool.query(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename LIKE 'wide_t%' ORDER BY 1`,
+        [schemaName],
+      );
+      expect(indexes.map((index) => index.indexname)).toEqual(['wide_t_centre_gist', 'wide_t_pkey']);
+      // The index answers a spatial query the same as a scan of the table.
+      const client = await pool.connect();
+      try {
+        await client.query('SET enable_seqscan = off');
+        const { rows } = await client.query(
+          `SELECT code FROM "${schemaName}".wide_t WHERE centre && ST_MakeEnvelope(3.5, 44, 5.5, 46, 4326) ORDER BY code`,
+        );
+        expect(rows).toEqual([{ code: '4' }, { code: '5' }]);
+      } finally {
+        client.release();
+      }
+    });
+
     it('replace keeps the table (deletes and copies in place) when a view reads it', async () => {
       await load('viewed_t', 'replace', [['1', '1', null]]);
       await pool.query(
