@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 
+// Below the ephemeral port range, as examplePortalPort (see example-portal.ts).
 /** The local stand-in for a Slack/Mattermost incoming webhook (see alerts.channels in the example). */
-export const alertReceiverPort = 47862;
+export const alertReceiverPort = 28762;
 
 export interface AlertReceiver {
   server: Server;

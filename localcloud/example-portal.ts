@@ -3,8 +3,10 @@ import path from 'node:path';
 import { serveFiles, type UdataDataset } from './file-server';
 import { repoRoot } from './settings';
 
+// Fixed ports of the local stand-ins sit below Linux's ephemeral range (32768-60999), where
+// any outgoing connection may hold them: LocalStack's own did, once, and `npm start` failed.
 /** Where the example project's sources point (see examples/territoires/datasets/*.yaml). */
-export const examplePortalPort = 47861;
+export const examplePortalPort = 28761;
 export const exampleDataDir = path.join(repoRoot, 'examples/territoires/data');
 
 /** The udata-like catalog of the demo portal: the national IRVE consolidation, as on data.gouv.fr. */

@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@datacycle/core';
 
+// Below the ephemeral port range, as examplePortalPort (see example-portal.ts).
 /** The demo's subscriber (webhooks.subscriptions in the example project). */
-export const webhookReceiverPort = 47863;
+export const webhookReceiverPort = 28763;
 
 /** How the receiver answers the next request: a status (with headers), or never. */
 export type Answer = { status: number; headers?: Record<string, string> } | 'hang';

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
+import { examplePortalPort } from '../../localcloud/example-portal';
 import { serveFiles } from '../../localcloud/file-server';
 import { fireSchedule } from '../../localcloud/schedules';
 import { localstackEndpoint } from '../../localcloud/settings';
@@ -47,7 +48,7 @@ const alertSince = (since: Date, kind: string) =>
 beforeAll(async () => {
   receiver = await receiveAlerts();
   // The portal is up but no longer has the file: the source answers 404.
-  portal = await serveFiles(mkdtempSync(path.join(tmpdir(), 'dc-empty-portal-')), 47861);
+  portal = await serveFiles(mkdtempSync(path.join(tmpdir(), 'dc-empty-portal-')), examplePortalPort);
 });
 afterAll(async () => {
   await receiver.close();

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { examplePortalPort } from '../../localcloud/example-portal';
 import { serveFiles } from '../../localcloud/file-server';
 import { fireAndWaitForRun, readStackOutputs, testPool, recordedFile } from '../helpers/local-cloud';
 
@@ -19,7 +20,7 @@ const portalDir = mkdtempSync(path.join(tmpdir(), 'dc-api-portal-'));
 let portal: Server;
 
 beforeAll(async () => {
-  portal = await serveFiles(portalDir, 47861);
+  portal = await serveFiles(portalDir, examplePortalPort);
 });
 afterAll(async () => {
   portal.close();

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveExamplePortal } from '../../localcloud/example-portal';
+import { examplePortalPort, serveExamplePortal } from '../../localcloud/example-portal';
 import { fireAndWaitForRun, readStackOutputs, recordedFile, testPool } from '../helpers/local-cloud';
 
 const outputs = readStackOutputs();
@@ -28,7 +28,7 @@ describe('udata and WFS sources on the deployed stack', () => {
     const run = await fireAndWaitForRun(pool, outputs.ScheduleRules, 'irve-consolidation:0');
 
     expect(run).toMatchObject({ status: 'succeeded', error: null });
-    expect(run.details.resource).toBe('http://127.0.0.1:47861/irve-statique-exemple.csv');
+    expect(run.details.resource).toBe(`http://127.0.0.1:${examplePortalPort}/irve-statique-exemple.csv`);
     const file = await recordedFile(pool, run.details.key!);
     expect(landed).toContain(file.status);
     // One run from the schedule to the load: collect, then ingest, as its steps.

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { examplePortalPort } from '../../localcloud/example-portal';
 import { serveFiles } from '../../localcloud/file-server';
 import {
   fireAndWaitForRun,
@@ -30,7 +31,7 @@ const fireAndWait = () => fireAndWaitForRun(pool, outputs.ScheduleRules, 'depart
 const loadedFile = (key: string) => recordedFile(pool, key);
 
 beforeAll(async () => {
-  portal = await serveFiles(portalDir, 47861);
+  portal = await serveFiles(portalDir, examplePortalPort);
 });
 afterAll(async () => {
   // Leave the example's reference data as it was.

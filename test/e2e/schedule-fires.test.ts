@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../localcloud/aws-clients';
+import { examplePortalPort } from '../../localcloud/example-portal';
 import { serveFiles } from '../../localcloud/file-server';
 import { localAccount } from '../../localcloud/settings';
 import { eventually, readStackOutputs, testPool, uniqueName } from '../helpers/local-cloud';
@@ -33,7 +34,7 @@ beforeAll(async () => {
     path.join(root, 'examples/territoires/data/departements.csv'),
     path.join(portalDir, 'departements.csv'),
   );
-  portal = await serveFiles(portalDir, 47861);
+  portal = await serveFiles(portalDir, examplePortalPort);
 });
 afterAll(async () => {
   await events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: ['collect'] })).catch(() => undefined);
