@@ -239,8 +239,8 @@ async function copyText(client: pg.PoolClient, sql: string, chunks: AsyncIterabl
 
 /**
  * Each chunk as UTF-8 bytes, written into a buffer sized for the worst case (3 bytes per
- * UTF-16 unit): Buffer.from would first walk the whole string to count its bytes
- * (measured: ~0.3 s of 1.3 s for the 480 MB of a 1M-row IRVE load).
+ * UTF-16 unit): Buffer.from would first walk the whole string to count its bytes (a 1M-row
+ * IRVE load, 480 MB of COPY text: 10.8 s with Buffer.from, 9.8-10.4 s this way).
  */
 async function* utf8Chunks(chunks: AsyncIterable<string>): AsyncGenerator<Buffer> {
   for await (const chunk of chunks) {
