@@ -82,6 +82,18 @@ function psqlCopy(url: string, ...commands: string[]): Measure {
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, rows, maxRssMb: NaN };
 }
 
+/** The IRVE schema with its charging-point identifier declared unique, written next to the data. */
+function uniqueIdSchema(): string {
+  const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as {
+    fields: { name: string; constraints?: Record<string, unknown> }[];
+  };
+  const id = schema.fields.find((field) => field.name === 'id_pdc_itinerance')!;
+  id.constraints = { ...id.constraints, unique: true };
+  const file = path.join(dataDir, 'irve-statique-unique-id.json');
+  writeFileSync(file, JSON.stringify(schema));
+  return file;
+}
+
 /** The stricter comparison: PostgreSQL parsing the raw CSV file into text columns. */
 const textColumnsCopy = (url: string, file: string) =>
   psqlCopy(
@@ -165,6 +177,8 @@ async function main() {
     settle(url);
     const load = child('load', file, table);
     const validate = child('validate', file, table);
+    // The identifier declared unique: validation remembers every value seen (memory).
+    const validateUnique = child('validate', file, table, uniqueIdSchema());
     const parse = child('parse', file, '-');
     const rate = (m: Measure) => Math.round(rows / m.seconds);
     const timing = (m: Measure) => ({ seconds: round(m.seconds), rowsPerSecond: rate(m) });
@@ -180,6 +194,7 @@ async function main() {
         postgresCpuSeconds: round(load.postgresCpuSeconds ?? NaN),
       },
       datacycleValidate: { ...timing(validate), peakRssMb: validate.maxRssMb },
+      datacycleValidateUniqueId: { ...timing(validateUnique), peakRssMb: validateUnique.maxRssMb },
       floors: { csvParseOnly: timing(parse) },
       // Time ratios: both sides end with the same table filled from the same file.
       loadVsSameTable: round(sameTable.seconds / load.seconds),
@@ -265,6 +280,8 @@ interface BenchResult {
     postgresCpuSeconds: number;
   };
   datacycleValidate: { seconds: number; rowsPerSecond: number; peakRssMb: number };
+  /** The same with `unique: true` on id_pdc_itinerance. */
+  datacycleValidateUniqueId: { seconds: number; rowsPerSecond: number; peakRssMb: number };
   /** Where the time goes: each part measured alone. */
   floors: { csvParseOnly: { seconds: number; rowsPerSecond: number } };
   loadVsSameTable: number;
@@ -290,7 +307,7 @@ function writeReport(
   const n = (value: number) => value.toLocaleString('en');
   const rows = results.map(
     (r) =>
-      `| ${n(r.rows)} | ${r.megabytes} MB | ${r.reference.sameTable.seconds} s | ${r.datacycleLoad.seconds} s (${n(r.datacycleLoad.rowsPerSecond)} rows/s) | **${r.loadVsSameTable}×** | ${r.datacycleLoad.peakRssMb} MB | ${r.datacycleValidate.seconds} s (${n(r.datacycleValidate.rowsPerSecond)} rows/s), ${r.datacycleValidate.peakRssMb} MB |`,
+      `| ${n(r.rows)} | ${r.megabytes} MB | ${r.reference.sameTable.seconds} s | ${r.datacycleLoad.seconds} s (${n(r.datacycleLoad.rowsPerSecond)} rows/s) | **${r.loadVsSameTable}×** | ${r.datacycleLoad.peakRssMb} MB | ${r.datacycleValidate.seconds} s (${n(r.datacycleValidate.rowsPerSecond)} rows/s), ${r.datacycleValidate.peakRssMb} MB | ${r.datacycleValidateUniqueId.seconds} s, ${r.datacycleValidateUniqueId.peakRssMb} MB |`,
   );
   const textRows = results.map(
     (r) =>
@@ -334,12 +351,16 @@ way PostgreSQL allows: a table created in the transaction, COPY FREEZE, the inde
 filled. The ratio is the reference's time over datacycle's, for the same file (rows/s count
 the file's rows).
 
-| rows | file | psql \\copy, same rows, same table (reference) | datacycle validate + load | ratio | peak RSS | \`datacycle validate\` alone |
-|---|---|---|---|---|---|---|
+| rows | file | psql \\copy, same rows, same table (reference) | datacycle validate + load | ratio | peak RSS | \`datacycle validate\` alone | the same, identifier declared \`unique\` |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Goal (issue 3) at ${n(largest.rows)} rows: ratio ≥ 0.7, **${largest.loadVsSameTable >= 0.7 ? 'met' : 'not met'}** (${largest.loadVsSameTable});
 peak RSS < 256 MB, **${largest.datacycleLoad.peakRssMb < 256 ? 'met' : 'not met'}** (${largest.datacycleLoad.peakRssMb} MB).
+
+With \`unique: true\` on \`id_pdc_itinerance\` (last column), validation keeps every value it has
+seen, to name the first row that had it: memory grows with the number of distinct values
+(${largest.datacycleValidateUniqueId.peakRssMb - largest.datacycleValidate.peakRssMb} MB more at ${n(largest.rows)} rows).
 
 A stricter comparison, in the same run: \`psql \\copy\` of the raw file into a table of 40
 text columns (PostgreSQL parsing CSV and writing rows: no types, no geometry, no index).
