@@ -96,18 +96,39 @@ describe('table-schema', () => {
       expect(french.cast('31/02/2020').ok).toBe(false);
     });
 
-    it('turns geopoints of the three formats into EWKT points', () => {
-      expect(field({ type: 'geopoint' }).cast('2.35, 48.85')).toEqual({
-        ok: true,
-        value: 'SRID=4326;POINT(2.35 48.85)',
+    it('turns geopoints of the three formats into WGS 84 points (hex EWKB)', () => {
+      // Byte order, type Point with an SRID, SRID 4326, then longitude and latitude.
+      const point = (value: string | null | undefined) => {
+        const bytes = Buffer.from(value ?? '', 'hex');
+        return {
+          header: bytes.subarray(0, 9).toString('hex'),
+          lon: bytes.readDoubleLE(9),
+          lat: bytes.readDoubleLE(17),
+          length: bytes.length,
+        };
+      };
+      const header = '0101000020e6100000';
+      const cast = (schema: Parameters<typeof field>[0], text: string) => {
+        const result = field(schema).cast(text);
+        return result.ok ? point(result.value) : result;
+      };
+      expect(cast({ type: 'geopoint' }, '2.35, 48.85')).toEqual({
+        header,
+        lon: 2.35,
+        lat: 48.85,
+        length: 25,
       });
-      expect(field({ type: 'geopoint', format: 'array' }).cast('[7.487105,48.345345]')).toEqual({
-        ok: true,
-        value: 'SRID=4326;POINT(7.487105 48.345345)',
+      expect(cast({ type: 'geopoint', format: 'array' }, '[7.487105,48.345345]')).toEqual({
+        header,
+        lon: 7.487105,
+        lat: 48.345345,
+        length: 25,
       });
-      expect(field({ type: 'geopoint', format: 'object' }).cast('{"lon": 1, "lat": 2}')).toEqual({
-        ok: true,
-        value: 'SRID=4326;POINT(1 2)',
+      expect(cast({ type: 'geopoint', format: 'object' }, '{"lon": -1, "lat": 2}')).toEqual({
+        header,
+        lon: -1,
+        lat: 2,
+        length: 25,
       });
       expect(field({ type: 'geopoint', format: 'array' }).cast('[48.3, 200]')).toMatchObject({ ok: false });
     });
