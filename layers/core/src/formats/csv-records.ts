@@ -19,7 +19,8 @@ export function parseCsvRecords(text: string, delimiter: string): string[][] {
   const delimiterCode = delimiter.charCodeAt(0);
   const end = text.length;
   // Positions of the next delimiter and newline, searched again only once passed: every
-  // character is looked at by indexOf once, and cells are slices of the run (no copy).
+  // character is looked at by indexOf once, and cells are slices of the run (no copy; so a
+  // cell kept past its batch keeps the whole run alive: keep a copy, as uniqueness checks do).
   let nextDelimiter = text.indexOf(delimiter);
   let nextNewline = text.indexOf('\n');
   let record: string[] = [];
