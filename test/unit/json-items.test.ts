@@ -18,6 +18,8 @@ const tricky = {
   metadata: { features: [{ not: 'these' }] },
   features: [
     { type: 'Feature', properties: { note: 'a } b { c ] d [', path: 'C:\\parking\\"x"' }, geometry: null },
+    // Escapes where the scan jumps: a string ending in a backslash, a quote escaped in a key.
+    { type: 'Feature', properties: { 'say "hi"': 'ends with \\', '\\': '\\\\"}]' }, geometry: null },
     {
       type: 'Feature',
       properties: { emoji: '😀 é €', nested: { list: [1, [2, { three: 3 }]] } },

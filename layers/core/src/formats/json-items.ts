@@ -41,21 +41,33 @@ export class JsonItemSplitter {
     const itemDepth = this.key === undefined ? 1 : 2;
     let itemFrom = this.item ? 0 : -1;
     let keyFrom = this.keyParts ? 0 : -1;
+    // Inside strings (most of the text) the scan jumps from quote to quote with indexOf; the
+    // next backslash is searched again only once passed.
+    let nextBackslash = text.indexOf('\\');
     for (let at = 0; at < text.length; at++) {
-      const code = text.charCodeAt(at);
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (code === BACKSLASH) this.escaped = true;
-        else if (code === QUOTE) {
-          this.inString = false;
-          if (this.keyParts) {
-            this.lastKey = this.keyParts.join('') + text.slice(keyFrom, at);
-            this.keyParts = null;
-            keyFrom = -1;
-          }
+        if (this.escaped) {
+          this.escaped = false;
+          continue;
+        }
+        if (nextBackslash !== -1 && nextBackslash < at) nextBackslash = text.indexOf('\\', at);
+        const quote = text.indexOf('"', at);
+        if (nextBackslash !== -1 && (quote === -1 || nextBackslash < quote)) {
+          at = nextBackslash;
+          this.escaped = true;
+          continue;
+        }
+        if (quote === -1) break; // the string goes on in the next piece
+        at = quote;
+        this.inString = false;
+        if (this.keyParts) {
+          this.lastKey = this.keyParts.join('') + text.slice(keyFrom, at);
+          this.keyParts = null;
+          keyFrom = -1;
         }
         continue;
       }
+      const code = text.charCodeAt(at);
       if (code === SPACE || code === LF || code === CR || code === TAB) continue;
       if (this.ended) throw invalid('there is more after the end of the document');
       if (this.inItems && this.depth === itemDepth && !this.item) {
@@ -157,7 +169,6 @@ const CR = 13;
 const SPACE = 32;
 const QUOTE = 34;
 const COMMA = 44;
-const BACKSLASH = 92;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const OPEN_BRACE = 123;
