@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { localFunctionUrlHost, localS3 } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
+import { exampleDataDir } from '../../localcloud/example-portal';
 import { databaseUrl } from '../../localcloud/settings';
 import { fireSchedule } from '../../localcloud/schedules';
 
@@ -104,9 +105,7 @@ export function recordedFile(pool: pg.Pool, key: string, timeoutMs = 60_000): Pr
  */
 export async function ensureDepartements(pool: pg.Pool): Promise<void> {
   const key = `departements/${uniqueName('departements')}.csv`;
-  const body = readFileSync(
-    path.resolve(import.meta.dirname, '../../examples/territoires/data/departements.csv'),
-  );
+  const body = readFileSync(path.join(exampleDataDir, 'departements.csv'));
   await localS3().send(
     new PutObjectCommand({ Bucket: readStackOutputs().LandingBucket, Key: key, Body: body }),
   );

@@ -55,21 +55,24 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   // LF lines read right.
   const splitter = new RecordSplitter(options.maxCellBytes ?? 16 * 1024 * 1024);
   const decoder = textDecoder(encoding);
-  async function* runs(): AsyncGenerator<{ text: string; firstLine: number }> {
+  // Each run with the line it starts at and its number of newlines (the splitter counts
+  // them as it hands the run out).
+  async function* runs(): AsyncGenerator<{ text: string; firstLine: number; newlines: number }> {
     for await (const chunk of stream) {
       // Decoded in small pieces: strings over ~64k characters would be allocated outside
       // the young generation and make garbage collection far more expensive.
       for (let at = 0; at < (chunk as Buffer).length; at += PIECE_BYTES) {
         const firstLine = splitter.firstLine;
         const text = splitter.push(decoder.write((chunk as Buffer).subarray(at, at + PIECE_BYTES)));
-        if (text !== undefined) yield { text, firstLine };
+        if (text !== undefined) yield { text, firstLine, newlines: splitter.firstLine - firstLine };
       }
     }
     const firstLine = splitter.firstLine;
     const text = splitter.push(decoder.end());
-    if (text !== undefined) yield { text, firstLine };
+    if (text !== undefined) yield { text, firstLine, newlines: splitter.firstLine - firstLine };
     const rest = splitter.end();
-    if (rest !== undefined) yield { text: rest, firstLine: splitter.firstLine };
+    if (rest !== undefined)
+      yield { text: rest, firstLine: splitter.firstLine, newlines: countNewlines(rest) };
   }
   const parse = (text: string, firstLine: number): string[][] => {
     let records: string[][];
@@ -104,8 +107,8 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   // character but the record ends (a "\r" before a "\n" is dropped with it, a tab is the
   // delimiter of a TSV), and as many records as lines (no newline inside quotes).
   const special = delimiter === '\t' ? /[\\"]|\r(?!\n)/ : /[\\\t]|\r(?!\n)/;
-  const plain = (text: string, records: string[][]) =>
-    records.length === countNewlines(text) + (text.endsWith('\n') ? 0 : 1) && !special.test(text);
+  const plain = (text: string, newlines: number, records: string[][]) =>
+    records.length === newlines + (text.endsWith('\n') ? 0 : 1) && !special.test(text);
 
   async function* batches(): AsyncGenerator<RowBatch> {
     let rowNumber = 1;
@@ -115,9 +118,9 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
         { plain: isPlain },
       );
     if (firstRecords.length > 0) yield numbered(firstRecords, false);
-    for await (const { text, firstLine } of source) {
+    for await (const { text, firstLine, newlines } of source) {
       const records = parse(text, firstLine);
-      yield numbered(records, plain(text, records));
+      yield numbered(records, plain(text, newlines, records));
     }
   }
   return { dialect: { encoding, delimiter }, header, batches: batches() };

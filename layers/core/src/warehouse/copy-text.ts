@@ -6,14 +6,22 @@ export function copyTextLine(values: readonly (string | number | null)[]): strin
   return copyTextFields(values) + '\n';
 }
 
-/** The fields of a row in COPY text format, without the line end. */
-export function copyTextFields(values: readonly (string | number | null)[]): string {
+/**
+ * The fields of a row in COPY text format, without the line end. With `escaped`, only the
+ * values it marks are checked for characters to escape: the caller knows the others hold
+ * none (a plain batch, see RowBatch), which spares a check per cell.
+ */
+export function copyTextFields(
+  values: readonly (string | number | null)[],
+  escaped?: readonly boolean[],
+): string {
   let line = '';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) line += '\t';
     const value = values[i];
     if (value === null || value === undefined) line += '\\N';
-    else line += typeof value === 'number' ? String(value) : escapeCopyText(value);
+    else if (typeof value === 'number') line += String(value);
+    else line += escaped === undefined || escaped[i] ? escapeCopyText(value) : value;
   }
   return line;
 }
@@ -44,25 +52,14 @@ export interface ValidRow {
   values: (string | null)[];
 }
 
-/**
- * One loaded row's COPY line: its values, the lineage text (see lineageText), its row number.
- * With `escaped`, only the values it marks are checked for characters to escape: the caller
- * knows the others hold none (a plain batch, see RowBatch), which spares a check per cell.
- */
+/** One loaded row's COPY line: its values, the lineage text (see lineageText), its row number. */
 export function copyTextRow(
   values: readonly (string | null)[],
   lineage: string,
   rowNumber: number,
   escaped?: readonly boolean[],
 ): string {
-  let line = '';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) line += '\t';
-    const value = values[i];
-    if (value === null || value === undefined) line += '\\N';
-    else line += escaped === undefined || escaped[i] ? escapeCopyText(value) : value;
-  }
-  return line + lineage + rowNumber + '\n';
+  return copyTextFields(values, escaped) + lineage + rowNumber + '\n';
 }
 
 /** COPY text (see TableLoad.copyText) of rows already validated, a chunk per batch. */
