@@ -2,6 +2,9 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FileValidation,
+  columnType,
+  compileField,
+  fieldSchema,
   copyTextOfRows,
   openTables,
   inTransaction,
@@ -315,6 +318,88 @@ describe('warehouse (PostgreSQL)', () => {
         `SELECT note FROM "${schemaName}"."${table}" ORDER BY id`,
       );
       expect(rows.map((row) => row.note)).toEqual(notes);
+    });
+  });
+
+  describe('validation and the column types', () => {
+    // A value that validation accepts must load: otherwise one cell fails the whole COPY.
+    // At the edges of each column type, validation and PostgreSQL must agree.
+    const edges: [Record<string, unknown>, string[]][] = [
+      [
+        { type: 'integer' },
+        [
+          '9223372036854775807',
+          '-9223372036854775808',
+          '9223372036854775808',
+          '-9223372036854775809',
+          '+0042',
+        ],
+      ],
+      [
+        { type: 'number' },
+        [
+          '1e131071',
+          '1e131072',
+          '1e-16383',
+          '1e-16384',
+          '0e-16384',
+          '0.0e200000',
+          `0.${'1'.repeat(16383)}`,
+          `0.${'1'.repeat(16384)}`,
+          `${'9'.repeat(131072)}.5`,
+          `${'9'.repeat(131073)}`,
+          '-0',
+          'NaN',
+          'INF',
+        ],
+      ],
+      [{ type: 'date' }, ['0001-01-01', '0000-01-01', '9999-12-31', '2024-02-29', '2023-02-29']],
+      [
+        { type: 'time' },
+        [
+          '00:00:00',
+          '23:59:59.999999',
+          '23:59:60',
+          '24:00:00',
+          '24:00:00.5',
+          '24:00:01',
+          '12:60:00',
+          '25:00:00',
+        ],
+      ],
+      [
+        { type: 'datetime' },
+        [
+          '2024-02-29T12:00:00Z',
+          '2023-02-29T12:00:00Z',
+          '0000-01-01T00:00:00Z',
+          '0001-01-01T00:00:00+01:00',
+          '2024-06-30T23:59:59.5-0230',
+          '2024-06-30T12:61:00Z',
+        ],
+      ],
+      [{ type: 'year' }, ['0001', '2024', '9999']],
+    ];
+    it.each(edges)('accepts what a %j column holds, and only that', async (definition, values) => {
+      const field = fieldSchema.parse({ name: 'f', ...definition });
+      const compiled = compileField(field);
+      const outcomes = [];
+      for (const text of values) {
+        const cast = compiled.cast(text);
+        const stored = cast.ok
+          ? await pool.query(`SELECT $1::${columnType(field)} AS v`, [cast.value]).then(
+              () => true,
+              () => false,
+            )
+          : await pool.query(`SELECT $1::${columnType(field)} AS v`, [text]).then(
+              () => true,
+              () => false,
+            );
+        outcomes.push({ text: text.slice(0, 30), valid: cast.ok, stored });
+      }
+      expect(outcomes.filter((outcome) => outcome.valid !== outcome.stored)).toEqual([]);
+      // Each list holds values on both sides of the edge.
+      expect(new Set(outcomes.map((outcome) => outcome.valid)).size).toBe(definition.type === 'year' ? 1 : 2);
     });
   });
 

@@ -23,7 +23,8 @@ export type CellReader = (text: string) => string | null | CellProblem;
 const DEFAULT_TRUE = ['true', 'True', 'TRUE', '1'];
 const DEFAULT_FALSE = ['false', 'False', 'FALSE', '0'];
 
-const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 const isoTime = /^(\d{2}):(\d{2}):(\d{2})(\.\d+)?$/;
 const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 
@@ -79,9 +80,11 @@ function typeReader(field: Field): CellReader {
     case 'integer':
       return (text) => {
         const cleaned = field.bareNumber === false ? text.replace(/^[^\d-]+|[^\d]+$/g, '') : text;
-        return /^[+-]?\d+$/.test(cleaned)
-          ? ok(cleaned.replace(/^\+/, ''))
-          : typeError(field, text, 'an integer');
+        if (!/^[+-]?\d+$/.test(cleaned)) return typeError(field, text, 'an integer');
+        const value = cleaned.replace(/^\+/, '');
+        return value.length < 19 || (BigInt(value) >= INT64_MIN && BigInt(value) <= INT64_MAX)
+          ? ok(value)
+          : typeError(field, text, 'an integer between -9223372036854775808 and 9223372036854775807');
       };
     case 'number':
       return numberReader(field);
@@ -98,10 +101,14 @@ function typeReader(field: Field): CellReader {
     case 'date':
       return dateReader(field);
     case 'time':
-      return (text) => (isoTime.test(text) ? ok(text) : typeError(field, text, 'a time (HH:MM:SS)'));
+      return (text) =>
+        isoTime.test(text) && isTimeOfDay(text, 0) ? ok(text) : typeError(field, text, 'a time (HH:MM:SS)');
     case 'datetime':
       return (text) =>
-        isoDateTime.test(text) && !Number.isNaN(Date.parse(text))
+        isoDateTime.test(text) &&
+        isRealDate(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10))) &&
+        isTimeOfDay(text, 11) &&
+        !Number.isNaN(Date.parse(text))
           ? ok(text)
           : typeError(field, text, 'a datetime (YYYY-MM-DDThh:mm:ssZ)');
     case 'year':
@@ -165,22 +172,42 @@ function numberReader(field: Field): CellReader {
     if (decimalChar !== '.') cleaned = cleaned.replace(decimalChar, '.');
     if (field.bareNumber === false) cleaned = cleaned.replace(/^[^\d+-.]+|[^\d]+$/g, '');
     if (/^(NaN|INF|-INF)$/.test(cleaned)) return cleaned.replace('INF', 'Infinity');
-    return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(cleaned)
+    if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(cleaned)) return typeError(field, text, 'a number');
+    return fitsNumeric(cleaned)
       ? cleaned
-      : typeError(field, text, 'a number');
+      : typeError(field, text, 'a number PostgreSQL can store (131072 digits before the point, 16383 after)');
   };
+}
+
+/**
+ * Whether PostgreSQL's numeric holds the number: at most 131072 digits before the point and
+ * a display scale (digits after it, the exponent applied) of at most 16383. Otherwise the
+ * whole COPY would fail on the row.
+ */
+function fitsNumeric(text: string): boolean {
+  const exponentAt = text.search(/[eE]/);
+  if (exponentAt < 0 && text.length <= 1000) return true;
+  const exponent = exponentAt < 0 ? 0 : Number(text.slice(exponentAt + 1));
+  const mantissa = (exponentAt < 0 ? text : text.slice(0, exponentAt)).replace(/^[+-]/, '');
+  const point = mantissa.indexOf('.');
+  const integerDigits = point < 0 ? mantissa.length : point;
+  const scale = Math.max(0, (point < 0 ? 0 : mantissa.length - point - 1) - exponent);
+  const digits = mantissa.replace('.', '');
+  const first = digits.search(/[1-9]/);
+  return scale <= 16383 && (first < 0 || integerDigits + exponent - first <= 131072);
 }
 
 function dateReader(field: Field): CellReader {
   const format = field.format;
   if (format === 'default' || format === 'any' || format === '%Y-%m-%d') {
-    return (text) => {
-      const match = isoDate.exec(text);
-      if (!match || !isRealDate(Number(match[1]), Number(match[2]), Number(match[3]))) {
-        return typeError(field, text, 'a date (YYYY-MM-DD)');
-      }
-      return text;
-    };
+    // YYYY-MM-DD read by position: this runs for every date cell of a file.
+    return (text) =>
+      text.length === 10 &&
+      text.charCodeAt(4) === 45 &&
+      text.charCodeAt(7) === 45 &&
+      isRealDate(digitsAt(text, 0, 4), digitsAt(text, 5, 7), digitsAt(text, 8, 10))
+        ? text
+        : typeError(field, text, 'a date (YYYY-MM-DD)');
   }
   // strptime-like pattern, e.g. %d/%m/%Y
   const order: string[] = [];
@@ -205,10 +232,36 @@ function dateReader(field: Field): CellReader {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The number spelled by text[from, to) if it is all ASCII digits, else NaN. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** A calendar date PostgreSQL stores (it has no year 0: 1 BC comes before AD 1). */
 function isRealDate(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1) return false;
+  if (!(year >= 1) || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+}
+
+/**
+ * HH:MM:SS[.fff] at `from` is a time of day PostgreSQL takes: up to 24:00:00, with a leap
+ * second (23:59:60) allowed as it is there.
+ */
+function isTimeOfDay(text: string, from: number): boolean {
+  const hours = Number(text.slice(from, from + 2));
+  const minutes = Number(text.slice(from + 3, from + 5));
+  const seconds = Number(text.slice(from + 6, from + 8));
+  if (minutes > 59 || seconds > 60) return false;
+  const fraction =
+    text.charCodeAt(from + 8) === 46 ? Number(text.slice(from + 8).replace(/[^\d.].*$/, '')) : 0;
+  return hours * 3600 + minutes * 60 + seconds + fraction <= 86_400;
 }
 
 // "[lon, lat]" as producers write it; anything else goes through JSON.parse.
