@@ -106,9 +106,12 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   // A run is plain when none of its cells can hold a backslash, tab, CR or LF: no such
   // character but the record ends (a "\r" before a "\n" is dropped with it, a tab is the
   // delimiter of a TSV), and as many records as lines (no newline inside quotes).
-  const special = delimiter === '\t' ? /[\\"]|\r(?!\n)/ : /[\\\t]|\r(?!\n)/;
+  // Searched with indexOf, one character at a time: quicker than one regex over the run.
   const plain = (text: string, newlines: number, records: string[][]) =>
-    records.length === newlines + (text.endsWith('\n') ? 0 : 1) && !special.test(text);
+    records.length === newlines + (text.endsWith('\n') ? 0 : 1) &&
+    !text.includes('\\') &&
+    (delimiter === '\t' ? !text.includes('"') : !text.includes('\t')) &&
+    !hasLoneCarriageReturn(text);
 
   async function* batches(): AsyncGenerator<RowBatch> {
     let rowNumber = 1;
@@ -124,6 +127,14 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     }
   }
   return { dialect: { encoding, delimiter }, header, batches: batches() };
+}
+
+/** A "\r" not followed by "\n" (one that ends a line is dropped with it). */
+function hasLoneCarriageReturn(text: string): boolean {
+  for (let at = text.indexOf('\r'); at !== -1; at = text.indexOf('\r', at + 1)) {
+    if (text.charCodeAt(at + 1) !== 10) return true;
+  }
+  return false;
 }
 
 /** UTF-8 through the platform's decoder (several times faster); Windows-1252 through iconv-lite. */

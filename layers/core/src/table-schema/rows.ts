@@ -57,9 +57,10 @@ export class RowValidator {
     if (cells.every((cell) => cell.trim() === '')) {
       return { ok: false, errors: [{ type: 'blank-row', rowNumber, message: `row ${rowNumber} is blank` }] };
     }
-    const errors: RowError[] = [];
+    // Most rows are valid: the list of errors is made for the first one.
+    let errors: RowError[] | undefined;
     if (cells.length > this.columnCount) {
-      errors.push({
+      (errors ??= []).push({
         type: 'extra-cell',
         rowNumber,
         cell: truncate(cells[this.columnCount] ?? ''),
@@ -72,7 +73,7 @@ export class RowValidator {
       const position = this.positions[index]!;
       const text = position >= 0 ? cells[position] : undefined;
       if (text === undefined) {
-        errors.push({
+        (errors ??= []).push({
           type: 'missing-cell',
           rowNumber,
           fieldName: compiled.field.name,
@@ -82,7 +83,7 @@ export class RowValidator {
       }
       if (this.onlyEmptyIsMissing ? text === '' : this.missingValues.has(text)) {
         if (compiled.field.constraints?.required) {
-          errors.push({
+          (errors ??= []).push({
             type: 'constraint-error',
             rowNumber,
             fieldName: compiled.field.name,
@@ -95,7 +96,7 @@ export class RowValidator {
       }
       const value = compiled.read(text);
       if (value instanceof CellProblem) {
-        errors.push({
+        (errors ??= []).push({
           type: value.type,
           rowNumber,
           fieldName: compiled.field.name,
@@ -104,8 +105,12 @@ export class RowValidator {
         });
       } else values[index] = value;
     }
-    if (errors.length === 0) this.checkUniqueness(values, rowNumber, errors);
-    return errors.length > 0 ? { ok: false, errors } : { ok: true, values };
+    if (errors === undefined && (this.seenUnique.size > 0 || this.keyIndexes.length > 0)) {
+      const repeated: RowError[] = [];
+      this.checkUniqueness(values, rowNumber, repeated);
+      if (repeated.length > 0) errors = repeated;
+    }
+    return errors !== undefined ? { ok: false, errors } : { ok: true, values };
   }
 
   private checkUniqueness(values: (string | null)[], rowNumber: number, errors: RowError[]): void {
