@@ -52,6 +52,14 @@ function bundleMeasure() {
   });
 }
 
+/** Rounds of the reference and the load, taken in turns (see main). */
+const ROUNDS = 3;
+
+/** The measure of median duration. */
+function median(measures: Measure[]): Measure {
+  return [...measures].sort((a, b) => a.seconds - b.seconds)[Math.floor(measures.length / 2)]!;
+}
+
 function child(
   mode: 'load' | 'validate' | 'parse' | 'encode',
   file: string,
@@ -169,13 +177,21 @@ async function main() {
     // The same rows as datacycle writes them to COPY (its valid rows, encoded), for the reference.
     const encoded = path.join(dataDir, `irve-v2-${rows}.copy.txt`);
     child('encode', file, encoded);
-    settle(url);
-    const sameTable = sameTableCopy(url, encoded, table);
+    // This machine's speed drifts (shared cores): the reference and the load take turns, and
+    // each is the median of its rounds, so that a slow moment does not land on one side.
+    const rounds: { sameTable: Measure; textColumns: Measure; load: Measure }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      settle(url);
+      const sameTable = sameTableCopy(url, encoded, table);
+      settle(url);
+      const textColumns = textColumnsCopy(url, file);
+      settle(url);
+      rounds.push({ sameTable, textColumns, load: child('load', file, table) });
+    }
     rmSync(encoded);
-    settle(url);
-    const textColumns = textColumnsCopy(url, file);
-    settle(url);
-    const load = child('load', file, table);
+    const sameTable = median(rounds.map((r) => r.sameTable));
+    const textColumns = median(rounds.map((r) => r.textColumns));
+    const load = median(rounds.map((r) => r.load));
     const validate = child('validate', file, table);
     // The identifier declared unique: validation remembers every value seen (memory).
     const validateUnique = child('validate', file, table, uniqueIdSchema());
@@ -199,6 +215,7 @@ async function main() {
       // Time ratios: both sides end with the same table filled from the same file.
       loadVsSameTable: round(sameTable.seconds / load.seconds),
       loadVsTextColumns: round(textColumns.seconds / load.seconds),
+      roundsLoadVsSameTable: rounds.map((r) => round(r.sameTable.seconds / r.load.seconds)),
     };
     console.log(JSON.stringify(result));
     results.push(result);
@@ -286,6 +303,8 @@ interface BenchResult {
   floors: { csvParseOnly: { seconds: number; rowsPerSecond: number } };
   loadVsSameTable: number;
   loadVsTextColumns: number;
+  /** The ratio in each round (the reported one is median over median). */
+  roundsLoadVsSameTable: number[];
 }
 
 function writeReport(
@@ -349,7 +368,10 @@ them to COPY (PostgreSQL cannot read \`coordonneesXY\`'s \`[lon,lat]\` as a poin
 table shaped like datacycle's (typed columns, PostGIS point, GiST index), filled the fastest
 way PostgreSQL allows: a table created in the transaction, COPY FREEZE, the index built once
 filled. The ratio is the reference's time over datacycle's, for the same file (rows/s count
-the file's rows).
+the file's rows). The reference and the load take turns, ${ROUNDS} rounds each, and each side
+shows its median round: this machine's speed drifts (shared cores), and a slow moment should
+not land on one side only. The ratio of each round, at ${n(largest.rows)} rows:
+${largest.roundsLoadVsSameTable.join(', ')}.
 
 | rows | file | psql \\copy, same rows, same table (reference) | datacycle validate + load | ratio | peak RSS | \`datacycle validate\` alone | the same, identifier declared \`unique\` |
 |---|---|---|---|---|---|---|---|
