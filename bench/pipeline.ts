@@ -12,6 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { createPool, loadProject, migrate, runTransform } from '@datacycle/core';
 import { localS3 } from '../localcloud/aws-clients';
+import { ensureDepartements } from '../localcloud/pipeline-files';
 import { up } from '../localcloud/up';
 import { repoRoot } from '../localcloud/settings';
 
@@ -82,6 +83,8 @@ export async function benchDropToPublished(runs = 5): Promise<PipelineBench['dro
   if (!loaded.ok) throw new Error('the example project is invalid');
   const s3 = localS3();
   const pool = createPool(databaseUrl);
+  // The transform's spatial join needs the example's départements (a fresh database has none).
+  await ensureDepartements(pool);
   const file = readFileSync(path.join(example, 'data/irve-statique-exemple.csv'), 'utf8');
   // A different content each time: the same bytes would (rightly) load only once.
   const body = (marker: string) => file.replace(/Picpus/g, `Picpus ${marker}`);

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { readFileSync } from 'node:fs';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { request as httpRequest } from 'node:http';
-import path from 'node:path';
 import pg from 'pg';
 import { localFunctionUrlHost, localS3 } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
-import { exampleDataDir } from '../../localcloud/example-portal';
 import { databaseUrl } from '../../localcloud/settings';
 import { fireSchedule } from '../../localcloud/schedules';
 
 export { localS3, readStackOutputs, databaseUrl };
+export { ensureDepartements, eventually, recordedFile, type FileRow } from '../../localcloud/pipeline-files';
+import { eventually } from '../../localcloud/pipeline-files';
 
 export function testPool(): pg.Pool {
   return new pg.Pool({ connectionString: databaseUrl(), max: 4 });
@@ -56,78 +55,6 @@ export async function readText(s3: S3Client, bucket: string, key: string): Promi
 export async function readJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return JSON.parse(await response.Body!.transformToString()) as T;
-}
-
-/** Polls until `probe` returns a value (not undefined) or the time is up. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** What ops.files says of one landing object. */
-export interface FileRow {
-  run_id: string;
-  status: string;
-  rows_loaded: string;
-  report_key: string;
-  raw_key: string | null;
-  error: string | null;
-}
-
-/** Waits until the deployed pipeline has recorded the landing object `key` in ops.files. */
-export function recordedFile(pool: pg.Pool, key: string, timeoutMs = 60_000): Promise<FileRow> {
-  return eventually(
-    async () => {
-      const { rows } = await pool.query<FileRow>(
-        'SELECT run_id, status, rows_loaded, report_key, raw_key, error FROM ops.files WHERE source_key = $1',
-        [key],
-      );
-      return rows[0];
-    },
-    timeoutMs,
-    `ops.files row for ${key}`,
-  );
-}
-
-/**
- * The example's département polygons, dropped on the deployed stack and loaded (or already
- * there: a duplicate). The transform's spatial join needs them: a test that publishes
- * indicators calls this rather than count on another test file having run first.
- */
-export async function ensureDepartements(pool: pg.Pool): Promise<void> {
-  const key = `departements/${uniqueName('departements')}.csv`;
-  const body = readFileSync(path.join(exampleDataDir, 'departements.csv'));
-  await localS3().send(
-    new PutObjectCommand({ Bucket: readStackOutputs().LandingBucket, Key: key, Body: body }),
-  );
-  const file = await recordedFile(pool, key, 90_000);
-  if (file.status === 'duplicate') return;
-  if (file.status !== 'loaded') {
-    throw new Error(`the example's departements.csv was not loaded (${file.status}): ${file.error}`);
-  }
-  // And the transform pass it started is over, so that it does not join the caller's.
-  await eventually(
-    async () =>
-      (
-        await pool.query(
-          "SELECT 1 FROM ops.run_steps WHERE run_id = $1 AND step = 'transform' AND status <> 'running'",
-          [file.run_id],
-        )
-      ).rowCount
-        ? true
-        : undefined,
-    120_000,
-    'the transform pass after loading departements.csv',
-  );
 }
 
 /** A collect run as ops.runs records it. */
