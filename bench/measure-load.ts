@@ -37,7 +37,9 @@ async function main() {
   let rows: number;
   let postgresCpuSeconds: number | undefined;
 
-  const open = () => openTables(createReadStream(file), { name: path.basename(file) });
+  // As ingestion opens them (UTF-8 CSV cells as bytes).
+  const open = () =>
+    openTables(createReadStream(file), { name: path.basename(file), csv: { utf8Bytes: true } });
   if (mode === 'export') {
     const pool = createPool(process.env.DATABASE_URL!);
     const publication = await publishOutput(

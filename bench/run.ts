@@ -358,8 +358,7 @@ Generated IRVE static files (schema v2.3.0, 40 columns, about 5 % invalid rows),
 datacycle in \`replace\` mode: it detects the encoding and delimiter, checks every cell
 against the schema (types, patterns, enums), normalises values (geometry points, booleans,
 dates) and streams the valid rows through COPY into a fresh typed table (PostGIS geometry,
-COPY FREEZE), indexes it (a table this wide fills its GiST index during the COPY, see
-docs/operations.md), analyses it and swaps it in, all in one transaction, so readers see
+COPY FREEZE), indexes it (GiST, built once the table is filled), analyses it and swaps it in, all in one transaction, so readers see
 the previous snapshot until the commit.
 
 The reference is \`psql \\copy\` of the same rows into the same table: the

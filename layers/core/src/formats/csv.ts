@@ -5,6 +5,7 @@ import { MalformedQuote, parseCsvRecords } from './csv-records';
 import { RecordSplitter, countNewlines } from './record-splitter';
 import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } from './sniff';
 import type { RowBatch } from './table';
+import { fromUtf8Bytes, utf8ByteReader } from '../utf8-bytes';
 
 export interface CsvDialect {
   encoding: Encoding;
@@ -14,6 +15,8 @@ export interface CsvDialect {
 export interface CsvTable {
   dialect: CsvDialect;
   header: string[];
+  /** Cells are UTF-8 bytes, one per character (see CsvOptions.utf8Bytes). */
+  utf8Bytes: boolean;
   /** Data records after the header, in batches, each with its 1-based row number (header = row 1). */
   batches: AsyncIterable<RowBatch>;
 }
@@ -23,6 +26,11 @@ export interface CsvOptions {
   delimiter?: Delimiter;
   /** A longer cell is refused (protects memory from unbalanced quotes). */
   maxCellBytes?: number;
+  /**
+   * Hand out the cells of a UTF-8 file as their bytes, one character per byte (see
+   * utf8-bytes.ts), for validation and loading; the header is decoded all the same.
+   */
+  utf8Bytes?: boolean;
 }
 
 const PIECE_BYTES = 16 * 1024;
@@ -54,7 +62,8 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   // at "\n"; a "\r" left at the end of a record is dropped below, so files that mix CRLF and
   // LF lines read right.
   const splitter = new RecordSplitter(options.maxCellBytes ?? 16 * 1024 * 1024);
-  const decoder = textDecoder(encoding);
+  const utf8Bytes = options.utf8Bytes === true && encoding === 'utf-8';
+  const decoder = utf8Bytes ? utf8ByteReader() : textDecoder(encoding);
   // Each run with the line it starts at and its number of newlines (the splitter counts
   // them as it hands the run out).
   async function* runs(): AsyncGenerator<{ text: string; firstLine: number; newlines: number }> {
@@ -100,7 +109,7 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     if (next.done)
       throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
     firstRecords = parse(next.value.text, next.value.firstLine);
-    header = firstRecords.shift()?.map((label) => label.trim());
+    header = firstRecords.shift()?.map((label) => (utf8Bytes ? fromUtf8Bytes(label) : label).trim());
   }
 
   // A run is plain when none of its cells can hold a backslash, tab, CR or LF: no such
@@ -126,7 +135,7 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
       yield numbered(records, plain(text, newlines, records));
     }
   }
-  return { dialect: { encoding, delimiter }, header, batches: batches() };
+  return { dialect: { encoding, delimiter }, header, utf8Bytes, batches: batches() };
 }
 
 /** A "\r" not followed by "\n" (one that ends a line is dropped with it). */

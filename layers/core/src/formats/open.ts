@@ -97,7 +97,13 @@ async function* openDetected(
       );
     case 'text': {
       const table = await openCsv(stream, options.csv ?? {});
-      yield { ...describe('csv'), dialect: table.dialect, header: table.header, batches: table.batches };
+      yield {
+        ...describe('csv'),
+        dialect: table.dialect,
+        header: table.header,
+        batches: table.batches,
+        utf8Bytes: table.utf8Bytes,
+      };
       return;
     }
   }

@@ -13,6 +13,11 @@ export interface DataTable {
   /** For XLSX: the sheet read. */
   sheet?: string;
   header: string[];
+  /**
+   * The cells are UTF-8 bytes held one per character (see utf8-bytes.ts): only a CSV file in
+   * UTF-8 opened with csv.utf8Bytes. The header is text either way.
+   */
+  utf8Bytes?: boolean;
   /** Data rows in batches (a row at a time costs more than the row), numbered from 2 (the header is row 1). */
   batches: AsyncIterable<RowBatch>;
 }

@@ -191,7 +191,7 @@ async function validateAndLoad(
   const format = dataset.config.format ?? {};
   const input = openTables(await readObject(context.s3, raw), {
     name: path.posix.basename(raw.key),
-    csv: { encoding: format.encoding, delimiter: format.delimiter },
+    csv: { encoding: format.encoding, delimiter: format.delimiter, utf8Bytes: true },
     sheet: format.sheet,
     maxUncompressedBytes: context.maxUncompressedBytes,
   });

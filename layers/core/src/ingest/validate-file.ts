@@ -3,6 +3,7 @@ import { TerminalError } from '../errors';
 import { openTables, type DataTable, type OpenOptions } from '../formats';
 import { RowValidator, checkHeader, type LabelError, type TableSchema } from '../table-schema';
 import { copyTextRow, lineageText, type Lineage } from '../warehouse';
+import { toUtf8Bytes } from '../utf8-bytes';
 import { ErrorCollector, type IngestReport } from './report';
 
 /** Thrown by FileValidation.validRows when a table's header does not match the schema. */
@@ -33,13 +34,13 @@ export class FileValidation {
 
   /**
    * Validates every table of the file (several for a zip of several files) and yields, for
-   * each batch, its valid rows in COPY text format with their lineage (see TableLoad.copyText).
+   * each batch, its valid rows in COPY text format with their lineage (see TableLoad.copyText):
+   * text, or its UTF-8 bytes for a table read as bytes (see DataTable.utf8Bytes).
    * Rows are encoded as soon as they are validated: nothing but the batch is held. Without
    * lineage (validation only), nothing is encoded and each batch yields ''; with it, batches
    * without a valid row yield nothing.
    */
-  async *copyText(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<string> {
-    const between = lineage ? lineageText(lineage) : undefined;
+  async *copyText(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<string | Buffer> {
     // In a plain batch only values written anew as JSON can hold characters to escape.
     const escapedWhenPlain = this.schema.fields.map((field) => JSON_TEXT_TYPES.has(field.type));
     for await (const table of tables) {
@@ -57,7 +58,11 @@ export class FileValidation {
         this.headerProblem = describeHeaderErrors(header.errors, this.subject, member.file);
         throw new HeaderMismatch(this.headerProblem);
       }
-      const validator = new RowValidator(this.schema, header.columnOfField, table.header.length);
+      const bytes = table.utf8Bytes === true;
+      const validator = new RowValidator(this.schema, header.columnOfField, table.header.length, bytes);
+      // A table read as UTF-8 bytes is encoded as bytes, its lineage too (a key may hold "é").
+      const lineageCells = lineage ? lineageText(lineage) : undefined;
+      const between = bytes && lineageCells !== undefined ? toUtf8Bytes(lineageCells) : lineageCells;
       for await (const batch of table.batches) {
         let text = '';
         let valid = 0;
@@ -77,7 +82,8 @@ export class FileValidation {
         this.rows.read += batch.length;
         this.rows.valid += valid;
         this.rows.invalid += batch.length - valid;
-        if (text !== '' || between === undefined) yield text;
+        if (between === undefined) yield '';
+        else if (text !== '') yield bytes ? Buffer.from(text, 'latin1') : text;
       }
     }
   }
@@ -125,7 +131,8 @@ export async function validateFile(
   });
   try {
     let next = 100_000;
-    for await (const _text of validation.copyText(openTables(input, options))) {
+    const tables = openTables(input, { ...options, csv: { ...options.csv, utf8Bytes: true } });
+    for await (const _text of validation.copyText(tables)) {
       void _text;
       if (options.onProgress && validation.rows.read >= next) {
         options.onProgress(validation.rows.read);

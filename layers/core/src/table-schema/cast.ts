@@ -1,3 +1,4 @@
+import { fromUtf8Bytes, isAscii, toUtf8Bytes } from '../utf8-bytes';
 import type { Field } from './schema';
 
 /**
@@ -61,6 +62,49 @@ export function compileField(field: Field): CompiledField {
         : { ok: true, value };
     },
   };
+}
+
+/**
+ * `read` for a cell held as UTF-8 bytes (see utf8-bytes.ts), with the same verdicts and the
+ * same values (as bytes). Plain strings and booleans compare bytes with the bytes of their
+ * allowed values; any other check reads an ASCII cell as it is (the same text either way)
+ * and decodes any other cell first. A refusal is always worded from the decoded text.
+ */
+export function utf8BytesReader(compiled: CompiledField): CellReader {
+  const { field, read } = compiled;
+  const decoded: CellReader = (bytes) => {
+    const value = read(fromUtf8Bytes(bytes));
+    return typeof value === 'string' ? toUtf8Bytes(value) : value;
+  };
+  const compare = byteComparisons(field);
+  if (compare) return (bytes) => compare(bytes) ?? decoded(bytes);
+  return (bytes) => (isAscii(bytes) ? read(bytes) : decoded(bytes));
+}
+
+/**
+ * A reader on bytes for fields whose only check is a comparison with fixed values (a string
+ * with no format, pattern or length limits, possibly an enum; a boolean), or undefined.
+ * It returns undefined when the cell is refused, so that the decoded text words the problem.
+ */
+function byteComparisons(field: Field): ((bytes: string) => string | undefined) | undefined {
+  const constraints = field.constraints ?? {};
+  const allowed = constraints.enum;
+  // required and unique are the row validator's; any other constraint reads the text.
+  const others = Object.entries(constraints).filter(
+    ([name, value]) => value !== undefined && !['enum', 'required', 'unique'].includes(name),
+  );
+  if (others.length > 0) return undefined;
+  if (field.type === 'string' && field.format === 'default') {
+    if (allowed === undefined) return (bytes) => bytes;
+    const isAllowed = memberOf(allowed.map((value) => toUtf8Bytes(String(value))));
+    return (bytes) => (isAllowed(bytes) ? bytes : undefined);
+  }
+  if (field.type === 'boolean' && allowed === undefined) {
+    const isTrue = memberOf((field.trueValues ?? DEFAULT_TRUE).map(toUtf8Bytes));
+    const isFalse = memberOf((field.falseValues ?? DEFAULT_FALSE).map(toUtf8Bytes));
+    return (bytes) => (isTrue(bytes) ? 't' : isFalse(bytes) ? 'f' : undefined);
+  }
+  return undefined;
 }
 
 function typeError(field: Field, text: string, expected: string): CellProblem {

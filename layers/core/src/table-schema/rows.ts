@@ -1,4 +1,12 @@
-import { CellProblem, compileField, truncate, type CompiledField } from './cast';
+import { fromUtf8Bytes, toUtf8Bytes } from '../utf8-bytes';
+import {
+  CellProblem,
+  compileField,
+  truncate,
+  utf8BytesReader,
+  type CellReader,
+  type CompiledField,
+} from './cast';
 import { asList, type TableSchema } from './schema';
 
 /** A located problem in the data, with the Frictionless error type. */
@@ -24,8 +32,15 @@ export type RowResult = { ok: true; values: (string | null)[] } | { ok: false; e
  * Validates and normalizes data rows against a schema, given where each field sits in the
  * file (from checkHeader). Values come out in schema field order.
  */
+/** A character that makes a cell non-blank in any reading: its bytes and its text alike. */
+const PRINTABLE_ASCII = /[!-~]/;
+
 export class RowValidator {
   private readonly fields: CompiledField[];
+  /** Each field's reader: `read`, or its UTF-8 bytes version (see DataTable.utf8Bytes). */
+  private readonly readers: CellReader[];
+  /** What a cell holds as text: itself, or its decoded bytes. */
+  private readonly text: (cell: string) => string;
   private readonly positions: number[];
   private readonly missingValues: Set<string>;
   /** The usual case (missingValues [""]): a length check, not a hash lookup per cell. */
@@ -39,10 +54,14 @@ export class RowValidator {
     schema: TableSchema,
     columnOfField: Map<string, number>,
     private readonly columnCount: number,
+    /** The cells are UTF-8 bytes held one per character (see DataTable.utf8Bytes): values come out so too. */
+    utf8Bytes = false,
   ) {
-    this.fields = schema.fields.map(compileField);
+    this.fields = schema.fields.map((field) => compileField(field));
+    this.readers = this.fields.map((compiled) => (utf8Bytes ? utf8BytesReader(compiled) : compiled.read));
+    this.text = utf8Bytes ? fromUtf8Bytes : (cell) => cell;
     this.positions = schema.fields.map((field) => columnOfField.get(field.name) ?? -1);
-    this.missingValues = new Set(schema.missingValues);
+    this.missingValues = new Set(utf8Bytes ? schema.missingValues.map(toUtf8Bytes) : schema.missingValues);
     this.onlyEmptyIsMissing = this.missingValues.size === 1 && this.missingValues.has('');
     this.seenUnique = new Map(
       schema.fields.flatMap((field, index) =>
@@ -54,7 +73,9 @@ export class RowValidator {
   }
 
   validate(cells: readonly string[], rowNumber: number): RowResult {
-    if (cells.every((cell) => cell.trim() === '')) {
+    if (
+      cells.every((cell) => cell === '' || (!PRINTABLE_ASCII.test(cell) && this.text(cell).trim() === ''))
+    ) {
       return { ok: false, errors: [{ type: 'blank-row', rowNumber, message: `row ${rowNumber} is blank` }] };
     }
     // Most rows are valid: the list of errors is made for the first one.
@@ -63,7 +84,7 @@ export class RowValidator {
       (errors ??= []).push({
         type: 'extra-cell',
         rowNumber,
-        cell: truncate(cells[this.columnCount] ?? ''),
+        cell: truncate(this.text(cells[this.columnCount] ?? '')),
         message: `row ${rowNumber} has ${cells.length} cells, the header has ${this.columnCount}`,
       });
     }
@@ -87,20 +108,20 @@ export class RowValidator {
             type: 'constraint-error',
             rowNumber,
             fieldName: compiled.field.name,
-            cell: text,
+            cell: this.text(text),
             message: `"${compiled.field.name}" is required but row ${rowNumber} leaves it empty`,
           });
         }
         values[index] = null;
         continue;
       }
-      const value = compiled.read(text);
+      const value = this.readers[index]!(text);
       if (value instanceof CellProblem) {
         (errors ??= []).push({
           type: value.type,
           rowNumber,
           fieldName: compiled.field.name,
-          cell: truncate(text),
+          cell: truncate(this.text(text)),
           message: value.message,
         });
       } else values[index] = value;
@@ -127,13 +148,14 @@ export class RowValidator {
           type: 'unique-error',
           rowNumber,
           fieldName: name,
-          cell: truncate(value),
-          message: `"${truncate(value)}" in "${name}" is not unique: row ${first} has it too`,
+          cell: truncate(this.text(value)),
+          message: `"${truncate(this.text(value))}" in "${name}" is not unique: row ${first} has it too`,
         });
       } else seen.set(key, rowNumber);
     }
     if (this.keyIndexes.length === 0) return;
     const parts = this.keyIndexes.map((index) => values[index]);
+    const shown = () => parts.map((part) => this.text(part ?? '')).join(', ');
     const names = this.keyIndexes.map((index) => this.fields[index]!.field.name).join(', ');
     if (parts.some((part) => part === null || part === undefined)) {
       errors.push({
@@ -149,8 +171,8 @@ export class RowValidator {
       errors.push({
         type: 'primary-key',
         rowNumber,
-        cell: truncate(parts.join(', ')),
-        message: `row ${rowNumber} repeats the primary key (${names}) = (${parts.join(', ')}) of row ${first}`,
+        cell: truncate(shown()),
+        message: `row ${rowNumber} repeats the primary key (${names}) = (${shown()}) of row ${first}`,
       });
     } else this.seenKeys.set(key, rowNumber);
   }

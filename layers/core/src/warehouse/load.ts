@@ -28,7 +28,7 @@ export interface TableLoad {
    * then the lineage columns _load_id, _source_key and _row_number (FileValidation.copyText
    * writes them as it validates; copyTextOfRows for rows already in memory).
    */
-  copyText: AsyncIterable<string>;
+  copyText: AsyncIterable<string | Uint8Array>;
   /** How long a replace waits for readers before copying in place instead of swapping (default 5 s). */
   swapLockTimeoutMs?: number;
 }
@@ -43,6 +43,9 @@ const STAGING = '_datacycle_staging';
  *
  * A replace builds the new snapshot in a fresh table, indexes it once filled and swaps it
  * in (see swappable): no index maintained row by row, no deleted copy of every old row.
+ * (Filling a GiST index during the COPY would hide its build behind validation when
+ * PostgreSQL has a core to spare, but costs it more work: 1M IRVE rows load in 23.4 s
+ * that way on 2 shared cores, 20.7-21.9 s with the sorted build after.)
  */
 export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise<{ rowsLoaded: number }> {
   const { tableSchema } = load;
@@ -54,8 +57,6 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   if (swap) {
     await client.query(`DROP TABLE IF EXISTS ${qualified(load.schemaName, table)}`);
     await client.query(createTableSql(load.schemaName, table, tableSchema, false));
-    if (indexWhileCopying(tableSchema))
-      await indexGeometries(client, load.schemaName, table, tableSchema.fields);
   }
   const target = qualified(load.schemaName, table);
   const loaded = await fill(client, load, target, swap);
@@ -69,8 +70,7 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
         'each row needs a key of its own: look for repeated keys in the file',
       );
     });
-    if (!indexWhileCopying(tableSchema))
-      await indexGeometries(client, load.schemaName, table, tableSchema.fields);
+    await indexGeometries(client, load.schemaName, table, tableSchema.fields);
     await client.query(`ANALYZE ${target}`);
     await swapIn(client, load, table);
   }
@@ -136,24 +136,6 @@ async function fill(
   const result = await client.query(sql);
   return { rowsLoaded: result.rowCount ?? 0 };
 }
-
-/**
- * Whether a replace creates its geometry indexes before the COPY rather than once the table
- * is filled. A sorted build after the COPY costs PostgreSQL least, but it runs alone, after
- * everything else; indexing row by row costs more but runs during the COPY, while PostgreSQL
- * waits for rows. That is free when validation sets the pace, as on wide tables: 1M IRVE rows
- * (40 fields, one point) load in 10.1 s instead of 11.2 s. On narrow tables PostgreSQL sets
- * the pace and it is not: 1M rows of 3 fields with a point take 5.7 s instead of 3.3 s.
- */
-function indexWhileCopying(tableSchema: TableSchema): boolean {
-  const geometries = geometryFields(tableSchema.fields).length;
-  return (
-    geometries > 0 && tableSchema.fields.length >= FIELDS_PER_GEOMETRY_INDEXED_WHILE_COPYING * geometries
-  );
-}
-
-/** From this many fields per geometry, checking a row costs Node.js more than indexing it costs PostgreSQL (measured). */
-const FIELDS_PER_GEOMETRY_INDEXED_WHILE_COPYING = 20;
 
 /** Name of the table a replace fills before the swap (63 characters at most, as PostgreSQL's names). */
 function freshName(table: string): string {
@@ -230,20 +212,29 @@ const LOCK_NOT_AVAILABLE = '55P03';
 /** SQLSTATE of a unique index that finds a repeated key. */
 const UNIQUE_VIOLATION = '23505';
 
-/** Streams COPY text into PostgreSQL; returns the number of rows it took. */
-async function copyText(client: pg.PoolClient, sql: string, chunks: AsyncIterable<string>): Promise<number> {
+/** Streams COPY text (or its UTF-8 bytes) into PostgreSQL; returns the number of rows it took. */
+async function copyText(
+  client: pg.PoolClient,
+  sql: string,
+  chunks: AsyncIterable<string | Uint8Array>,
+): Promise<number> {
   const copy = client.query(copyFrom(sql));
   await pipeline(Readable.from(utf8Chunks(chunks)), copy);
   return copy.rowCount;
 }
 
 /**
- * Each chunk as UTF-8 bytes, written into a buffer sized for the worst case (3 bytes per
- * UTF-16 unit): Buffer.from would first walk the whole string to count its bytes (a 1M-row
- * IRVE load, 480 MB of COPY text: 10.8 s with Buffer.from, 9.8-10.4 s this way).
+ * Each chunk as UTF-8 bytes (bytes already pass as they are), written into a buffer sized for
+ * the worst case (3 bytes per UTF-16 unit): Buffer.from would first walk the whole string to
+ * count its bytes (a 1M-row IRVE load, 480 MB of COPY text: 10.8 s with Buffer.from,
+ * 9.8-10.4 s this way).
  */
-async function* utf8Chunks(chunks: AsyncIterable<string>): AsyncGenerator<Buffer> {
+async function* utf8Chunks(chunks: AsyncIterable<string | Uint8Array>): AsyncGenerator<Uint8Array> {
   for await (const chunk of chunks) {
+    if (typeof chunk !== 'string') {
+      yield chunk;
+      continue;
+    }
     const bytes = Buffer.allocUnsafe(chunk.length * 3);
     yield bytes.subarray(0, bytes.write(chunk, 0, 'utf8'));
   }
