@@ -8,7 +8,7 @@ import { TextDecoder } from 'node:util';
  * as "€" or "—", at two bytes per character, and French data has them on most lines), and
  * the bytes written to COPY as they came. Structure (delimiters, quotes, line ends, COPY
  * escapes) is ASCII, which reads the same either way; what depends on the characters
- * themselves is checked on the decoded text (see compileField).
+ * themselves is checked on the decoded text (see utf8BytesReader in table-schema/cast.ts).
  */
 
 /** The text spelled by UTF-8 bytes held one per character. */
