@@ -146,7 +146,7 @@ function typeReader(field: Field): CellReader {
     case 'datetime':
       return (text) =>
         isoDateTime.test(text) &&
-        isRealDate(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10))) &&
+        isRealDate(digitsAt(text, 0, 4), digitsAt(text, 5, 7), digitsAt(text, 8, 10)) &&
         isTimeOfDay(text, 11) &&
         !Number.isNaN(Date.parse(text))
           ? ok(text)
@@ -325,10 +325,9 @@ function pointEwkb(lon: number, lat: number): string {
 const EWKB_POINT_HEADER = '0101000020e6100000';
 const COORDINATES = new Float64Array(2);
 const COORDINATE_BYTES = new Uint8Array(COORDINATES.buffer);
+const LITTLE_ENDIAN_PLATFORM = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Where each little-endian byte sits in COORDINATE_BYTES (a Float64Array uses the platform's order). */
-const LITTLE_ENDIAN_BYTE = Array.from({ length: 16 }, (_, i) =>
-  new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? i : i ^ 7,
-);
+const LITTLE_ENDIAN_BYTE = Array.from({ length: 16 }, (_, i) => (LITTLE_ENDIAN_PLATFORM ? i : i ^ 7));
 const HEX_OF_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 function geopointReader(field: Field): CellReader {

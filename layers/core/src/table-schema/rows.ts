@@ -28,13 +28,13 @@ export interface RowError {
 
 export type RowResult = { ok: true; values: (string | null)[] } | { ok: false; errors: RowError[] };
 
+/** A character that makes a cell non-blank in any reading: its bytes and its text alike. */
+const PRINTABLE_ASCII = /[!-~]/;
+
 /**
  * Validates and normalizes data rows against a schema, given where each field sits in the
  * file (from checkHeader). Values come out in schema field order.
  */
-/** A character that makes a cell non-blank in any reading: its bytes and its text alike. */
-const PRINTABLE_ASCII = /[!-~]/;
-
 export class RowValidator {
   private readonly fields: CompiledField[];
   /** Each field's reader: `read`, or its UTF-8 bytes version (see DataTable.utf8Bytes). */
@@ -57,7 +57,7 @@ export class RowValidator {
     /** The cells are UTF-8 bytes held one per character (see DataTable.utf8Bytes): values come out so too. */
     utf8Bytes = false,
   ) {
-    this.fields = schema.fields.map((field) => compileField(field));
+    this.fields = schema.fields.map(compileField);
     this.readers = this.fields.map((compiled) => (utf8Bytes ? utf8BytesReader(compiled) : compiled.read));
     this.text = utf8Bytes ? fromUtf8Bytes : (cell) => cell;
     this.positions = schema.fields.map((field) => columnOfField.get(field.name) ?? -1);
