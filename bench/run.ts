@@ -20,7 +20,7 @@ import { createPool, migrate, tableSchemaSchema } from '@datacycle/core';
 import { ensurePostgres } from '../localcloud/postgres';
 import { awsLocalEnvironment, localDir, repoRoot } from '../localcloud/settings';
 import { buildSync } from 'esbuild';
-import { bundleOptions } from '../cdk/bundle';
+import { bundleOptions, bundleValidationWorker } from '../cdk/bundle';
 import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
 import { readStackOutputs } from '../localcloud/deploy';
@@ -51,6 +51,7 @@ function bundleMeasure() {
     entryPoints: [path.join(repoRoot, 'bench/measure-load.ts')],
     outfile: measureBundle,
   });
+  bundleValidationWorker(path.dirname(measureBundle));
 }
 
 /** Rounds of the reference and the load, taken in turns (see main). */

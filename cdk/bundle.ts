@@ -24,7 +24,21 @@ export const bundleOptions = {
   logLevel: 'warning' as const,
   // pg's optional native binding is never used.
   external: ['pg-native'],
+  // import.meta is empty in CommonJS: code that reads it knows (see ValidationPool).
+  logOverride: { 'empty-import-meta': 'silent' as const },
 };
+
+/**
+ * The validation workers' script (see ValidationPool), bundled into `dir`: it must sit
+ * beside every bundle that holds the core library.
+ */
+export function bundleValidationWorker(dir: string): void {
+  buildSync({
+    ...bundleOptions,
+    entryPoints: [path.join(repoRoot, 'layers/core/src/ingest/validation-worker.ts')],
+    outfile: path.join(dir, 'validation-worker.cjs'),
+  });
+}
 
 /**
  * The core library and its dependencies as a Lambda layer: nodejs/node_modules/@datacycle/core,
@@ -39,6 +53,7 @@ export function bundleCoreLayer(): string {
     entryPoints: [path.join(repoRoot, 'layers/core/src/index.ts')],
     outfile: path.join(pkg, 'index.cjs'),
   });
+  bundleValidationWorker(pkg);
   writeFileSync(
     path.join(pkg, 'package.json'),
     JSON.stringify({ name: '@datacycle/core', main: 'index.cjs' }, null, 2),

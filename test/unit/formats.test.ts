@@ -3,7 +3,11 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import Papa from 'papaparse';
 import {
+  MalformedQuote,
   RecordSplitter,
+  parseCsvRecords,
+  parseCsvRun,
+  type CsvRun,
   TerminalError,
   detectDelimiter,
   detectEncoding,
@@ -95,12 +99,14 @@ describe('formats', () => {
     const text = records.map((cells, i) => cells.map(quote).join(',') + (i % 2 ? '\r\n' : '\n')).join('');
 
     function split(input: string, chunkChars: number, minRunChars: number): string[][] {
-      const splitter = new RecordSplitter(1_000_000, minRunChars);
+      const splitter = new RecordSplitter(',', 1_000_000, minRunChars);
       const rows: string[][] = [];
-      const parse = (run: string | undefined) => {
+      const parse = (run: CsvRun | undefined) => {
         if (run === undefined) return;
-        const cells = Papa.parse<string[]>(run, { newline: '\n', delimiter: ',' }).data;
-        if (run.endsWith('\n')) cells.pop();
+        const cells = Papa.parse<string[]>(run.text, { newline: '\n', delimiter: ',' }).data;
+        if (run.text.endsWith('\n')) cells.pop();
+        expect(run.firstRow).toBe(rows.length + 1);
+        expect(run.records).toBe(cells.length);
         for (const row of cells)
           rows.push(row.map((cell, i) => (i === row.length - 1 ? cell.replace(/\r$/, '') : cell)));
       };
@@ -115,19 +121,64 @@ describe('formats', () => {
       [7, 64],
       [4096, 1024],
       [100_000, 32 * 1024],
-    ])('cuts only between records (chunks of %i characters, runs of %i)', (chunkChars, minRunChars) => {
-      expect(split(text, chunkChars, minRunChars)).toEqual(records);
+    ])(
+      'cuts only between records and numbers them (chunks of %i characters, runs of %i)',
+      (chunkChars, minRunChars) => {
+        expect(split(text, chunkChars, minRunChars)).toEqual(records);
+      },
+    );
+
+    it('counts the records the parser reads, quotes inside bare cells included (random files, random pieces)', () => {
+      let state = 7;
+      const next = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+      const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
+      // Quotes at the start of cells, inside bare cells, doubled, split across pieces.
+      const pieces = ['a', '"', '""', ' ', ';', '\n', '\r\n', 'x"y', '"q""uote"', '"multi\nline"', ''];
+      for (let file = 0; file < 300; file++) {
+        const text = Array.from({ length: 1 + Math.floor(next() * 30) }, () => pick(pieces)).join('');
+        let records: string[][];
+        try {
+          records = parseCsvRecords(text, ';');
+        } catch (error) {
+          if (error instanceof MalformedQuote) continue;
+          throw error;
+        }
+        if (text.endsWith('\n')) records.pop();
+        const splitter = new RecordSplitter(';', 1_000_000, Math.floor(next() * 8));
+        const runs: CsvRun[] = [];
+        try {
+          for (let at = 0; at < text.length;) {
+            const size = 1 + Math.floor(next() * 5);
+            const run = splitter.push(text.slice(at, at + size));
+            if (run) runs.push(run);
+            at += size;
+          }
+          const rest = splitter.end();
+          if (rest) runs.push(rest);
+        } catch (error) {
+          // The parser read this text: the splitter must too (it may not see a quote unclosed).
+          throw new Error(`${JSON.stringify(text)}: ${String(error)}`, { cause: error });
+        }
+        const rows = runs.flatMap((run) => parseCsvRun(run, ';').map((row) => row.rowNumber));
+        expect(rows, JSON.stringify(text)).toEqual(records.map((_, index) => index + 1));
+      }
     });
 
     it('bounds the record in progress and names the line where a quote opened', () => {
-      const splitter = new RecordSplitter(100, 0);
-      expect(splitter.push('a,b\n1,2\n')).toBe('a,b\n1,2\n');
+      const splitter = new RecordSplitter(',', 100, 0);
+      expect(splitter.push('a,b\n1,2\n')).toMatchObject({ text: 'a,b\n1,2\n', firstRow: 1, records: 2 });
       expect(() => splitter.push('3,"' + 'x'.repeat(200))).toThrow(
         /record starting near line 3 is longer than 100/,
       );
-      const unbalanced = new RecordSplitter(1000, 0);
+      const unbalanced = new RecordSplitter(',', 1000, 0);
       unbalanced.push('a\n"b\nc\n');
       expect(() => unbalanced.end()).toThrow('the quote opened at line 2 is never closed');
+    });
+
+    it('reads a quote inside a bare cell as text, as the parser does', () => {
+      const splitter = new RecordSplitter(',', 1000, 0);
+      expect(splitter.push('size,name\n5",screen\n6,"tv"\n')).toMatchObject({ records: 3 });
+      expect(splitter.end()).toBeUndefined();
     });
   });
 });

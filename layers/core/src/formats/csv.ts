@@ -2,9 +2,9 @@ import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { TerminalError } from '../errors';
 import { MalformedQuote, parseCsvRecords } from './csv-records';
-import { RecordSplitter, countNewlines } from './record-splitter';
+import { RecordSplitter, countNewlines, type CsvRun } from './record-splitter';
 import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } from './sniff';
-import type { RowBatch } from './table';
+import type { RowBatch, TableRow } from './table';
 import { fromUtf8Bytes, utf8ByteReader } from '../utf8-bytes';
 
 export interface CsvDialect {
@@ -19,6 +19,19 @@ export interface CsvTable {
   utf8Bytes: boolean;
   /** Data records after the header, in batches, each with its 1-based row number (header = row 1). */
   batches: AsyncIterable<RowBatch>;
+  /** The same records unparsed: read either this or `batches` (see DataTable.csvRuns). */
+  runs: CsvRuns;
+}
+
+/**
+ * The data of a CSV table as runs of records still to parse (with parseCsvRun), so that
+ * they can be parsed and validated in other threads: the rows parsed with the header, then
+ * the rest of the runs.
+ */
+export interface CsvRuns {
+  delimiter: Delimiter;
+  parsed: RowBatch;
+  rest: AsyncIterable<CsvRun>;
 }
 
 export interface CsvOptions {
@@ -57,85 +70,90 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   const sampleText = iconv.decode(sample, encoding);
   const delimiter = options.delimiter ?? detectDelimiter(sampleText.replace(/^\uFEFF/, ''));
 
-  // The splitter hands out runs of whole records; each is parsed in one synchronous call
-  // (parseCsvRecords), so rows travel in batches rather than one promise each. Records end
-  // at "\n"; a "\r" left at the end of a record is dropped below, so files that mix CRLF and
-  // LF lines read right.
-  const splitter = new RecordSplitter(options.maxCellBytes ?? 16 * 1024 * 1024);
+  // The splitter hands out runs of whole records, numbered; each is parsed in one
+  // synchronous call (parseCsvRun), here or in a validation worker, so rows travel in
+  // batches rather than one promise each.
+  const splitter = new RecordSplitter(delimiter, options.maxCellBytes ?? 16 * 1024 * 1024);
   const utf8Bytes = options.utf8Bytes === true && encoding === 'utf-8';
   const decoder = utf8Bytes ? utf8ByteReader() : textDecoder(encoding);
-  // Each run with the line it starts at and its number of newlines (the splitter counts
-  // them as it hands the run out).
-  async function* runs(): AsyncGenerator<{ text: string; firstLine: number; newlines: number }> {
+  async function* runs(): AsyncGenerator<CsvRun> {
     for await (const chunk of stream) {
       // Decoded in small pieces: strings over ~64k characters would be allocated outside
       // the young generation and make garbage collection far more expensive.
       for (let at = 0; at < (chunk as Buffer).length; at += PIECE_BYTES) {
-        const firstLine = splitter.firstLine;
-        const text = splitter.push(decoder.write((chunk as Buffer).subarray(at, at + PIECE_BYTES)));
-        if (text !== undefined) yield { text, firstLine, newlines: splitter.firstLine - firstLine };
+        const run = splitter.push(decoder.write((chunk as Buffer).subarray(at, at + PIECE_BYTES)));
+        if (run !== undefined) yield run;
       }
     }
-    const firstLine = splitter.firstLine;
-    const text = splitter.push(decoder.end());
-    if (text !== undefined) yield { text, firstLine, newlines: splitter.firstLine - firstLine };
+    const run = splitter.push(decoder.end());
+    if (run !== undefined) yield run;
     const rest = splitter.end();
-    if (rest !== undefined)
-      yield { text: rest, firstLine: splitter.firstLine, newlines: countNewlines(rest) };
+    if (rest !== undefined) yield rest;
   }
-  const parse = (text: string, firstLine: number): string[][] => {
-    let records: string[][];
-    try {
-      records = parseCsvRecords(text, delimiter);
-    } catch (error) {
-      if (!(error instanceof MalformedQuote)) throw error;
-      const line = firstLine + countNewlines(text.slice(0, error.position));
-      throw new TerminalError(
-        `the CSV cannot be read at line ${line}: ${error.message}`,
-        'check quotes: a cell that starts with " must end with " right before the delimiter or the line end, and each " inside it must be doubled ("")',
-      );
-    }
-    // A run ending with a newline parses to one more, empty, record: it is not data.
-    if (text.endsWith('\n')) records.pop();
-    for (const cells of records) withoutCarriageReturn(cells);
-    return records;
-  };
 
   const source = runs();
-  let header: string[] | undefined;
-  let firstRecords: string[][] = [];
-  while (header === undefined) {
-    const next = await source.next();
-    if (next.done)
-      throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
-    firstRecords = parse(next.value.text, next.value.firstLine);
-    header = firstRecords.shift()?.map((label) => (utf8Bytes ? fromUtf8Bytes(label) : label).trim());
-  }
-
-  // A run is plain when none of its cells can hold a backslash, tab, CR or LF: no such
-  // character but the record ends (a "\r" before a "\n" is dropped with it, a tab is the
-  // delimiter of a TSV), and as many records as lines (no newline inside quotes).
-  // Searched with indexOf, one character at a time: quicker than one regex over the run.
-  const plain = (text: string, newlines: number, records: string[][]) =>
-    records.length === newlines + (text.endsWith('\n') ? 0 : 1) &&
-    !text.includes('\\') &&
-    (delimiter === '\t' ? !text.includes('"') : !text.includes('\t')) &&
-    !hasLoneCarriageReturn(text);
+  const first = await source.next();
+  if (first.done) throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
+  const parsed = parseCsvRun(first.value, delimiter);
+  const header = parsed.shift()!.cells.map((label) => (utf8Bytes ? fromUtf8Bytes(label) : label).trim());
 
   async function* batches(): AsyncGenerator<RowBatch> {
-    let rowNumber = 1;
-    const numbered = (records: string[][], isPlain: boolean): RowBatch =>
-      Object.assign(
-        records.map((cells) => ({ rowNumber: ++rowNumber, cells })),
-        { plain: isPlain },
-      );
-    if (firstRecords.length > 0) yield numbered(firstRecords, false);
-    for await (const { text, firstLine, newlines } of source) {
-      const records = parse(text, firstLine);
-      yield numbered(records, plain(text, newlines, records));
-    }
+    if (parsed.length > 0) yield parsed;
+    for await (const run of source) yield parseCsvRun(run, delimiter);
   }
-  return { dialect: { encoding, delimiter }, header, utf8Bytes, batches: batches() };
+  return {
+    dialect: { encoding, delimiter },
+    header,
+    utf8Bytes,
+    batches: batches(),
+    runs: { delimiter, parsed, rest: source },
+  };
+}
+
+/**
+ * Parses a run of records (from RecordSplitter) into a batch of numbered rows. The same
+ * wherever it runs: in the reading thread or in a validation worker.
+ */
+export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
+  let records: string[][];
+  try {
+    records = parseCsvRecords(run.text, delimiter);
+  } catch (error) {
+    if (!(error instanceof MalformedQuote)) throw error;
+    const line = run.firstLine + countNewlines(run.text.slice(0, error.position));
+    throw new TerminalError(
+      `the CSV cannot be read at line ${line}: ${error.message}`,
+      'check quotes: a cell that starts with " must end with " right before the delimiter or the line end, and each " inside it must be doubled ("")',
+    );
+  }
+  // A run ending with a newline parses to one more, empty, record: it is not data.
+  if (run.text.endsWith('\n')) records.pop();
+  if (records.length !== run.records) {
+    // Row numbers come from the splitter's count: they must not drift silently.
+    throw new Error(
+      `CSV reader: lines ${run.firstLine}-${run.firstLine + run.newlines} hold ${records.length} records, not ${run.records} as counted`,
+    );
+  }
+  const batch: RowBatch = new Array<TableRow>(records.length);
+  for (let index = 0; index < records.length; index++)
+    batch[index] = { rowNumber: run.firstRow + index, cells: withoutCarriageReturn(records[index]!) };
+  batch.plain = isPlain(run, records.length, delimiter);
+  return batch;
+}
+
+/**
+ * A run is plain when none of its cells can hold a backslash, tab, CR or LF: no such
+ * character but the record ends (a "\r" before a "\n" is dropped with it, a tab is the
+ * delimiter of a TSV), and as many records as lines (no newline inside quotes).
+ * Searched with indexOf, one character at a time: quicker than one regex over the run.
+ */
+function isPlain({ text, newlines }: CsvRun, records: number, delimiter: Delimiter): boolean {
+  return (
+    records === newlines + (text.endsWith('\n') ? 0 : 1) &&
+    !text.includes('\\') &&
+    (delimiter === '\t' ? !text.includes('"') : !text.includes('\t')) &&
+    !hasLoneCarriageReturn(text)
+  );
 }
 
 /** A "\r" not followed by "\n" (one that ends a line is dropped with it). */

@@ -1,7 +1,8 @@
-export { openCsv } from './csv';
+export { openCsv, parseCsvRun } from './csv';
 export { RecordSplitter } from './record-splitter';
+export type { CsvRun } from './record-splitter';
 export { MalformedQuote, parseCsvRecords } from './csv-records';
-export type { CsvTable, CsvDialect, CsvOptions } from './csv';
+export type { CsvTable, CsvDialect, CsvOptions, CsvRuns } from './csv';
 export { detectDelimiter, detectEncoding, peek } from './sniff';
 export type { Encoding, Delimiter } from './sniff';
 export { openTables, sniffKind } from './open';

@@ -102,6 +102,7 @@ async function* openDetected(
         dialect: table.dialect,
         header: table.header,
         batches: table.batches,
+        csvRuns: table.runs,
         utf8Bytes: table.utf8Bytes,
       };
       return;

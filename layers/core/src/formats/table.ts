@@ -1,4 +1,4 @@
-import type { CsvDialect } from './csv';
+import type { CsvDialect, CsvRuns } from './csv';
 
 export type FileFormat = 'csv' | 'xlsx' | 'json' | 'ndjson' | 'geojson' | 'parquet';
 
@@ -20,6 +20,11 @@ export interface DataTable {
   utf8Bytes?: boolean;
   /** Data rows in batches (a row at a time costs more than the row), numbered from 2 (the header is row 1). */
   batches: AsyncIterable<RowBatch>;
+  /**
+   * CSV only: the same rows, the runs of records still unparsed, for validation in worker
+   * threads. Read either this or `batches`, never both: they share the file.
+   */
+  csvRuns?: CsvRuns;
 }
 
 /**

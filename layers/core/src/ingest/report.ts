@@ -52,6 +52,18 @@ export class ErrorCollector {
     if (type && total > errors.length) this.counts[type] = (this.counts[type] ?? 0) + total - errors.length;
   }
 
+  /**
+   * Adds what another collector found in the next part of the file (its first errors of each
+   * type and its counts), with `extra` on each error: the same report as adding them all here.
+   */
+  merge(kept: readonly IngestReport['errors'][number][], counts: Record<string, number>, extra = {}): void {
+    kept.forEach((error) => this.add({ ...error, ...extra }));
+    for (const [type, count] of Object.entries(counts)) {
+      const listed = kept.filter((error) => error.type === type).length;
+      this.counts[type] = (this.counts[type] ?? 0) + count - listed;
+    }
+  }
+
   get total(): number {
     return Object.values(this.counts).reduce((sum, count) => sum + count, 0);
   }

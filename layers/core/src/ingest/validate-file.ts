@@ -1,10 +1,19 @@
 import type { Readable } from 'node:stream';
 import { TerminalError } from '../errors';
-import { openTables, type DataTable, type OpenOptions } from '../formats';
-import { RowValidator, checkHeader, type LabelError, type TableSchema } from '../table-schema';
-import { copyTextRow, lineageText, type Lineage } from '../warehouse';
-import { toUtf8Bytes } from '../utf8-bytes';
+import {
+  openTables,
+  parseCsvRun,
+  type CsvRun,
+  type CsvRuns,
+  type DataTable,
+  type OpenOptions,
+  type RowBatch,
+} from '../formats';
+import { checkHeader, type LabelError, type TableSchema } from '../table-schema';
+import { lineageText, type Lineage } from '../warehouse';
+import { BatchValidation, CopyWriter, type TableSetup } from './batch-validation';
 import { ErrorCollector, type IngestReport } from './report';
+import { ValidationPool, failureError, validationWorkers, type RunOutcome } from './validation-pool';
 
 /** Thrown by FileValidation.validRows when a table's header does not match the schema. */
 export class HeaderMismatch extends Error {}
@@ -15,18 +24,34 @@ export type TableSummary = NonNullable<IngestReport['tables']>[number];
  * The validation of one file against a Table Schema, shared by ingestion (which streams the
  * valid rows into COPY) and `datacycle validate` (which only counts them). Errors are counted
  * and the first ones of each type kept, so any file gives a bounded report.
+ *
+ * A large CSV table is validated by worker threads (see ValidationPool): this thread reads
+ * and splits the file, workers parse, validate and encode runs of records, and their results
+ * are taken in file order, so the outcome is the same as validating here, byte for byte.
+ * Unique values and primary keys are checked here, from the claims the workers send back.
  */
 export class FileValidation {
   readonly collector = new ErrorCollector();
   readonly rows = { read: 0, valid: 0, invalid: 0, loaded: 0 };
   readonly tables: TableSummary[] = [];
   headerProblem?: string;
+  private readonly workers: number;
+  private readonly workersAfterChars: number;
 
   constructor(
     private readonly schema: TableSchema,
     /** Named in messages, e.g. the dataset id. */
     private readonly subject: string,
-  ) {}
+    options: {
+      /** Validation worker threads for a large CSV table (0: none); see validationWorkers. */
+      workers?: number;
+      /** Text a CSV table validates in this thread before workers start (their start costs time). */
+      workersAfterChars?: number;
+    } = {},
+  ) {
+    this.workers = options.workers ?? validationWorkers();
+    this.workersAfterChars = options.workersAfterChars ?? 4 * 1024 * 1024;
+  }
 
   get dialect() {
     return this.tables.find((table) => table.dialect)?.dialect;
@@ -35,14 +60,11 @@ export class FileValidation {
   /**
    * Validates every table of the file (several for a zip of several files) and yields, for
    * each batch, its valid rows in COPY text format with their lineage (see TableLoad.copyText):
-   * text, or its UTF-8 bytes for a table read as bytes (see DataTable.utf8Bytes).
-   * Rows are encoded as soon as they are validated: nothing but the batch is held. Without
-   * lineage (validation only), nothing is encoded and each batch yields ''; with it, batches
-   * without a valid row yield nothing.
+   * text, or its UTF-8 bytes. Rows are encoded as soon as they are validated: nothing but
+   * the batches in flight is held. Without lineage (validation only), nothing is encoded and
+   * each batch yields ''; with it, batches without a valid row yield nothing.
    */
   async *copyText(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<string | Buffer> {
-    // In a plain batch only values written anew as JSON can hold characters to escape.
-    const escapedWhenPlain = this.schema.fields.map((field) => JSON_TEXT_TYPES.has(field.type));
     for await (const table of tables) {
       this.tables.push({
         name: table.name,
@@ -58,39 +80,122 @@ export class FileValidation {
         this.headerProblem = describeHeaderErrors(header.errors, this.subject, member.file);
         throw new HeaderMismatch(this.headerProblem);
       }
-      const bytes = table.utf8Bytes === true;
-      const validator = new RowValidator(this.schema, header.columnOfField, table.header.length, bytes);
-      // A table read as UTF-8 bytes is encoded as bytes, its lineage too (a key may hold "é").
-      const lineageCells = lineage ? lineageText(lineage) : undefined;
-      const between = bytes && lineageCells !== undefined ? toUtf8Bytes(lineageCells) : lineageCells;
-      for await (const batch of table.batches) {
-        let text = '';
-        let valid = 0;
-        for (const { rowNumber, cells } of batch) {
-          const result = validator.validate(cells, rowNumber);
-          if (result.ok) {
-            valid++;
-            if (between !== undefined)
-              text += copyTextRow(
-                result.values,
-                between,
-                rowNumber,
-                batch.plain ? escapedWhenPlain : undefined,
-              );
-          } else result.errors.forEach((error) => this.collector.add({ ...error, ...member }));
+      const setup: TableSetup = {
+        schema: this.schema,
+        columnOfField: header.columnOfField,
+        columnCount: table.header.length,
+        utf8Bytes: table.utf8Bytes === true,
+        lineage: lineage ? lineageText(lineage) : undefined,
+      };
+      const here = new TableValidation(this, setup, member);
+      if (table.csvRuns !== undefined && this.workers > 0) yield* this.csvInWorkers(table.csvRuns, here);
+      else {
+        for await (const batch of table.batches) {
+          const output = here.validate(batch);
+          if (output !== undefined) yield output;
         }
-        this.rows.read += batch.length;
-        this.rows.valid += valid;
-        this.rows.invalid += batch.length - valid;
-        if (between === undefined) yield '';
-        else if (text !== '') yield bytes ? Buffer.from(text, 'latin1') : text;
       }
+    }
+  }
+
+  /** Counts a validated batch's rows. */
+  counted(read: number, valid: number): void {
+    this.rows.read += read;
+    this.rows.valid += valid;
+    this.rows.invalid += read - valid;
+  }
+
+  private async *csvInWorkers(runs: CsvRuns, here: TableValidation): AsyncGenerator<string | Buffer> {
+    const inThisThread = (run: CsvRun) => here.validate(parseCsvRun(run, runs.delimiter));
+    let output = here.validate(runs.parsed);
+    if (output !== undefined) yield output;
+    // A small file is done before workers would have started.
+    const source = runs.rest[Symbol.asyncIterator]();
+    for (let chars = 0; chars < this.workersAfterChars;) {
+      const next = await source.next();
+      if (next.done) return;
+      chars += next.value.text.length;
+      output = inThisThread(next.value);
+      if (output !== undefined) yield output;
+    }
+    const pool = new ValidationPool(this.workers, { table: here.setup, delimiter: runs.delimiter });
+    try {
+      const inFlight: { runs: CsvRun[]; outcome: Promise<RunOutcome> }[] = [];
+      let more = true;
+      for (;;) {
+        while (more && inFlight.length < pool.capacity) {
+          const job: CsvRun[] = [];
+          for (let chars = 0; chars < JOB_CHARS;) {
+            const next = await source.next();
+            if (next.done) {
+              more = false;
+              break;
+            }
+            job.push(next.value);
+            chars += next.value.text.length;
+          }
+          if (job.length > 0) inFlight.push({ runs: job, outcome: pool.validate(job) });
+        }
+        const head = inFlight.shift();
+        if (head === undefined) return;
+        const outcome = await head.outcome;
+        if (outcome.claims && !here.validation.validator.claim(outcome.claims)) {
+          // A value seen in an earlier job, or an empty key: the runs again, here, for their
+          // errors (a failing run fails here the same way).
+          for (const run of head.runs) {
+            output = inThisThread(run);
+            if (output !== undefined) yield output;
+          }
+        } else {
+          output = here.validatedElsewhere(outcome);
+          if (output !== undefined) yield output;
+          if (outcome.failure) throw failureError(outcome.failure);
+        }
+      }
+    } finally {
+      await pool.close();
     }
   }
 }
 
-/** Field types whose values are normalized to JSON text (JSON.stringify may write backslashes). */
-const JSON_TEXT_TYPES = new Set(['object', 'array', 'geojson']);
+/** Text of the runs sent to a worker at once (see ValidationPool.validate). */
+const JOB_CHARS = 256 * 1024;
+
+/** One table's validation in this thread, and what it makes of a worker's outcome. */
+class TableValidation {
+  readonly validation: BatchValidation;
+  private readonly output: CopyWriter;
+
+  constructor(
+    private readonly file: FileValidation,
+    readonly setup: TableSetup,
+    private readonly member: { file?: string },
+  ) {
+    this.validation = new BatchValidation(setup);
+    this.output = new CopyWriter(setup.utf8Bytes ? 'latin1' : 'utf8');
+  }
+
+  /** Validates a batch; returns what copyText yields for it, if anything. */
+  validate(batch: RowBatch): string | Buffer | undefined {
+    const encoded = this.setup.lineage === undefined ? undefined : this.output;
+    const { valid } = this.validation.validate(
+      batch,
+      (error) => this.file.collector.add({ ...error, ...this.member }),
+      encoded,
+    );
+    this.file.counted(batch.length, valid);
+    if (encoded === undefined) return '';
+    return encoded.bytes === 0 ? undefined : encoded.take();
+  }
+
+  validatedElsewhere(outcome: RunOutcome): string | Buffer | undefined {
+    this.file.collector.merge(outcome.kept, outcome.counts, this.member);
+    this.file.counted(outcome.read, outcome.valid);
+    if (this.setup.lineage === undefined) return '';
+    const { buffer, byteOffset, byteLength } = outcome.copy;
+    return byteLength === 0 ? undefined : Buffer.from(buffer, byteOffset, byteLength);
+  }
+}
 
 export function describeHeaderErrors(errors: LabelError[], subject: string, file?: string): string {
   const missing = errors.filter((e) => e.type === 'missing-label').map((e) => e.label);

@@ -5,5 +5,5 @@ export type { HeaderCheck, LabelError } from './header';
 export { compileField, truncate } from './cast';
 export type { CastResult, CellErrorType, CompiledField } from './cast';
 export { RowValidator } from './rows';
-export type { RowError, RowResult } from './rows';
+export type { RowClaim, RowError, RowResult } from './rows';
 export { SchemaInference } from './infer';

@@ -28,6 +28,16 @@ export interface RowError {
 
 export type RowResult = { ok: true; values: (string | null)[] } | { ok: false; errors: RowError[] };
 
+/**
+ * What a row whose cells are valid claims as its own: its values of the unique fields (null
+ * when empty) and its primary key (null when a part is empty), as keys (see RowValidator.claim).
+ */
+export interface RowClaim {
+  rowNumber: number;
+  unique: (string | null)[];
+  primaryKey?: string | null;
+}
+
 /** A character that makes a cell non-blank in any reading: its bytes and its text alike. */
 const PRINTABLE_ASCII = /[!-~]/;
 
@@ -56,6 +66,11 @@ export class RowValidator {
     private readonly columnCount: number,
     /** The cells are UTF-8 bytes held one per character (see DataTable.utf8Bytes): values come out so too. */
     utf8Bytes = false,
+    /**
+     * Check each row alone and leave unique values and primary keys to the caller, through
+     * claimOf and claim: for validators that see only part of a file (validation workers).
+     */
+    private readonly uniquenessElsewhere = false,
   ) {
     this.fields = schema.fields.map(compileField);
     this.readers = this.fields.map((compiled) => (utf8Bytes ? utf8BytesReader(compiled) : compiled.read));
@@ -126,12 +141,58 @@ export class RowValidator {
         });
       } else values[index] = value;
     }
-    if (errors === undefined && (this.seenUnique.size > 0 || this.keyIndexes.length > 0)) {
+    if (errors === undefined && this.checksUniqueness && !this.uniquenessElsewhere) {
       const repeated: RowError[] = [];
       this.checkUniqueness(values, rowNumber, repeated);
       if (repeated.length > 0) errors = repeated;
     }
     return errors !== undefined ? { ok: false, errors } : { ok: true, values };
+  }
+
+  /** Whether the schema declares unique fields or a primary key. */
+  get checksUniqueness(): boolean {
+    return this.seenUnique.size > 0 || this.keyIndexes.length > 0;
+  }
+
+  /** The claim of a row whose cells are valid (values from validate). */
+  claimOf(values: (string | null)[], rowNumber: number): RowClaim {
+    const unique = [...this.seenUnique.keys()].map((index) => {
+      const value = values[index];
+      return value === null || value === undefined ? null : JSON.stringify(value);
+    });
+    if (this.keyIndexes.length === 0) return { rowNumber, unique };
+    const parts = this.keyIndexes.map((index) => values[index]);
+    const empty = parts.some((part) => part === null || part === undefined);
+    return { rowNumber, unique, primaryKey: empty ? null : JSON.stringify(parts) };
+  }
+
+  /**
+   * Takes the claims of consecutive rows (from another validator's claimOf) if none of them
+   * conflicts: no value seen before or twice among them, no empty primary key. Then they are
+   * remembered as validate would have, and true is returned; otherwise nothing changes, and
+   * the rows must go through validate to get their errors.
+   */
+  claim(claims: readonly RowClaim[]): boolean {
+    const uniqueSeen = [...this.seenUnique.values()];
+    const among = uniqueSeen.map(() => new Set<string>());
+    const keysAmong = new Set<string>();
+    for (const { unique, primaryKey } of claims) {
+      for (let at = 0; at < unique.length; at++) {
+        const key = unique[at];
+        if (key === null || key === undefined) continue;
+        if (uniqueSeen[at]!.has(key) || among[at]!.has(key)) return false;
+        among[at]!.add(key);
+      }
+      if (this.keyIndexes.length === 0) continue;
+      if (primaryKey === null || primaryKey === undefined) return false;
+      if (this.seenKeys.has(primaryKey) || keysAmong.has(primaryKey)) return false;
+      keysAmong.add(primaryKey);
+    }
+    for (const { rowNumber, unique, primaryKey } of claims) {
+      unique.forEach((key, at) => key !== null && uniqueSeen[at]!.set(key, rowNumber));
+      if (primaryKey) this.seenKeys.set(primaryKey, rowNumber);
+    }
+    return true;
   }
 
   private checkUniqueness(values: (string | null)[], rowNumber: number, errors: RowError[]): void {

@@ -1,0 +1,52 @@
+/**
+ * A validation worker thread (see ValidationPool): parses, validates and encodes the runs of
+ * CSV records it is sent, and hands back their COPY bytes, errors and claims.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { TerminalError } from '../errors';
+import { parseCsvRun } from '../formats/csv';
+import type { RowClaim, RowError } from '../table-schema';
+import { BatchValidation, CopyWriter } from './batch-validation';
+import { ErrorCollector } from './report';
+import type { RunJob, RunOutcome, RunReply, WorkerSetup } from './validation-pool';
+
+const { table, delimiter } = workerData as WorkerSetup;
+const validation = new BatchValidation(table, true);
+const output = new CopyWriter(table.utf8Bytes ? 'latin1' : 'utf8');
+
+parentPort!.on('message', ({ id, runs }: RunJob) => {
+  // Errors counted, the first of each type kept: the reading thread keeps the file's first.
+  const errors = new ErrorCollector();
+  const onError = (error: RowError) => errors.add(error);
+  let read = 0;
+  let valid = 0;
+  let claims: RowClaim[] | undefined;
+  let failure: RunOutcome['failure'];
+  try {
+    for (const run of runs) {
+      const batch = parseCsvRun(run, delimiter);
+      const validated = validation.validate(batch, onError, table.lineage === undefined ? undefined : output);
+      read += batch.length;
+      valid += validated.valid;
+      if (validated.claims) claims = claims ? claims.concat(validated.claims) : validated.claims;
+    }
+  } catch (error) {
+    failure = {
+      message: error instanceof Error ? error.message : String(error),
+      hint: error instanceof TerminalError ? error.hint : undefined,
+      terminal: error instanceof TerminalError,
+    };
+  }
+  const copy = output.take();
+  const reply: RunReply = {
+    id,
+    copy,
+    read,
+    valid,
+    kept: errors.kept,
+    counts: errors.counts,
+    claims,
+    failure,
+  };
+  parentPort!.postMessage(reply, [copy.buffer]);
+});

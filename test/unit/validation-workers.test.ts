@@ -1,0 +1,161 @@
+/**
+ * Validation in worker threads must give what validation in the reading thread gives: the
+ * same row counts, the same errors word for word (the first of each type kept, in file
+ * order), the same COPY bytes, the same failures. Checked on IRVE files with invalid rows,
+ * with unique values and primary keys repeated within and across runs, in UTF-8 read as
+ * bytes and in Windows-1252.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
+import {
+  FileValidation,
+  TerminalError,
+  openTables,
+  tableSchemaSchema,
+  validationWorkers,
+  type TableSchema,
+} from '@datacycle/core';
+import { generateIrveCsv } from '../../bench/irve-generator';
+
+const irve = tableSchemaSchema.parse(
+  JSON.parse(readFileSync('examples/territoires/schemas/irve-statique.json', 'utf8')),
+);
+/** The same, with its point identifier unique. */
+const uniqueId: TableSchema = {
+  ...irve,
+  fields: irve.fields.map((field) =>
+    field.name === 'id_pdc_itinerance'
+      ? { ...field, constraints: { ...field.constraints, unique: true } }
+      : field,
+  ),
+};
+/** The same, with (point, local station) as primary key: its second part is optional. */
+const keyed: TableSchema = { ...irve, primaryKey: ['id_pdc_itinerance', 'id_station_local'] };
+
+let dir: string;
+let file: Buffer;
+/** Without invalid rows: each repeat made below is the only error of its row. */
+let validFile: Buffer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'datacycle-workers-'));
+  await generateIrveCsv(path.join(dir, 'irve.csv'), 6000, 0.05);
+  file = await readFile(path.join(dir, 'irve.csv'));
+  await generateIrveCsv(path.join(dir, 'valid.csv'), 6000, 0);
+  validFile = await readFile(path.join(dir, 'valid.csv'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function validate(bytes: Buffer, schema: TableSchema, workers: number, name = 'irve.csv') {
+  // Workers from the first run on, so that a small file has many runs in flight.
+  const validation = new FileValidation(schema, 'test', { workers, workersAfterChars: 0 });
+  const output: Buffer[] = [];
+  const pieces = Array.from({ length: Math.ceil(bytes.length / 5000) }, (_, i) =>
+    bytes.subarray(i * 5000, (i + 1) * 5000),
+  );
+  const tables = openTables(Readable.from(pieces), { name, csv: { utf8Bytes: true } });
+  let failure: unknown;
+  try {
+    for await (const chunk of validation.copyText(tables, { loadId: 'l', sourceKey: 'k.csv' }))
+      output.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  } catch (error) {
+    failure = error;
+  }
+  return {
+    rows: validation.rows,
+    counts: validation.collector.counts,
+    errors: validation.collector.kept,
+    copy: Buffer.concat(output),
+    failure,
+  };
+}
+
+async function expectSameAsOneThread(bytes: Buffer, schema: TableSchema) {
+  const here = await validate(bytes, schema, 0);
+  const workers = await validate(bytes, schema, 2);
+  expect(workers.failure).toEqual(here.failure);
+  expect(workers.rows).toEqual(here.rows);
+  expect(workers.counts).toEqual(here.counts);
+  expect(workers.errors).toEqual(here.errors);
+  expect(workers.copy.equals(here.copy)).toBe(true);
+  return here;
+}
+
+/** Lines of a file: the header, then data rows. */
+const lines = (bytes = file) => bytes.toString('utf8').split('\n');
+
+describe('validation in worker threads', () => {
+  it('validates and encodes an IRVE file as the reading thread does', async () => {
+    const result = await expectSameAsOneThread(file, irve);
+    expect(result.rows.read).toBe(6000);
+    expect(result.rows.invalid).toBeGreaterThan(100);
+    // More than the kept 50 of a type: the merge of counts is exercised.
+    expect(Math.max(...Object.values(result.counts))).toBeGreaterThan(50);
+  });
+
+  describe('unique values and primary keys, repeated within a run and across runs', () => {
+    // A row repeated right after itself (same run), one from the start repeated at the end.
+    const withRepeats = (data: string[]) => [
+      ...data.slice(0, 3000),
+      data[2999]!,
+      ...data.slice(3000),
+      data[5]!,
+    ];
+    const csv = (header: string, data: string[]) => Buffer.from([header, ...data].join('\n') + '\n');
+
+    it('unique values', async () => {
+      const [header, ...data] = lines(validFile).slice(0, -1);
+      const result = await expectSameAsOneThread(csv(header!, withRepeats(data)), uniqueId);
+      expect(result.counts).toEqual({ 'unique-error': 2 });
+      // Without repeats, the workers' claims go through as they are.
+      expect((await expectSameAsOneThread(validFile, uniqueId)).counts).toEqual({});
+    });
+
+    it('primary keys, an empty part included', async () => {
+      const [header, ...data] = lines(validFile).slice(0, -1);
+      // The optional local station identifier (empty in the generated file) filled in, but
+      // on one row: an empty part of the primary key.
+      const local = (line: string, id: string) => line.replace(/^((?:[^,]*,){8})[^,]*/, `$1${id}`);
+      const filled = data.map((line, index) => local(line, index === 4000 ? '' : 'L1'));
+      const result = await expectSameAsOneThread(csv(header!, withRepeats(filled)), keyed);
+      expect(result.counts).toEqual({ 'primary-key': 3 });
+      expect(result.errors).toContainEqual(
+        expect.objectContaining({
+          type: 'primary-key',
+          rowNumber: 4003,
+          message: expect.stringContaining('empty'),
+        }),
+      );
+    });
+  });
+
+  it('reads a Windows-1252 file (decoded text, not bytes) the same way', async () => {
+    const latin1 = iconv.encode(file.toString('utf8').replace(/—/g, '-'), 'windows-1252');
+    const result = await expectSameAsOneThread(latin1, irve);
+    expect(result.rows.read).toBe(6000);
+  });
+
+  it('fails as the reading thread fails on a malformed quote deep in the file', async () => {
+    const all = lines();
+    all[4500] = all[4500]!.replace(',', ',"broken"x,');
+    const result = await expectSameAsOneThread(Buffer.from(all.join('\n')), irve);
+    expect(String(result.failure)).toContain('the CSV cannot be read at line 4501');
+  });
+
+  it('are as many as the cores but one, or as set, and a Lambda counts cores by its memory', () => {
+    const cores = availableParallelism();
+    expect(validationWorkers({})).toBe(Math.min(Math.max(cores - 1, 0), 4));
+    expect(validationWorkers({ DATACYCLE_VALIDATION_WORKERS: '0' })).toBe(0);
+    expect(validationWorkers({ DATACYCLE_VALIDATION_WORKERS: '3' })).toBe(3);
+    expect(() => validationWorkers({ DATACYCLE_VALIDATION_WORKERS: 'many' })).toThrow(TerminalError);
+    // One vCPU at 1769 MB: no worker, whatever the sandbox shows.
+    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' })).toBe(0);
+    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(Math.min(cores, 6) - 1);
+  });
+});
