@@ -91,16 +91,21 @@ const pathOf = (link: string) => {
 
 beforeAll(async () => {
   await ensureDepartements(pool);
-  // The example file, loaded (or already there): the rows the assertions read.
-  const key = `irve-statique/${uniqueName('api')}.csv`;
-  await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: irveExample }));
-  expect(['loaded', 'duplicate']).toContain((await recordedFile(pool, key)).status);
+  // The example file, loaded (or already there), then once more (a duplicate): the rows the
+  // assertions read, and at least two runs to page through.
+  for (const name of ['api', 'api-again']) {
+    const key = `irve-statique/${uniqueName(name)}.csv`;
+    await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: irveExample }));
+    expect(['loaded', 'duplicate']).toContain((await recordedFile(pool, key)).status);
+  }
+  // On a fresh stack, the transform the load triggered builds the model the API then lists.
   await eventually(
     async () =>
-      (await pool.query("SELECT 1 FROM ops.runs WHERE dataset = 'irve-statique'")).rowCount
+      (await pool.query("SELECT to_regclass('enriched.irve_par_departement') AS model")).rows[0].model
         ? true
         : undefined,
-    30_000,
+    90_000,
+    'the model irve_par_departement',
   );
   document = (await callApi(outputs.ApiUrl, '/openapi.json')).json<Document>();
 });

@@ -83,7 +83,8 @@ async function expectSameAsOneThread(bytes: Buffer, schema: TableSchema) {
   expect(workers.rows).toEqual(here.rows);
   expect(workers.counts).toEqual(here.counts);
   expect(workers.errors).toEqual(here.errors);
-  expect(workers.copy.equals(here.copy)).toBe(true);
+  // A failed file loads nothing: what was sent to COPY before the failure does not count.
+  if (here.failure === undefined) expect(workers.copy.equals(here.copy)).toBe(true);
   return here;
 }
 

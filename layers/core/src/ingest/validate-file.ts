@@ -58,11 +58,11 @@ export class FileValidation {
   }
 
   /**
-   * Validates every table of the file (several for a zip of several files) and yields, for
-   * each batch, its valid rows in COPY text format with their lineage (see TableLoad.copyText):
-   * text, or its UTF-8 bytes. Rows are encoded as soon as they are validated: nothing but
-   * the batches in flight is held. Without lineage (validation only), nothing is encoded and
-   * each batch yields ''; with it, batches without a valid row yield nothing.
+   * Validates every table of the file (several for a zip of several files) and yields its
+   * valid rows in COPY text format with their lineage (see TableLoad.copyText): text, or its
+   * UTF-8 bytes, in chunks of a few hundred kilobytes. Rows are encoded as soon as they are
+   * validated: nothing but the chunks in flight is held. Without lineage (validation only),
+   * nothing is encoded and each batch yields '' (a beat for progress reports).
    */
   async *copyText(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<string | Buffer> {
     for await (const table of tables) {
@@ -95,6 +95,8 @@ export class FileValidation {
           if (output !== undefined) yield output;
         }
       }
+      const rest = here.flush();
+      if (rest !== undefined) yield rest;
     }
   }
 
@@ -147,8 +149,7 @@ export class FileValidation {
             if (output !== undefined) yield output;
           }
         } else {
-          output = here.validatedElsewhere(outcome);
-          if (output !== undefined) yield output;
+          yield* here.validatedElsewhere(outcome);
           if (outcome.failure) throw failureError(outcome.failure);
         }
       }
@@ -160,6 +161,8 @@ export class FileValidation {
 
 /** Text of the runs sent to a worker at once (see ValidationPool.validate). */
 const JOB_CHARS = 256 * 1024;
+/** COPY bytes sent to PostgreSQL at once, at least, by this thread. */
+const COPY_CHUNK_BYTES = 256 * 1024;
 
 /** One table's validation in this thread, and what it makes of a worker's outcome. */
 class TableValidation {
@@ -175,7 +178,10 @@ class TableValidation {
     this.output = new CopyWriter(setup.utf8Bytes ? 'latin1' : 'utf8');
   }
 
-  /** Validates a batch; returns what copyText yields for it, if anything. */
+  /**
+   * Validates a batch; returns what copyText yields for it, if anything: its COPY bytes
+   * once a chunk's worth has gathered (PostgreSQL spends less per row on large messages).
+   */
   validate(batch: RowBatch): string | Buffer | undefined {
     const encoded = this.setup.lineage === undefined ? undefined : this.output;
     const { valid } = this.validation.validate(
@@ -185,15 +191,26 @@ class TableValidation {
     );
     this.file.counted(batch.length, valid);
     if (encoded === undefined) return '';
-    return encoded.bytes === 0 ? undefined : encoded.take();
+    return encoded.bytes >= COPY_CHUNK_BYTES ? encoded.take() : undefined;
   }
 
-  validatedElsewhere(outcome: RunOutcome): string | Buffer | undefined {
+  /** The COPY bytes gathered but not yet returned. */
+  flush(): Buffer | undefined {
+    return this.output.bytes === 0 ? undefined : this.output.take();
+  }
+
+  /** Takes a worker's outcome; returns what copyText yields for it, after what was gathered here. */
+  *validatedElsewhere(outcome: RunOutcome): Generator<string | Buffer> {
     this.file.collector.merge(outcome.kept, outcome.counts, this.member);
     this.file.counted(outcome.read, outcome.valid);
-    if (this.setup.lineage === undefined) return '';
+    if (this.setup.lineage === undefined) {
+      yield '';
+      return;
+    }
+    const gathered = this.flush();
+    if (gathered !== undefined) yield gathered;
     const { buffer, byteOffset, byteLength } = outcome.copy;
-    return byteLength === 0 ? undefined : Buffer.from(buffer, byteOffset, byteLength);
+    if (byteLength > 0) yield Buffer.from(buffer, byteOffset, byteLength);
   }
 }
 
