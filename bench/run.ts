@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { createPool, migrate, tableSchemaSchema } from '@datacycle/core';
+import { createPool, migrate, tableSchemaSchema, validationWorkers } from '@datacycle/core';
 import { ensurePostgres } from '../localcloud/postgres';
 import { awsLocalEnvironment, localDir, repoRoot } from '../localcloud/settings';
 import { buildSync } from 'esbuild';
@@ -67,11 +67,12 @@ function child(
   file: string,
   table: string,
   schema = schemaFile,
+  env: NodeJS.ProcessEnv = {},
 ): Measure {
   const result = spawnSync(process.execPath, [measureBundle, file, schema, table, mode], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
-    env: { ...process.env, NODE_OPTIONS: FUNCTION_NODE_OPTIONS },
+    env: { ...process.env, NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...env },
   });
   if (result.status !== 0) throw new Error(`${mode} failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as Measure;
@@ -185,19 +186,24 @@ async function main() {
     child('encode', file, encoded);
     // This machine's speed drifts (shared cores): the reference and the load take turns, and
     // each is the median of its rounds, so that a slow moment does not land on one side.
-    const rounds: { sameTable: Measure; textColumns: Measure; load: Measure }[] = [];
+    const rounds: { sameTable: Measure; textColumns: Measure; load: Measure; oneThread: Measure }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       settle(url);
       const sameTable = sameTableCopy(url, encoded, table);
       settle(url);
       const textColumns = textColumnsCopy(url, file);
       settle(url);
-      rounds.push({ sameTable, textColumns, load: child('load', file, table) });
+      const load = child('load', file, table);
+      settle(url);
+      // What the validation workers bring: the same load, validated in the reading thread.
+      const oneThread = child('load', file, table, schemaFile, { DATACYCLE_VALIDATION_WORKERS: '0' });
+      rounds.push({ sameTable, textColumns, load, oneThread });
     }
     rmSync(encoded);
     const sameTable = median(rounds.map((r) => r.sameTable));
     const textColumns = median(rounds.map((r) => r.textColumns));
     const load = median(rounds.map((r) => r.load));
+    const oneThread = median(rounds.map((r) => r.oneThread));
     const validate = child('validate', file, table);
     // The identifier declared unique: validation remembers every value seen (memory).
     const validateUnique = child('validate', file, table, uniqueIdSchema());
@@ -215,6 +221,7 @@ async function main() {
         nodeCpuSeconds: round(load.cpuSeconds ?? NaN),
         postgresCpuSeconds: round(load.postgresCpuSeconds ?? NaN),
       },
+      datacycleLoadOneThread: { ...timing(oneThread), peakRssMb: oneThread.maxRssMb },
       datacycleValidate: { ...timing(validate), peakRssMb: validate.maxRssMb },
       datacycleValidateUniqueId: { ...timing(validateUnique), peakRssMb: validateUnique.maxRssMb },
       floors: { csvParseOnly: timing(parse) },
@@ -302,6 +309,8 @@ interface BenchResult {
     nodeCpuSeconds: number;
     postgresCpuSeconds: number;
   };
+  /** The same load with DATACYCLE_VALIDATION_WORKERS=0: validated in the reading thread. */
+  datacycleLoadOneThread: { seconds: number; rowsPerSecond: number; peakRssMb: number };
   datacycleValidate: { seconds: number; rowsPerSecond: number; peakRssMb: number };
   /** The same with `unique: true` on id_pdc_itinerance. */
   datacycleValidateUniqueId: { seconds: number; rowsPerSecond: number; peakRssMb: number };
@@ -351,6 +360,14 @@ function writeReport(
     postgresCpuSeconds,
     (nodeCpuSeconds + postgresCpuSeconds) / cores,
   );
+  const workers = validationWorkers();
+  const workerThreads = `${workers} worker thread${workers === 1 ? '' : 's'}`;
+  // Results of runs before the one-thread measure existed have none.
+  const oneThread = results.filter((r) => r.datacycleLoadOneThread !== undefined);
+  const oneThreadText = oneThread.length
+    ? `The same loads validated in the reading thread alone (\`DATACYCLE_VALIDATION_WORKERS=0\`), in
+the same rounds: ${oneThread.map((r) => `${n(r.rows)} rows ${r.datacycleLoadOneThread.seconds} s (ratio ${round(r.reference.sameTable.seconds / r.datacycleLoadOneThread.seconds)}, ${r.datacycleLoadOneThread.peakRssMb} MB)`).join('; ')}.`
+    : '';
   const text = `# Benchmarks
 
 Measured by \`npm run bench\` on ${machine}, ${new Date().toISOString().slice(0, 10)}.
@@ -358,6 +375,8 @@ Raw numbers: [bench/results/ingest.json](../bench/results/ingest.json). The meas
 bundled and run exactly like the ingest function (same esbuild settings, same Node.js
 options: \`${FUNCTION_NODE_OPTIONS}\`), one process per measure so that its peak RSS is its own.
 Ingestion is measured with LocalStack stopped (idle, it takes about a tenth of a core).
+Past their first 4 MiB, CSV files are validated by ${workerThreads} here (the default,
+one per core but one: [validation workers](operations.md#validation-workers)).
 
 ## Ingestion: validate + load, against \`psql \\copy\`
 
@@ -386,6 +405,8 @@ ${rows.join('\n')}
 Goal (issue 3) at ${n(largest.rows)} rows: ratio ≥ 0.7, **${largest.loadVsSameTable >= 0.7 ? 'met' : 'not met'}** (${largest.loadVsSameTable});
 peak RSS < 256 MB, **${largest.datacycleLoad.peakRssMb < 256 ? 'met' : 'not met'}** (${largest.datacycleLoad.peakRssMb} MB).
 
+${oneThreadText}
+
 With \`unique: true\` on \`id_pdc_itinerance\` (last column), validation keeps every value it has
 seen, to name the first row that had it: memory grows with the number of distinct values
 (${largest.datacycleValidateUniqueId.peakRssMb - largest.datacycleValidate.peakRssMb} MB more at ${n(largest.rows)} rows).
@@ -408,8 +429,8 @@ threads) and the PostgreSQL backend that ran it.
 |---|---|---|---|---|---|---|
 ${floorRows.join('\n')}
 
-During a load, Node.js (read, parse, validate, encode: one thread, plus the garbage
-collector's) and PostgreSQL (typed COPY) work at the same time, on ${cores} cores here; the
+During a load, Node.js (the reading thread, the validation workers that parse, validate and
+encode, the garbage collector) and PostgreSQL (typed COPY) work at the same time, on ${cores} cores here; the
 index, ANALYZE and the swap follow the COPY. A load cannot take less than the larger of the
 two CPU times, nor less than their sum spread over the cores: at ${n(largest.rows)} rows,
 max(${nodeCpuSeconds}, ${postgresCpuSeconds}, (${nodeCpuSeconds} + ${postgresCpuSeconds}) / ${cores}) = ${round(fastestLoad)} s

@@ -7,17 +7,29 @@ import { TerminalError } from '../errors';
 import { parseCsvRun } from '../formats/csv';
 import type { RowClaim, RowError } from '../table-schema';
 import { BatchValidation, CopyWriter } from './batch-validation';
-import { ErrorCollector } from './report';
+import { ERRORS_KEPT_PER_TYPE } from './report';
 import type { RunJob, RunOutcome, RunReply, WorkerSetup } from './validation-pool';
 
 const { table, delimiter } = workerData as WorkerSetup;
 const validation = new BatchValidation(table, true);
 const output = new CopyWriter(table.utf8Bytes ? 'latin1' : 'utf8');
+/**
+ * Errors of each type sent so far. The reading thread takes jobs in file order, so once this
+ * worker has sent it ERRORS_KEPT_PER_TYPE of a type, its report holds that many already:
+ * later ones are only counted (sparing their copy between threads).
+ */
+const sent = new Map<string, number>();
 
 parentPort!.on('message', ({ id, runs }: RunJob) => {
-  // Errors counted, the first of each type kept: the reading thread keeps the file's first.
-  const errors = new ErrorCollector();
-  const onError = (error: RowError) => errors.add(error);
+  const kept: RowError[] = [];
+  const counts: Record<string, number> = {};
+  const onError = (error: RowError) => {
+    counts[error.type] = (counts[error.type] ?? 0) + 1;
+    const before = sent.get(error.type) ?? 0;
+    if (before >= ERRORS_KEPT_PER_TYPE) return;
+    sent.set(error.type, before + 1);
+    kept.push(error);
+  };
   let read = 0;
   let valid = 0;
   let claims: RowClaim[] | undefined;
@@ -43,8 +55,8 @@ parentPort!.on('message', ({ id, runs }: RunJob) => {
     copy,
     read,
     valid,
-    kept: errors.kept,
-    counts: errors.counts,
+    kept,
+    counts,
     claims,
     failure,
   };
