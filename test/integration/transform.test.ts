@@ -184,4 +184,35 @@ describe('runTransform', () => {
 
     expect(outcome).toMatchObject({ status: 'nothing-to-do', models: [] });
   });
+
+  it("gathers the new data's statistics first (loads leave them to it), passing over a dataset never loaded", async () => {
+    // A table filled anew has no statistics, as after a replace load.
+    await pool.query(`DROP TABLE raw.${stationsTable}`);
+    await pool.query(`CREATE TABLE raw.${stationsTable} (id int, city text, power numeric)`);
+    await setRows([
+      [1, 'Orléans', 22],
+      [2, 'Blois', 11],
+    ]);
+    const statistics = async () =>
+      (
+        await pool.query<{ attname: string }>(
+          `SELECT attname FROM pg_stats WHERE schemaname = 'raw' AND tablename = $1 ORDER BY attname`,
+          [stationsTable],
+        )
+      ).rows.map((row) => row.attname);
+    expect(await statistics()).toEqual([]);
+
+    const withUnloaded = project();
+    withUnloaded.datasets.push({
+      ...withUnloaded.datasets[0]!,
+      id: `never-loaded-${suffix.replace(/_/g, '-')}`,
+    });
+    const outcome = await runTransform(
+      { pool, project: withUnloaded },
+      { datasets: [], runIds: [], all: true },
+    );
+
+    expect(outcome.status).toBe('published');
+    expect(await statistics()).toEqual(['city', 'id', 'power']);
+  });
 });

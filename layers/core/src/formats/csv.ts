@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { TerminalError } from '../errors';
-import { MalformedQuote, parseCsvRecords } from './csv-records';
-import { RecordSplitter, countNewlines, type CsvRun } from './record-splitter';
+import { parseCsvRun } from './csv-records';
+import { RecordSplitter, type CsvRun } from './record-splitter';
 import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } from './sniff';
-import type { RowBatch, TableRow } from './table';
+import type { RowBatch } from './table';
 import { fromUtf8Bytes, utf8ByteReader } from '../utf8-bytes';
 
 export interface CsvDialect {
@@ -110,60 +110,6 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   };
 }
 
-/**
- * Parses a run of records (from RecordSplitter) into a batch of numbered rows. The same
- * wherever it runs: in the reading thread or in a validation worker.
- */
-export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
-  let records: string[][];
-  try {
-    records = parseCsvRecords(run.text, delimiter);
-  } catch (error) {
-    if (!(error instanceof MalformedQuote)) throw error;
-    const line = run.firstLine + countNewlines(run.text.slice(0, error.position));
-    throw new TerminalError(
-      `the CSV cannot be read at line ${line}: ${error.message}`,
-      'check quotes: a cell that starts with " must end with " right before the delimiter or the line end, and each " inside it must be doubled ("")',
-    );
-  }
-  // A run ending with a newline parses to one more, empty, record: it is not data.
-  if (run.text.endsWith('\n')) records.pop();
-  if (records.length !== run.records) {
-    // Row numbers come from the splitter's count: they must not drift silently.
-    throw new Error(
-      `CSV reader: lines ${run.firstLine}-${run.firstLine + run.newlines} hold ${records.length} records, not ${run.records} as counted`,
-    );
-  }
-  const batch: RowBatch = new Array<TableRow>(records.length);
-  for (let index = 0; index < records.length; index++)
-    batch[index] = { rowNumber: run.firstRow + index, cells: withoutCarriageReturn(records[index]!) };
-  batch.plain = isPlain(run, records.length, delimiter);
-  return batch;
-}
-
-/**
- * A run is plain when none of its cells can hold a backslash, tab, CR or LF: no such
- * character but the record ends (a "\r" before a "\n" is dropped with it, a tab is the
- * delimiter of a TSV), and as many records as lines (no newline inside quotes).
- * Searched with indexOf, one character at a time: quicker than one regex over the run.
- */
-function isPlain({ text, newlines }: CsvRun, records: number, delimiter: Delimiter): boolean {
-  return (
-    records === newlines + (text.endsWith('\n') ? 0 : 1) &&
-    !text.includes('\\') &&
-    (delimiter === '\t' ? !text.includes('"') : !text.includes('\t')) &&
-    !hasLoneCarriageReturn(text)
-  );
-}
-
-/** A "\r" not followed by "\n" (one that ends a line is dropped with it). */
-function hasLoneCarriageReturn(text: string): boolean {
-  for (let at = text.indexOf('\r'); at !== -1; at = text.indexOf('\r', at + 1)) {
-    if (text.charCodeAt(at + 1) !== 10) return true;
-  }
-  return false;
-}
-
 /** UTF-8 through the platform's decoder (several times faster); Windows-1252 through iconv-lite. */
 function textDecoder(encoding: Encoding): { write(chunk: Buffer): string; end(): string } {
   if (encoding === 'utf-8') {
@@ -172,12 +118,6 @@ function textDecoder(encoding: Encoding): { write(chunk: Buffer): string; end():
   }
   const decoder = iconv.getDecoder(encoding);
   return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() ?? '' };
-}
-
-function withoutCarriageReturn(cells: string[]): string[] {
-  const last = cells.length - 1;
-  if (last >= 0 && cells[last]!.endsWith('\r')) cells[last] = cells[last]!.slice(0, -1);
-  return cells;
 }
 
 function looksBinary(sample: Buffer): boolean {

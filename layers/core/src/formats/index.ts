@@ -1,7 +1,7 @@
-export { openCsv, parseCsvRun } from './csv';
+export { openCsv } from './csv';
 export { RecordSplitter } from './record-splitter';
 export type { CsvRun } from './record-splitter';
-export { MalformedQuote, parseCsvRecords } from './csv-records';
+export { MalformedQuote, parseCsvRecords, parseCsvRun } from './csv-records';
 export type { CsvTable, CsvDialect, CsvOptions, CsvRuns } from './csv';
 export { detectDelimiter, detectEncoding, peek } from './sniff';
 export type { Encoding, Delimiter } from './sniff';

@@ -1,5 +1,6 @@
 import type { RowBatch } from '../formats/table';
-import { RowValidator, type RowClaim, type RowError, type TableSchema } from '../table-schema';
+import { RowValidator, type RowClaim, type RowError } from '../table-schema/rows';
+import type { TableSchema } from '../table-schema/schema';
 import { toUtf8Bytes } from '../utf8-bytes';
 import { copyTextRow } from '../warehouse/copy-text';
 

@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TerminalError } from '../errors';
-import { parseCsvRun } from '../formats/csv';
-import type { RowClaim, RowError } from '../table-schema';
+import { parseCsvRun } from '../formats/csv-records';
+import type { RowClaim, RowError } from '../table-schema/rows';
 import { BatchValidation, CopyWriter } from './batch-validation';
 import { ERRORS_KEPT_PER_TYPE } from './report';
 import type { RunJob, RunOutcome, RunReply, WorkerSetup } from './validation-pool';

@@ -7,7 +7,7 @@ import {
   type CellReader,
   type CompiledField,
 } from './cast';
-import { asList, type TableSchema } from './schema';
+import type { TableSchema } from './schema';
 
 /** A located problem in the data, with the Frictionless error type. */
 export interface RowError {
@@ -84,7 +84,9 @@ export class RowValidator {
       ),
     );
     const names = schema.fields.map((field) => field.name);
-    this.keyIndexes = asList(schema.primaryKey).map((name) => names.indexOf(name));
+    // (asList, spelt out: this module runs in validation workers, which need not load zod.)
+    const keyNames = typeof schema.primaryKey === 'string' ? [schema.primaryKey] : (schema.primaryKey ?? []);
+    this.keyIndexes = keyNames.map((name) => names.indexOf(name));
   }
 
   validate(cells: readonly string[], rowNumber: number): RowResult {

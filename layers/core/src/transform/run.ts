@@ -95,6 +95,17 @@ export async function runTransform(
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('datacycle:transform'))`);
+    // The new data's statistics, for the plans below: gathered here, once per pass however
+    // many loads it takes in, rather than by each load (a table no model reads is left to
+    // autovacuum). A replaced table has none until then; an appended one has stale ones.
+    for (const id of datasets) {
+      const table = resolve('source', id);
+      const { rows } = await client.query<{ loaded: boolean }>(
+        'SELECT to_regclass($1) IS NOT NULL AS loaded',
+        [table],
+      );
+      if (rows[0]?.loaded) await client.query(`ANALYZE ${table}`);
+    }
     for (const model of models) {
       const problem = await buildModel(client, model, resolve);
       if (problem) {

@@ -61,7 +61,8 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   const target = qualified(load.schemaName, table);
   const loaded = await fill(client, load, target, swap);
   if (swap) {
-    // Key, indexes and statistics before the swap: the live table stays readable meanwhile.
+    // Key and indexes before the swap: the live table stays readable meanwhile. Statistics
+    // are the transform pass's to gather, once for all the loads it takes in (see runTransform).
     await addPrimaryKey(client, load.schemaName, table, tableSchema).catch((error: unknown) => {
       const { code, detail } = error as { code?: string; detail?: string };
       if (code !== UNIQUE_VIOLATION) throw error;
@@ -71,7 +72,6 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
       );
     });
     await indexGeometries(client, load.schemaName, table, tableSchema.fields);
-    await client.query(`ANALYZE ${target}`);
     await swapIn(client, load, table);
   }
   return loaded;
@@ -163,7 +163,7 @@ async function swappable(client: pg.PoolClient, live: string): Promise<boolean> 
 }
 
 /**
- * Drops the live table and gives the filled one (keyed, indexed, analysed) its name and its
+ * Drops the live table and gives the filled one (keyed, indexed) its name and its
  * index names. Readers see the old snapshot until the commit. Dropping needs the table to
  * itself: if a long reader (a transform pass, an export) holds it past the lock timeout, the
  * new rows are copied into the live table instead, so that nobody queues behind the swap.
