@@ -44,8 +44,7 @@ export function bundleValidationWorker(dir: string): void {
  * The core library and its dependencies as a Lambda layer: nodejs/node_modules/@datacycle/core,
  * where the Node.js runtime's require() finds it (NODE_PATH includes /opt/nodejs/node_modules).
  */
-export function bundleCoreLayer(): string {
-  const out = path.join(dist, 'layers', 'core');
+export function bundleCoreLayer(out = path.join(dist, 'layers', 'core')): string {
   const pkg = path.join(out, 'nodejs', 'node_modules', '@datacycle', 'core');
   mkdirSync(pkg, { recursive: true });
   buildSync({

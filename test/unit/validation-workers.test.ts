@@ -6,6 +6,7 @@
  * bytes and in Windows-1252.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,8 @@ import {
   type TableSchema,
 } from '@datacycle/core';
 import { generateIrveCsv } from '../../bench/irve-generator';
+import { ValidationPool } from '../../layers/core/src/ingest/validation-pool';
+import { bundleCoreLayer } from '../../cdk/bundle';
 
 const irve = tableSchemaSchema.parse(
   JSON.parse(readFileSync('examples/territoires/schemas/irve-statique.json', 'utf8')),
@@ -159,4 +162,36 @@ describe('validation in worker threads', () => {
     expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' })).toBe(0);
     expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(Math.min(cores, 6) - 1);
   });
+
+  it('fail what they were given when they stop, rather than leave it waiting', async () => {
+    // A setup no worker can start with: the worker throws before it takes any job.
+    const pool = new ValidationPool(1, {
+      table: {
+        schema: null as unknown as TableSchema,
+        columnOfField: new Map(),
+        columnCount: 1,
+        utf8Bytes: false,
+      },
+      delimiter: ',',
+    });
+    const run = { text: 'a\n', firstLine: 2, newlines: 1, firstRow: 2, records: 1 };
+    await expect(pool.validate([run])).rejects.toThrow();
+    await pool.close();
+  });
+
+  it('start from the bundle beside the core layer, as deployed', async () => {
+    // In Lambda, the layer's index.cjs spawns validation-worker.cjs from its own folder.
+    const layer = bundleCoreLayer(path.join(dir, 'layer'));
+    const bundled = createRequire(import.meta.url)(
+      path.join(layer, 'nodejs/node_modules/@datacycle/core/index.cjs'),
+    ) as typeof import('@datacycle/core');
+    const validation = new bundled.FileValidation(irve, 'test', { workers: 1, workersAfterChars: 0 });
+    const tables = bundled.openTables(Readable.from([file]), { name: 'irve.csv', csv: { utf8Bytes: true } });
+    const chunks: Buffer[] = [];
+    for await (const chunk of validation.copyText(tables, { loadId: 'l', sourceKey: 'k.csv' }))
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const here = await validate(file, irve, 0);
+    expect(validation.rows).toEqual(here.rows);
+    expect(Buffer.concat(chunks).equals(here.copy)).toBe(true);
+  }, 60_000);
 });
