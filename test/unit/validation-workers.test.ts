@@ -29,15 +29,15 @@ import { bundleCoreLayer } from '../../cdk/bundle';
 const irve = tableSchemaSchema.parse(
   JSON.parse(readFileSync('examples/territoires/schemas/irve-statique.json', 'utf8')),
 );
-/** The same, with its point identifier unique. */
-const uniqueId: TableSchema = {
+/** The IRVE schema with one field declared unique. */
+const withUnique = (name: string): TableSchema => ({
   ...irve,
   fields: irve.fields.map((field) =>
-    field.name === 'id_pdc_itinerance'
-      ? { ...field, constraints: { ...field.constraints, unique: true } }
-      : field,
+    field.name === name ? { ...field, constraints: { ...field.constraints, unique: true } } : field,
   ),
-};
+});
+/** Its point identifier unique. */
+const uniqueId = withUnique('id_pdc_itinerance');
 /** The same, with (point, local station) as primary key: its second part is optional. */
 const keyed: TableSchema = { ...irve, primaryKey: ['id_pdc_itinerance', 'id_station_local'] };
 
@@ -137,6 +137,13 @@ describe('validation in worker threads', () => {
         }),
       );
     });
+  });
+
+  it('gives the same report when a `unique` field repeats in every job (validated here from then on)', async () => {
+    // Operators' names repeat on most rows: every job a worker validates repeats one.
+    const repeating = withUnique('nom_operateur');
+    const result = await expectSameAsOneThread(file, repeating);
+    expect(result.counts['unique-error']).toBeGreaterThan(5000);
   });
 
   it('reads a Windows-1252 file (decoded text, not bytes) the same way', async () => {

@@ -108,22 +108,32 @@ export class FileValidation {
   }
 
   private async *csvInWorkers(runs: CsvRuns, here: TableValidation): AsyncGenerator<string | Buffer> {
-    const inThisThread = (run: CsvRun) => here.validate(parseCsvRun(run, runs.delimiter));
-    let output = here.validate(runs.parsed);
-    if (output !== undefined) yield output;
-    // A small file is done before workers would have started.
+    function* inThisThread(some: Iterable<CsvRun>): Generator<string | Buffer> {
+      for (const run of some) {
+        const output = here.validate(parseCsvRun(run, runs.delimiter));
+        if (output !== undefined) yield output;
+      }
+    }
     const source = runs.rest[Symbol.asyncIterator]();
+    async function* restInThisThread(): AsyncGenerator<string | Buffer> {
+      for (let next = await source.next(); !next.done; next = await source.next())
+        yield* inThisThread([next.value]);
+    }
+    const output = here.validate(runs.parsed);
+    if (output !== undefined) yield output;
+    // The first MiBs here: a small file is done before workers would have started.
     for (let chars = 0; chars < this.workersAfterChars;) {
       const next = await source.next();
       if (next.done) return;
       chars += next.value.text.length;
-      output = inThisThread(next.value);
-      if (output !== undefined) yield output;
+      yield* inThisThread([next.value]);
     }
     const pool = new ValidationPool(this.workers, { table: here.setup, delimiter: runs.delimiter });
     try {
       const inFlight: { runs: CsvRun[]; outcome: Promise<RunOutcome> }[] = [];
       let more = true;
+      let taken = 0;
+      let again = 0;
       for (;;) {
         while (more && inFlight.length < pool.capacity) {
           const job: CsvRun[] = [];
@@ -141,16 +151,21 @@ export class FileValidation {
         const head = inFlight.shift();
         if (head === undefined) return;
         const outcome = await head.outcome;
-        if (outcome.claims && !here.validation.validator.claim(outcome.claims)) {
-          // A value seen in an earlier job, or an empty key: the runs again, here, for their
-          // errors (a failing run fails here the same way).
-          for (const run of head.runs) {
-            output = inThisThread(run);
-            if (output !== undefined) yield output;
-          }
-        } else {
+        if (!outcome.claims || here.validation.validator.claim(outcome.claims)) {
+          taken++;
           yield* here.validatedElsewhere(outcome);
           if (outcome.failure) throw failureError(outcome.failure);
+          continue;
+        }
+        // A value seen in an earlier job, or an empty key: the runs again, here, for their
+        // errors (a failing run fails here the same way).
+        yield* inThisThread(head.runs);
+        // Repeats in most jobs (a `unique` field that is not): each job would be validated
+        // twice, so the rest of the table is validated here alone.
+        if (++again >= 4 && again > taken) {
+          for (const pending of inFlight) yield* inThisThread(pending.runs);
+          yield* restInThisThread();
+          return;
         }
       }
     } finally {
