@@ -15,7 +15,7 @@ import { BatchValidation, CopyWriter, type TableSetup } from './batch-validation
 import { ErrorCollector, type IngestReport } from './report';
 import { ValidationPool, failureError, validationWorkers, type RunOutcome } from './validation-pool';
 
-/** Thrown by FileValidation.validRows when a table's header does not match the schema. */
+/** Thrown by FileValidation.copyText when a table's header does not match the schema. */
 export class HeaderMismatch extends Error {}
 
 export type TableSummary = NonNullable<IngestReport['tables']>[number];

@@ -1,4 +1,5 @@
-export { tableSchemaSchema, fieldSchema, fieldTypes, asList } from './schema';
+export { tableSchemaSchema, fieldSchema, fieldTypes } from './schema';
+export { asList } from './lists';
 export type { TableSchema, Field, FieldType } from './schema';
 export { checkHeader } from './header';
 export type { HeaderCheck, LabelError } from './header';

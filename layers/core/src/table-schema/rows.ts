@@ -7,6 +7,7 @@ import {
   type CellReader,
   type CompiledField,
 } from './cast';
+import { asList } from './lists';
 import type { TableSchema } from './schema';
 
 /** A located problem in the data, with the Frictionless error type. */
@@ -84,9 +85,7 @@ export class RowValidator {
       ),
     );
     const names = schema.fields.map((field) => field.name);
-    // (asList, spelt out: this module runs in validation workers, which need not load zod.)
-    const keyNames = typeof schema.primaryKey === 'string' ? [schema.primaryKey] : (schema.primaryKey ?? []);
-    this.keyIndexes = keyNames.map((name) => names.indexOf(name));
+    this.keyIndexes = asList(schema.primaryKey).map((name) => names.indexOf(name));
   }
 
   validate(cells: readonly string[], rowNumber: number): RowResult {

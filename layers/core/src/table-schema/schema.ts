@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { asList } from './lists';
 
 /** Field types of the Frictionless Table Schema v1 specification. */
 export const fieldTypes = [
@@ -87,8 +88,3 @@ export const tableSchemaSchema = z
 export type TableSchema = z.infer<typeof tableSchemaSchema>;
 export type Field = z.infer<typeof fieldSchema>;
 export type FieldType = (typeof fieldTypes)[number];
-
-export function asList(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return typeof value === 'string' ? [value] : value;
-}
