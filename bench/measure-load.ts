@@ -4,7 +4,7 @@
  *   node measure-load.cjs <file> <schema.json> <table> load     — validate + COPY + load (replace)
  *   node measure-load.cjs <file> <schema.json> <table> validate — validation alone, no database
  *   node measure-load.cjs <file> <schema.json> <out> parse      — reading and CSV parsing alone
- *   node measure-load.cjs <file> <schema.json> <out> encode     — validation, COPY text written to <out>
+ *   node measure-load.cjs <file> <schema.json> <out> encode     — validation, COPY binary written to <out>
  *   node measure-load.cjs - <schema.json> <format> export        — export raw.irve_statique in one format
  *     (DATABASE_URL, BENCH_BUCKET and the AWS endpoint come from the environment)
  * Prints one JSON line: { seconds, rows, maxRssMb, cpuSeconds } (and for a load,
@@ -16,6 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import {
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
   FileValidation,
   createPool,
   inTransaction,
@@ -65,16 +67,17 @@ async function main() {
     rows = 0;
     for await (const parsed of open()) for await (const batch of parsed.batches) rows += batch.length;
   } else if (mode === 'encode') {
-    // The rows exactly as loadTable sends them, for `psql \copy` into the typed table.
+    // The rows exactly as loadTable sends them (COPY binary), for `psql \copy` into the typed table.
     const validation = new FileValidation(schema, 'bench');
     const out = createWriteStream(table);
-    for await (const text of validation.copyText(open(), {
+    out.write(COPY_BINARY_HEADER);
+    for await (const chunk of validation.copyRows(open(), {
       loadId: crypto.randomUUID(),
       sourceKey: path.basename(file),
     })) {
-      if (!out.write(text)) await once(out, 'drain');
+      if (!out.write(chunk)) await once(out, 'drain');
     }
-    out.end();
+    out.end(COPY_BINARY_TRAILER);
     await finished(out);
     rows = validation.rows.read;
   } else {
@@ -86,7 +89,7 @@ async function main() {
         table,
         tableSchema: schema,
         mode: 'replace',
-        copyText: validation.copyText(open(), {
+        copyRows: validation.copyRows(open(), {
           loadId: crypto.randomUUID(),
           sourceKey: path.basename(file),
         }),

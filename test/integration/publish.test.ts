@@ -10,7 +10,8 @@ import { parquetReadObjects } from 'hyparquet';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  copyTextOfRows,
+  compileField,
+  copyRowsOf,
   inTransaction,
   loadTable,
   migrate,
@@ -40,11 +41,19 @@ const schema = tableSchemaSchema.parse({
     { name: 'position', type: 'geopoint', format: 'array' },
   ],
 });
-const rows: (string | null)[][] = [
-  ['45234', '22.5', '2', 't', '2023-04-13', 'SRID=4326;POINT(1.9 47.9)'],
-  ['2A004', '150', '8', 'f', null, 'SRID=4326;POINT(8.7 41.9)'],
+// The rows as validation gives them (a point as its EWKB).
+const rows = [
+  ['45234', '22.5', '2', 'true', '2023-04-13', '[1.9, 47.9]'],
+  ['2A004', '150', '8', 'false', null, '[8.7, 41.9]'],
   ['75056', '3.7', '1', null, '2019-01-02', null],
-];
+].map((cells) =>
+  cells.map((cell, i) => {
+    if (cell === null) return null;
+    const cast = compileField(schema.fields[i]!).cast(cell);
+    if (!cast.ok) throw new Error(cast.message);
+    return cast.value;
+  }),
+);
 let bucket: string;
 
 const bytes = async (key: string) =>
@@ -61,7 +70,7 @@ beforeAll(async () => {
       table,
       tableSchema: schema,
       mode: 'replace',
-      copyText: copyTextOfRows([rows.map((values, i) => ({ rowNumber: i + 2, values }))], {
+      copyRows: copyRowsOf([rows.map((values, i) => ({ rowNumber: i + 2, values }))], schema.fields, {
         loadId: crypto.randomUUID(),
         sourceKey: 'test.csv',
       }),

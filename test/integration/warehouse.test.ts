@@ -5,7 +5,7 @@ import {
   columnType,
   compileField,
   fieldSchema,
-  copyTextOfRows,
+  copyRowsOf,
   openTables,
   inTransaction,
   loadTable,
@@ -46,7 +46,10 @@ async function load(
       table,
       tableSchema: schema,
       mode,
-      copyText: copyTextOfRows(batches(values), { loadId: crypto.randomUUID(), sourceKey: 'test.csv' }),
+      copyRows: copyRowsOf(batches(values), schema.fields, {
+        loadId: crypto.randomUUID(),
+        sourceKey: 'test.csv',
+      }),
     }),
   );
 }
@@ -80,7 +83,11 @@ describe('warehouse (PostgreSQL)', () => {
   });
 
   describe('loadTable', () => {
-    const point = (lon: number, lat: number) => `SRID=4326;POINT(${lon} ${lat})`;
+    // As validation gives a point (hex EWKB).
+    const point = (lon: number, lat: number) => {
+      const cast = compileField(fieldSchema.parse({ name: 'p', type: 'geopoint' })).cast(`${lon}, ${lat}`);
+      return cast.ok ? cast.value : null;
+    };
 
     it('replace swaps the whole content, with geometries and lineage', async () => {
       await load('replace_t', 'replace', [
@@ -200,7 +207,7 @@ describe('warehouse (PostgreSQL)', () => {
             table: 'busy_t',
             tableSchema: communes,
             mode: 'replace',
-            copyText: copyTextOfRows(batches([['2', '2', null]]), {
+            copyRows: copyRowsOf(batches([['2', '2', null]]), communes.fields, {
               loadId: crypto.randomUUID(),
               sourceKey: 'busy.csv',
             }),
@@ -307,7 +314,7 @@ describe('warehouse (PostgreSQL)', () => {
             table,
             tableSchema: schema,
             mode: 'replace',
-            copyText: validation.copyText(
+            copyRows: validation.copyRows(
               openTables(Readable.from([Buffer.from(csv)]), { name: 'notes.csv', csv: { utf8Bytes } }),
               {
                 loadId: crypto.randomUUID(),
@@ -404,6 +411,186 @@ describe('warehouse (PostgreSQL)', () => {
       expect(outcomes.filter((outcome) => outcome.valid !== outcome.stored)).toEqual([]);
       // Each list holds values on both sides of the edge.
       expect(new Set(outcomes.map((outcome) => outcome.valid)).size).toBe(definition.type === 'year' ? 1 : 2);
+    });
+  });
+
+  describe('COPY binary', () => {
+    // Values as producers write them, for each column type: edges and random ones.
+    const rng = (() => {
+      let state = 7;
+      return () => {
+        state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+        return state / 2 ** 31;
+      };
+    })();
+    const int = (max: number) => Math.floor(rng() * max);
+    const digits = (n: number) => Array.from({ length: n }, () => int(10)).join('');
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    const sample = <T>(n: number, make: () => T) => Array.from({ length: n }, make);
+    const sign = () => ['', '-', '+'][int(3)]!;
+    const zone = () =>
+      ['', 'Z', `+${pad(int(15), 2)}:${pad(int(60), 2)}`, `-${pad(int(13), 2)}${pad(int(60), 2)}`][int(4)]!;
+    const fraction = () => (rng() < 0.5 ? '' : `.${digits(1 + int(9))}`);
+    const clock = () => `${pad(int(24), 2)}:${pad(int(60), 2)}:${pad(int(60), 2)}${fraction()}`;
+    const day = () => `${pad(1 + int(9999), 4)}-${pad(1 + int(12), 2)}-${pad(1 + int(28), 2)}`;
+    const cases: [Record<string, unknown>, string[]][] = [
+      [
+        { type: 'string' },
+        ['', 'a\tb\nc\\d\re', 'été — 10 €', '😀', 'x'.repeat(300), ...sample(50, () => digits(int(40)))],
+      ],
+      [
+        { type: 'integer' },
+        [
+          '0',
+          '-0',
+          '+0042',
+          '9223372036854775807',
+          '-9223372036854775808',
+          '4294967296',
+          '-4294967297',
+          ...sample(200, () => sign() + digits(1 + int(18))),
+        ],
+      ],
+      [
+        { type: 'number' },
+        [
+          '0',
+          '-0',
+          '0.000',
+          '.5',
+          '5.',
+          '-.5e-3',
+          '1e131071',
+          '1e-16383',
+          `0.${'1'.repeat(16383)}`,
+          `${'9'.repeat(1000)}.5`,
+          'NaN',
+          'INF',
+          '-INF',
+          '100000000',
+          '0.0001',
+          '12345678.87654321',
+          ...sample(400, () => {
+            const whole = digits(int(12));
+            const part = rng() < 0.6 ? digits(int(12)) : undefined;
+            const mantissa =
+              whole + (part ?? '') === '' ? '0' : part === undefined ? whole : `${whole}.${part}`;
+            return sign() + mantissa + (rng() < 0.3 ? `e${['', '-', '+'][int(3)]}${int(40)}` : '');
+          }),
+        ],
+      ],
+      [{ type: 'boolean' }, ['true', 'false', '1', '0']],
+      [
+        { type: 'date' },
+        [
+          '0001-01-01',
+          '9999-12-31',
+          '2024-02-29',
+          '1999-12-31',
+          '2000-01-01',
+          '1900-03-01',
+          ...sample(200, day),
+        ],
+      ],
+      [{ type: 'date', format: '%d/%m/%Y' }, ['01/02/0099', '29/02/2000', '31/12/1969']],
+      [
+        { type: 'time' },
+        [
+          '00:00:00',
+          '23:59:59.999999',
+          '23:59:60',
+          '24:00:00',
+          '12:00:00.0000005',
+          '12:00:00.0000015',
+          ...sample(200, clock),
+        ],
+      ],
+      [
+        { type: 'datetime' },
+        [
+          '0001-01-01T00:00:00+01:00',
+          '9999-12-31T23:59:59.999999Z',
+          '2024-06-30T23:59:59.5-0230',
+
+          ...sample(200, () => `${day()}T${clock()}${zone()}`),
+        ],
+      ],
+      [{ type: 'year' }, ['0001', '2024', '9999']],
+      [
+        { type: 'geopoint' },
+        [
+          '2.35, 48.86',
+          '-180, -90',
+          ...sample(
+            100,
+            () => `${(rng() * 360 - 180).toFixed(int(15))}, ${(rng() * 180 - 90).toFixed(int(15))}`,
+          ),
+        ],
+      ],
+      [
+        { type: 'geojson' },
+        [
+          '{"type":"Point","coordinates":[2.35,48.86]}',
+          '{"type":"LineString","coordinates":[[0,0],[1.5,2]]}',
+        ],
+      ],
+      [{ type: 'object' }, ['{"a":1,"b":[true,null],"c":"é\\t"}', '{}']],
+      [{ type: 'array' }, ['[1,"x",{"y":2.5}]', '[]']],
+      [{ type: 'duration' }, ['P1Y2M3DT4H5M6.5S']],
+      [{ type: 'any' }, ['whatever \\N']],
+    ];
+    it.each(cases)('stores a %j value as PostgreSQL reads its text', async (definition, texts) => {
+      const field = fieldSchema.parse({ name: 'f', ...definition });
+      const values = texts.map((text) => {
+        const cast = compileField(field).cast(text);
+        if (!cast.ok) throw new Error(`${text}: ${cast.message}`);
+        return cast.value;
+      });
+      const schema = tableSchemaSchema.parse({ fields: [field] });
+      const table = `binary_${String(definition.type)}${definition.format ? '_custom' : ''}`;
+      await load(
+        table,
+        'replace',
+        values.map((value) => [value]),
+        schema,
+      );
+      // A zone-less datetime is UTC (the Table Schema's reading), whatever the session's zone.
+      const asRead = (column: string) =>
+        field.type === 'geopoint' || field.type === 'geojson'
+          ? `ST_AsEWKT(${column})`
+          : field.type === 'datetime'
+            ? `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`
+            : `${column}::text`;
+      // A point's value is its EWKB bytes (see pointEwkb): PostGIS reads them as bytea.
+      const literal =
+        field.type === 'geopoint'
+          ? 'ST_GeomFromEWKB($1)'
+          : field.type === 'geojson'
+            ? 'ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)'
+            : field.type === 'datetime'
+              ? `(CASE WHEN $1 ~ '(Z|[+-]\\d\\d:?\\d\\d)$' THEN $1 ELSE $1 || 'Z' END)::timestamptz`
+              : `$1::${columnType(field)}`;
+      const { rows } = await pool.query<{ f: string }>(
+        `SELECT ${asRead('f')} AS f FROM "${schemaName}"."${table}" ORDER BY _row_number`,
+      );
+      const expected: string[] = [];
+      for (const value of values)
+        expected.push(
+          (
+            await pool.query<{ f: string }>(`SELECT ${asRead(literal)} AS f`, [
+              field.type === 'geopoint' ? Buffer.from(value!, 'latin1') : value,
+            ])
+          ).rows[0]!.f,
+        );
+      const differing = rows
+        .map((row, i) => ({
+          text: texts[i]!.slice(0, 40),
+          stored: row.f?.slice(0, 60),
+          read: expected[i]?.slice(0, 60),
+        }))
+        .filter((row, i) => rows[i]!.f !== expected[i]);
+      expect(differing).toEqual([]);
+      expect(rows).toHaveLength(texts.length);
     });
   });
 

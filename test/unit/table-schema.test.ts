@@ -96,10 +96,10 @@ describe('table-schema', () => {
       expect(french.cast('31/02/2020').ok).toBe(false);
     });
 
-    it('turns geopoints of the three formats into WGS 84 points (hex EWKB)', () => {
+    it('turns geopoints of the three formats into WGS 84 points (EWKB bytes)', () => {
       // Byte order, type Point with an SRID, SRID 4326, then longitude and latitude.
       const point = (value: string | null | undefined) => {
-        const bytes = Buffer.from(value ?? '', 'hex');
+        const bytes = Buffer.from(value ?? '', 'latin1');
         return {
           header: bytes.subarray(0, 9).toString('hex'),
           lon: bytes.readDoubleLE(9),

@@ -116,8 +116,11 @@ async function validate(bytes: Buffer, utf8Bytes: boolean) {
   }
   const output: Buffer[] = [];
   const tables = openTables(Readable.from(pieces), { name: 'test.csv', csv: { utf8Bytes } });
-  for await (const chunk of validation.copyText(tables, { loadId: 'l', sourceKey: 'clés/été.csv' })) {
-    output.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  for await (const chunk of validation.copyRows(tables, {
+    loadId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    sourceKey: 'clés/été.csv',
+  })) {
+    output.push(chunk);
   }
   return {
     rows: validation.rows,

@@ -40,6 +40,7 @@ const withUnique = (name: string): TableSchema => ({
 const uniqueId = withUnique('id_pdc_itinerance');
 /** The same, with (point, local station) as primary key: its second part is optional. */
 const keyed: TableSchema = { ...irve, primaryKey: ['id_pdc_itinerance', 'id_station_local'] };
+const lineage = { loadId: '0f8fad5b-d9cb-469f-a165-70867728950e', sourceKey: 'k.csv' };
 
 let dir: string;
 let file: Buffer;
@@ -65,8 +66,7 @@ async function validate(bytes: Buffer, schema: TableSchema, workers: number, nam
   const tables = openTables(Readable.from(pieces), { name, csv: { utf8Bytes: true } });
   let failure: unknown;
   try {
-    for await (const chunk of validation.copyText(tables, { loadId: 'l', sourceKey: 'k.csv' }))
-      output.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    for await (const chunk of validation.copyRows(tables, lineage)) output.push(chunk);
   } catch (error) {
     failure = error;
   }
@@ -195,8 +195,7 @@ describe('validation in worker threads', () => {
     const validation = new bundled.FileValidation(irve, 'test', { workers: 1, workersAfterChars: 0 });
     const tables = bundled.openTables(Readable.from([file]), { name: 'irve.csv', csv: { utf8Bytes: true } });
     const chunks: Buffer[] = [];
-    for await (const chunk of validation.copyText(tables, { loadId: 'l', sourceKey: 'k.csv' }))
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    for await (const chunk of validation.copyRows(tables, lineage)) chunks.push(chunk);
     const here = await validate(file, irve, 0);
     expect(validation.rows).toEqual(here.rows);
     expect(Buffer.concat(chunks).equals(here.copy)).toBe(true);

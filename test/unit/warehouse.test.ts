@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  copyTextLine,
+  CopyBinaryRows,
+  CopyWriter,
   createTableSql,
+  fieldSchema,
   datasetTableName,
   quoteIdent,
   tableSchemaSchema,
@@ -21,9 +23,61 @@ describe('warehouse', () => {
     });
   });
 
-  describe('copyTextLine', () => {
-    it('escapes the characters of the COPY text format and writes NULL as \\N', () => {
-      expect(copyTextLine(['a\tb', 'c\\d', 'e\nf\r', null, 3])).toBe('a\\tb\tc\\\\d\te\\nf\\r\t\\N\t3\n');
+  describe('CopyBinaryRows', () => {
+    const lineage = { loadId: '0f8fad5b-d9cb-469f-a165-70867728950e', sourceKey: 'é.csv' };
+    const encode = (definition: Record<string, unknown>, value: string | null, utf8Bytes = false) => {
+      const rows = new CopyBinaryRows([fieldSchema.parse({ name: 'f', ...definition })], lineage, utf8Bytes);
+      const out = new CopyWriter(16);
+      rows.write([value], 7, out);
+      const row = out.take();
+      // Field count (4: the field and 3 lineage columns), then the field; the lineage ends the row.
+      expect(row.readUInt16BE(0)).toBe(4);
+      const tail = Buffer.concat([
+        Buffer.from([0, 0, 0, 16]),
+        Buffer.from(lineage.loadId.replaceAll('-', ''), 'hex'),
+        Buffer.from([0, 0, 0, 6]),
+        Buffer.from('é.csv', 'utf8'),
+        Buffer.from([0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7]),
+      ]);
+      expect(row.subarray(row.length - tail.length).equals(tail)).toBe(true);
+      return row.subarray(2, row.length - tail.length).toString('hex');
+    };
+
+    it('writes each value as its length and the bytes PostgreSQL stores, NULL as length -1', () => {
+      expect(encode({ type: 'string' }, null)).toBe('ffffffff');
+      expect(encode({ type: 'string' }, 'été')).toBe('00000005c3a974c3a9');
+      expect(encode({ type: 'string' }, '\xc3\xa9t\xc3\xa9', true)).toBe('00000005c3a974c3a9');
+      expect(encode({ type: 'boolean' }, 't')).toBe('0000000101');
+      expect(encode({ type: 'integer' }, '-2')).toBe('00000008fffffffffffffffe');
+      expect(encode({ type: 'integer' }, '9223372036854775807')).toBe('000000087fffffffffffffff');
+      expect(encode({ type: 'year' }, '2024')).toBe('00000004000007e8');
+      expect(encode({ type: 'date' }, '2000-01-02')).toBe('0000000400000001');
+      expect(encode({ type: 'date' }, '1999-12-31')).toBe('00000004ffffffff');
+      expect(encode({ type: 'time' }, '00:00:01.5')).toBe('00000008000000000016e360');
+      expect(encode({ type: 'datetime' }, '2000-01-01T01:00:00+01:00')).toBe('000000080000000000000000');
+      expect(encode({ type: 'object' }, '{"a":1}')).toBe('00000008017b2261223a317d');
+    });
+
+    it('writes numbers as numeric does: base-10000 digits, weight, sign, display scale', () => {
+      // 22.50: digits 22 and 5000, weight 0, positive, two decimals shown.
+      expect(encode({ type: 'number' }, '22.50')).toBe(
+        '0000000c' + '0002' + '0000' + '0000' + '0002' + '0016' + '1388',
+      );
+      // -12345.6e-2 = -123.456: digits 123 and 4560, scale 3.
+      expect(encode({ type: 'number' }, '-12345.6e-2')).toBe(
+        '0000000c' + '0002' + '0000' + '4000' + '0003' + '007b' + '11d0',
+      );
+      // 1e8: one digit 1 of weight 2 (10000²).
+      expect(encode({ type: 'number' }, '1e8')).toBe('0000000a' + '0001' + '0002' + '0000' + '0000' + '0001');
+      expect(encode({ type: 'number' }, '0.000')).toBe('00000008' + '0000' + '0000' + '0000' + '0003');
+      expect(encode({ type: 'number' }, 'NaN')).toBe('00000008' + '0000' + '0000' + 'c000' + '0000');
+    });
+
+    it('writes a point as its EWKB bytes', () => {
+      const ewkb = '0101000020e6100000000000000000f03f0000000000000040';
+      expect(encode({ type: 'geopoint' }, Buffer.from(ewkb, 'hex').toString('latin1'))).toBe(
+        '00000019' + ewkb,
+      );
     });
   });
 

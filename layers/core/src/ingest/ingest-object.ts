@@ -207,7 +207,7 @@ async function validateAndLoad(
         table: datasetTableName(dataset.id),
         tableSchema: dataset.tableSchema,
         mode: dataset.config.load.mode,
-        copyText: validation.copyText(input, { loadId: runId, sourceKey: source.key }),
+        copyRows: validation.copyRows(input, { loadId: runId, sourceKey: source.key }),
       });
       rows.loaded = rowsLoaded;
       const foreign = await findForeignKeyViolations(

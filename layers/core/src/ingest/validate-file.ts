@@ -10,12 +10,13 @@ import {
   type RowBatch,
 } from '../formats';
 import { checkHeader, type LabelError, type TableSchema } from '../table-schema';
-import { lineageText, type Lineage } from '../warehouse';
-import { BatchValidation, CopyWriter, type TableSetup } from './batch-validation';
+import type { Lineage } from '../warehouse';
+import { CopyWriter } from '../warehouse/copy-binary';
+import { BatchValidation, type TableSetup } from './batch-validation';
 import { ErrorCollector, type IngestReport } from './report';
 import { ValidationPool, failureError, validationWorkers, type RunOutcome } from './validation-pool';
 
-/** Thrown by FileValidation.copyText when a table's header does not match the schema. */
+/** Thrown by FileValidation.copyRows when a table's header does not match the schema. */
 export class HeaderMismatch extends Error {}
 
 export type TableSummary = NonNullable<IngestReport['tables']>[number];
@@ -59,12 +60,12 @@ export class FileValidation {
 
   /**
    * Validates every table of the file (several for a zip of several files) and yields its
-   * valid rows in COPY text format with their lineage (see TableLoad.copyText): text, or its
-   * UTF-8 bytes, in chunks of a few hundred kilobytes. Rows are encoded as soon as they are
-   * validated: nothing but the chunks in flight is held. Without lineage (validation only),
-   * nothing is encoded and each batch yields '' (a beat for progress reports).
+   * valid rows in COPY binary format with their lineage (see TableLoad.copyRows), in chunks of
+   * a few hundred kilobytes. Rows are encoded as soon as they are validated: nothing but the
+   * chunks in flight is held. Without lineage (validation only), nothing is encoded and each
+   * batch yields an empty chunk (a beat for progress reports).
    */
-  async *copyText(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<string | Buffer> {
+  async *copyRows(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<Buffer> {
     for await (const table of tables) {
       this.tables.push({
         name: table.name,
@@ -85,7 +86,7 @@ export class FileValidation {
         columnOfField: header.columnOfField,
         columnCount: table.header.length,
         utf8Bytes: table.utf8Bytes === true,
-        lineage: lineage ? lineageText(lineage) : undefined,
+        lineage,
       };
       const here = new TableValidation(this, setup, member);
       if (table.csvRuns !== undefined && this.workers > 0) yield* this.csvInWorkers(table.csvRuns, here);
@@ -107,15 +108,15 @@ export class FileValidation {
     this.rows.invalid += read - valid;
   }
 
-  private async *csvInWorkers(runs: CsvRuns, here: TableValidation): AsyncGenerator<string | Buffer> {
-    function* inThisThread(some: Iterable<CsvRun>): Generator<string | Buffer> {
+  private async *csvInWorkers(runs: CsvRuns, here: TableValidation): AsyncGenerator<Buffer> {
+    function* inThisThread(some: Iterable<CsvRun>): Generator<Buffer> {
       for (const run of some) {
         const output = here.validate(parseCsvRun(run, runs.delimiter));
         if (output !== undefined) yield output;
       }
     }
     const source = runs.rest[Symbol.asyncIterator]();
-    async function* restInThisThread(): AsyncGenerator<string | Buffer> {
+    async function* restInThisThread(): AsyncGenerator<Buffer> {
       for (let next = await source.next(); !next.done; next = await source.next())
         yield* inThisThread([next.value]);
     }
@@ -174,6 +175,8 @@ export class FileValidation {
   }
 }
 
+/** What copyRows yields for validated rows when nothing is loaded: a beat for progress reports. */
+const NO_ROWS = Buffer.alloc(0);
 /** Text of the runs sent to a worker at once (see ValidationPool.validate). */
 const JOB_CHARS = 256 * 1024;
 /** COPY bytes sent to PostgreSQL at once, at least, by this thread. */
@@ -190,14 +193,14 @@ class TableValidation {
     private readonly member: { file?: string },
   ) {
     this.validation = new BatchValidation(setup);
-    this.output = new CopyWriter(setup.utf8Bytes ? 'latin1' : 'utf8');
+    this.output = new CopyWriter();
   }
 
   /**
-   * Validates a batch; returns what copyText yields for it, if anything: its COPY bytes
+   * Validates a batch; returns what copyRows yields for it, if anything: its COPY bytes
    * once a chunk's worth has gathered (PostgreSQL spends less per row on large messages).
    */
-  validate(batch: RowBatch): string | Buffer | undefined {
+  validate(batch: RowBatch): Buffer | undefined {
     const encoded = this.setup.lineage === undefined ? undefined : this.output;
     const { valid } = this.validation.validate(
       batch,
@@ -205,7 +208,7 @@ class TableValidation {
       encoded,
     );
     this.file.counted(batch.length, valid);
-    if (encoded === undefined) return '';
+    if (encoded === undefined) return NO_ROWS;
     return encoded.bytes >= COPY_CHUNK_BYTES ? encoded.take() : undefined;
   }
 
@@ -214,12 +217,12 @@ class TableValidation {
     return this.output.bytes === 0 ? undefined : this.output.take();
   }
 
-  /** Takes a worker's outcome; returns what copyText yields for it, after what was gathered here. */
-  *validatedElsewhere(outcome: RunOutcome): Generator<string | Buffer> {
+  /** Takes a worker's outcome; returns what copyRows yields for it, after what was gathered here. */
+  *validatedElsewhere(outcome: RunOutcome): Generator<Buffer> {
     this.file.collector.merge(outcome.kept, outcome.counts, this.member);
     this.file.counted(outcome.read, outcome.valid);
     if (this.setup.lineage === undefined) {
-      yield '';
+      yield NO_ROWS;
       return;
     }
     const gathered = this.flush();
@@ -269,8 +272,8 @@ export async function validateFile(
   try {
     let next = 100_000;
     const tables = openTables(input, { ...options, csv: { ...options.csv, utf8Bytes: true } });
-    for await (const _text of validation.copyText(tables)) {
-      void _text;
+    for await (const _chunk of validation.copyRows(tables)) {
+      void _chunk;
       if (options.onProgress && validation.rows.read >= next) {
         options.onProgress(validation.rows.read);
         next += 100_000;

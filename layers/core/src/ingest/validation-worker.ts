@@ -6,13 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { TerminalError } from '../errors';
 import { parseCsvRun } from '../formats/csv-records';
 import type { RowClaim, RowError } from '../table-schema/rows';
-import { BatchValidation, CopyWriter } from './batch-validation';
+import { CopyWriter } from '../warehouse/copy-binary';
+import { BatchValidation } from './batch-validation';
 import { ERRORS_KEPT_PER_TYPE } from './report';
 import type { RunJob, RunOutcome, RunReply, WorkerSetup } from './validation-pool';
 
 const { table, delimiter } = workerData as WorkerSetup;
 const validation = new BatchValidation(table, true);
-const output = new CopyWriter(table.utf8Bytes ? 'latin1' : 'utf8');
+const output = new CopyWriter();
 /**
  * Errors of each type sent so far. The reading thread takes jobs in file order, so once this
  * worker has sent it ERRORS_KEPT_PER_TYPE of a type, its report holds that many already:

@@ -144,7 +144,7 @@ export class RowValidator {
     }
     if (errors === undefined && this.checksUniqueness && !this.uniquenessElsewhere) {
       const repeated: RowError[] = [];
-      this.checkUniqueness(values, rowNumber, repeated);
+      this.checkUniqueness(values, cells, rowNumber, repeated);
       if (repeated.length > 0) errors = repeated;
     }
     return errors !== undefined ? { ok: false, errors } : { ok: true, values };
@@ -196,7 +196,14 @@ export class RowValidator {
     return true;
   }
 
-  private checkUniqueness(values: (string | null)[], rowNumber: number, errors: RowError[]): void {
+  /** Repeats are named by their cells, as the file has them (a point's value is bytes). */
+  private checkUniqueness(
+    values: (string | null)[],
+    cells: readonly string[],
+    rowNumber: number,
+    errors: RowError[],
+  ): void {
+    const cellOf = (index: number) => truncate(this.text(cells[this.positions[index]!] ?? ''));
     for (const [index, seen] of this.seenUnique) {
       const value = values[index];
       if (value === null || value === undefined) continue;
@@ -210,14 +217,14 @@ export class RowValidator {
           type: 'unique-error',
           rowNumber,
           fieldName: name,
-          cell: truncate(this.text(value)),
-          message: `"${truncate(this.text(value))}" in "${name}" is not unique: row ${first} has it too`,
+          cell: cellOf(index),
+          message: `"${cellOf(index)}" in "${name}" is not unique: row ${first} has it too`,
         });
       } else seen.set(key, rowNumber);
     }
     if (this.keyIndexes.length === 0) return;
     const parts = this.keyIndexes.map((index) => values[index]);
-    const shown = () => parts.map((part) => this.text(part ?? '')).join(', ');
+    const shown = () => this.keyIndexes.map(cellOf).join(', ');
     const names = this.keyIndexes.map((index) => this.fields[index]!.field.name).join(', ');
     if (parts.some((part) => part === null || part === undefined)) {
       errors.push({

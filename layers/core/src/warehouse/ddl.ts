@@ -1,40 +1,10 @@
 import type pg from 'pg';
 import { TerminalError } from '../errors';
 import { asList, type Field, type TableSchema } from '../table-schema';
+import { columnType } from './column-types';
 import { qualified, quoteIdent } from './sql';
 
-/** PostgreSQL column type of each Table Schema field type. */
-export function columnType(field: Field): string {
-  switch (field.type) {
-    case 'string':
-      return 'text';
-    case 'integer':
-      return 'bigint';
-    case 'number':
-      return 'numeric';
-    case 'boolean':
-      return 'boolean';
-    case 'date':
-      return 'date';
-    case 'time':
-      return 'time';
-    case 'datetime':
-      return 'timestamptz';
-    case 'year':
-      return 'integer';
-    case 'geopoint':
-      return 'geometry(Point,4326)';
-    case 'geojson':
-      return 'geometry(Geometry,4326)';
-    case 'object':
-    case 'array':
-      return 'jsonb';
-    case 'yearmonth':
-    case 'duration':
-    case 'any':
-      return 'text';
-  }
-}
+export { columnType };
 
 /** Columns every raw table carries, so a row can be traced back to its file. */
 export const lineageColumns = [

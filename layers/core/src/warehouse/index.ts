@@ -7,7 +7,13 @@ export type { Migration } from './migrations';
 export { columnType, createTableSql, ensureTable, lineageColumns } from './ddl';
 export { loadTable } from './load';
 export type { LoadMode, TableLoad } from './load';
-export { copyTextFields, copyTextLine, copyTextOfRows, copyTextRow, lineageText } from './copy-text';
-export type { Lineage, ValidRow } from './copy-text';
+export {
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
+  CopyBinaryRows,
+  CopyWriter,
+  copyRowsOf,
+} from './copy-binary';
+export type { Lineage, ValidRow } from './copy-binary';
 export { findForeignKeyViolations } from './foreign-keys';
 export type { ForeignKeyViolation } from './foreign-keys';
