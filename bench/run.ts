@@ -412,7 +412,7 @@ bundled and run exactly like the ingest function (same esbuild settings, same No
 options: \`${FUNCTION_NODE_OPTIONS}\`), one process per measure so that its peak RSS is its own.
 Ingestion is measured with LocalStack stopped (idle, it takes about a tenth of a core).
 Past their first 4 MiB, CSV files are validated by ${workerThreads} here (the default,
-one per core but one: [validation workers](operations.md#validation-workers)).
+one per core: [validation workers](operations.md#validation-workers)).
 
 ## Ingestion: validate + load, against \`psql \\copy\`
 

@@ -270,9 +270,9 @@ describe('warehouse (PostgreSQL)', () => {
   });
 
   describe('a CSV file through validation and COPY', () => {
-    // Batches without a backslash, tab, CR or LF skip the per-cell escape check
-    // (RowBatch.plain): cells with them, in some runs of records and not others, must
-    // still come back exactly, in comma and tab separated files, with LF and CRLF lines.
+    // Cells with a backslash, tab, CR or LF (COPY text's special characters), in some runs of
+    // records and not others, must come back exactly, in comma and tab separated files, with
+    // LF and CRLF lines.
     const specials = [
       'back\\slash',
       'a\tb',

@@ -159,15 +159,20 @@ describe('validation in worker threads', () => {
     expect(String(result.failure)).toContain('the CSV cannot be read at line 4501');
   });
 
-  it('are as many as the cores but one, or as set, and a Lambda counts cores by its memory', () => {
+  it('are as many as the cores (none on one), or as set, and a Lambda counts cores by its memory', () => {
     const cores = availableParallelism();
-    expect(validationWorkers({})).toBe(Math.min(Math.max(cores - 1, 0), 4));
+    expect(validationWorkers({})).toBe(cores < 2 ? 0 : Math.min(cores, 4));
     expect(validationWorkers({ DATACYCLE_VALIDATION_WORKERS: '0' })).toBe(0);
     expect(validationWorkers({ DATACYCLE_VALIDATION_WORKERS: '3' })).toBe(3);
     expect(() => validationWorkers({ DATACYCLE_VALIDATION_WORKERS: 'many' })).toThrow(TerminalError);
     // One vCPU at 1769 MB: no worker, whatever the sandbox shows.
     expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' })).toBe(0);
-    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(Math.min(cores, 6) - 1);
+    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538' })).toBe(
+      Math.min(cores, 2) < 2 ? 0 : 2,
+    );
+    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(
+      Math.min(cores, 6) < 2 ? 0 : Math.min(cores, 4),
+    );
   });
 
   it('fail what they were given when they stop, rather than leave it waiting', async () => {

@@ -133,31 +133,7 @@ export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
   const batch: RowBatch = new Array<TableRow>(records.length);
   for (let index = 0; index < records.length; index++)
     batch[index] = { rowNumber: run.firstRow + index, cells: withoutCarriageReturn(records[index]!) };
-  batch.plain = isPlain(run, records.length, delimiter);
   return batch;
-}
-
-/**
- * A run is plain when none of its cells can hold a backslash, tab, CR or LF: no such
- * character but the record ends (a "\r" before a "\n" is dropped with it, a tab is the
- * delimiter of a TSV), and as many records as lines (no newline inside quotes).
- * Searched with indexOf, one character at a time: quicker than one regex over the run.
- */
-function isPlain({ text, newlines }: CsvRun, records: number, delimiter: Delimiter): boolean {
-  return (
-    records === newlines + (text.endsWith('\n') ? 0 : 1) &&
-    !text.includes('\\') &&
-    (delimiter === '\t' ? !text.includes('"') : !text.includes('\t')) &&
-    !hasLoneCarriageReturn(text)
-  );
-}
-
-/** A "\r" not followed by "\n" (one that ends a line is dropped with it). */
-function hasLoneCarriageReturn(text: string): boolean {
-  for (let at = text.indexOf('\r'); at !== -1; at = text.indexOf('\r', at + 1)) {
-    if (text.charCodeAt(at + 1) !== 10) return true;
-  }
-  return false;
 }
 
 function withoutCarriageReturn(cells: string[]): string[] {

@@ -27,12 +27,8 @@ export interface DataTable {
   csvRuns?: CsvRuns;
 }
 
-/**
- * Rows that travel together. `plain` is set when the reader knows that no cell of the batch
- * holds a backslash, tab, carriage return or newline (the CSV reader checks each run of
- * records whole), so encoders can skip a per-cell check for them.
- */
-export type RowBatch = TableRow[] & { plain?: boolean };
+/** Rows that travel together. */
+export type RowBatch = TableRow[];
 
 export interface TableRow {
   /** 1-based row number in the file (for a spreadsheet, the sheet's own row number). */
