@@ -54,7 +54,7 @@ const schema = tableSchemaSchema.parse({
 
 type Pool = readonly string[];
 const pools: Record<string, Pool> = {
-  plain: ['Électra', 'Station — 1', 'a', 'b', 'Réseau', 'x😀', 'néant'],
+  plain: ['Électra', 'Station — 1', 'a', 'b', 'Réseau', 'x😀', 'néant', 'Gare; quai 2', 'dit "A"'],
   access: ['Accès libre', 'Accès réservé', 'Acces libre', 'Non concerné', 'Non concerne\u0301', 'x'],
   code: ['FR12', 'FRé', 'FR😀€', 'FRàb', 'Non concerné', 'Non concerne', 'FR\u00a0\u0085'],
   spaced: ['a b', 'é à', 'a\u00a0b', 'a\u0085b', 'ab', 'Å Å', 'a  b'],

@@ -18,7 +18,12 @@ import type { RowBatch, TableRow } from './table';
  * anywhere else is text. Records end at "\n"; a trailing "\r" is the caller's to drop. Blank
  * lines are records of one empty cell.
  */
-export function parseCsvRecords(text: string, delimiter: string): string[][] {
+export function parseCsvRecords(
+  text: string,
+  delimiter: string,
+  /** Filled, when given, with where each cell starts in `text` (-1 for a quoted cell), in reading order. */
+  starts?: number[],
+): string[][] {
   const records: string[][] = [];
   if (text === '') return records;
   const delimiterCode = delimiter.charCodeAt(0);
@@ -32,6 +37,7 @@ export function parseCsvRecords(text: string, delimiter: string): string[][] {
   let at = 0;
   for (;;) {
     if (text.charCodeAt(at) === QUOTE) {
+      starts?.push(-1);
       const closed = readQuoted(text, at);
       record.push(closed.value);
       at = closed.next;
@@ -52,6 +58,7 @@ export function parseCsvRecords(text: string, delimiter: string): string[][] {
       }
       continue;
     }
+    starts?.push(at);
     if (nextDelimiter !== -1 && (nextDelimiter < nextNewline || nextNewline === -1)) {
       record.push(text.slice(at, nextDelimiter));
       at = nextDelimiter + 1;
@@ -66,7 +73,7 @@ export function parseCsvRecords(text: string, delimiter: string): string[][] {
     nextNewline = text.indexOf('\n', at);
   }
   // The last cell runs to the end of the text: after a final newline, a record of one empty
-  // cell (as papaparse; callers drop it).
+  // cell (as papaparse; callers drop it). (Its start is pushed above, with the loop's end.)
   record.push(text.slice(at));
   records.push(record);
   return records;
@@ -112,8 +119,9 @@ function isBlank(code: number, delimiterCode: number): boolean {
  */
 export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
   let records: string[][];
+  const starts: number[] = [];
   try {
-    records = parseCsvRecords(run.text, delimiter);
+    records = parseCsvRecords(run.text, delimiter, starts);
   } catch (error) {
     if (!(error instanceof MalformedQuote)) throw error;
     const line = run.firstLine + countNewlines(run.text.slice(0, error.position));
@@ -131,8 +139,13 @@ export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
     );
   }
   const batch: RowBatch = new Array<TableRow>(records.length);
-  for (let index = 0; index < records.length; index++)
-    batch[index] = { rowNumber: run.firstRow + index, cells: withoutCarriageReturn(records[index]!) };
+  let firstCell = 0;
+  for (let index = 0; index < records.length; index++) {
+    const cells = withoutCarriageReturn(records[index]!);
+    batch[index] = { rowNumber: run.firstRow + index, cells, firstCell };
+    firstCell += cells.length;
+  }
+  batch.source = { text: run.text, starts };
   return batch;
 }
 

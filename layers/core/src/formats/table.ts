@@ -27,13 +27,19 @@ export interface DataTable {
   csvRuns?: CsvRuns;
 }
 
-/** Rows that travel together. */
-export type RowBatch = TableRow[];
+/**
+ * Rows that travel together. A CSV run's batch knows the text its cells were cut from, and
+ * where each cell starts in it (in reading order, -1 for a quoted cell; TableRow.firstCell is
+ * the index of a row's first): encoders copy unchanged cells from its bytes.
+ */
+export type RowBatch = TableRow[] & { source?: { text: string; starts: number[] } };
 
 export interface TableRow {
   /** 1-based row number in the file (for a spreadsheet, the sheet's own row number). */
   rowNumber: number;
   cells: string[];
+  /** Where the row's first cell is in its batch's source.starts. */
+  firstCell?: number;
 }
 
 const BATCH_ROWS = 1000;

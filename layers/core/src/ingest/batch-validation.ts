@@ -28,6 +28,8 @@ export interface ValidatedBatch {
 export class BatchValidation {
   readonly validator: RowValidator;
   private readonly rows?: CopyBinaryRows;
+  /** Cells read as UTF-8 bytes are their bytes: unchanged ones are copied from their source. */
+  private readonly bytesOfCells: boolean;
 
   constructor(
     setup: TableSetup,
@@ -36,7 +38,9 @@ export class BatchValidation {
   ) {
     const { schema, columnOfField, columnCount, utf8Bytes, lineage } = setup;
     this.validator = new RowValidator(schema, columnOfField, columnCount, utf8Bytes, uniquenessElsewhere);
-    if (lineage !== undefined) this.rows = new CopyBinaryRows(schema.fields, lineage, utf8Bytes);
+    const positions = schema.fields.map((field) => columnOfField.get(field.name) ?? -1);
+    if (lineage !== undefined) this.rows = new CopyBinaryRows(schema.fields, lineage, utf8Bytes, positions);
+    this.bytesOfCells = utf8Bytes;
   }
 
   /** Validates a batch; with lineage, its valid rows are written to `output` (COPY binary). */
@@ -44,15 +48,26 @@ export class BatchValidation {
     const rows = output === undefined ? undefined : this.rows;
     const claims: RowClaim[] | undefined =
       this.uniquenessElsewhere && this.validator.checksUniqueness ? [] : undefined;
+    const source =
+      rows !== undefined && this.bytesOfCells && batch.source !== undefined
+        ? { view: bytesView(batch.source.text), starts: batch.source.starts }
+        : undefined;
     let valid = 0;
-    for (const { rowNumber, cells } of batch) {
+    for (const { rowNumber, cells, firstCell } of batch) {
       const result = this.validator.validate(cells, rowNumber);
       if (result.ok) {
         valid++;
-        if (rows !== undefined) rows.write(result.values, rowNumber, output!);
+        if (rows !== undefined) rows.write(result.values, rowNumber, output!, cells, source, firstCell);
         claims?.push(this.validator.claimOf(result.values, rowNumber));
       } else result.errors.forEach(onError);
     }
     return { valid, claims };
   }
+}
+
+/** The bytes of a byte string (one character per byte), over an ArrayBuffer of their own. */
+function bytesView(text: string): DataView {
+  const bytes = Buffer.allocUnsafeSlow(text.length);
+  bytes.write(text, 0, 'latin1');
+  return new DataView(bytes.buffer);
 }

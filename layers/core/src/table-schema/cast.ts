@@ -68,8 +68,10 @@ export function compileField(field: Field): CompiledField {
 /**
  * `read` for a cell held as UTF-8 bytes (see utf8-bytes.ts), with the same verdicts and the
  * same values (as bytes). Plain strings and booleans compare bytes with the bytes of their
- * allowed values; any other check reads an ASCII cell as it is (the same text either way)
- * and decodes any other cell first. A refusal is always worded from the decoded text.
+ * allowed values; types whose text is ASCII by grammar (numbers, dates, points…) read the
+ * bytes as they are and decode only a refused cell that is not ASCII (a valid cell is ASCII:
+ * the same text either way); any other check reads an ASCII cell as it is and decodes any
+ * other cell first. A refusal is always worded from the decoded text.
  */
 export function utf8BytesReader(compiled: CompiledField): CellReader {
   const { field, read } = compiled;
@@ -78,36 +80,46 @@ export function utf8BytesReader(compiled: CompiledField): CellReader {
     const value = read(fromUtf8Bytes(bytes));
     return typeof value === 'string' && !bytesAlready ? toUtf8Bytes(value) : value;
   };
-  const compare = byteComparisons(field);
-  if (compare) return (bytes) => compare(bytes) ?? decoded(bytes);
+  const constraints = field.constraints ?? {};
+  const allowed = constraints.enum;
+  // required and unique are the row validator's; any other constraint reads the text.
+  const onlyEnum = Object.entries(constraints).every(
+    ([name, value]) => value === undefined || ['enum', 'required', 'unique'].includes(name),
+  );
+  if (onlyEnum && field.type === 'string' && field.format === 'default') {
+    if (allowed === undefined) return (bytes) => bytes;
+    const isAllowed = memberOf(allowed.map((value) => toUtf8Bytes(String(value))));
+    return (bytes) => (isAllowed(bytes) ? bytes : decoded(bytes));
+  }
+  if (onlyEnum && field.type === 'boolean' && allowed === undefined) {
+    const isTrue = memberOf((field.trueValues ?? DEFAULT_TRUE).map(toUtf8Bytes));
+    const isFalse = memberOf((field.falseValues ?? DEFAULT_FALSE).map(toUtf8Bytes));
+    return (bytes) => (isTrue(bytes) ? 't' : isFalse(bytes) ? 'f' : decoded(bytes));
+  }
+  if (ASCII_GRAMMAR.has(field.type) && isAscii(JSON.stringify(field))) {
+    return (bytes) => {
+      const value = read(bytes);
+      return value instanceof CellProblem && !isAscii(bytes) ? decoded(bytes) : value;
+    };
+  }
   return (bytes) => (isAscii(bytes) ? read(bytes) : decoded(bytes));
 }
 
 /**
- * A reader on bytes for fields whose only check is a comparison with fixed values (a string
- * with no format, pattern or length limits, possibly an enum; a boolean), or undefined.
- * It returns undefined when the cell is refused, so that the decoded text words the problem.
+ * Types whose valid cells are ASCII, when their definition (format, enum, decimal and group
+ * characters) is: a cell read as bytes is refused or gives the value its text gives.
  */
-function byteComparisons(field: Field): ((bytes: string) => string | undefined) | undefined {
-  const constraints = field.constraints ?? {};
-  const allowed = constraints.enum;
-  // required and unique are the row validator's; any other constraint reads the text.
-  const others = Object.entries(constraints).filter(
-    ([name, value]) => value !== undefined && !['enum', 'required', 'unique'].includes(name),
-  );
-  if (others.length > 0) return undefined;
-  if (field.type === 'string' && field.format === 'default') {
-    if (allowed === undefined) return (bytes) => bytes;
-    const isAllowed = memberOf(allowed.map((value) => toUtf8Bytes(String(value))));
-    return (bytes) => (isAllowed(bytes) ? bytes : undefined);
-  }
-  if (field.type === 'boolean' && allowed === undefined) {
-    const isTrue = memberOf((field.trueValues ?? DEFAULT_TRUE).map(toUtf8Bytes));
-    const isFalse = memberOf((field.falseValues ?? DEFAULT_FALSE).map(toUtf8Bytes));
-    return (bytes) => (isTrue(bytes) ? 't' : isFalse(bytes) ? 'f' : undefined);
-  }
-  return undefined;
-}
+const ASCII_GRAMMAR = new Set<Field['type']>([
+  'integer',
+  'number',
+  'date',
+  'time',
+  'datetime',
+  'year',
+  'yearmonth',
+  'duration',
+  'geopoint',
+]);
 
 function typeError(field: Field, text: string, expected: string): CellProblem {
   return new CellProblem(
@@ -306,6 +318,64 @@ function isTimeOfDay(text: string, from: number): boolean {
   return hours * 3600 + minutes * 60 + seconds + fraction <= 86_400;
 }
 
+/** Where readPair leaves the two numbers it read. */
+const PAIR = new Float64Array(2);
+
+/**
+ * Reads "lon, lat" (or "[lon, lat]") into PAIR, numbers as the patterns take them
+ * ([+-]digits[.digits]) and ASCII spaces around; false for anything else, which the patterns
+ * then read (other spaces, or a refusal).
+ */
+function readPair(text: string, bracketed: boolean): boolean {
+  let at = spacesFrom(text, 0);
+  if (bracketed) {
+    if (text.charCodeAt(at) !== 91) return false;
+    at = spacesFrom(text, at + 1);
+  }
+  let end = decimalEnd(text, at);
+  if (end < 0) return false;
+  PAIR[0] = Number(text.slice(at, end));
+  at = spacesFrom(text, end);
+  if (text.charCodeAt(at) !== 44) return false;
+  at = spacesFrom(text, at + 1);
+  end = decimalEnd(text, at);
+  if (end < 0) return false;
+  PAIR[1] = Number(text.slice(at, end));
+  at = spacesFrom(text, end);
+  if (bracketed) {
+    if (text.charCodeAt(at) !== 93) return false;
+    at = spacesFrom(text, at + 1);
+  }
+  return at === text.length;
+}
+
+function spacesFrom(text: string, at: number): number {
+  while (at < text.length) {
+    const code = text.charCodeAt(at);
+    if (code !== 32 && (code < 9 || code > 13)) return at;
+    at++;
+  }
+  return at;
+}
+
+/** The end of [+-]digits[.digits] at `at`, or -1. */
+function decimalEnd(text: string, at: number): number {
+  const sign = text.charCodeAt(at);
+  if (sign === 43 || sign === 45) at++;
+  const digitsFrom = at;
+  while (isDigit(text.charCodeAt(at))) at++;
+  if (at === digitsFrom) return -1;
+  if (text.charCodeAt(at) === 46 && isDigit(text.charCodeAt(at + 1))) {
+    at++;
+    while (isDigit(text.charCodeAt(at))) at++;
+  }
+  return at;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
 // "[lon, lat]" as producers write it; anything else goes through JSON.parse.
 const plainPair = /^\s*\[\s*([+-]?\d+(?:\.\d+)?)\s*,\s*([+-]?\d+(?:\.\d+)?)\s*\]\s*$/;
 
@@ -362,8 +432,11 @@ function geopointReader(field: Field): CellReader {
     }
     return pointEwkb(lon, lat);
   };
+  const bracketed = field.format === 'array';
   return (text) => {
-    if (field.format === 'array') {
+    // The usual spelling read by hand (no match object); anything else by the patterns below.
+    if (field.format !== 'object' && readPair(text, bracketed)) return toPoint(PAIR[0]!, PAIR[1]!, text);
+    if (bracketed) {
       const pair = plainPair.exec(text);
       if (pair) return toPoint(Number(pair[1]), Number(pair[2]), text);
       const value = parseJson(text);

@@ -1,20 +1,20 @@
 import type { Field } from '../table-schema/schema';
-import { toUtf8Bytes } from '../utf8-bytes';
 import { loadColumnType } from './column-types';
 
 /**
- * Rows in PostgreSQL's binary COPY format, written as byte strings: one JavaScript character
- * per byte (what Buffer calls 'latin1', as in utf8-bytes.ts), so that a row is built by
- * concatenation and written to a buffer in one call.
+ * Rows in PostgreSQL's binary COPY format, written straight into a buffer.
  *
  * Binary rather than text: PostgreSQL takes each value as it is stored instead of parsing
  * it (no line splitting, unescaping, date or number parsing, hex decoding of geometries).
  * A 1M-row IRVE COPY costs it a quarter less CPU (docs/benchmarks.md).
  *
  * Each field's value comes in as validation left it: the canonical text that PostgreSQL's
- * own input function would read for the column (see table-schema/cast.ts); the encoders
- * below give the bytes that input function would have stored (test/integration/copy-binary.test.ts
- * compares them, type by type, with PostgreSQL's reading of the same text).
+ * own input function would read for the column (see table-schema/cast.ts), or a point's
+ * EWKB bytes; the writers below give the bytes that input function would have stored
+ * (test/integration/warehouse.test.ts compares them, type by type, with PostgreSQL's reading
+ * of the same text). A value that is its cell, unchanged, of a CSV read as UTF-8 bytes is
+ * copied from the bytes of the file (see CellSource): most cells are, and copying bytes costs
+ * a fraction of going through strings.
  */
 
 /** The stream's start: signature, flags (none), header extension length (0). */
@@ -28,30 +28,42 @@ export interface Lineage {
   sourceKey: string;
 }
 
-/** A value of a field as COPY binary: its byte length, then its bytes; -1 for NULL. */
-type FieldEncoder = (value: string) => string;
+/**
+ * The bytes a batch's cells were read from: a run of CSV records read as UTF-8 bytes (one
+ * character per byte, so a cell's characters are its bytes), and where each cell starts in
+ * them, in reading order (-1 for a quoted cell, which is not its bytes).
+ */
+export interface CellSource {
+  view: DataView;
+  starts: readonly number[];
+}
 
-const NULL_FIELD = '\xff\xff\xff\xff';
+/** Writes a value (its length, then its bytes) at `at`; returns where it ends. */
+type FieldWriter = (value: string, out: Buffer, at: number) => number;
 
 /**
- * Encodes validated rows (values in schema field order, see RowValidator) with their lineage
+ * Writes validated rows (values in schema field order, see RowValidator) with their lineage
  * columns _load_id, _source_key and _row_number.
  */
 export class CopyBinaryRows {
-  private readonly encoders: FieldEncoder[];
-  /** Per field: BYTES and BOOLEAN are encoded in the loop (most cells are), OTHER by its encoder. */
+  private readonly writers: FieldWriter[];
+  /** Per field: BYTES and BOOLEAN are written in the row loop (most cells are), OTHER by its writer. */
   private readonly kinds: Uint8Array;
-  private readonly fieldCount: string;
-  /** The lineage columns but the row number, and the row number's length: the same on every row. */
-  private readonly lineage: string;
+  private readonly fieldCount: number;
+  /** The lineage columns but the row number's value: the same on every row. */
+  private readonly lineage: Buffer;
+  /** A row's bytes but its values' (field count, lengths, lineage). */
+  private readonly fixedBytes: number;
 
   constructor(
     fields: readonly Field[],
     lineage: Lineage,
     /** The values are UTF-8 bytes held one per character (see DataTable.utf8Bytes); otherwise text. */
     utf8Bytes: boolean,
+    /** Where each field's cell sits in a row's cells (see write's `cells`). */
+    private readonly positions: readonly number[] = [],
   ) {
-    this.encoders = fields.map((field) => fieldEncoder(field, utf8Bytes));
+    this.writers = fields.map((field) => fieldWriter(field, utf8Bytes));
     this.kinds = Uint8Array.from(fields, (field) => {
       const type = loadColumnType(field);
       return (type === 'text' && utf8Bytes) || type.startsWith('geometry')
@@ -60,28 +72,80 @@ export class CopyBinaryRows {
           ? BOOLEAN
           : OTHER;
     });
-    this.fieldCount = uint16(fields.length + 3);
-    this.lineage = uuidField(lineage.loadId) + textField(toUtf8Bytes(lineage.sourceKey)) + '\0\0\0\x08';
+    this.fieldCount = fields.length + 3;
+    const sourceKey = Buffer.from(lineage.sourceKey, 'utf8');
+    this.lineage = Buffer.concat([
+      Buffer.from([0, 0, 0, 16]),
+      Buffer.from(lineage.loadId.replaceAll('-', ''), 'hex'),
+      lengthBytes(sourceKey.length),
+      sourceKey,
+      Buffer.from([0, 0, 0, 8]),
+    ]);
+    this.fixedBytes = 2 + 5 * fields.length + this.lineage.length + 8;
   }
 
   /**
-   * Writes one row: its field count, its fields, the lineage columns. The row is built as one
-   * string and written in one call: cheaper than writing its ~100 pieces one by one.
+   * Writes one row: its field count, its fields, the lineage columns. With the row's cells and
+   * their source, a value that is its cell is copied from the source's bytes.
    */
-  write(values: readonly (string | null)[], rowNumber: number, out: CopyWriter): void {
-    let row = this.fieldCount;
+  write(
+    values: readonly (string | null)[],
+    rowNumber: number,
+    out: CopyWriter,
+    cells?: readonly string[],
+    source?: CellSource,
+    /** The index of the row's first cell in source.starts. */
+    firstCell = 0,
+  ): void {
+    const kinds = this.kinds;
+    let most = this.fixedBytes;
+    for (let i = 0; i < values.length; i++) {
+      const length = values[i]?.length ?? 0;
+      // A value may take more bytes than its text has characters: a time (8) takes 12, text
+      // in UTF-8 up to 3 per character.
+      most += kinds[i] === OTHER ? 16 + 3 * length : length;
+    }
+    const buffer = out.reserve(most);
+    let at = out.length;
+    buffer[at] = this.fieldCount >>> 8;
+    buffer[at + 1] = this.fieldCount & 0xff;
+    at += 2;
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
-      if (value === null || value === undefined) row += NULL_FIELD;
-      else {
-        const kind = this.kinds[i];
-        if (kind === BYTES)
-          row += (value.length < 256 ? SHORT_LENGTHS[value.length]! : uint32(value.length)) + value;
-        else if (kind === BOOLEAN) row += value === 't' ? TRUE_FIELD : FALSE_FIELD;
-        else row += this.encoders[i]!(value);
+      if (value === null || value === undefined) {
+        putUint32(buffer, at, 0xffffffff);
+        at += 4;
+        continue;
       }
+      const kind = kinds[i];
+      if (kind === BOOLEAN) {
+        putUint32(buffer, at, 1);
+        buffer[at + 4] = value === 't' ? 1 : 0;
+        at += 5;
+      } else if (kind === BYTES) {
+        const length = value.length;
+        putUint32(buffer, at, length);
+        at += 4;
+        const position = this.positions[i]!;
+        const start =
+          source !== undefined && cells![position] === value ? source.starts[firstCell + position]! : -1;
+        if (start >= 0) {
+          // Four bytes at a time, then the rest: quicker than byte by byte or a subarray per cell.
+          const from = source!.view;
+          const to = out.view;
+          let k = 0;
+          for (; k + 4 <= length; k += 4) to.setUint32(at + k, from.getUint32(start + k));
+          for (; k < length; k++) buffer[at + k] = from.getUint8(start + k);
+        } else buffer.write(value, at, length, 'latin1');
+        at += length;
+      } else at = this.writers[i]!(value, buffer, at);
     }
-    out.write(row + this.lineage + int64(rowNumber));
+    if (this.lineage.length < 64)
+      for (let k = 0; k < this.lineage.length; k++) buffer[at + k] = this.lineage[k]!;
+    else buffer.set(this.lineage, at);
+    at += this.lineage.length;
+    putInt64(buffer, at, rowNumber);
+    out.length = at + 8;
   }
 }
 
@@ -90,128 +154,142 @@ const BOOLEAN = 1;
 const OTHER = 2;
 
 /**
- * COPY rows written to bytes row by row, handed over in chunks (take): cheaper than writing
- * one long concatenation at the end (walking a string built of thousands of pieces costs
- * more than the copy itself).
+ * COPY rows written into one growing buffer and handed over in chunks (take), so a row is
+ * written in place, with no string of its own.
  */
 export class CopyWriter {
   private buffer: Buffer<ArrayBuffer>;
-  private length = 0;
+  /** The buffer's bytes, for copies four at a time. */
+  view: DataView;
+  /** Bytes written so far (CopyBinaryRows moves it as it writes). */
+  length = 0;
 
   constructor(private readonly initialBytes = 256 * 1024) {
     this.buffer = Buffer.allocUnsafeSlow(initialBytes);
+    this.view = new DataView(this.buffer.buffer);
   }
 
   get bytes(): number {
     return this.length;
   }
 
-  /** Appends a byte string (one character per byte). */
-  write(bytes: string): void {
-    if (this.length + bytes.length > this.buffer.length) {
-      const larger = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.length + bytes.length));
+  /** The buffer, with room for `more` bytes past `length`. */
+  reserve(more: number): Buffer<ArrayBuffer> {
+    if (this.length + more > this.buffer.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.length + more));
       this.buffer.copy(larger, 0, 0, this.length);
       this.buffer = larger;
+      this.view = new DataView(larger.buffer);
     }
-    this.length += this.buffer.write(bytes, this.length, 'latin1');
+    return this.buffer;
   }
 
   /** The bytes written since the last take, over an ArrayBuffer of their own (it can be transferred). */
   take(): Buffer<ArrayBuffer> {
     const written = this.buffer.subarray(0, this.length);
     this.buffer = Buffer.allocUnsafeSlow(this.initialBytes);
+    this.view = new DataView(this.buffer.buffer);
     this.length = 0;
     return written;
   }
 }
 
-function fieldEncoder(field: Field, utf8Bytes: boolean): FieldEncoder {
+function fieldWriter(field: Field, utf8Bytes: boolean): FieldWriter {
   const type = loadColumnType(field);
   switch (type) {
     case 'text':
-      return utf8Bytes ? textField : (value) => textField(toUtf8Bytes(value));
-    case 'jsonb':
-      // Version 1 of jsonb's binary input: the JSON text.
-      return utf8Bytes
-        ? (value) => lengthOf(value.length + 1) + '\x01' + value
-        : (value) => {
-            const bytes = toUtf8Bytes(value);
-            return lengthOf(bytes.length + 1) + '\x01' + bytes;
-          };
-    case 'boolean':
-      return (value) => (value === 't' ? TRUE_FIELD : FALSE_FIELD);
-    case 'bigint':
-      return (value) => '\0\0\0\x08' + int64Text(value);
-    case 'integer':
-      return (value) => '\0\0\0\x04' + uint32(Number(value) >>> 0);
-    case 'numeric':
-      return numericField;
-    case 'date':
-      return dateField;
-    case 'time':
-      return (value) => '\0\0\0\x08' + int64(timeMicroseconds(value, 0));
-    case 'timestamptz':
-      return timestampField;
     case 'geometry(Point,4326)':
     case 'geometry(Geometry,4326)':
-      // EWKB bytes (see pointEwkb): what PostGIS's binary input reads. (GeoJSON is loaded as text.)
-      return textField;
+      // Text written as UTF-8 (values read as bytes, and points' EWKB, are BYTES: see write).
+      return (value, out, at) => {
+        const length = out.write(value, at + 4, 'utf8');
+        putUint32(out, at, length);
+        return at + 4 + length;
+      };
+    case 'jsonb':
+      // Version 1 of jsonb's binary input, then the JSON text.
+      return (value, out, at) => {
+        out[at + 4] = 1;
+        const length = utf8Bytes
+          ? out.write(value, at + 5, value.length, 'latin1')
+          : out.write(value, at + 5, 'utf8');
+        putUint32(out, at, length + 1);
+        return at + 5 + length;
+      };
+    case 'boolean':
+      return (value, out, at) => {
+        putUint32(out, at, 1);
+        out[at + 4] = value === 't' ? 1 : 0;
+        return at + 5;
+      };
+    case 'bigint':
+      return (value, out, at) => {
+        putUint32(out, at, 8);
+        putInt64Text(out, at + 4, value);
+        return at + 12;
+      };
+    case 'integer':
+      return (value, out, at) => {
+        putUint32(out, at, 4);
+        putUint32(out, at + 4, Number(value) >>> 0);
+        return at + 8;
+      };
+    case 'numeric':
+      return putNumeric;
+    case 'date':
+      return (value, out, at) => {
+        putUint32(out, at, 4);
+        putUint32(out, at + 4, daysOf(value) >>> 0);
+        return at + 8;
+      };
+    case 'time':
+      return (value, out, at) => {
+        putUint32(out, at, 8);
+        putInt64(out, at + 4, timeMicroseconds(value, 0));
+        return at + 12;
+      };
+    case 'timestamptz':
+      return putTimestamp;
   }
 }
 
-const TRUE_FIELD = '\0\0\0\x01\x01';
-const FALSE_FIELD = '\0\0\0\x01\0';
-
-/** The 4-byte lengths of short values, spelled once (most text cells are short). */
-const SHORT_LENGTHS = Array.from({ length: 256 }, (_, length) => '\0\0\0' + String.fromCharCode(length));
-
-function lengthOf(length: number): string {
-  return length < 256 ? SHORT_LENGTHS[length]! : uint32(length);
+function putUint32(out: Buffer, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
 }
 
-function textField(bytes: string): string {
-  return lengthOf(bytes.length) + bytes;
-}
-
-function uint16(value: number): string {
-  return String.fromCharCode((value >>> 8) & 0xff, value & 0xff);
-}
-
-function uint32(value: number): string {
-  return String.fromCharCode(
-    (value >>> 24) & 0xff,
-    (value >>> 16) & 0xff,
-    (value >>> 8) & 0xff,
-    value & 0xff,
-  );
+function putUint16(out: Buffer, at: number, value: number): void {
+  out[at] = (value >>> 8) & 0xff;
+  out[at + 1] = value & 0xff;
 }
 
 const TWO_32 = 4294967296;
 
-/** A 64-bit two's complement integer of a safe JavaScript integer. */
-function int64(value: number): string {
+/** A safe JavaScript integer as a 64-bit two's complement integer. */
+function putInt64(out: Buffer, at: number, value: number): void {
   const high = Math.floor(value / TWO_32);
-  return uint32(high >>> 0) + uint32(value - high * TWO_32);
+  putUint32(out, at, high >>> 0);
+  putUint32(out, at + 4, value - high * TWO_32);
 }
 
 /** A 64-bit integer spelled in decimal (validated: within int64). */
-function int64Text(text: string): string {
+function putInt64Text(out: Buffer, at: number, text: string): void {
   const value = Number(text);
-  if (Number.isSafeInteger(value)) return int64(value);
-  const bits = BigInt.asUintN(64, BigInt(text));
-  return uint32(Number(bits >> 32n)) + uint32(Number(bits & 0xffffffffn));
+  if (Number.isSafeInteger(value)) return putInt64(out, at, value);
+  putBigInt64(out, at, BigInt(text));
 }
 
-const HEX_DIGIT = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) {
-  HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
-  HEX_DIGIT['0123456789ABCDEF'.charCodeAt(i)] = i;
+function putBigInt64(out: Buffer, at: number, value: bigint): void {
+  const bits = BigInt.asUintN(64, value);
+  putUint32(out, at, Number(bits >> 32n));
+  putUint32(out, at + 4, Number(bits & 0xffffffffn));
 }
 
-function hexField(hex: string): string {
-  let bytes = lengthOf(hex.length >>> 1);
-  for (let i = 0; i < hex.length; i += 2)
-    bytes += String.fromCharCode((HEX_DIGIT[hex.charCodeAt(i)]! << 4) | HEX_DIGIT[hex.charCodeAt(i + 1)]!);
+function lengthBytes(length: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  putUint32(bytes, 0, length);
   return bytes;
 }
 
@@ -220,17 +298,22 @@ const NUMERIC_NEGATIVE = 0x4000;
 const NUMERIC_NAN = 0xc000;
 const NUMERIC_INFINITY = 0xd000;
 const NUMERIC_MINUS_INFINITY = 0xf000;
-const NUMERIC_SPECIAL = '\0\0\0\0';
 
 /**
  * A number as numeric's binary form: base-10000 digits, the weight of the first, a sign, and
  * the display scale numeric_in would give the text (digits after the point less the
  * exponent: "1.50" keeps two, "1.5e1" none), so that the value reads back as it would.
  */
-function numericField(text: string): string {
-  if (text === 'NaN') return '\0\0\0\x08' + NUMERIC_SPECIAL + uint16(NUMERIC_NAN) + '\0\0';
-  if (text === 'Infinity') return '\0\0\0\x08' + NUMERIC_SPECIAL + uint16(NUMERIC_INFINITY) + '\0\0';
-  if (text === '-Infinity') return '\0\0\0\x08' + NUMERIC_SPECIAL + uint16(NUMERIC_MINUS_INFINITY) + '\0\0';
+function putNumeric(text: string, out: Buffer, at: number): number {
+  const special =
+    text === 'NaN'
+      ? NUMERIC_NAN
+      : text === 'Infinity'
+        ? NUMERIC_INFINITY
+        : text === '-Infinity'
+          ? NUMERIC_MINUS_INFINITY
+          : -1;
+  if (special >= 0) return putNumericHeader(out, at, 0, 0, special, 0);
   const negative = text.charCodeAt(0) === 45;
   const start = negative || text.charCodeAt(0) === 43 ? 1 : 0;
   // One pass: where the point and the exponent are (validated: digits, one point, [eE][+-]digits).
@@ -255,17 +338,12 @@ function numericField(text: string): string {
   while (first < count && digitAt(first) === 0) first++;
   let last = count;
   while (last > first && digitAt(last - 1) === 0) last--;
-  if (first === last) return '\0\0\0\x08\0\0\0\0' + uint16(NUMERIC_POSITIVE) + uint16(scale);
+  if (first === last) return putNumericHeader(out, at, 0, 0, NUMERIC_POSITIVE, scale);
   // Base-10000 groups are aligned on the point, which sits after `pointAt` digits from `first`.
   const pointAt = integerDigits + exponent - first;
   const weight = Math.floor((pointAt - 1) / 4);
   const groups = Math.ceil((4 * (weight + 1) - pointAt + last - first) / 4);
-  let field =
-    lengthOf(8 + 2 * groups) +
-    uint16(groups) +
-    uint16(weight & 0xffff) +
-    uint16(negative ? NUMERIC_NEGATIVE : NUMERIC_POSITIVE) +
-    uint16(scale);
+  at = putNumericHeader(out, at, groups, weight, negative ? NUMERIC_NEGATIVE : NUMERIC_POSITIVE, scale);
   // Digit n (from `first`) falls in group floor((n + padding) / 4).
   const padding = 4 * (weight + 1) - pointAt;
   for (let group = 0; group < groups; group++) {
@@ -274,9 +352,27 @@ function numericField(text: string): string {
       const n = group * 4 + place - padding;
       value = value * 10 + (n >= 0 && n < last - first ? digitAt(first + n) : 0);
     }
-    field += uint16(value);
+    putUint16(out, at, value);
+    at += 2;
   }
-  return field;
+  return at;
+}
+
+/** A numeric's length and header (the digits follow); returns where the digits go. */
+function putNumericHeader(
+  out: Buffer,
+  at: number,
+  groups: number,
+  weight: number,
+  sign: number,
+  scale: number,
+): number {
+  putUint32(out, at, 8 + 2 * groups);
+  putUint16(out, at + 4, groups);
+  putUint16(out, at + 6, weight & 0xffff);
+  putUint16(out, at + 8, sign);
+  putUint16(out, at + 10, scale);
+  return at + 12;
 }
 
 /** Days from 1970-01-01 to a date of the proleptic Gregorian calendar (as PostgreSQL's). */
@@ -301,10 +397,6 @@ function digits(text: string, from: number, to: number): number {
   let value = 0;
   for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 48;
   return value;
-}
-
-function dateField(text: string): string {
-  return '\0\0\0\x04' + uint32(daysOf(text) >>> 0);
 }
 
 /**
@@ -334,7 +426,7 @@ function roundHalfEven(value: number): number {
  * Microseconds since 2000-01-01T00:00:00Z of an ISO datetime (validated by the datetime
  * reader); one without an offset is UTC, as the Table Schema spec reads it.
  */
-function timestampField(text: string): string {
+function putTimestamp(text: string, out: Buffer, at: number): number {
   const timeAt = text.indexOf('T');
   const days = daysOf(text);
   let end = timeAt + 9;
@@ -351,17 +443,15 @@ function timestampField(text: string): string {
     offsetMinutes =
       (Number(offset.slice(0, 2)) * 60 + Number(offset.slice(2, 4))) * (text[end] === '-' ? -1 : 1);
   }
-  const micros =
+  putUint32(out, at, 8);
+  putBigInt64(
+    out,
+    at + 4,
     BigInt(days) * 86_400_000_000n +
-    BigInt(timeMicroseconds(text, timeAt + 1)) -
-    BigInt(offsetMinutes) * 60_000_000n;
-  const bits = BigInt.asUintN(64, micros);
-  return '\0\0\0\x08' + uint32(Number(bits >> 32n)) + uint32(Number(bits & 0xffffffffn));
-}
-
-/** A uuid's 16 bytes, from its text. */
-function uuidField(text: string): string {
-  return hexField(text.replace(/-/g, ''));
+      BigInt(timeMicroseconds(text, timeAt + 1)) -
+      BigInt(offsetMinutes) * 60_000_000n,
+  );
+  return at + 12;
 }
 
 export interface ValidRow {
