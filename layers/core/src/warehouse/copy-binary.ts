@@ -38,16 +38,12 @@ export interface CellSource {
   starts: readonly number[];
 }
 
-/** Writes a value (its length, then its bytes) at `at`; returns where it ends. */
-type FieldWriter = (value: string, out: Buffer, at: number) => number;
-
 /**
  * Writes validated rows (values in schema field order, see RowValidator) with their lineage
  * columns _load_id, _source_key and _row_number.
  */
 export class CopyBinaryRows {
-  private readonly writers: FieldWriter[];
-  /** Per field: BYTES and BOOLEAN are written in the row loop (most cells are), OTHER by its writer. */
+  /** How each field is written (see Kind): one switch, calls the optimiser can inline. */
   private readonly kinds: Uint8Array;
   private readonly fieldCount: number;
   /** The lineage columns but the row number's value: the same on every row. */
@@ -63,15 +59,7 @@ export class CopyBinaryRows {
     /** Where each field's cell sits in a row's cells (see write's `cells`). */
     private readonly positions: readonly number[] = [],
   ) {
-    this.writers = fields.map((field) => fieldWriter(field, utf8Bytes));
-    this.kinds = Uint8Array.from(fields, (field) => {
-      const type = loadColumnType(field);
-      return (type === 'text' && utf8Bytes) || type.startsWith('geometry')
-        ? BYTES
-        : type === 'boolean'
-          ? BOOLEAN
-          : OTHER;
-    });
+    this.kinds = Uint8Array.from(fields, (field) => fieldKind(field, utf8Bytes));
     this.fieldCount = fields.length + 3;
     const sourceKey = Buffer.from(lineage.sourceKey, 'utf8');
     this.lineage = Buffer.concat([
@@ -103,7 +91,7 @@ export class CopyBinaryRows {
       const length = values[i]?.length ?? 0;
       // A value may take more bytes than its text has characters: a time (8) takes 12, text
       // in UTF-8 up to 3 per character.
-      most += kinds[i] === OTHER ? 16 + 3 * length : length;
+      most += kinds[i] === Kind.Bytes ? length : 16 + 3 * length;
     }
     const buffer = out.reserve(most);
     let at = out.length;
@@ -117,28 +105,66 @@ export class CopyBinaryRows {
         at += 4;
         continue;
       }
-      const kind = kinds[i];
-      if (kind === BOOLEAN) {
-        putUint32(buffer, at, 1);
-        buffer[at + 4] = value === 't' ? 1 : 0;
-        at += 5;
-      } else if (kind === BYTES) {
-        const length = value.length;
-        putUint32(buffer, at, length);
-        at += 4;
-        const position = this.positions[i]!;
-        const start =
-          source !== undefined && cells![position] === value ? source.starts[firstCell + position]! : -1;
-        if (start >= 0) {
-          // Four bytes at a time, then the rest: quicker than byte by byte or a subarray per cell.
-          const from = source!.view;
-          const to = out.view;
-          let k = 0;
-          for (; k + 4 <= length; k += 4) to.setUint32(at + k, from.getUint32(start + k));
-          for (; k < length; k++) buffer[at + k] = from.getUint8(start + k);
-        } else buffer.write(value, at, length, 'latin1');
-        at += length;
-      } else at = this.writers[i]!(value, buffer, at);
+      switch (kinds[i]) {
+        case Kind.Bytes: {
+          const length = value.length;
+          putUint32(buffer, at, length);
+          at += 4;
+          const position = this.positions[i]!;
+          const start =
+            source !== undefined && cells![position] === value ? source.starts[firstCell + position]! : -1;
+          if (start >= 0) {
+            // Four bytes at a time, then the rest: quicker than byte by byte or a subarray per cell.
+            const from = source!.view;
+            const to = out.view;
+            let k = 0;
+            for (; k + 4 <= length; k += 4) to.setUint32(at + k, from.getUint32(start + k));
+            for (; k < length; k++) buffer[at + k] = from.getUint8(start + k);
+          } else buffer.write(value, at, length, 'latin1');
+          at += length;
+          break;
+        }
+        case Kind.Boolean:
+          putUint32(buffer, at, 1);
+          buffer[at + 4] = value === 't' ? 1 : 0;
+          at += 5;
+          break;
+        case Kind.Text:
+          at = putText(value, buffer, at);
+          break;
+        case Kind.JsonBytes:
+          at = putJson(value, buffer, at, 'latin1');
+          break;
+        case Kind.JsonText:
+          at = putJson(value, buffer, at, 'utf8');
+          break;
+        case Kind.BigInt:
+          putUint32(buffer, at, 8);
+          putInt64Text(buffer, at + 4, value);
+          at += 12;
+          break;
+        case Kind.Integer:
+          putUint32(buffer, at, 4);
+          putUint32(buffer, at + 4, Number(value) >>> 0);
+          at += 8;
+          break;
+        case Kind.Numeric:
+          at = putNumeric(value, buffer, at);
+          break;
+        case Kind.Date:
+          putUint32(buffer, at, 4);
+          putUint32(buffer, at + 4, daysOf(value) >>> 0);
+          at += 8;
+          break;
+        case Kind.Time:
+          putUint32(buffer, at, 8);
+          putInt64(buffer, at + 4, timeMicroseconds(value, 0));
+          at += 12;
+          break;
+        case Kind.Timestamp:
+          at = putTimestamp(value, buffer, at);
+          break;
+      }
     }
     if (this.lineage.length < 64)
       for (let k = 0; k < this.lineage.length; k++) buffer[at + k] = this.lineage[k]!;
@@ -149,9 +175,65 @@ export class CopyBinaryRows {
   }
 }
 
-const BYTES = 0;
-const BOOLEAN = 1;
-const OTHER = 2;
+/** How a field's values are written. */
+const enum Kind {
+  /** Bytes as they are: UTF-8 text read as bytes, a point's EWKB. */
+  Bytes,
+  Boolean,
+  /** Text written as UTF-8. */
+  Text,
+  /** jsonb (version 1, then the JSON), from bytes or from text. */
+  JsonBytes,
+  JsonText,
+  BigInt,
+  Integer,
+  Numeric,
+  Date,
+  Time,
+  Timestamp,
+}
+
+function fieldKind(field: Field, utf8Bytes: boolean): Kind {
+  const type = loadColumnType(field);
+  switch (type) {
+    case 'text':
+      return utf8Bytes ? Kind.Bytes : Kind.Text;
+    case 'geometry(Point,4326)':
+    case 'geometry(Geometry,4326)':
+      // EWKB bytes (see pointEwkb). GeoJSON is loaded as text.
+      return Kind.Bytes;
+    case 'jsonb':
+      return utf8Bytes ? Kind.JsonBytes : Kind.JsonText;
+    case 'boolean':
+      return Kind.Boolean;
+    case 'bigint':
+      return Kind.BigInt;
+    case 'integer':
+      return Kind.Integer;
+    case 'numeric':
+      return Kind.Numeric;
+    case 'date':
+      return Kind.Date;
+    case 'time':
+      return Kind.Time;
+    case 'timestamptz':
+      return Kind.Timestamp;
+  }
+}
+
+function putText(value: string, out: Buffer, at: number): number {
+  const length = out.write(value, at + 4, 'utf8');
+  putUint32(out, at, length);
+  return at + 4 + length;
+}
+
+/** Version 1 of jsonb's binary input, then the JSON text. */
+function putJson(value: string, out: Buffer, at: number, encoding: 'latin1' | 'utf8'): number {
+  out[at + 4] = 1;
+  const length = out.write(value, at + 5, encoding);
+  putUint32(out, at, length + 1);
+  return at + 5 + length;
+}
 
 /**
  * COPY rows written into one growing buffer and handed over in chunks (take), so a row is
@@ -191,65 +273,6 @@ export class CopyWriter {
     this.view = new DataView(this.buffer.buffer);
     this.length = 0;
     return written;
-  }
-}
-
-function fieldWriter(field: Field, utf8Bytes: boolean): FieldWriter {
-  const type = loadColumnType(field);
-  switch (type) {
-    case 'text':
-    case 'geometry(Point,4326)':
-    case 'geometry(Geometry,4326)':
-      // Text written as UTF-8 (values read as bytes, and points' EWKB, are BYTES: see write).
-      return (value, out, at) => {
-        const length = out.write(value, at + 4, 'utf8');
-        putUint32(out, at, length);
-        return at + 4 + length;
-      };
-    case 'jsonb':
-      // Version 1 of jsonb's binary input, then the JSON text.
-      return (value, out, at) => {
-        out[at + 4] = 1;
-        const length = utf8Bytes
-          ? out.write(value, at + 5, value.length, 'latin1')
-          : out.write(value, at + 5, 'utf8');
-        putUint32(out, at, length + 1);
-        return at + 5 + length;
-      };
-    case 'boolean':
-      return (value, out, at) => {
-        putUint32(out, at, 1);
-        out[at + 4] = value === 't' ? 1 : 0;
-        return at + 5;
-      };
-    case 'bigint':
-      return (value, out, at) => {
-        putUint32(out, at, 8);
-        putInt64Text(out, at + 4, value);
-        return at + 12;
-      };
-    case 'integer':
-      return (value, out, at) => {
-        putUint32(out, at, 4);
-        putUint32(out, at + 4, Number(value) >>> 0);
-        return at + 8;
-      };
-    case 'numeric':
-      return putNumeric;
-    case 'date':
-      return (value, out, at) => {
-        putUint32(out, at, 4);
-        putUint32(out, at + 4, daysOf(value) >>> 0);
-        return at + 8;
-      };
-    case 'time':
-      return (value, out, at) => {
-        putUint32(out, at, 8);
-        putInt64(out, at + 4, timeMicroseconds(value, 0));
-        return at + 12;
-      };
-    case 'timestamptz':
-      return putTimestamp;
   }
 }
 
@@ -331,8 +354,7 @@ function putNumeric(text: string, out: Buffer, at: number): number {
   const integerDigits = (point < 0 ? end : point) - start;
   const scale = Math.max(0, (point < 0 ? 0 : end - point - 1) - exponent);
   // The digits without the point, from `first` to `last` (leading and trailing zeros left out).
-  const digitAt = (n: number) =>
-    text.charCodeAt(point >= 0 && start + n >= point ? start + n + 1 : start + n) - 48;
+  const digitAt = (n: number) => digitOf(text, start, point, n);
   const count = end - start - (point < 0 ? 0 : 1);
   let first = 0;
   while (first < count && digitAt(first) === 0) first++;
@@ -356,6 +378,11 @@ function putNumeric(text: string, out: Buffer, at: number): number {
     at += 2;
   }
   return at;
+}
+
+/** The n-th digit of a number's text that starts at `start`, the point (at `point`, or -1) skipped. */
+function digitOf(text: string, start: number, point: number, n: number): number {
+  return text.charCodeAt(point >= 0 && start + n >= point ? start + n + 1 : start + n) - 48;
 }
 
 /** A numeric's length and header (the digits follow); returns where the digits go. */
