@@ -96,7 +96,15 @@ export function utf8BytesReader(compiled: CompiledField): CellReader {
     const isFalse = memberOf((field.falseValues ?? DEFAULT_FALSE).map(toUtf8Bytes));
     return (bytes) => (isTrue(bytes) ? 't' : isFalse(bytes) ? 'f' : decoded(bytes));
   }
-  if (ASCII_GRAMMAR.has(field.type) && isAscii(JSON.stringify(field))) {
+  const grammar = [
+    field.format,
+    field.decimalChar,
+    field.groupChar,
+    constraints.enum,
+    field.trueValues,
+    field.falseValues,
+  ];
+  if (ASCII_GRAMMAR.has(field.type) && isAscii(JSON.stringify(grammar))) {
     return (bytes) => {
       const value = read(bytes);
       return value instanceof CellProblem && !isAscii(bytes) ? decoded(bytes) : value;

@@ -43,7 +43,7 @@ export interface CellSource {
  * columns _load_id, _source_key and _row_number.
  */
 export class CopyBinaryRows {
-  /** How each field is written (see Kind): one switch, calls the optimiser can inline. */
+  /** How each field is written (see Kind). */
   private readonly kinds: Uint8Array;
   private readonly fieldCount: number;
   /** The lineage columns but the row number's value: the same on every row. */
