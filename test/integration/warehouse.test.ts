@@ -83,7 +83,7 @@ describe('warehouse (PostgreSQL)', () => {
   });
 
   describe('loadTable', () => {
-    // As validation gives a point (hex EWKB).
+    // As validation gives a point (its EWKB bytes).
     const point = (lon: number, lat: number) => {
       const cast = compileField(fieldSchema.parse({ name: 'p', type: 'geopoint' })).cast(`${lon}, ${lat}`);
       return cast.ok ? cast.value : null;
