@@ -246,7 +246,13 @@ export class CopyWriter {
   /** Bytes written so far (CopyBinaryRows moves it as it writes). */
   length = 0;
 
-  constructor(private readonly initialBytes = 256 * 1024) {
+  constructor(
+    /**
+     * Room for a job's rows, or a chunk's, without growing (a copy): 256 kB of CSV become
+     * ~300 kB of COPY rows, and a chunk is taken once past 256 kB.
+     */
+    private readonly initialBytes = 512 * 1024,
+  ) {
     this.buffer = Buffer.allocUnsafeSlow(initialBytes);
     this.view = new DataView(this.buffer.buffer);
   }
