@@ -209,12 +209,12 @@ class TableValidation {
     );
     this.file.counted(batch.length, valid);
     if (encoded === undefined) return NO_ROWS;
-    return encoded.bytes >= COPY_CHUNK_BYTES ? encoded.take() : undefined;
+    return encoded.length >= COPY_CHUNK_BYTES ? encoded.take() : undefined;
   }
 
   /** The COPY bytes gathered but not yet returned. */
   flush(): Buffer | undefined {
-    return this.output.bytes === 0 ? undefined : this.output.take();
+    return this.output.length === 0 ? undefined : this.output.take();
   }
 
   /** Takes a worker's outcome; returns what copyRows yields for it, after what was gathered here. */

@@ -295,7 +295,7 @@ function dateReader(field: Field): CellReader {
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** The number spelled by text[from, to) if it is all ASCII digits, else NaN. */
-function digitsAt(text: string, from: number, to: number): number {
+export function digitsAt(text: string, from: number, to: number): number {
   let value = 0;
   for (let i = from; i < to; i++) {
     const digit = text.charCodeAt(i) - 48;

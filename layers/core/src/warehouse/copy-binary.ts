@@ -1,3 +1,4 @@
+import { digitsAt } from '../table-schema/cast';
 import type { Field } from '../table-schema/schema';
 import { loadColumnType } from './column-types';
 
@@ -257,10 +258,6 @@ export class CopyWriter {
     this.view = new DataView(this.buffer.buffer);
   }
 
-  get bytes(): number {
-    return this.length;
-  }
-
   /** The buffer, with room for `more` bytes past `length`. */
   reserve(more: number): Buffer<ArrayBuffer> {
     if (this.length + more > this.buffer.length) {
@@ -423,13 +420,9 @@ const POSTGRES_EPOCH_DAYS = daysFromCivil(2000, 1, 1);
 
 /** Days since 2000-01-01 of YYYY-MM-DD (validated, see cast.ts: the year has 4 digits). */
 function daysOf(text: string): number {
-  return daysFromCivil(digits(text, 0, 4), digits(text, 5, 7), digits(text, 8, 10)) - POSTGRES_EPOCH_DAYS;
-}
-
-function digits(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 48;
-  return value;
+  return (
+    daysFromCivil(digitsAt(text, 0, 4), digitsAt(text, 5, 7), digitsAt(text, 8, 10)) - POSTGRES_EPOCH_DAYS
+  );
 }
 
 /**
