@@ -58,6 +58,8 @@ export class RowValidator {
   private readonly onlyEmptyIsMissing: boolean;
   /** Values seen so far of each unique field, and of the primary key (memory grows with distinct keys). */
   private readonly seenUnique: Map<number, Map<string, number>>;
+  /** The unique fields' indexes, in seenUnique's order (claims list their values so). */
+  private readonly uniqueIndexes: number[];
   private readonly keyIndexes: number[];
   private readonly seenKeys = new Map<string, number>();
 
@@ -84,6 +86,7 @@ export class RowValidator {
         field.constraints?.unique ? [[index, new Map<string, number>()] as const] : [],
       ),
     );
+    this.uniqueIndexes = [...this.seenUnique.keys()];
     const names = schema.fields.map((field) => field.name);
     this.keyIndexes = asList(schema.primaryKey).map((name) => names.indexOf(name));
   }
@@ -157,7 +160,7 @@ export class RowValidator {
 
   /** The claim of a row whose cells are valid (values from validate). */
   claimOf(values: (string | null)[], rowNumber: number): RowClaim {
-    const unique = [...this.seenUnique.keys()].map((index) => {
+    const unique = this.uniqueIndexes.map((index) => {
       const value = values[index];
       return value === null || value === undefined ? null : JSON.stringify(value);
     });
