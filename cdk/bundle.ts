@@ -35,7 +35,7 @@ export const bundleOptions = {
 export function bundleValidationWorker(dir: string): void {
   buildSync({
     ...bundleOptions,
-    entryPoints: [path.join(repoRoot, 'layers/core/src/ingest/validation-worker.ts')],
+    entryPoints: [path.join(repoRoot, 'layers/core/src/stages/ingest/validation-worker.ts')],
     outfile: path.join(dir, 'validation-worker.cjs'),
   });
 }

@@ -68,10 +68,10 @@ export class DatacycleStack extends Stack {
     const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
     const publication = new Publication(this, 'Publication', part('publish'));
     const backups = new Backups(this, 'Backups', part('backup'));
-    const deliveries = new WebhookDeliveries(this, 'WebhookDeliveries', part('deliver'));
+    const deliveries = new WebhookDeliveries(this, 'WebhookDeliveries', part('webhook-delivery'));
     const api = new ReadApi(this, 'ReadApi', { ...part('api'), deliveries: deliveries.queue });
     const fanOut = new WebhookFanOut(this, 'WebhookFanOut', {
-      ...part('webhooks'),
+      ...part('webhook-fanout'),
       deliveries: deliveries.queue,
       apiUrl: api.url.url,
     });

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ALERT_DETAIL_TYPE, EVENT_SOURCE } from '@datacycle/core';
+import { EVENT_SOURCE, pipelineEvents } from '@datacycle/core';
 import type { PipelinePartProps } from './pipeline-part';
 import { QueueConsumer } from './queue-consumer';
 import type { QueueWithDlq } from './queue-with-dlq';
@@ -36,7 +36,7 @@ export class Alerting extends Construct {
     new events.Rule(this, 'AlertsRule', {
       eventBus: props.eventBus,
       description: 'alert events → alerts queue',
-      eventPattern: { source: [EVENT_SOURCE], detailType: [ALERT_DETAIL_TYPE] },
+      eventPattern: { source: [EVENT_SOURCE], detailType: [pipelineEvents.alert] },
       targets: [new targets.SqsQueue(this.queue.queue)],
     });
     props.grantDatabase(this.function);

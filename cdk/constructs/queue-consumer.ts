@@ -17,7 +17,9 @@ export interface QueueConsumerProps extends DatacycleFunctionProps {
 
 /**
  * A queue (with its DLQ) and the function that consumes it, reporting partial batch
- * failures: the shape of every step of the pipeline (ingest, transform, publish, notify).
+ * failures: the shape of every step of the pipeline (ingest, transform, publish, notify,
+ * webhook fan-out and delivery). The function knows both queues (QUEUE_URL,
+ * DEAD_LETTER_QUEUE_URL): poison messages are parked at once, not retried.
  */
 export class QueueConsumer extends Construct {
   readonly queue: QueueWithDlq;
@@ -31,7 +33,16 @@ export class QueueConsumer extends Construct {
       visibilityTimeout: Duration.seconds(props.timeout.toSeconds() * 6),
       maxReceiveCount,
     });
-    this.function = new DatacycleFunction(this, 'Function', functionProps).function;
+    this.function = new DatacycleFunction(this, 'Function', {
+      ...functionProps,
+      // The one batch path (consumeQueue) parks poison messages in the DLQ at once.
+      environment: {
+        ...functionProps.environment,
+        QUEUE_URL: this.queue.queue.queueUrl,
+        DEAD_LETTER_QUEUE_URL: this.queue.deadLetterQueue.queueUrl,
+      },
+    }).function;
+    this.queue.deadLetterQueue.grantSendMessages(this.function);
     this.function.addEventSource(
       new SqsEventSource(this.queue.queue, {
         batchSize,

@@ -35,8 +35,6 @@ export class TransformPipeline extends Construct {
     });
     this.queue = consumer.queue;
     this.function = consumer.function;
-    // The function drains the rest of a burst from its own queue (see drainBurst).
-    this.function.addEnvironment('TRANSFORM_QUEUE_URL', this.queue.queue.queueUrl);
     new events.Rule(this, 'LoadedRule', {
       eventBus: props.eventBus,
       description: 'dataset.loaded → transform queue',
@@ -45,6 +43,7 @@ export class TransformPipeline extends Construct {
     });
     props.grantDatabase(this.function);
     props.eventBus.grantPutEventsTo(this.function);
+    // The function drains the rest of a burst from its own queue (QUEUE_URL, see drainBurst).
     this.queue.queue.grantConsumeMessages(this.function);
   }
 }

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ALERT_DETAIL_TYPE, EVENT_SOURCE, pipelineEvents, webhookSecretPrefix } from '@datacycle/core';
+import { EVENT_SOURCE, pipelineEvents, webhookSecretPrefix } from '@datacycle/core';
 import type { PipelinePartProps } from './pipeline-part';
 import { QueueConsumer } from './queue-consumer';
 import type { QueueWithDlq } from './queue-with-dlq';
@@ -37,7 +37,7 @@ export function grantWebhookSecrets(fn: lambda.IFunction, projectName: string, m
 }
 
 /**
- * deliveries queue ──► deliver function ──POST, signed──► subscribers. One message per
+ * deliveries queue ──► webhook-delivery function ──POST, signed──► subscribers. One message per
  * attempt: the function enqueues the next attempt at its time (SQS delays, 15 minutes a hop)
  * and, after the last one, puts the message on the DLQ itself.
  */
@@ -61,12 +61,10 @@ export class WebhookDeliveries extends Construct {
     });
     this.queue = consumer.queue;
     this.function = consumer.function;
-    this.function.addEnvironment('DELIVERIES_QUEUE_URL', this.queue.queue.queueUrl);
     // Ten attempts at once, each needing a connection only before and after its request.
     this.function.addEnvironment('DATABASE_POOL_MAX', '10');
-    this.function.addEnvironment('DELIVERIES_DLQ_URL', this.queue.deadLetterQueue.queueUrl);
+    // The next attempt goes back on its own queue (QUEUE_URL, set by QueueConsumer).
     this.queue.queue.grantSendMessages(this.function);
-    this.queue.deadLetterQueue.grantSendMessages(this.function);
     props.grantDatabase(this.function);
     props.eventBus.grantPutEventsTo(this.function);
     grantWebhookSecrets(this.function, props.project.config.name, false);
@@ -80,7 +78,7 @@ export interface WebhookFanOutProps extends PipelinePartProps {
 }
 
 /**
- * outputs.published and alert events ──rule──► webhook events queue ──► webhooks function
+ * outputs.published and alert events ──rule──► webhook events queue ──► webhook-fanout function
  *   ──► one message per (event, subscription) on the deliveries queue.
  */
 export class WebhookFanOut extends Construct {
@@ -110,7 +108,7 @@ export class WebhookFanOut extends Construct {
       description: 'outputs.published and alerts → webhook events queue',
       eventPattern: {
         source: [EVENT_SOURCE],
-        detailType: [pipelineEvents.outputsPublished, ALERT_DETAIL_TYPE],
+        detailType: [pipelineEvents.outputsPublished, pipelineEvents.alert],
       },
       targets: [new targets.SqsQueue(this.queue.queue)],
     });

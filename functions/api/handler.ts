@@ -1,16 +1,20 @@
-import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { handleApiRequest, runtime, syncProjectSubscriptions, type ApiContext } from '@datacycle/core';
+import {
+  handleApiRequest,
+  lambdaHandler,
+  syncProjectSubscriptions,
+  type ApiContext,
+  type Runtime,
+} from '@datacycle/core';
 
 let context: Promise<ApiContext> | undefined;
 
 /** Built once per container; the project's declared subscriptions are brought in step first. */
-async function apiContext(): Promise<ApiContext> {
-  const platform = runtime();
+async function apiContext(platform: Runtime): Promise<ApiContext> {
   const pool = await platform.pool();
   const secrets = platform.webhookSecrets();
   await syncProjectSubscriptions({ pool, secrets, project: platform.project });
-  const keyArn = process.env.API_KEY_SECRET_ARN;
+  const keyArn = platform.env.API_KEY_SECRET_ARN;
   return {
     pool,
     project: platform.project,
@@ -18,15 +22,15 @@ async function apiContext(): Promise<ApiContext> {
     publicBucket: platform.buckets.public,
     apiKey: async () => (keyArn ? platform.secretValue(keyArn) : undefined),
     secrets,
-    deliveries: process.env.DELIVERIES_QUEUE_URL
-      ? { sqs: platform.sqs(), url: process.env.DELIVERIES_QUEUE_URL }
+    deliveries: platform.env.DELIVERIES_QUEUE_URL
+      ? { sqs: platform.sqs(), url: platform.env.DELIVERIES_QUEUE_URL }
       : undefined,
   };
 }
 
 /** Function URL adapter of the read API (handleApiRequest does the rest). */
-async function api(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> {
-  context ??= apiContext();
+async function api(event: LambdaFunctionURLEvent, platform: Runtime): Promise<LambdaFunctionURLResult> {
+  context ??= apiContext(platform);
   context.catch(() => (context = undefined));
   const headers = Object.fromEntries(
     Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
@@ -50,4 +54,7 @@ async function api(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResu
   return { statusCode: response.status, headers: response.headers, body: response.body };
 }
 
-export const handler = middy(api);
+export const handler = lambdaHandler<LambdaFunctionURLEvent, LambdaFunctionURLResult>(
+  'api',
+  (event, { platform }) => api(event, platform),
+);

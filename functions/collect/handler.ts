@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import {
   TerminalError,
   collectRequestSchema,
@@ -6,8 +5,8 @@ import {
   errorMessage,
   isTransient,
   raiseAlert,
+  lambdaHandler,
   runIdOf,
-  runtime,
 } from '@datacycle/core';
 
 /**
@@ -17,9 +16,8 @@ import {
  * in ops.runs by the core, an alert is raised, and the invocation ends without an error
  * (the stack sets no Lambda retry: retrying would only repeat the failure and the alert).
  */
-async function collect(event: unknown) {
+export const handler = lambdaHandler('collect', async (event: unknown, { platform, log }) => {
   const request = collectRequestSchema.parse(event);
-  const platform = runtime();
   const dataset = platform.project.datasets.find((candidate) => candidate.id === request.dataset);
   if (!dataset) throw new TerminalError(`dataset ${request.dataset} is not in the deployed project`);
   const pool = await platform.pool();
@@ -36,7 +34,7 @@ async function collect(event: unknown) {
       request.source,
       { from: request.from },
     );
-    console.log(JSON.stringify({ level: 'info', function: 'collect', dataset: dataset.id, ...outcome }));
+    log.info('collected', { dataset: dataset.id, ...outcome });
     return outcome;
   } catch (error) {
     const source = dataset.config.sources[request.source];
@@ -59,17 +57,7 @@ async function collect(event: unknown) {
         details: { source: request.source },
       },
     );
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        function: 'collect',
-        dataset: dataset.id,
-        error: errorMessage(error),
-        alert,
-      }),
-    );
+    log.error('collection failed', { dataset: dataset.id, error, alert });
     return { status: 'failed', error: errorMessage(error) };
   }
-}
-
-export const handler = middy(collect);
+});

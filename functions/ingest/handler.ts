@@ -1,47 +1,25 @@
-import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { errorMessage, ingestObject, isTransient, parseIngestMessage, runtime } from '@datacycle/core';
+import { ingestObject, queueHandler } from '@datacycle/core';
 
 /**
- * Ingest queue consumer: each message is an S3 notification from the landing bucket.
- * Terminal problems are recorded by ingestObject and the message is acknowledged;
- * transient ones are reported as batch item failures so SQS retries only those messages.
+ * Ingest queue consumer: each message is an S3 notification from the landing bucket. Bad
+ * data is recorded by ingestObject (report, quarantine, alert) and the message acknowledged;
+ * a transient failure is retried by SQS; a message that can never be handled goes to the DLQ.
  */
-async function ingest(event: SQSEvent): Promise<SQSBatchResponse> {
-  const platform = runtime();
+export const handler = queueHandler('ingest', 'ingest', async (requests, { platform, log }) => {
   const pool = await platform.pool();
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
-    try {
-      for (const request of parseIngestMessage(record.body)) {
-        if (request.kind === 'ignore') continue;
-        const outcome = await ingestObject(
-          {
-            s3: platform.s3,
-            pool,
-            project: platform.project,
-            buckets: platform.buckets,
-            eventBus: platform.eventBus,
-            log,
-          },
-          { bucket: request.bucket, key: request.key },
-        );
-        log('ingest outcome', { messageId: record.messageId, ...outcome });
-      }
-    } catch (error) {
-      const transient = isTransient(error);
-      log(transient ? 'transient failure, will retry' : 'terminal failure, sending to retry/DLQ', {
-        messageId: record.messageId,
-        error: errorMessage(error),
-      });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
+  for (const request of requests) {
+    if (request.kind === 'ignore') continue;
+    const outcome = await ingestObject(
+      {
+        s3: platform.s3,
+        pool,
+        project: platform.project,
+        buckets: platform.buckets,
+        eventBus: platform.eventBus,
+        log,
+      },
+      { bucket: request.bucket, key: request.key },
+    );
+    log.info('ingest outcome', { ...outcome });
   }
-  return { batchItemFailures };
-}
-
-function log(message: string, details: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ level: 'info', function: 'ingest', message, ...details }));
-}
-
-export const handler = middy(ingest);
+});

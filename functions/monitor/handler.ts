@@ -1,35 +1,24 @@
-import middy from '@middy/core';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
 import {
   alertDeadLetters,
   alertStaleDatasets,
   datasetHealth,
   deadLetterDepths,
-  runtime,
+  lambdaHandler,
 } from '@datacycle/core';
-
-const sqs = new SQSClient({});
-/** DLQ name → URL, set by the stack. The alerts DLQ is watched by `datacycle status`, not here. */
-const deadLetterQueues = z
-  .record(z.string(), z.string())
-  .parse(JSON.parse(process.env.DEAD_LETTER_QUEUES ?? '{}'));
 
 /**
  * On its schedule: raises an alert for each dataset gone stale (last load older than its
- * update frequency allows) and each dead-letter queue that received messages.
+ * update frequency allows) and each dead-letter queue that received messages (DEAD_LETTER_QUEUES;
+ * the alerts DLQ is watched by `datacycle status`, not here).
  */
-async function monitor() {
-  const platform = runtime();
+export const handler = lambdaHandler('monitor', async (_event: unknown, { platform, log }) => {
   const pool = await platform.pool();
   const context = { pool, eventBus: platform.eventBus };
   const health = await datasetHealth(pool, platform.project);
   const stale = await alertStaleDatasets(context, health);
-  const depths = await deadLetterDepths(sqs, deadLetterQueues);
+  const depths = await deadLetterDepths(platform.sqs(), platform.env.DEAD_LETTER_QUEUES);
   const deadLetters = await alertDeadLetters(context, depths);
   const summary = { stale, deadLetters, depths, datasets: health.length };
-  console.log(JSON.stringify({ level: 'info', function: 'monitor', ...summary }));
+  log.info('checked', summary);
   return summary;
-}
-
-export const handler = middy(monitor);
+});

@@ -66,7 +66,7 @@ const context = (): DeliveryContext & {
 const busEvent = (outputs: string[]) => ({
   id: uniqueName('evt'),
   time: new Date().toISOString(),
-  'detail-type': 'datacycle.outputs.published',
+  'detail-type': 'datacycle.outputs.published' as const,
   detail: { outputs, version: '20261128T120000Z', runIds: ['3f1e…'] },
 });
 const links = { apiUrl: 'https://api.example.org/', publicUrl: 'https://data.example.org' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emailMessage, webhookMessage, type AlertEvent } from '@datacycle/core';
+import { emailMessage, webhookMessage, type RaisedAlert } from '@datacycle/core';
 
-const alert: AlertEvent['detail'] = {
+const alert: RaisedAlert = {
   id: '42',
   kind: 'test-failed',
   severity: 'error',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Problem } from '@datacycle/core';
-import { encodeCursor, parseRowsRequest } from '../../layers/core/src/api/rows';
-import type { ExportColumn } from '../../layers/core/src/publish/columns';
-import type { Output } from '../../layers/core/src/publish/outputs';
+import { encodeCursor, parseRowsRequest } from '../../layers/core/src/services/api/rows';
+import type { ExportColumn } from '../../layers/core/src/stages/publish/columns';
+import type { Output } from '../../layers/core/src/stages/publish/outputs';
 import { testProject } from '../helpers/projects';
 
 const column = (name: string, kind: ExportColumn['kind'], pgType: string, notNull = false): ExportColumn => ({

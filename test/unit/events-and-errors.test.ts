@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { TerminalError, isTransient, parseIngestMessage } from '@datacycle/core';
+import { TerminalError, isTransient, readQueueMessage } from '@datacycle/core';
+
+/** What an ingest queue message asks for (throws when it is not one). */
+function parseIngestMessage(body: string) {
+  const read = readQueueMessage('ingest', body);
+  if (!read.ok) throw new Error(read.reason);
+  return read.message;
+}
 
 const s3Event = (key: string, eventName = 'ObjectCreated:Put') =>
   JSON.stringify({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonItemSplitter } from '../../layers/core/src/formats/json-items';
+import { JsonItemSplitter } from '../../layers/core/src/platform/formats/json-items';
 
 /** Feeds the text in pieces of `size` characters; returns the parsed items. */
 function split(text: string, key: string | undefined, size: number, maxItemChars?: number): unknown[] {

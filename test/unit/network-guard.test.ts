@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertAllowedUrl, forbiddenReason } from '../../layers/core/src/net/guard';
+import { assertAllowedUrl, forbiddenReason } from '../../layers/core/src/platform/net/guard';
 
 describe('outgoing addresses', () => {
   it.each([

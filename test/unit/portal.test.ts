@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseModel, type Model } from '@datacycle/core';
-import { checkModels } from '../../layers/core/src/project/models';
-import type { ProjectIssue } from '../../layers/core/src/project/load';
-import { html } from '../../layers/core/src/publish/portal/html';
+import { checkModels } from '../../layers/core/src/platform/project/models';
+import type { ProjectIssue } from '../../layers/core/src/platform/project/types';
+import { html } from '../../layers/core/src/stages/publish/portal/html';
 import {
   barChartSvg,
   classOf,
@@ -10,7 +10,7 @@ import {
   mapSvg,
   palette,
   quantileClasses,
-} from '../../layers/core/src/publish/portal/svg';
+} from '../../layers/core/src/stages/publish/portal/svg';
 
 describe('portal markup', () => {
   it('escapes every value from the data, and only those', () => {

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FileValidation, openTables, tableSchemaSchema } from '@datacycle/core';
-import { utf8ByteReader } from '../../layers/core/src/utf8-bytes';
+import { utf8ByteReader } from '../../layers/core/src/platform/text/utf8-bytes';
 
 /** A small deterministic generator, so that a failure can be replayed. */
 function random(seed: number) {

@@ -23,7 +23,7 @@ import {
   type TableSchema,
 } from '@datacycle/core';
 import { generateIrveCsv } from '../../bench/irve-generator';
-import { ValidationPool } from '../../layers/core/src/ingest/validation-pool';
+import { ValidationPool } from '../../layers/core/src/stages/ingest/validation-pool';
 import { bundleCoreLayer } from '../../cdk/bundle';
 
 const irve = tableSchemaSchema.parse(

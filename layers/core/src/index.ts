@@ -1,23 +1,11 @@
 /**
  * @datacycle/core — the domain library every function shares, deployed as a Lambda layer.
- * Grouped by concern; each folder's index.ts is its public surface.
+ * Three groups, imported one way (checked by `npm run lint`, see .dependency-cruiser.cjs):
+ *   platform  <-  stages (collect -> ingest -> transform -> publish)  <-  services
+ * and the runtime that wires them for a deployed function. Each folder's index.ts is its
+ * public surface and only exports.
  */
-export * from './alerts';
-export * from './api';
-export * from './backup';
-export * from './collect';
-export * from './config';
-export * from './errors';
-export * from './events';
-export * from './formats';
-export * from './ingest';
-export * from './monitor';
-export * from './project';
-export * from './publish';
-export * from './runs';
-export * from './storage';
-export * from './table-schema';
-export * from './transform';
-export * from './warehouse';
-export * from './webhooks';
-export { runtime } from './runtime';
+export * from './platform';
+export * from './stages';
+export * from './services';
+export * from './runtime';

@@ -1,0 +1,1 @@
+export { createLogger, type LogLevel, type Logger } from './logger';

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { tableSchemaSchema } from '../table-schema';
+import { modelHeaderSchema } from './model';
+import { datasetSchema, projectSchema } from './schema';
+import type { Project } from './types';
+
+/**
+ * The project as deployed: validated config and resolved Table Schemas in one JSON document,
+ * shipped beside each function's code and parsed once per container at cold start.
+ */
+export const compiledProjectSchema = z.object({
+  config: projectSchema,
+  datasets: z.array(z.object({ id: z.string(), config: datasetSchema, tableSchema: tableSchemaSchema })),
+  models: z.array(
+    z.object({
+      name: z.string(),
+      file: z.string(),
+      header: modelHeaderSchema,
+      sql: z.string(),
+      sqlLine: z.number(),
+      refs: z.array(z.string()),
+      sources: z.array(z.string()),
+    }),
+  ),
+});
+
+export function compileProject(project: Project): string {
+  return JSON.stringify(project, null, 2);
+}
+
+export function parseCompiledProject(json: string): Project {
+  return compiledProjectSchema.parse(JSON.parse(json));
+}
+
+export function findDatasetByKey(project: Project, key: string) {
+  for (const dataset of project.datasets) {
+    for (const source of dataset.config.sources) {
+      if (source.type === 's3' && key.startsWith(source.prefix)) return dataset;
+      if (source.type !== 's3' && key.startsWith(`${dataset.id}/`)) return dataset;
+    }
+  }
+  return undefined;
+}

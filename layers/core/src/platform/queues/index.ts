@@ -1,0 +1,11 @@
+export {
+  consumeQueue,
+  consumeQueueAsOne,
+  parkPoisonMessage,
+  readQueueMessage,
+  readQueueMessages,
+  type ConsumeOptions,
+  type DeadLetterQueue,
+  type QueueItem,
+  type ReadResult,
+} from './consume';

@@ -1,0 +1,2 @@
+export * from './runs';
+export { datasetHealth, type DatasetHealth } from './health';

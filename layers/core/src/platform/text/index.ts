@@ -1,0 +1,1 @@
+export * from './utf8-bytes';

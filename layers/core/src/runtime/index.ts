@@ -1,0 +1,9 @@
+export { runtime, type Runtime } from './runtime';
+export {
+  batchHandler,
+  deadLetterQueueOf,
+  functionLogger,
+  lambdaHandler,
+  queueHandler,
+  type HandlerTools,
+} from './handlers';

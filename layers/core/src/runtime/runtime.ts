@@ -1,0 +1,98 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readDeployedProject, readFunctionEnvironment, type FunctionEnvironment } from '../platform/config';
+import type { Buckets } from '../stages/ingest';
+import type { Project } from '../platform/project';
+import { createS3Client } from '../platform/storage';
+import { createPool, type Pool } from '../platform/warehouse';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { webhookSecretPrefix, type SecretStore } from '../services/webhooks/secrets';
+
+/**
+ * What a deployed function shares across invocations: environment, project, clients and the
+ * database pool, created once per container (lazily, so a cold start that fails says why).
+ */
+export interface Runtime {
+  env: FunctionEnvironment;
+  project: Project;
+  s3: S3Client;
+  buckets: Buckets;
+  pool: () => Promise<Pool>;
+  /** A Secrets Manager secret's value by name or ARN, cached five minutes (rotation is picked up). */
+  secretValue: (name: string) => Promise<string>;
+  /** Where alerts are published (undefined when the stack gives no bus). */
+  eventBus?: { client: EventBridgeClient; name: string };
+  sqs: () => SQSClient;
+  /** The project's webhook signing secrets. */
+  webhookSecrets: () => SecretStore;
+}
+
+const secretCache = new Map<string, { value: string; until: number }>();
+let secretsClient: SecretsManagerClient | undefined;
+let sqsClient: SQSClient | undefined;
+
+async function readSecret(name: string): Promise<string> {
+  const cached = secretCache.get(name);
+  if (cached && cached.until > Date.now()) return cached.value;
+  secretsClient ??= new SecretsManagerClient({});
+  const { SecretString } = await secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
+  const value = SecretString ?? '';
+  secretCache.set(name, { value, until: Date.now() + 5 * 60_000 });
+  return value;
+}
+
+let current: Runtime | undefined;
+
+export function runtime(): Runtime {
+  if (current) return current;
+  const env = readFunctionEnvironment();
+  let pool: Promise<Pool> | undefined;
+  current = {
+    env,
+    project: readDeployedProject(env.PROJECT_FILE),
+    s3: createS3Client(),
+    buckets: {
+      landing: env.LANDING_BUCKET,
+      raw: env.RAW_BUCKET,
+      internal: env.INTERNAL_BUCKET,
+      public: env.PUBLIC_BUCKET,
+    },
+    pool: () => {
+      pool ??= databaseUrl(env).then((url) => createPool(url, env.DATABASE_POOL_MAX));
+      pool.catch(() => (pool = undefined)); // a failed secret read is retried next time
+      return pool;
+    },
+    secretValue: readSecret,
+    eventBus: env.EVENT_BUS_NAME
+      ? { client: new EventBridgeClient({}), name: env.EVENT_BUS_NAME }
+      : undefined,
+    sqs: () => (sqsClient ??= new SQSClient({})),
+    webhookSecrets: () => ({
+      client: (secretsClient ??= new SecretsManagerClient({})),
+      prefix: webhookSecretPrefix(current!.project.config.name),
+    }),
+  };
+  return current;
+}
+
+async function databaseUrl(env: FunctionEnvironment): Promise<string> {
+  if (!env.DATABASE_SECRET_ARN) return env.DATABASE_URL as string;
+  const client = new SecretsManagerClient({});
+  const secret = await client.send(new GetSecretValueCommand({ SecretId: env.DATABASE_SECRET_ARN }));
+  const value = secret.SecretString ?? '';
+  // Either a bare connection string or the JSON document RDS-managed secrets use.
+  if (value.startsWith('postgres')) return value;
+  const parsed = JSON.parse(value) as {
+    url?: string;
+    username?: string;
+    password?: string;
+    host?: string;
+    port?: number;
+    dbname?: string;
+  };
+  if (parsed.url) return parsed.url;
+  const user = encodeURIComponent(parsed.username ?? '');
+  const password = encodeURIComponent(parsed.password ?? '');
+  return `postgres://${user}:${password}@${parsed.host}:${parsed.port ?? 5432}/${parsed.dbname ?? 'postgres'}`;
+}

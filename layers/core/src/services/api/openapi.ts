@@ -1,0 +1,540 @@
+import type { ExportColumn } from '../../stages/publish/columns';
+import type { Output } from '../../stages/publish/outputs';
+import type { Project } from '../../platform/project';
+import { webhookEventTypes } from '../../platform/events';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, operatorsFor } from './rows';
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: Schema, notNull: boolean): Schema =>
+  notNull ? schema : { ...schema, type: [schema.type as string, 'null'] };
+
+/** The JSON Schema of a column's values, as the JSON formats give them. */
+export function columnSchema(column: ExportColumn): Schema {
+  const description = column.description ? { description: column.description } : {};
+  switch (column.kind) {
+    case 'integer':
+      return { ...nullable({ type: 'integer' }, column.notNull), ...description };
+    case 'number':
+      return { ...nullable({ type: 'number' }, column.notNull), ...description };
+    case 'boolean':
+      return { ...nullable({ type: 'boolean' }, column.notNull), ...description };
+    case 'date':
+      return { ...nullable({ type: 'string', format: 'date' }, column.notNull), ...description };
+    case 'datetime':
+      return { ...nullable({ type: 'string', format: 'date-time' }, column.notNull), ...description };
+    case 'geometry':
+      return {
+        ...nullable({ type: 'object', description: 'GeoJSON geometry (WGS 84)' }, column.notNull),
+        ...description,
+      };
+    case 'json':
+      return { ...description };
+    default:
+      return { ...nullable({ type: 'string' }, column.notNull), ...description };
+  }
+}
+
+const problem = {
+  description: 'An RFC 9457 problem',
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+};
+
+const queryParameter = (name: string, description: string, schema: Schema = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+
+/** The parameters of a rows endpoint: paging, format, and every filter of every field. */
+function rowsParameters(output: Output, columns: ExportColumn[]) {
+  const spatial = columns.some((column) => column.kind === 'geometry');
+  const filters = columns.flatMap((column) =>
+    operatorsFor(column).map((operator) =>
+      queryParameter(
+        operator === 'eq' ? column.name : `${column.name}__${operator}`,
+        `${column.name} ${{ eq: '=', ne: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in (comma-separated)', contains: 'contains (case-insensitive)' }[operator]}`,
+      ),
+    ),
+  );
+  return [
+    queryParameter('limit', `rows per page (default ${DEFAULT_PAGE_SIZE})`, {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+    }),
+    queryParameter('cursor', 'opaque: the `next` link carries it'),
+    queryParameter('order', 'comma-separated fields, `-` for descending, e.g. `-date_maj,id`'),
+    queryParameter('format', 'json (default), csv' + (spatial ? ', geojson' : ''), {
+      type: 'string',
+      enum: spatial ? ['json', 'csv', 'geojson'] : ['json', 'csv'],
+    }),
+    queryParameter('fields', 'comma-separated fields to return'),
+    ...(spatial ? [queryParameter('bbox', 'west,south,east,north (WGS 84)')] : []),
+    ...filters,
+  ];
+}
+
+/**
+ * The OpenAPI 3.1 document of the API, generated from the deployed project and its relations:
+ * each dataset's rows endpoint lists its own fields, filters and row schema.
+ */
+export function openApiDocument(
+  project: Project,
+  outputs: { output: Output; columns: ExportColumn[] }[],
+  serverUrl: string,
+) {
+  const rowsPaths = Object.fromEntries(
+    outputs.map(({ output, columns }) => {
+      const spatial = columns.some((column) => column.kind === 'geometry');
+      const page = {
+        type: 'object',
+        required: ['data', 'links', 'meta'],
+        properties: {
+          data: { type: 'array', items: ref(`Row_${output.name}`) },
+          links: ref('PageLinks'),
+          meta: {
+            type: 'object',
+            properties: { limit: { type: 'integer' }, returned: { type: 'integer' } },
+          },
+        },
+      };
+      return [
+        `/datasets/${output.name}/rows`,
+        {
+          get: {
+            operationId: `rows_${output.name.replace(/-/g, '_')}`,
+            summary: `Rows of ${output.title}`,
+            tags: ['data'],
+            parameters: rowsParameters(output, columns),
+            responses: {
+              '200': {
+                description: 'One page; `links.next` (and the Link header) leads to the next one',
+                headers: { link: { description: 'rel="next"', schema: { type: 'string' } } },
+                content: {
+                  'application/json': { schema: page },
+                  'text/csv': { schema: { type: 'string' } },
+                  ...(spatial
+                    ? {
+                        'application/geo+json': {
+                          schema: {
+                            type: 'object',
+                            required: ['type', 'features'],
+                            properties: {
+                              type: { const: 'FeatureCollection' },
+                              features: { type: 'array', items: { type: 'object' } },
+                              links: ref('PageLinks'),
+                            },
+                          },
+                        },
+                      }
+                    : {}),
+                },
+              },
+              '400': problem,
+              '503': problem,
+            },
+          },
+        },
+      ];
+    }),
+  );
+  const rowSchemas = Object.fromEntries(
+    outputs.map(({ output, columns }) => [
+      `Row_${output.name}`,
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: Object.fromEntries(columns.map((column) => [column.name, columnSchema(column)])),
+      },
+    ]),
+  );
+  const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const keyed = { security: [{ apiKey: [] }] };
+  const jsonBody = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
+  const ok = (description: string, schema: Schema) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const replay = (operationId: string, summary: string) => ({
+    post: {
+      operationId,
+      summary,
+      tags: ['webhooks'],
+      ...keyed,
+      parameters: [id],
+      responses: { '202': ok('Replayed', ref('Replayed')), '401': problem, '404': problem, '409': problem },
+    },
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: `${project.config.title} — API`,
+      version: '1',
+      description:
+        'Read the published datasets and models, the runs of the pipeline, and manage webhook subscriptions (API key).',
+      contact: { name: project.config.contact.name, email: project.config.contact.email },
+    },
+    servers: [{ url: serverUrl }],
+    paths: {
+      '/openapi.json': {
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          responses: { '200': ok('OpenAPI 3.1', { type: 'object' }) },
+        },
+      },
+      '/catalog': {
+        get: {
+          operationId: 'catalog',
+          summary: 'The DCAT-AP catalog (JSON-LD)',
+          tags: ['catalog'],
+          responses: {
+            '200': {
+              description: 'JSON-LD',
+              content: { 'application/ld+json': { schema: { type: 'object' } } },
+            },
+            '404': problem,
+          },
+        },
+      },
+      '/datasets': {
+        get: {
+          operationId: 'datasets',
+          summary: 'Datasets and models',
+          tags: ['catalog'],
+          responses: {
+            '200': ok('Every published dataset and model', {
+              type: 'object',
+              required: ['data'],
+              properties: { data: { type: 'array', items: ref('DatasetSummary') } },
+            }),
+          },
+        },
+      },
+      '/datasets/{id}': {
+        get: {
+          operationId: 'dataset',
+          summary: 'One dataset or model',
+          tags: ['catalog'],
+          parameters: [id],
+          responses: { '200': ok('The dataset', ref('Dataset')), '404': problem },
+        },
+      },
+      '/datasets/{id}/schema': {
+        get: {
+          operationId: 'datasetSchema',
+          summary: 'Its Frictionless Table Schema',
+          tags: ['catalog'],
+          parameters: [id],
+          responses: { '200': ok('Table Schema', { type: 'object', required: ['fields'] }), '404': problem },
+        },
+      },
+      ...rowsPaths,
+      '/runs': {
+        get: {
+          operationId: 'runs',
+          summary: 'Runs of the pipeline, latest first',
+          tags: ['runs'],
+          parameters: [
+            queryParameter('dataset', 'only the runs of this dataset'),
+            queryParameter('status', 'running, succeeded, failed or skipped', {
+              type: 'string',
+              enum: ['running', 'succeeded', 'failed', 'skipped'],
+            }),
+            queryParameter('limit', 'runs per page (default 20)', {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100,
+            }),
+            queryParameter('cursor', 'opaque: the `next` link carries it'),
+          ],
+          responses: {
+            '200': ok('One page of runs', {
+              type: 'object',
+              required: ['data', 'links'],
+              properties: { data: { type: 'array', items: ref('Run') }, links: ref('PageLinks') },
+            }),
+            '400': problem,
+          },
+        },
+      },
+      '/runs/{id}': {
+        get: {
+          operationId: 'run',
+          summary: 'One run, with its steps and files',
+          tags: ['runs'],
+          parameters: [id],
+          responses: { '200': ok('The run', ref('RunDetail')), '400': problem, '404': problem },
+        },
+      },
+      '/subscriptions': {
+        get: {
+          operationId: 'subscriptions',
+          summary: 'Webhook subscriptions',
+          tags: ['webhooks'],
+          ...keyed,
+          responses: {
+            '200': ok('Every subscription', {
+              type: 'object',
+              required: ['data'],
+              properties: { data: { type: 'array', items: ref('Subscription') } },
+            }),
+            '401': problem,
+          },
+        },
+        post: {
+          operationId: 'subscribe',
+          summary: 'Subscribe an endpoint; the signing secret is in the answer, once',
+          tags: ['webhooks'],
+          ...keyed,
+          requestBody: jsonBody(ref('SubscriptionInput')),
+          responses: {
+            '201': ok('Created', {
+              allOf: [
+                ref('Subscription'),
+                { type: 'object', required: ['secret'], properties: { secret: { type: 'string' } } },
+              ],
+            }),
+            '400': problem,
+            '401': problem,
+          },
+        },
+      },
+      '/subscriptions/{id}': {
+        get: {
+          operationId: 'subscription',
+          tags: ['webhooks'],
+          ...keyed,
+          parameters: [id],
+          responses: { '200': ok('The subscription', ref('Subscription')), '401': problem, '404': problem },
+        },
+        patch: {
+          operationId: 'updateSubscription',
+          tags: ['webhooks'],
+          ...keyed,
+          parameters: [id],
+          requestBody: jsonBody({ ...ref('SubscriptionInput') }),
+          responses: {
+            '200': ok('Updated', ref('Subscription')),
+            '400': problem,
+            '401': problem,
+            '404': problem,
+          },
+        },
+        delete: {
+          operationId: 'deleteSubscription',
+          tags: ['webhooks'],
+          ...keyed,
+          parameters: [id],
+          responses: { '204': { description: 'Deleted' }, '401': problem, '404': problem },
+        },
+      },
+      '/subscriptions/{id}/rotate-secret': {
+        post: {
+          operationId: 'rotateSecret',
+          summary: 'A new signing secret; the old one signs too for 24 h',
+          tags: ['webhooks'],
+          ...keyed,
+          parameters: [id],
+          responses: {
+            '200': ok('The new secret', {
+              type: 'object',
+              required: ['secret', 'previousValidUntil'],
+              properties: {
+                secret: { type: 'string' },
+                previousValidUntil: { type: 'string', format: 'date-time' },
+              },
+            }),
+            '401': problem,
+            '404': problem,
+          },
+        },
+      },
+      '/subscriptions/{id}/deliveries': {
+        get: {
+          operationId: 'deliveries',
+          summary: 'The latest deliveries of a subscription, with their attempts',
+          tags: ['webhooks'],
+          ...keyed,
+          parameters: [
+            id,
+            queryParameter('status', 'only deliveries in this state', {
+              type: 'string',
+              enum: ['pending', 'retrying', 'succeeded', 'failed', 'cancelled'],
+            }),
+          ],
+          responses: {
+            '200': ok('Deliveries', {
+              type: 'object',
+              required: ['data'],
+              properties: { data: { type: 'array', items: ref('Delivery') } },
+            }),
+            '400': problem,
+            '401': problem,
+            '404': problem,
+          },
+        },
+      },
+      '/subscriptions/{id}/replay': replay(
+        'replayFailed',
+        'Deliver every failed delivery of the subscription again',
+      ),
+      '/deliveries/{id}/replay': replay('replayDelivery', 'Deliver one delivery again (same webhook-id)'),
+    },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'The API key (Secrets Manager)' },
+      },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['message'],
+                properties: { parameter: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
+          },
+        },
+        PageLinks: {
+          type: 'object',
+          required: ['self', 'next'],
+          properties: { self: { type: 'string' }, next: { type: ['string', 'null'] } },
+        },
+        DatasetSummary: {
+          type: 'object',
+          required: ['id', 'kind', 'title', 'links'],
+          properties: {
+            id: { type: 'string' },
+            kind: { enum: ['dataset', 'model'] },
+            title: { type: 'string' },
+            description: { type: ['string', 'null'] },
+            links: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+        Dataset: {
+          allOf: [
+            ref('DatasetSummary'),
+            {
+              type: 'object',
+              required: ['rows', 'fields'],
+              properties: {
+                rows: { type: 'integer' },
+                licence: { type: 'string' },
+                spatial: { type: 'boolean' },
+                lastLoadedAt: { type: ['string', 'null'], format: 'date-time' },
+                fields: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['name', 'type', 'filters'],
+                    properties: {
+                      name: { type: 'string' },
+                      type: { type: 'string' },
+                      description: { type: ['string', 'null'] },
+                      filters: { type: 'array', items: { type: 'string' } },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+        Run: {
+          type: 'object',
+          required: ['id', 'trigger', 'status', 'startedAt'],
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            trigger: { type: 'string' },
+            dataset: { type: ['string', 'null'] },
+            status: { enum: ['running', 'succeeded', 'failed', 'skipped'] },
+            startedAt: { type: 'string', format: 'date-time' },
+            finishedAt: { type: ['string', 'null'], format: 'date-time' },
+            error: { type: ['string', 'null'] },
+          },
+        },
+        RunDetail: {
+          allOf: [
+            ref('Run'),
+            {
+              type: 'object',
+              required: ['steps', 'files'],
+              properties: {
+                steps: { type: 'array', items: { type: 'object' } },
+                files: { type: 'array', items: { type: 'object' } },
+              },
+            },
+          ],
+        },
+        SubscriptionInput: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            url: { type: 'string', format: 'uri' },
+            events: { type: 'array', items: { enum: [...webhookEventTypes] }, minItems: 1 },
+            datasets: { type: 'array', items: { type: 'string' } },
+            owner: { type: 'string', format: 'email' },
+            description: { type: 'string' },
+            enabled: { type: 'boolean' },
+            retrySchedule: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 43200 } },
+          },
+        },
+        Subscription: {
+          type: 'object',
+          required: ['id', 'url', 'events', 'enabled'],
+          properties: {
+            id: { type: 'string' },
+            origin: { enum: ['project', 'api'] },
+            name: { type: ['string', 'null'] },
+            url: { type: 'string' },
+            events: { type: 'array', items: { type: 'string' } },
+            datasets: { type: ['array', 'null'], items: { type: 'string' } },
+            enabled: { type: 'boolean' },
+            disabledReason: { type: ['string', 'null'] },
+            owner: { type: ['string', 'null'] },
+            description: { type: ['string', 'null'] },
+            retrySchedule: { type: ['array', 'null'], items: { type: 'integer' } },
+            failingSince: { type: ['string', 'null'] },
+            createdAt: { type: 'string' },
+            updatedAt: { type: 'string' },
+          },
+        },
+        Delivery: {
+          type: 'object',
+          required: ['id', 'eventType', 'status', 'attempts'],
+          properties: {
+            id: { type: 'string' },
+            eventId: { type: 'string' },
+            eventType: { type: 'string' },
+            status: { type: 'string' },
+            attempts: { type: 'integer' },
+            nextAttemptAt: { type: ['string', 'null'] },
+            lastStatusCode: { type: ['integer', 'null'] },
+            lastError: { type: ['string', 'null'] },
+            createdAt: { type: 'string' },
+            log: { type: 'array', items: { type: 'object' } },
+          },
+        },
+        Replayed: {
+          type: 'object',
+          required: ['replayed'],
+          properties: { replayed: { type: 'array', items: { type: 'string' } } },
+        },
+        ...rowSchemas,
+      },
+    },
+  };
+}

@@ -1,0 +1,296 @@
+import type { Readable } from 'node:stream';
+import { TerminalError } from '../../platform/errors/errors';
+import {
+  openTables,
+  parseCsvRun,
+  type CsvRun,
+  type CsvRuns,
+  type DataTable,
+  type OpenOptions,
+  type RowBatch,
+} from '../../platform/formats';
+import { checkHeader, type LabelError, type TableSchema } from '../../platform/table-schema';
+import type { Lineage } from '../../platform/warehouse';
+import { CopyWriter } from '../../platform/warehouse/copy-binary';
+import { BatchValidation, type TableSetup } from './batch-validation';
+import { ErrorCollector, type IngestReport } from './report';
+import { ValidationPool, failureError, validationWorkers, type RunOutcome } from './validation-pool';
+
+/** Thrown by FileValidation.copyRows when a table's header does not match the schema. */
+export class HeaderMismatch extends Error {}
+
+export type TableSummary = NonNullable<IngestReport['tables']>[number];
+
+/**
+ * The validation of one file against a Table Schema, shared by ingestion (which streams the
+ * valid rows into COPY) and `datacycle validate` (which only counts them). Errors are counted
+ * and the first ones of each type kept, so any file gives a bounded report.
+ *
+ * A large CSV table is validated by worker threads (see ValidationPool): this thread reads
+ * and splits the file, workers parse, validate and encode runs of records, and their results
+ * are taken in file order, so the outcome is the same as validating here, byte for byte.
+ * Unique values and primary keys are checked here, from the claims the workers send back.
+ */
+export class FileValidation {
+  readonly collector = new ErrorCollector();
+  readonly rows = { read: 0, valid: 0, invalid: 0, loaded: 0 };
+  readonly tables: TableSummary[] = [];
+  headerProblem?: string;
+  private readonly workers: number;
+  private readonly workersAfterChars: number;
+
+  constructor(
+    private readonly schema: TableSchema,
+    /** Named in messages, e.g. the dataset id. */
+    private readonly subject: string,
+    options: {
+      /** Validation worker threads for a large CSV table (0: none); see validationWorkers. */
+      workers?: number;
+      /** Text a CSV table validates in this thread before workers start (their start costs time). */
+      workersAfterChars?: number;
+    } = {},
+  ) {
+    this.workers = options.workers ?? validationWorkers();
+    this.workersAfterChars = options.workersAfterChars ?? 4 * 1024 * 1024;
+  }
+
+  get dialect() {
+    return this.tables.find((table) => table.dialect)?.dialect;
+  }
+
+  /**
+   * Validates every table of the file (several for a zip of several files) and yields its
+   * valid rows in COPY binary format with their lineage (see TableLoad.copyRows), in chunks of
+   * a few hundred kilobytes. Rows are encoded as soon as they are validated: nothing but the
+   * chunks in flight is held. Without lineage (validation only), nothing is encoded and each
+   * batch yields an empty chunk (a beat for progress reports).
+   */
+  async *copyRows(tables: AsyncIterable<DataTable>, lineage?: Lineage): AsyncGenerator<Buffer> {
+    for await (const table of tables) {
+      this.tables.push({
+        name: table.name,
+        format: table.format,
+        containers: table.containers,
+        dialect: table.dialect,
+        sheet: table.sheet,
+      });
+      const member = table.containers.includes('zip') ? { file: table.name } : {};
+      const header = checkHeader(table.header, this.schema);
+      if (!header.valid) {
+        header.errors.forEach((error) => this.collector.add({ ...error, ...member }));
+        this.headerProblem = describeHeaderErrors(header.errors, this.subject, member.file);
+        throw new HeaderMismatch(this.headerProblem);
+      }
+      const setup: TableSetup = {
+        schema: this.schema,
+        columnOfField: header.columnOfField,
+        columnCount: table.header.length,
+        utf8Bytes: table.utf8Bytes === true,
+        lineage,
+      };
+      const here = new TableValidation(this, setup, member);
+      if (table.csvRuns !== undefined && this.workers > 0) yield* this.csvInWorkers(table.csvRuns, here);
+      else {
+        for await (const batch of table.batches) {
+          const output = here.validate(batch);
+          if (output !== undefined) yield output;
+        }
+      }
+      const rest = here.flush();
+      if (rest !== undefined) yield rest;
+    }
+  }
+
+  /** Counts a validated batch's rows. */
+  counted(read: number, valid: number): void {
+    this.rows.read += read;
+    this.rows.valid += valid;
+    this.rows.invalid += read - valid;
+  }
+
+  private async *csvInWorkers(runs: CsvRuns, here: TableValidation): AsyncGenerator<Buffer> {
+    function* inThisThread(some: Iterable<CsvRun>): Generator<Buffer> {
+      for (const run of some) {
+        const output = here.validate(parseCsvRun(run, runs.delimiter));
+        if (output !== undefined) yield output;
+      }
+    }
+    const source = runs.rest[Symbol.asyncIterator]();
+    async function* restInThisThread(): AsyncGenerator<Buffer> {
+      for (let next = await source.next(); !next.done; next = await source.next())
+        yield* inThisThread([next.value]);
+    }
+    const output = here.validate(runs.parsed);
+    if (output !== undefined) yield output;
+    // The first MiBs here: a small file is done before workers would have started.
+    for (let chars = 0; chars < this.workersAfterChars;) {
+      const next = await source.next();
+      if (next.done) return;
+      chars += next.value.text.length;
+      yield* inThisThread([next.value]);
+    }
+    const pool = new ValidationPool(this.workers, { table: here.setup, delimiter: runs.delimiter });
+    try {
+      const inFlight: { runs: CsvRun[]; outcome: Promise<RunOutcome> }[] = [];
+      let more = true;
+      let taken = 0;
+      let again = 0;
+      for (;;) {
+        while (more && inFlight.length < pool.capacity) {
+          const job: CsvRun[] = [];
+          for (let chars = 0; chars < JOB_CHARS;) {
+            const next = await source.next();
+            if (next.done) {
+              more = false;
+              break;
+            }
+            job.push(next.value);
+            chars += next.value.text.length;
+          }
+          if (job.length > 0) inFlight.push({ runs: job, outcome: pool.validate(job) });
+        }
+        const head = inFlight.shift();
+        if (head === undefined) return;
+        const outcome = await head.outcome;
+        if (!outcome.claims || here.validation.validator.claim(outcome.claims)) {
+          taken++;
+          yield* here.validatedElsewhere(outcome);
+          if (outcome.failure) throw failureError(outcome.failure);
+          continue;
+        }
+        // A value seen in an earlier job, or an empty key: the runs again, here, for their
+        // errors (a failing run fails here the same way).
+        yield* inThisThread(head.runs);
+        // Repeats in most jobs (a `unique` field that is not): each job would be validated
+        // twice, so the rest of the table is validated here alone.
+        if (++again >= 4 && again > taken) {
+          for (const pending of inFlight) yield* inThisThread(pending.runs);
+          yield* restInThisThread();
+          return;
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+  }
+}
+
+/** What copyRows yields for validated rows when nothing is loaded: a beat for progress reports. */
+const NO_ROWS = Buffer.alloc(0);
+/** Text of the runs sent to a worker at once (see ValidationPool.validate). */
+const JOB_CHARS = 256 * 1024;
+/** COPY bytes sent to PostgreSQL at once, at least, by this thread. */
+const COPY_CHUNK_BYTES = 256 * 1024;
+
+/** One table's validation in this thread, and what it makes of a worker's outcome. */
+class TableValidation {
+  readonly validation: BatchValidation;
+  private readonly output: CopyWriter;
+
+  constructor(
+    private readonly file: FileValidation,
+    readonly setup: TableSetup,
+    private readonly member: { file?: string },
+  ) {
+    this.validation = new BatchValidation(setup);
+    this.output = new CopyWriter();
+  }
+
+  /**
+   * Validates a batch; returns what copyRows yields for it, if anything: its COPY bytes
+   * once a chunk's worth has gathered (PostgreSQL spends less per row on large messages).
+   */
+  validate(batch: RowBatch): Buffer | undefined {
+    const encoded = this.setup.lineage === undefined ? undefined : this.output;
+    const { valid } = this.validation.validate(
+      batch,
+      (error) => this.file.collector.add({ ...error, ...this.member }),
+      encoded,
+    );
+    this.file.counted(batch.length, valid);
+    if (encoded === undefined) return NO_ROWS;
+    return encoded.length >= COPY_CHUNK_BYTES ? encoded.take() : undefined;
+  }
+
+  /** The COPY bytes gathered but not yet returned. */
+  flush(): Buffer | undefined {
+    return this.output.length === 0 ? undefined : this.output.take();
+  }
+
+  /** Takes a worker's outcome; returns what copyRows yields for it, after what was gathered here. */
+  *validatedElsewhere(outcome: RunOutcome): Generator<Buffer> {
+    this.file.collector.merge(outcome.kept, outcome.counts, this.member);
+    this.file.counted(outcome.read, outcome.valid);
+    if (this.setup.lineage === undefined) {
+      yield NO_ROWS;
+      return;
+    }
+    const gathered = this.flush();
+    if (gathered !== undefined) yield gathered;
+    const { buffer, byteOffset, byteLength } = outcome.copy;
+    if (byteLength > 0) yield Buffer.from(buffer, byteOffset, byteLength);
+  }
+}
+
+export function describeHeaderErrors(errors: LabelError[], subject: string, file?: string): string {
+  const missing = errors.filter((e) => e.type === 'missing-label').map((e) => e.label);
+  const extra = errors.filter((e) => e.type === 'extra-label').map((e) => e.label);
+  const parts = [
+    missing.length ? `missing columns: ${missing.join(', ')}` : '',
+    extra.length ? `unexpected columns: ${extra.join(', ')}` : '',
+    errors.some((e) => e.type === 'duplicate-label' || e.type === 'blank-label')
+      ? 'duplicate or blank column names'
+      : '',
+  ].filter(Boolean);
+  return `header${file ? ` of ${file}` : ''} does not match the schema of ${subject}: ${parts.join('; ')}`;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  summary: string;
+  rows: FileValidation['rows'];
+  errorCounts: Record<string, number>;
+  errors: IngestReport['errors'];
+  tables: TableSummary[];
+}
+
+/** Validates a whole file offline (no database): the engine of `datacycle validate`. */
+export async function validateFile(
+  input: Readable,
+  schema: TableSchema,
+  options: OpenOptions & { subject?: string; onProgress?: (rowsRead: number) => void },
+): Promise<ValidationResult> {
+  const validation = new FileValidation(schema, options.subject ?? options.name);
+  const result = (summary: string): ValidationResult => ({
+    valid: validation.collector.total === 0 && validation.rows.read > 0,
+    summary,
+    rows: validation.rows,
+    errorCounts: validation.collector.counts,
+    errors: validation.collector.kept,
+    tables: validation.tables,
+  });
+  try {
+    let next = 100_000;
+    const tables = openTables(input, { ...options, csv: { ...options.csv, utf8Bytes: true } });
+    for await (const _chunk of validation.copyRows(tables)) {
+      void _chunk;
+      if (options.onProgress && validation.rows.read >= next) {
+        options.onProgress(validation.rows.read);
+        next += 100_000;
+      }
+    }
+  } catch (error) {
+    if (error instanceof HeaderMismatch) return result(error.message);
+    if (error instanceof TerminalError) {
+      validation.collector.add({ type: 'file-error', message: error.message, hint: error.hint });
+      return result(error.message);
+    }
+    throw error;
+  }
+  const { read, invalid } = validation.rows;
+  if (read === 0) {
+    validation.collector.add({ type: 'file-error', message: 'the file has a header but no data rows' });
+    return result('the file has no data rows');
+  }
+  return result(invalid === 0 ? `all ${read} rows are valid` : `${invalid} of ${read} rows are invalid`);
+}

@@ -1,0 +1,65 @@
+/**
+ * A validation worker thread (see ValidationPool): parses, validates and encodes the runs of
+ * CSV records it is sent, and hands back their COPY bytes, errors and claims.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { TerminalError } from '../../platform/errors/errors';
+import { parseCsvRun } from '../../platform/formats/csv-records';
+import type { RowClaim, RowError } from '../../platform/table-schema/rows';
+import { CopyWriter } from '../../platform/warehouse/copy-binary';
+import { BatchValidation } from './batch-validation';
+import { ERRORS_KEPT_PER_TYPE } from './report';
+import type { RunJob, RunOutcome, RunReply, WorkerSetup } from './validation-pool';
+
+const { table, delimiter } = workerData as WorkerSetup;
+const validation = new BatchValidation(table, true);
+const output = new CopyWriter();
+/**
+ * Errors of each type sent so far. The reading thread takes jobs in file order, so once this
+ * worker has sent it ERRORS_KEPT_PER_TYPE of a type, its report holds that many already:
+ * later ones are only counted (sparing their copy between threads).
+ */
+const sent = new Map<string, number>();
+
+parentPort!.on('message', ({ id, runs }: RunJob) => {
+  const kept: RowError[] = [];
+  const counts: Record<string, number> = {};
+  const onError = (error: RowError) => {
+    counts[error.type] = (counts[error.type] ?? 0) + 1;
+    const before = sent.get(error.type) ?? 0;
+    if (before >= ERRORS_KEPT_PER_TYPE) return;
+    sent.set(error.type, before + 1);
+    kept.push(error);
+  };
+  let read = 0;
+  let valid = 0;
+  let claims: RowClaim[] | undefined;
+  let failure: RunOutcome['failure'];
+  try {
+    for (const run of runs) {
+      const batch = parseCsvRun(run, delimiter);
+      const validated = validation.validate(batch, onError, table.lineage === undefined ? undefined : output);
+      read += batch.length;
+      valid += validated.valid;
+      if (validated.claims) claims = claims ? claims.concat(validated.claims) : validated.claims;
+    }
+  } catch (error) {
+    failure = {
+      message: error instanceof Error ? error.message : String(error),
+      hint: error instanceof TerminalError ? error.hint : undefined,
+      terminal: error instanceof TerminalError,
+    };
+  }
+  const copy = output.take();
+  const reply: RunReply = {
+    id,
+    copy,
+    read,
+    valid,
+    kept,
+    counts,
+    claims,
+    failure,
+  };
+  parentPort!.postMessage(reply, [copy.buffer]);
+});

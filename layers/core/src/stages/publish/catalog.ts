@@ -1,0 +1,335 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import type { Project } from '../../platform/project';
+import { isNotFound, putText, readObjectText } from '../../platform/storage/buckets';
+import { qualified, quoteIdent } from '../../platform/warehouse';
+import { describeTest } from '../../platform/project/test-declarations';
+import { describeField, exportColumns } from './columns';
+import { projectOutputs, type Output } from './outputs';
+
+const context = {
+  dcat: 'http://www.w3.org/ns/dcat#',
+  dct: 'http://purl.org/dc/terms/',
+  foaf: 'http://xmlns.com/foaf/0.1/',
+  vcard: 'http://www.w3.org/2006/vcard/ns#',
+  spdx: 'http://spdx.org/rdf/terms#',
+  xsd: 'http://www.w3.org/2001/XMLSchema#',
+  prov: 'http://www.w3.org/ns/prov#',
+  dqv: 'http://www.w3.org/ns/dqv#',
+};
+
+const frequencies: Record<string, string> = {
+  continuous: 'CONT',
+  hourly: 'HOURLY',
+  daily: 'DAILY',
+  weekly: 'WEEKLY',
+  monthly: 'MONTHLY',
+  quarterly: 'QUARTERLY',
+  annual: 'ANNUAL',
+  irregular: 'IRREG',
+  never: 'NEVER',
+};
+
+/** What the catalog says of each output, computed from the data and its latest publication. */
+export interface Facts {
+  rows?: number;
+  temporal?: { start: string; end: string };
+  /** WKT polygon of the bounding box (EPSG:4326). */
+  bbox?: string;
+  modified?: string;
+  datapackage?: {
+    created: string;
+    resources: { path: string; format: string; mediatype: string; bytes: number; hash: string }[];
+  };
+}
+
+async function factsOf(pool: pg.Pool, s3: S3Client, bucket: string, output: Output): Promise<Facts> {
+  const client = await pool.connect();
+  try {
+    const columns = await exportColumns(client, output.relation, output.tableSchema);
+    if (columns.length === 0) return {};
+    const relation = qualified(output.relation.schema, output.relation.name);
+    const dates = columns.filter((column) => column.kind === 'date' || column.kind === 'datetime');
+    const geometry = columns.find((column) => column.kind === 'geometry');
+    const select = [
+      'count(*) AS rows',
+      dates.length > 0
+        ? `least(${dates.map((d) => `min(${quoteIdent(d.name)})`).join(', ')})::text AS start`
+        : 'NULL AS start',
+      dates.length > 0
+        ? `greatest(${dates.map((d) => `max(${quoteIdent(d.name)})`).join(', ')})::text AS "end"`
+        : 'NULL AS "end"',
+      geometry
+        ? `ST_AsText(ST_Envelope(ST_Extent(${quoteIdent(geometry.name)})::geometry)) AS bbox`
+        : 'NULL AS bbox',
+      output.kind === 'dataset' ? 'max(_loaded_at) AS modified' : 'NULL::timestamptz AS modified',
+    ];
+    const { rows } = await client.query<{
+      rows: string;
+      start: string | null;
+      end: string | null;
+      bbox: string | null;
+      modified: Date | null;
+    }>(`SELECT ${select.join(', ')} FROM ${relation}`);
+    const row = rows[0]!;
+    const datapackage = await readDatapackage(s3, bucket, output.name);
+    return {
+      rows: Number(row.rows),
+      temporal:
+        row.start && row.end ? { start: row.start.slice(0, 10), end: row.end.slice(0, 10) } : undefined,
+      bbox: row.bbox ?? undefined,
+      modified: row.modified?.toISOString() ?? datapackage?.created,
+      datapackage,
+    };
+  } finally {
+    client.release();
+  }
+}
+
+async function readDatapackage(s3: S3Client, bucket: string, name: string): Promise<Facts['datapackage']> {
+  try {
+    const text = await readObjectText(s3, { bucket, key: `exports/${name}/latest/datapackage.json` });
+    return JSON.parse(text) as Facts['datapackage'];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+const licenceUri = (licence: string) => `https://spdx.org/licenses/${licence}`;
+
+/** The DCAT-AP catalog of the project as JSON-LD: one dcat:Dataset per dataset and model. */
+export function catalogDocument(project: Project, publicBaseUrl: string, facts: Map<string, Facts>) {
+  const config = project.config;
+  const base = publicBaseUrl.replace(/\/$/, '');
+  const datasets = projectOutputs(project).map((output) => {
+    const fact = facts.get(output.name) ?? {};
+    const dataset = project.datasets.find((candidate) => candidate.id === output.name);
+    const model = project.models.find((candidate) => candidate.name === output.name);
+    const latest = `${base}/exports/${output.name}/latest`;
+    return {
+      '@id': `${base}/catalog/datasets/${output.name}`,
+      '@type': 'dcat:Dataset',
+      'dct:identifier': output.name,
+      'dct:title': output.title,
+      'dct:description': output.description ?? output.title,
+      'dcat:contactPoint': {
+        '@type': 'vcard:Kind',
+        'vcard:fn': config.contact.name,
+        'vcard:hasEmail': { '@id': `mailto:${config.contact.email}` },
+      },
+      'dct:publisher': { '@type': 'foaf:Agent', 'foaf:name': config.publisher.name },
+      'dcat:keyword': dataset?.config.keywords ?? [],
+      'dcat:theme': (dataset?.config.theme ?? []).map((theme) => ({
+        '@id': `http://publications.europa.eu/resource/authority/data-theme/${theme}`,
+      })),
+      ...(dataset
+        ? {
+            'dct:accrualPeriodicity': {
+              '@id': `http://publications.europa.eu/resource/authority/frequency/${frequencies[dataset.config.accrualPeriodicity]}`,
+            },
+          }
+        : {}),
+      ...(dataset?.config.spatial || fact.bbox
+        ? {
+            'dct:spatial': {
+              '@type': 'dct:Location',
+              ...(dataset?.config.spatial ? { 'dct:title': dataset.config.spatial.coverage } : {}),
+              ...(fact.bbox
+                ? {
+                    'dcat:bbox': {
+                      '@value': fact.bbox,
+                      '@type': 'http://www.opengis.net/ont/geosparql#wktLiteral',
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
+      ...(fact.temporal
+        ? {
+            'dct:temporal': {
+              '@type': 'dct:PeriodOfTime',
+              'dcat:startDate': { '@value': fact.temporal.start, '@type': 'xsd:date' },
+              'dcat:endDate': { '@value': fact.temporal.end, '@type': 'xsd:date' },
+            },
+          }
+        : {}),
+      ...(fact.modified ? { 'dct:modified': { '@value': fact.modified, '@type': 'xsd:dateTime' } } : {}),
+      ...(fact.datapackage ? { 'dct:conformsTo': { '@id': `${latest}/datapackage.json` } } : {}),
+      // Row count as a DQV measurement: DCAT has no property of its own for it.
+      ...(fact.rows !== undefined
+        ? {
+            'dqv:hasQualityMeasurement': {
+              '@type': 'dqv:QualityMeasurement',
+              'dqv:isMeasurementOf': { '@id': `${base}/catalog/metrics/row-count` },
+              'dqv:value': { '@value': String(fact.rows), '@type': 'xsd:integer' },
+            },
+          }
+        : {}),
+      ...(model
+        ? {
+            'prov:wasDerivedFrom': model.sources.map((source) => ({
+              '@id': `${base}/catalog/datasets/${source}`,
+            })),
+          }
+        : {}),
+      'dcat:distribution': (fact.datapackage?.resources ?? []).map((resource) => ({
+        '@id': `${latest}/${resource.path}`,
+        '@type': 'dcat:Distribution',
+        'dct:title': `${output.title} (${resource.format.toUpperCase()})`,
+        'dcat:accessURL': { '@id': `${latest}/${resource.path}` },
+        'dcat:downloadURL': { '@id': `${latest}/${resource.path}` },
+        'dcat:mediaType': { '@id': `https://www.iana.org/assignments/media-types/${resource.mediatype}` },
+        'dct:format': resource.format,
+        'dcat:byteSize': { '@value': String(resource.bytes), '@type': 'xsd:nonNegativeInteger' },
+        'spdx:checksum': {
+          '@type': 'spdx:Checksum',
+          'spdx:algorithm': { '@id': 'http://spdx.org/rdf/terms#checksumAlgorithm_sha256' },
+          'spdx:checksumValue': resource.hash.replace(/^sha256:/, ''),
+        },
+        'dct:license': { '@id': licenceUri(output.licence) },
+        ...(fact.datapackage
+          ? { 'dct:modified': { '@value': fact.datapackage.created, '@type': 'xsd:dateTime' } }
+          : {}),
+        ...(resource.format === 'csv' ? { 'dct:conformsTo': { '@id': `${latest}/datapackage.json` } } : {}),
+      })),
+    };
+  });
+  return {
+    '@context': context,
+    '@id': `${base}/catalog`,
+    '@type': 'dcat:Catalog',
+    'dct:title': config.title,
+    'dct:description': config.description ?? config.title,
+    'dct:publisher': {
+      '@type': 'foaf:Agent',
+      'foaf:name': config.publisher.name,
+      ...(config.publisher.url ? { 'foaf:homepage': { '@id': config.publisher.url } } : {}),
+    },
+    'dct:language': {
+      '@id': `http://publications.europa.eu/resource/authority/language/${config.language === 'fr' ? 'FRA' : config.language.toUpperCase()}`,
+    },
+    'dct:license': { '@id': licenceUri(config.licence) },
+    'dct:modified': { '@value': new Date().toISOString(), '@type': 'xsd:dateTime' },
+    'dcat:dataset': datasets,
+  };
+}
+
+/** The same catalog as Turtle, through the JSON-LD processor (RDF) and N3's writer. */
+export async function catalogTurtle(document: object): Promise<string> {
+  // Loaded on first use: a function that only ingests does not carry the RDF libraries.
+  const { default: jsonld } = await import('jsonld');
+  const { Parser, Writer } = await import('n3');
+  const nquads = (await jsonld.toRDF(document as Parameters<typeof jsonld.toRDF>[0], {
+    format: 'application/n-quads',
+  })) as unknown as string;
+  const quads = new Parser({ format: 'N-Quads' }).parse(nquads);
+  const writer = new Writer({ prefixes: context });
+  writer.addQuads(quads);
+  return new Promise((resolve, reject) =>
+    writer.end((error, result: string) => (error ? reject(error) : resolve(result))),
+  );
+}
+
+/** A readable page per dataset or model: what it is, where to download it, what its columns mean. */
+export function documentationPage(
+  project: Project,
+  output: Output,
+  fact: Facts,
+  publicBaseUrl: string,
+): string {
+  const dataset = project.datasets.find((candidate) => candidate.id === output.name);
+  const model = project.models.find((candidate) => candidate.name === output.name);
+  const latest = `${publicBaseUrl.replace(/\/$/, '')}/exports/${output.name}/latest`;
+  const cell = (text: unknown) =>
+    String(text ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
+  const lines = [`# ${output.title}`, '', output.description ?? '', ''];
+  const facts: [string, string | undefined][] = [
+    [
+      'kind',
+      output.kind === 'dataset'
+        ? 'dataset'
+        : `model (${model?.header.materialized}) built from ${model?.sources.join(', ')}`,
+    ],
+    ['licence', output.licence],
+    ['update frequency', dataset?.config.accrualPeriodicity],
+    ['spatial coverage', dataset?.config.spatial?.coverage],
+    ['rows', fact.rows?.toLocaleString('en')],
+    ['period covered', fact.temporal ? `${fact.temporal.start} → ${fact.temporal.end}` : undefined],
+    ['bounding box', fact.bbox],
+    ['last modified', fact.modified],
+  ];
+  lines.push(
+    '| | |',
+    '|---|---|',
+    ...facts.filter(([, value]) => value).map(([key, value]) => `| ${key} | ${cell(value)} |`),
+    '',
+  );
+  if (fact.datapackage) {
+    lines.push('## Downloads', '');
+    for (const resource of fact.datapackage.resources)
+      lines.push(
+        `- [${resource.path}](${latest}/${resource.path}) — ${resource.format.toUpperCase()}, ${resource.bytes.toLocaleString('en')} bytes, \`${resource.hash}\``,
+      );
+    lines.push(`- [datapackage.json](${latest}/datapackage.json) — Frictionless data package`, '');
+  }
+  lines.push('## Columns', '');
+  if (dataset) {
+    lines.push('| name | type | required | description | constraints |', '|---|---|---|---|---|');
+    for (const field of dataset.tableSchema.fields.map(describeField))
+      lines.push(
+        `| \`${field.name}\` | ${field.type} | ${field.required ? 'yes' : ''} | ${cell(field.description)} | ${cell(field.constraints)} |`,
+      );
+  } else if (model) {
+    lines.push('| name | description |', '|---|---|');
+    for (const [name, description] of Object.entries(model.header.columns))
+      lines.push(`| \`${name}\` | ${cell(description)} |`);
+  }
+  const tests = dataset?.config.tests ?? model?.header.tests ?? [];
+  if (tests.length > 0) {
+    lines.push(
+      '',
+      '## Data tests',
+      '',
+      ...tests.map((test) => `- ${describeTest(test).label} (${test.severity})`),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes catalog/catalog.jsonld, catalog/catalog.ttl and catalog/datasets/<name>.md to the public bucket, computed from
+ * the data (rows, temporal coverage, bounding box, last modification) and the latest exports.
+ */
+export async function publishCatalog(context: {
+  pool: pg.Pool;
+  s3: S3Client;
+  bucket: string;
+  publicBaseUrl: string;
+  project: Project;
+}): Promise<{ jsonld: string; turtle: string; datasets: number; facts: Map<string, Facts> }> {
+  const facts = new Map<string, Facts>();
+  for (const output of projectOutputs(context.project))
+    facts.set(output.name, await factsOf(context.pool, context.s3, context.bucket, output));
+  const document = JSON.parse(
+    JSON.stringify(catalogDocument(context.project, context.publicBaseUrl, facts)),
+  ) as object;
+  const turtle = await catalogTurtle(document);
+  const put = (key: string, body: string, type: string) =>
+    putText(context.s3, { bucket: context.bucket, key }, body, type);
+  await put('catalog/catalog.jsonld', JSON.stringify(document, null, 2), 'application/ld+json');
+  await put('catalog/catalog.ttl', turtle, 'text/turtle; charset=utf-8');
+  for (const output of projectOutputs(context.project)) {
+    const page = documentationPage(
+      context.project,
+      output,
+      facts.get(output.name) ?? {},
+      context.publicBaseUrl,
+    );
+    await put(`catalog/datasets/${output.name}.md`, page, 'text/markdown; charset=utf-8');
+  }
+  return { jsonld: 'catalog/catalog.jsonld', turtle: 'catalog/catalog.ttl', datasets: facts.size, facts };
+}

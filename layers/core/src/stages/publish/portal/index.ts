@@ -1,0 +1,2 @@
+export { publishPortal } from './publish-portal';
+export { mapFeatureLimit } from './queries';

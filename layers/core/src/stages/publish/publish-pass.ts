@@ -1,0 +1,271 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type pg from 'pg';
+import { raiseAlert } from '../../platform/events';
+import { errorMessage } from '../../platform/errors/errors';
+import { pipelineEvents, publishEvent, type EventBus } from '../../platform/events/bus';
+import type { Project } from '../../platform/project';
+import { finishRun, startRun } from '../../platform/runs/runs';
+import { MeasuredStream, publicBucketUrl, putText } from '../../platform/storage';
+import { publishCatalog } from './catalog';
+import { publishPortal } from './portal/publish-portal';
+import { qualified } from '../../platform/warehouse';
+import { exportColumns, tableSchemaType, type ExportColumn } from './columns';
+import { projectOutputs, type Output } from './outputs';
+import { writeXlsxStream } from './xlsx-writer';
+import { jsonRows, mediaTypes, writeCsv, writeGeoJson, writeParquet, type ExportFormat } from './formats';
+
+export interface PublishedFile {
+  format: ExportFormat;
+  key: string;
+  latestKey: string;
+  bytes: number;
+  sha256: string;
+  mediaType: string;
+}
+
+export interface Publication {
+  name: string;
+  version: string;
+  rows: number;
+  files: PublishedFile[];
+  datapackageKey: string;
+}
+
+/**
+ * Publishes one output: every format it declares (geojson only when it has a geometry),
+ * streamed from PostgreSQL into `exports/<name>/<version>/` of the public bucket, with
+ * Content-Type, Content-Disposition and sha256, a Frictionless datapackage.json, then the
+ * same files under `exports/<name>/latest/`, which a consumer can link to forever.
+ */
+export async function publishOutput(
+  context: { pool: pg.Pool; s3: S3Client; bucket: string },
+  output: Output,
+  version: string,
+): Promise<Publication> {
+  const client = await context.pool.connect();
+  const spool = await mkdtemp(path.join(tmpdir(), 'datacycle-publish-'));
+  try {
+    // One snapshot for every format: the files agree with each other.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const columns = await exportColumns(client, output.relation, output.tableSchema, output.columnDocs);
+    if (columns.length === 0)
+      throw new Error(`${output.relation.schema}.${output.relation.name} does not exist`);
+    const relation = qualified(output.relation.schema, output.relation.name);
+    const { rows: counted } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${relation}`);
+    const spatial = columns.some((column) => column.kind === 'geometry');
+    const formats = output.formats.filter((format) => format !== 'geojson' || spatial);
+    const prefix = `exports/${output.name}/${version}/`;
+    const files: PublishedFile[] = [];
+    for (const format of formats) {
+      const filename = `${output.name}.${format}`;
+      const key = `${prefix}${filename}`;
+      const measured = new MeasuredStream();
+      const body = new PassThrough();
+      const upload = new Upload({
+        client: context.s3,
+        params: {
+          Bucket: context.bucket,
+          Key: key,
+          Body: body,
+          ContentType: mediaTypes[format],
+          ContentDisposition: `attachment; filename="${filename}"`,
+        },
+      }).done();
+      measured.pipe(body);
+      const rows = () => jsonRows(client, relation, columns);
+      if (format === 'csv') await writeCsv(client, relation, columns, output.csv, measured);
+      else if (format === 'geojson') await writeGeoJson(client, relation, columns, measured);
+      else {
+        // Written to /tmp, then streamed: Parquet's footer comes last, and the upload then
+        // reads at its own pace.
+        const file = path.join(spool, filename);
+        if (format === 'xlsx')
+          await writeXlsxStream(rows(), columns, about(output, version), createWriteStream(file));
+        else await writeParquet(rows(), columns, file);
+        await new Promise<void>((resolve, reject) =>
+          createReadStream(file).on('error', reject).pipe(measured).on('finish', resolve).on('error', reject),
+        );
+      }
+      if (!measured.writableEnded) measured.end();
+      await upload;
+      files.push({
+        format,
+        key,
+        latestKey: `exports/${output.name}/latest/${filename}`,
+        bytes: measured.bytes,
+        sha256: measured.sha256(),
+        mediaType: mediaTypes[format],
+      });
+    }
+    await client.query('COMMIT');
+
+    const datapackageKey = `${prefix}datapackage.json`;
+    await putText(
+      context.s3,
+      { bucket: context.bucket, key: datapackageKey },
+      JSON.stringify(dataPackage(output, version, columns, files), null, 2),
+      'application/json; charset=utf-8',
+    );
+    // latest/ moves only once the whole version is there.
+    for (const file of files) await copy(context.s3, context.bucket, file.key, file.latestKey);
+    await copy(context.s3, context.bucket, datapackageKey, `exports/${output.name}/latest/datapackage.json`);
+    return { name: output.name, version, rows: Number(counted[0]!.n), files, datapackageKey };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+    await rm(spool, { recursive: true, force: true });
+  }
+}
+
+function about(output: Output, version: string): Record<string, string> {
+  return {
+    title: output.title,
+    description: output.description ?? '',
+    licence: output.licence,
+    version,
+    source: output.kind === 'dataset' ? `dataset ${output.name}` : `model ${output.name}`,
+  };
+}
+
+/** A Frictionless (tabular) data package describing the files of one version. */
+function dataPackage(output: Output, version: string, columns: ExportColumn[], files: PublishedFile[]) {
+  const schema = output.tableSchema ?? {
+    fields: columns.map((column) => ({
+      name: column.name,
+      type: tableSchemaType(column),
+      ...(column.description ? { description: column.description } : {}),
+    })),
+  };
+  return {
+    profile: 'tabular-data-package',
+    name: output.name,
+    title: output.title,
+    ...(output.description ? { description: output.description } : {}),
+    version,
+    created: new Date().toISOString(),
+    licenses: [{ name: output.licence }],
+    resources: files.map((file) => ({
+      name: `${output.name}-${file.format}`,
+      path: path.posix.basename(file.key),
+      format: file.format,
+      mediatype: file.mediaType.split(';')[0],
+      bytes: file.bytes,
+      hash: `sha256:${file.sha256}`,
+      ...(file.format === 'csv'
+        ? {
+            profile: 'tabular-data-resource',
+            encoding: 'utf-8',
+            dialect: { delimiter: output.csv.delimiter, header: true },
+            schema,
+          }
+        : {}),
+    })),
+  };
+}
+
+async function copy(s3: S3Client, bucket: string, from: string, to: string) {
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: to,
+      CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+      MetadataDirective: 'COPY',
+    }),
+  );
+}
+
+/** The UTC stamp that names a version under exports/<name>/. */
+export function publicationVersion(at = new Date()): string {
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * The publish step of a pass: the datasets it took in and the models it rebuilt, each
+ * exported in its formats, recorded as a `publish` step of every run the pass served; a
+ * failure is recorded and alerted, and leaves the previous `latest/` in place.
+ */
+export async function publishPass(
+  context: { pool: pg.Pool; s3: S3Client; bucket: string; project: Project; eventBus?: EventBus },
+  pass: { datasets: string[]; models: string[]; runIds: string[] },
+): Promise<{ publications: Publication[]; failed: { name: string; error: string }[] }> {
+  const wanted = new Set([...pass.datasets, ...pass.models]);
+  const outputs = projectOutputs(context.project).filter(
+    (output) => wanted.has(output.name) && output.formats.length > 0,
+  );
+  const version = publicationVersion();
+  for (const id of pass.runIds) {
+    await startRun(context.pool, { id, trigger: 'manual', step: 'publish', details: { version } });
+  }
+  const publications: Publication[] = [];
+  const failed: { name: string; error: string }[] = [];
+  for (const output of outputs) {
+    try {
+      publications.push(await publishOutput(context, output, version));
+    } catch (error) {
+      failed.push({ name: output.name, error: errorMessage(error) });
+    }
+  }
+  // The catalog and the portal are part of the step: when the step says published, they say
+  // so too.
+  if (publications.length > 0) {
+    try {
+      const { facts } = await publishCatalog({ ...context, publicBaseUrl: publicBucketUrl(context.bucket) });
+      try {
+        await publishPortal(context, facts);
+      } catch (error) {
+        failed.push({ name: 'portal', error: errorMessage(error) });
+      }
+    } catch (error) {
+      failed.push({ name: 'catalog', error: errorMessage(error) });
+    }
+  }
+  const details = {
+    version,
+    outputs: publications.map((publication) => ({
+      name: publication.name,
+      rows: publication.rows,
+      files: publication.files.map((file) => file.latestKey),
+    })),
+    failed,
+  };
+  const error = failed.length > 0 ? failed.map((f) => `${f.name}: ${f.error}`).join('; ') : undefined;
+  for (const id of pass.runIds) {
+    await finishRun(context.pool, id, 'publish', failed.length > 0 ? 'failed' : 'succeeded', {
+      error,
+      details,
+    });
+  }
+  if (failed.length > 0) {
+    await raiseAlert(
+      { pool: context.pool, eventBus: context.eventBus },
+      {
+        kind: 'run-failed',
+        severity: 'error',
+        subject: failed.map((f) => f.name).join(', '),
+        runId: pass.runIds[0],
+        title: `exports of ${failed.map((f) => f.name).join(', ')} failed: latest/ still holds the previous ones`,
+        message: error!,
+        hint: 'see the publish step (datacycle run <run id>); the next load publishes again',
+      },
+    );
+  }
+  if (publications.length > 0 && context.eventBus) {
+    await publishEvent(context.eventBus, pipelineEvents.outputsPublished, {
+      outputs: publications.map((publication) => publication.name),
+      version,
+      runIds: pass.runIds,
+    });
+  }
+  return { publications, failed };
+}
