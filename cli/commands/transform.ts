@@ -5,7 +5,7 @@ import { databaseUrl } from '../database';
 /**
  * `datacycle transform <project-dir> [--dataset <id>]…`: builds and tests the models on the
  * database now (DATABASE_URL), as the deployed transform function does after a load; without
- * --dataset, every model and every dataset test. Exit 0 when published, 1 otherwise.
+ * --dataset, every model and every dataset test. Exit 0 when the models were swapped in, 1 otherwise.
  */
 export async function transformCommand(args: string[]): Promise<number> {
   const { positional, flags } = parseArgs(args);
@@ -35,7 +35,7 @@ export async function transformCommand(args: string[]): Promise<number> {
       console.log(`  ${mark} ${test.subject}: ${test.test} — ${test.message}`);
     }
     if (outcome.error) console.error(`✗ ${outcome.error}`);
-    return outcome.status === 'published' || outcome.status === 'nothing-to-do' ? 0 : 1;
+    return outcome.status === 'swapped-in' || outcome.status === 'nothing-to-do' ? 0 : 1;
   } finally {
     await pool.end();
   }

@@ -4,6 +4,7 @@ import {
   lambdaHandler,
   syncProjectSubscriptions,
   type ApiContext,
+  type Logger,
   type Runtime,
 } from '@datacycle/core';
 
@@ -29,7 +30,11 @@ async function apiContext(platform: Runtime): Promise<ApiContext> {
 }
 
 /** Function URL adapter of the read API (handleApiRequest does the rest). */
-async function api(event: LambdaFunctionURLEvent, platform: Runtime): Promise<LambdaFunctionURLResult> {
+async function api(
+  event: LambdaFunctionURLEvent,
+  platform: Runtime,
+  log: Logger,
+): Promise<LambdaFunctionURLResult> {
   context ??= apiContext(platform);
   context.catch(() => (context = undefined));
   const headers = Object.fromEntries(
@@ -41,20 +46,23 @@ async function api(event: LambdaFunctionURLEvent, platform: Runtime): Promise<La
   const host = [headers.host, event.requestContext.domainName].find((candidate) =>
     URL.canParse(`${scheme}://${candidate}`),
   );
-  const response = await handleApiRequest(await context, {
-    method: event.requestContext.http.method,
-    path: event.rawPath || '/',
-    query: new URLSearchParams(event.rawQueryString ?? ''),
-    headers,
-    body: event.body
-      ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString('utf8')
-      : undefined,
-    baseUrl: `${scheme}://${host ?? 'localhost'}`,
-  });
+  const response = await handleApiRequest(
+    { ...(await context), log },
+    {
+      method: event.requestContext.http.method,
+      path: event.rawPath || '/',
+      query: new URLSearchParams(event.rawQueryString ?? ''),
+      headers,
+      body: event.body
+        ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString('utf8')
+        : undefined,
+      baseUrl: `${scheme}://${host ?? 'localhost'}`,
+    },
+  );
   return { statusCode: response.status, headers: response.headers, body: response.body };
 }
 
 export const handler = lambdaHandler<LambdaFunctionURLEvent, LambdaFunctionURLResult>(
   'api',
-  (event, { platform }) => api(event, platform),
+  (event, { platform, log }) => api(event, platform, log),
 );

@@ -78,7 +78,7 @@ describe('runTransform', () => {
 
     const outcome = await runTransform({ pool, project: project() }, { datasets: [stations], runIds: [] });
 
-    expect(outcome).toMatchObject({ status: 'published', models: Object.values(names) });
+    expect(outcome).toMatchObject({ status: 'swapped-in', models: Object.values(names) });
     expect(outcome.tests.map((test) => `${test.test}:${test.status}`)).toEqual([
       'not_null(city):pass',
       'unique(city):pass',
@@ -145,7 +145,7 @@ describe('runTransform', () => {
       { datasets: [stations], runIds: [] },
     );
 
-    expect(outcome.status).toBe('published');
+    expect(outcome.status).toBe('swapped-in');
     expect(
       outcome.tests.map(
         (test) => `${test.subject === stations ? 'dataset' : test.subject}/${test.test}:${test.status}`,
@@ -212,7 +212,7 @@ describe('runTransform', () => {
       { datasets: [], runIds: [], all: true },
     );
 
-    expect(outcome.status).toBe('published');
+    expect(outcome.status).toBe('swapped-in');
     expect(await statistics()).toEqual(['city', 'id', 'power']);
   });
 });

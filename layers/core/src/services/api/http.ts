@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 /** An HTTP request as the API sees it, whatever carried it (function URL, Node's server). */
 export interface ApiRequest {
   method: string;
@@ -88,3 +89,24 @@ export function problemResponse(problem: Problem, instance: string): ApiResponse
 export const badRequest = (detail: string, errors: ProblemDetail[] = []) =>
   new Problem(400, 'Invalid request', detail, errors);
 export const notFound = (detail: string) => new Problem(404, 'Not found', detail);
+
+/** The query as an object, each parameter once (a repeated one is an error). */
+export function queryObject(query: URLSearchParams): Record<string, string> {
+  const object: Record<string, string> = {};
+  for (const [key, value] of query) {
+    if (key in object) throw badRequest(`${key} given twice`, [{ parameter: key, message: 'give it once' }]);
+    object[key] = value;
+  }
+  return object;
+}
+
+export function zodProblem(error: z.ZodError, what: string): Problem {
+  return badRequest(
+    `invalid ${what}`,
+    error.issues.map((issue) => ({
+      parameter:
+        issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : undefined),
+      message: issue.message,
+    })),
+  );
+}

@@ -27,8 +27,11 @@ export interface TransformRequest {
 
 export interface TransformOutcome {
   transformId: string;
-  /** published: models swapped in; blocked: an error-level test failed; failed: a model did not build. */
-  status: 'published' | 'blocked' | 'failed' | 'nothing-to-do';
+  /**
+   * swapped-in: the rebuilt models replaced the old ones (publication follows, as its own stage);
+   * blocked: an error-level test failed; failed: a model did not build.
+   */
+  status: 'swapped-in' | 'blocked' | 'failed' | 'nothing-to-do';
   /** The datasets taken in (their new data), and the models rebuilt. */
   datasets: string[];
   models: string[];
@@ -41,7 +44,7 @@ const BUILDING = '__new';
 
 /**
  * One transform pass: builds the models downstream of the changed datasets, tests those
- * datasets and the models as built, and publishes the models only if no error-level test
+ * datasets and the models as built, and swaps the models in only if no error-level test
  * failed. Everything happens in one transaction: readers see the previous models until the
  * commit, and a model that fails to build or a failed test leaves them all in place. Passes
  * are serialised by an advisory lock, so a model is never built twice at once.
@@ -142,7 +145,7 @@ export async function runTransform(
             `ALTER ${model.header.materialized === 'view' ? 'VIEW' : 'TABLE'} ${qualified(ENRICHED, `${model.name}${BUILDING}`)} RENAME TO ${quoteIdent(model.name)}`,
           );
       await client.query('COMMIT');
-      outcome = { transformId, status: 'published', datasets, models: details.models, tests };
+      outcome = { transformId, status: 'swapped-in', datasets, models: details.models, tests };
     }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -241,7 +244,7 @@ async function dropPublished(client: pg.PoolClient, name: string): Promise<void>
   else if (kind === 'r') await client.query(`DROP TABLE ${qualified(ENRICHED, name)}`);
 }
 
-/** Records the pass: test results, each run's step, an alert when it did not publish, the event when it did. */
+/** Records the pass: test results, each run's step, an alert when it swapped nothing in, the event when it did. */
 async function conclude(
   context: TransformContext,
   runIds: string[],
@@ -269,7 +272,7 @@ async function conclude(
   const failing = outcome.tests.filter((test) => test.status !== 'pass');
   const summary = failing.map((test) => `${test.subject}: ${test.test} — ${test.message}`);
   const stepStatus =
-    outcome.status === 'published' ? 'succeeded' : outcome.status === 'nothing-to-do' ? 'skipped' : 'failed';
+    outcome.status === 'swapped-in' ? 'succeeded' : outcome.status === 'nothing-to-do' ? 'skipped' : 'failed';
   const error =
     outcome.status === 'failed'
       ? outcome.error
@@ -307,7 +310,7 @@ async function conclude(
     });
   }
   // Publication follows only a pass whose error-level tests passed.
-  if ((outcome.status === 'published' || outcome.status === 'nothing-to-do') && context.eventBus) {
+  if ((outcome.status === 'swapped-in' || outcome.status === 'nothing-to-do') && context.eventBus) {
     await publishEvent(context.eventBus, pipelineEvents.datasetTransformed, {
       transformId: outcome.transformId,
       datasets: outcome.datasets,
