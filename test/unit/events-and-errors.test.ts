@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { TerminalError, isTransient, readQueueMessage } from '@datacycle/core';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  TerminalError,
+  isTransient,
+  publishEvent,
+  readQueueMessage,
+  webhookCatalogMarkdown,
+  webhookTypesOfAlert,
+  type BusEventDetail,
+  type EventBus,
+} from '@datacycle/core';
 
 /** What an ingest queue message asks for (throws when it is not one). */
 function parseIngestMessage(body: string) {
@@ -61,5 +72,42 @@ describe('errors', () => {
       expect(isTransient(new TerminalError('bad file'))).toBe(false);
       expect(isTransient('a string')).toBe(false);
     });
+  });
+});
+
+describe('the event contract', () => {
+  it('documents the webhook catalogue in docs/api.md as the code declares it', () => {
+    const doc = readFileSync(path.resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
+    expect(doc).toContain(webhookCatalogMarkdown());
+  });
+
+  it('makes webhook events of the alert kinds the catalogue names, and none of internal ones', () => {
+    expect(webhookTypesOfAlert('file-rejected')).toEqual(['dataset.failed', 'file.rejected']);
+    expect(webhookTypesOfAlert('collect-failed')).toEqual(['dataset.failed', 'run.failed']);
+    expect(webhookTypesOfAlert('dead-letter')).toEqual([]);
+  });
+
+  it('refuses to put an event on the bus whose detail breaks its schema', async () => {
+    const sent: unknown[] = [];
+    const bus = { name: 'bus', client: { send: async (command: unknown) => (sent.push(command), {}) } };
+    await expect(
+      publishEvent(bus as unknown as EventBus, 'datacycle.dataset.loaded', {
+        dataset: 'irve',
+      } as unknown as BusEventDetail<'datacycle.dataset.loaded'>),
+    ).rejects.toThrow(/runId/);
+    expect(sent).toEqual([]);
+  });
+
+  it('reads each queue with its own schema: a bus event on the wrong queue is refused', () => {
+    const loaded = {
+      id: 'e1',
+      time: '2026-12-04T12:00:00Z',
+      'detail-type': 'datacycle.dataset.loaded',
+      detail: { dataset: 'irve', runId: 'r1', rows: 2 },
+    };
+    expect(readQueueMessage('transform', JSON.stringify(loaded))).toMatchObject({ ok: true });
+    const wrong = readQueueMessage('publish', JSON.stringify(loaded));
+    expect(wrong.ok).toBe(false);
+    expect(!wrong.ok && wrong.reason).toMatch(/not a publish queue message/);
   });
 });
