@@ -5,21 +5,30 @@ import { ingestObject, queueHandler } from '@datacycle/core';
  * data is recorded by ingestObject (report, quarantine, alert) and the message acknowledged;
  * a transient failure is retried by SQS; a message that can never be handled goes to the DLQ.
  */
-export const handler = queueHandler('ingest', 'ingest', async (requests, { platform, log }) => {
-  const pool = await platform.pool();
-  for (const request of requests) {
-    if (request.kind === 'ignore') continue;
-    const outcome = await ingestObject(
-      {
-        s3: platform.s3,
-        pool,
-        project: platform.project,
-        buckets: platform.buckets,
-        eventBus: platform.eventBus,
-        log,
-      },
-      { bucket: request.bucket, key: request.key },
-    );
-    log.info('ingest outcome', { ...outcome });
-  }
-});
+export const handler = queueHandler(
+  'ingest',
+  'ingest',
+  async (requests, { platform, log }) => {
+    const pool = await platform.pool();
+    for (const request of requests) {
+      if (request.kind === 'ignore') continue;
+      const outcome = await ingestObject(
+        {
+          s3: platform.s3,
+          pool,
+          project: platform.project,
+          buckets: platform.buckets,
+          eventBus: platform.eventBus,
+          log,
+        },
+        { bucket: request.bucket, key: request.key },
+      );
+      log.info('ingest outcome', { ...outcome });
+    }
+  },
+  {
+    describe: (requests) => ({
+      objects: requests.flatMap((request) => (request.kind === 'object' ? [request.key] : [])),
+    }),
+  },
+);

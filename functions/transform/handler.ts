@@ -13,39 +13,44 @@ import {
  * dataset loaded, recorded as a step of each run. A pass that could not run at all (the
  * database is away) fails the batch, which SQS delivers again.
  */
-export const handler = batchHandler('transform', 'transform', async (items, { platform, log, event }) => {
-  const queueUrl = platform.env.QUEUE_URL ?? '';
-  // The rest of the burst: loads that arrive within the coalescing window join this pass.
-  const firstSent = Math.min(...event.Records.map((record) => Number(record.attributes.SentTimestamp)));
-  const drained = await drainBurst(
-    platform.sqs(),
-    queueUrl,
-    firstSent,
-    platform.project.config.transform.coalesceSeconds,
-  );
-  const more = await readQueueMessages(
-    drained.map((message) => ({ messageId: message.MessageId ?? '', body: message.Body ?? '' })),
-    { queue: 'transform', log, deadLetterQueue: deadLetterQueueOf(platform) },
-  );
-  const loads = [...items, ...more.items].map((item) => item.message.detail);
-  const outcome = await runTransform(
-    { pool: await platform.pool(), project: platform.project, eventBus: platform.eventBus },
-    {
-      datasets: [...new Set(loads.map((load) => load.dataset))],
-      runIds: [...new Set(loads.map((load) => load.runId))],
-    },
-  );
-  log.info(`transform ${outcome.status}`, {
-    transformId: outcome.transformId,
-    loads: loads.length,
-    models: outcome.models,
-    failedTests: outcome.tests.filter((test) => test.status !== 'pass').length,
-    error: outcome.error,
-  });
-  // Drained messages that failed come back by themselves when their visibility timeout ends.
-  await deleteDrained(
-    platform.sqs(),
-    queueUrl,
-    drained.filter((message) => !more.failures.includes(message.MessageId ?? '')),
-  );
-});
+export const handler = batchHandler(
+  'transform',
+  'transform',
+  async (items, { platform, log, event }) => {
+    const queueUrl = platform.env.QUEUE_URL ?? '';
+    // The rest of the burst: loads that arrive within the coalescing window join this pass.
+    const firstSent = Math.min(...event.Records.map((record) => Number(record.attributes.SentTimestamp)));
+    const drained = await drainBurst(
+      platform.sqs(),
+      queueUrl,
+      firstSent,
+      platform.project.config.transform.coalesceSeconds,
+    );
+    const more = await readQueueMessages(
+      drained.map((message) => ({ messageId: message.MessageId ?? '', body: message.Body ?? '' })),
+      { queue: 'transform', log, deadLetterQueue: deadLetterQueueOf(platform) },
+    );
+    const loads = [...items, ...more.items].map((item) => item.message.detail);
+    const outcome = await runTransform(
+      { pool: await platform.pool(), project: platform.project, eventBus: platform.eventBus },
+      {
+        datasets: [...new Set(loads.map((load) => load.dataset))],
+        runIds: [...new Set(loads.map((load) => load.runId))],
+      },
+    );
+    log.info(`transform ${outcome.status}`, {
+      transformId: outcome.transformId,
+      loads: loads.length,
+      models: outcome.models,
+      failedTests: outcome.tests.filter((test) => test.status !== 'pass').length,
+      error: outcome.error,
+    });
+    // Drained messages that failed come back by themselves when their visibility timeout ends.
+    await deleteDrained(
+      platform.sqs(),
+      queueUrl,
+      drained.filter((message) => !more.failures.includes(message.MessageId ?? '')),
+    );
+  },
+  { describe: (event) => ({ dataset: event.detail.dataset, runId: event.detail.runId }) },
+);
