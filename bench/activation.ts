@@ -20,7 +20,7 @@ import {
 import { localClientConfig, localFunctionUrlHost, localS3 } from '../localcloud/aws-clients';
 import { serveApi } from '../localcloud/api-server';
 import { readStackOutputs } from '../localcloud/deploy';
-import { repoRoot } from '../localcloud/settings';
+import { packageRoot } from '../localcloud/settings';
 import { receiveWebhooks } from '../localcloud/webhook-receiver';
 import path from 'node:path';
 
@@ -75,7 +75,7 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 export async function benchApi(benchUrl: string, rows: number): Promise<ActivationBench['api']> {
-  const loaded = await loadProject(path.join(repoRoot, 'examples/territoires'));
+  const loaded = await loadProject(path.join(packageRoot, 'examples/territoires'));
   if (!loaded.ok) throw new Error('the example project is invalid');
   const pool = createPool(benchUrl, connections + 2);
   const context: ApiContext = {
@@ -132,7 +132,7 @@ export async function benchApi(benchUrl: string, rows: number): Promise<Activati
 /** One outputs.published event on the deployed bus, to `count` subscriptions of one receiver. */
 export async function benchFanOut(databaseUrl: string, count = 1_000): Promise<ActivationBench['fanOut']> {
   const outputs = readStackOutputs();
-  const loaded = await loadProject(path.join(repoRoot, 'examples/territoires'));
+  const loaded = await loadProject(path.join(packageRoot, 'examples/territoires'));
   if (!loaded.ok) throw new Error('the example project is invalid');
   const pool = createPool(databaseUrl);
   const secrets = {

@@ -14,7 +14,7 @@ import { createPool, loadProject, migrate, runTransform } from '@datacycle/core'
 import { localS3 } from '../localcloud/aws-clients';
 import { ensureDepartements } from '../localcloud/pipeline-files';
 import { up } from '../localcloud/up';
-import { repoRoot } from '../localcloud/settings';
+import { exampleProjectDir, packageRoot } from '../localcloud/settings';
 
 export interface PipelineBench {
   exports: ExportBench;
@@ -28,7 +28,7 @@ export interface PipelineBench {
   };
 }
 
-const example = path.join(repoRoot, 'examples/territoires');
+const example = path.join(packageRoot, 'examples/territoires');
 
 /** Loads a CSV into raw.<table> of the bench database with the bundled loader, like ingestion does. */
 function loadRaw(measureBundle: string, url: string, file: string, schemaFile: string, table: string): void {
@@ -78,7 +78,7 @@ export async function benchTransform(baseUrl: string, measureBundle: string, irv
 }
 
 export async function benchDropToPublished(runs = 5): Promise<PipelineBench['dropToPublished']> {
-  const { outputs, databaseUrl } = await up('examples/territoires');
+  const { outputs, databaseUrl } = await up(exampleProjectDir);
   const loaded = await loadProject(example);
   if (!loaded.ok) throw new Error('the example project is invalid');
   const s3 = localS3();

@@ -18,7 +18,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createPool, migrate, tableSchemaSchema, validationWorkers } from '@datacycle/core';
 import { ensurePostgres } from '../localcloud/postgres';
-import { awsLocalEnvironment, localDir, repoRoot } from '../localcloud/settings';
+import { awsLocalEnvironment, localDir, packageRoot } from '../localcloud/settings';
 import { buildSync } from 'esbuild';
 import { bundleOptions, bundleValidationWorker } from '../cdk/bundle';
 import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
@@ -32,7 +32,7 @@ import { benchDropToPublished, benchExports, benchTransform, type PipelineBench 
 const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
 const dataDir = path.join(localDir, 'bench');
 const measureBundle = path.join(dataDir, 'measure-load.cjs');
-const schemaFile = path.join(repoRoot, 'examples/territoires/schemas/irve-statique.json');
+const schemaFile = path.join(packageRoot, 'examples/territoires/schemas/irve-statique.json');
 
 interface Measure {
   seconds: number;
@@ -48,7 +48,7 @@ interface Measure {
 function bundleMeasure() {
   buildSync({
     ...bundleOptions,
-    entryPoints: [path.join(repoRoot, 'bench/measure-load.ts')],
+    entryPoints: [path.join(packageRoot, 'bench/measure-load.ts')],
     outfile: measureBundle,
   });
   bundleValidationWorker(path.dirname(measureBundle));
@@ -307,7 +307,7 @@ async function main() {
  * database a full run left; the other sections of the report are kept from that run.
  */
 async function onlyActivation(url: string) {
-  const previous = JSON.parse(readFileSync(path.join(repoRoot, 'bench/results/ingest.json'), 'utf8')) as {
+  const previous = JSON.parse(readFileSync(path.join(packageRoot, 'bench/results/ingest.json'), 'utf8')) as {
     results: BenchResult[];
     formats: FormatBench;
     pipeline: PipelineBench;
@@ -365,9 +365,9 @@ function writeReport(
   activation: ActivationBench,
 ) {
   const machine = `${process.platform} ${process.arch}, ${statSync('/proc/self').isDirectory() ? spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() : '?'} cores, Node.js ${process.version}`;
-  mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
+  mkdirSync(path.join(packageRoot, 'bench/results'), { recursive: true });
   writeFileSync(
-    path.join(repoRoot, 'bench/results/ingest.json'),
+    path.join(packageRoot, 'bench/results/ingest.json'),
     JSON.stringify(
       { date: new Date().toISOString(), machine, results, formats, pipeline, activation },
       null,
@@ -555,7 +555,7 @@ invocations), so the deliveries queue drains at about 10 messages per batch time
 delivers its 10 in parallel, each attempt claiming its row and holding no database
 connection while its request is out.
 `;
-  writeFileSync(path.join(repoRoot, 'docs/benchmarks.md'), text);
+  writeFileSync(path.join(packageRoot, 'docs/benchmarks.md'), text);
 }
 
 main().catch((error: unknown) => {

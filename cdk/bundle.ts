@@ -60,9 +60,8 @@ export function bundleCoreLayer(out = path.join(dist, 'layers', 'core')): string
   return out;
 }
 
-/** A thin handler bundle, with the project it serves compiled beside it. */
-export function bundleFunction(name: string, project: Project): string {
-  const out = path.join(dist, 'functions', name);
+/** A thin handler bundle (the core library stays in the layer). */
+export function bundleHandler(name: string, out: string): string {
   mkdirSync(out, { recursive: true });
   buildSync({
     ...bundleOptions,
@@ -70,6 +69,22 @@ export function bundleFunction(name: string, project: Project): string {
     outfile: path.join(out, 'index.cjs'),
     external: [...bundleOptions.external, '@datacycle/core'],
   });
+  return out;
+}
+
+/** A thin handler bundle, with the project it serves compiled beside it. */
+export function bundleFunction(name: string, project: Project): string {
+  const out = bundleHandler(name, path.join(dist, 'functions', name));
   writeFileSync(path.join(out, 'project.json'), compileProject(project));
+  return out;
+}
+
+/**
+ * The code of every function, built once for any project (dist/lambda, shipped in the
+ * package): the core layer and each thin handler. A deploy stages it with its project.
+ */
+export function bundleLambdaCode(out = path.join(dist, 'lambda')): string {
+  bundleCoreLayer(path.join(out, 'layers', 'core'));
+  for (const name of functionNames()) bundleHandler(name, path.join(out, 'functions', name));
   return out;
 }

@@ -136,15 +136,17 @@ export class DatacycleStack extends Stack {
       BackupFunctionName: backups.function.functionName,
       PublishQueueUrl: publication.queue.queue.queueUrl,
       PublishDlqUrl: publication.queue.deadLetterQueue.queueUrl,
+      PublishFunctionName: publication.function.functionName,
       DashboardName: monitoring.dashboard.dashboardName,
       ApiUrl: api.url.url,
       ApiFunctionName: api.function.functionName,
       ApiKeySecretArn: api.apiKey.secretArn,
       WebhookEventsQueueUrl: fanOut.queue.queue.queueUrl,
       WebhookEventsDlqUrl: fanOut.queue.deadLetterQueue.queueUrl,
+      FanOutFunctionName: fanOut.function.functionName,
       DeliveriesQueueUrl: deliveries.queue.queue.queueUrl,
       DeliveriesDlqUrl: deliveries.queue.deadLetterQueue.queueUrl,
-      DeliverFunctionName: deliveries.function.functionName,
+      DeliveryFunctionName: deliveries.function.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -23,3 +23,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm install --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+
+# The datacycle command, the CDK app and the function code as the package ships them
+# (dist/): `npm start` and `npm test` use the same build a team installs.
+npm run --silent build >/dev/null

@@ -3,12 +3,9 @@
  * of examples/territoires in the landing bucket, as a producer would, waits for the deployed
  * ingest function to load them (S3 event → SQS → Lambda on LocalStack) and prints a summary.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { publicBucketUrl } from '@datacycle/core';
-import { localS3 } from './aws-clients';
 import { receiveAlerts } from './alert-receiver';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { localClientConfig, localFunctionUrlHost } from './aws-clients';
@@ -17,11 +14,15 @@ import { examplePortalPort as portalPort, serveExamplePortal } from './example-p
 import { fireSchedule } from './schedules';
 import { SetupError } from './process';
 import { readStackOutputs } from './deploy';
-import { awsLocalEnvironment, repoRoot } from './settings';
+import { awsLocalEnvironment, exampleProjectDir } from './settings';
 import { up } from './up';
+import { dropFile } from './drop';
+import { loadCheckedProject } from '../cli/project';
 
-/** A producer drops the IRVE file; the départements are collected from a (local) portal. */
-const drops = [{ file: 'examples/territoires/data/irve-statique-exemple.csv', prefix: 'irve-statique/' }];
+/** A producer drops the IRVE file (as `datacycle drop` does); the départements are collected from a (local) portal. */
+const drops = [
+  { file: path.join(exampleProjectDir, 'data/irve-statique-exemple.csv'), dataset: 'irve-statique' },
+];
 
 interface FileRow {
   run_id: string;
@@ -35,9 +36,7 @@ interface FileRow {
 }
 
 async function main() {
-  const { outputs, databaseUrl, timings } = await up('examples/territoires');
-  const s3 = localS3();
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const { outputs, databaseUrl, timings } = await up(exampleProjectDir);
   const keys: string[] = [];
   const portal = await serveExamplePortal();
   // The example's alert channel: a local webhook that prints what the notify function sends.
@@ -50,17 +49,9 @@ async function main() {
   const rules = Object.values(JSON.parse(outputs.ScheduleRules) as Record<string, string>);
   for (const rule of rules) await fireSchedule(rule);
   console.log(`\n› fired ${rules.length} schedule(s): collect from http://127.0.0.1:${portalPort}/`);
-  for (const drop of drops) {
-    const key = `${drop.prefix}${stamp}-${path.basename(drop.file)}`;
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: outputs.LandingBucket,
-        Key: key,
-        Body: readFileSync(path.join(repoRoot, drop.file)),
-      }),
-    );
-    keys.push(key);
-  }
+  const project = await loadCheckedProject(exampleProjectDir);
+  for (const drop of drops)
+    keys.push((await dropFile(exampleProjectDir, project, drop.file, drop.dataset)).key);
   console.log(
     `\n› dropped ${keys.length} file(s) in s3://${outputs.LandingBucket}/ — waiting for the pipeline…`,
   );

@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { serveFiles, type UdataDataset } from './file-server';
-import { repoRoot } from './settings';
+import { packageRoot } from './settings';
 
 // Fixed ports of the local stand-ins sit below Linux's ephemeral range (32768-60999), where
 // any outgoing connection may hold them: LocalStack's own did, once, and `npm start` failed.
 /** Where the example project's sources point (see examples/territoires/datasets/*.yaml). */
 export const examplePortalPort = 28761;
-export const exampleDataDir = path.join(repoRoot, 'examples/territoires/data');
+export const exampleDataDir = path.join(packageRoot, 'examples/territoires/data');
 
 /** The udata-like catalog of the demo portal: the national IRVE consolidation, as on data.gouv.fr. */
 export const exampleUdataCatalog: Record<string, UdataDataset> = {

@@ -9,7 +9,7 @@ import {
   localstackEndpoint,
   localstackEnvironment,
   localstackPort,
-  repoRoot,
+  packageRoot,
 } from './settings';
 
 const pidFile = path.join(localstackDir, 'localstack.pid');
@@ -47,7 +47,7 @@ export async function ensureLocalstack(): Promise<'running' | 'started'> {
 
   mkdirSync(localstackDir, { recursive: true });
   if (!existsSync(gatewayCertFile)) {
-    await run(venvPython, [path.join(repoRoot, 'localcloud', 'gateway_cert.py'), gatewayCertFile]);
+    await run(venvPython, [path.join(packageRoot, 'localcloud', 'gateway_cert.py'), gatewayCertFile]);
   }
   const log = openSync(localstackLog, 'w');
   const child = spawn(venvPython, ['-m', 'localstack.runtime.main'], {

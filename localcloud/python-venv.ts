@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SetupError, run } from './process';
-import { repoRoot, venvDir } from './settings';
+import { packageRoot, venvDir } from './settings';
 
-const lockFile = path.join(repoRoot, 'localcloud', 'requirements.lock');
-const executorDir = path.join(repoRoot, 'localcloud', 'executor');
+const lockFile = path.join(packageRoot, 'localcloud', 'requirements.lock');
+const executorDir = path.join(packageRoot, 'localcloud', 'executor');
 const stampFile = path.join(venvDir, '.datacycle-stamp');
 
 export const venvPython = path.join(venvDir, 'bin', 'python');
@@ -18,6 +18,8 @@ export async function ensurePythonVenv(): Promise<'ready' | 'installed'> {
   const stamp = createHash('sha256')
     .update(readFileSync(lockFile))
     .update(readFileSync(path.join(executorDir, 'pyproject.toml')))
+    // The plugin is installed editable from here: another datacycle install needs its own.
+    .update(executorDir)
     .digest('hex');
   if (existsSync(venvPython) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)
     return 'ready';

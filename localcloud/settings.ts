@@ -1,15 +1,57 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 
 // Local tools run on the machine's Node.js (20+); the AWS SDK's notice that its 2027 releases
 // need Node.js 22 is documented in docs/operations.md rather than printed on every run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export const repoRoot = path.resolve(import.meta.dirname, '..');
-export const localDir = path.join(repoRoot, '.local');
+/**
+ * datacycle's own files (the executor plugin, the example, the function bundles): the
+ * repository in development, node_modules/datacycle once installed. Found by walking up to
+ * datacycle's package.json, so the same code works from its sources and from dist/.
+ */
+export const packageRoot = findPackageRoot(import.meta.dirname);
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'datacycle'
+    )
+      return dir;
+    if (path.dirname(dir) === dir) throw new Error(`datacycle's package.json not found above ${from}`);
+  }
+}
+
+/** The version of datacycle that runs (package.json). */
+export const datacycleVersion = (
+  JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/** The example data project shipped with datacycle. */
+export const exampleProjectDir = path.join(packageRoot, 'examples', 'territoires');
+
+/**
+ * This machine's local cloud (the LocalStack venv, its data): .local/ in a checkout of
+ * datacycle, ~/.datacycle once installed; DATACYCLE_HOME sets it.
+ */
+export const localDir =
+  process.env.DATACYCLE_HOME ??
+  (existsSync(path.join(packageRoot, '.git'))
+    ? path.join(packageRoot, '.local')
+    : path.join(homedir(), '.datacycle'));
+
+/** A data project's own state, beside its files (git-ignored): stack outputs, cdk.out, bundles. */
+export const projectStateDir = (projectDir: string) => path.join(projectDir, '.datacycle');
+
+/** The outputs of a project's stack on the local cloud, as its last deploy wrote them. */
+export const stackOutputsFile = (projectDir: string = exampleProjectDir) =>
+  path.join(projectStateDir(projectDir), 'stack-outputs.json');
 export const venvDir = path.join(localDir, 'venv');
 export const localstackDir = path.join(localDir, 'localstack');
 export const gatewayCertFile = path.join(localstackDir, 'gateway-cert.pem');
-export const stackOutputsFile = path.join(localDir, 'stack-outputs.json');
 
 export const localstackPort = Number(process.env.LOCALSTACK_PORT ?? 4566);
 export const localstackEndpoint = `http://127.0.0.1:${localstackPort}`;

@@ -19,9 +19,11 @@ import { ensureLocalstack } from './localstack';
 import { ensurePostgres } from './postgres';
 import { SetupError, step } from './process';
 import { ensurePythonVenv } from './python-venv';
-import { repoRoot } from './settings';
+import { exampleProjectDir } from './settings';
 
-export async function up(projectDir = 'examples/territoires') {
+/** Brings the local cloud up with the project in `projectDir` deployed (absolute, or from the current folder). */
+export async function up(projectDir: string = exampleProjectDir) {
+  projectDir = path.resolve(projectDir);
   const started = Date.now();
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, title: string, work: () => Promise<T>) => {
@@ -41,11 +43,13 @@ export async function up(projectDir = 'examples/territoires') {
     }
   });
   await timed('localstack', 'LocalStack (host mode, node-process Lambda executor)', ensureLocalstack);
-  const outputs = await timed('deploy', `CDK stack of ${projectDir} on LocalStack`, () =>
-    deployStack(path.resolve(repoRoot, projectDir), databaseUrl),
+  const outputs = await timed(
+    'deploy',
+    `CDK stack of ${path.relative(process.cwd(), projectDir) || '.'} on LocalStack`,
+    () => deployStack(projectDir, databaseUrl),
   );
-  await verifyAlertSenders(path.resolve(repoRoot, projectDir));
-  await syncSubscriptions(path.resolve(repoRoot, projectDir), databaseUrl);
+  await verifyAlertSenders(projectDir);
+  await syncSubscriptions(projectDir, databaseUrl);
   timings.total = (Date.now() - started) / 1000;
   return { outputs, databaseUrl, timings };
 }

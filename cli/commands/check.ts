@@ -1,12 +1,14 @@
 import { loadProject } from '@datacycle/core';
+import { parseArgs } from '../args';
+import { projectDirOf, versionProblem } from '../project';
 
-/** `datacycle check <project-dir>`: exit 0 when the project is valid, 1 with every issue otherwise. */
+/**
+ * `datacycle check [project-dir]` (default: --project, else here): exit 0 when the project is
+ * valid and made for this datacycle, 1 with every issue otherwise.
+ */
 export async function checkCommand(args: string[]): Promise<number> {
-  const dir = args[0];
-  if (!dir) {
-    console.error('usage: datacycle check <project-dir>');
-    return 2;
-  }
+  const { positional, flags } = parseArgs(args);
+  const dir = positional[0] ?? projectDirOf(flags);
   const result = await loadProject(dir);
   if (!result.ok) {
     for (const issue of result.issues) {
@@ -16,6 +18,11 @@ export async function checkCommand(args: string[]): Promise<number> {
     return 1;
   }
   const { project } = result;
+  const problem = versionProblem(project);
+  if (problem) {
+    console.error(`✗ datacycle.yaml › datacycle: ${problem}`);
+    return 1;
+  }
   console.log(`✓ ${project.config.name}: ${project.config.title}`);
   for (const dataset of project.datasets) {
     const sources = dataset.config.sources.map((s) =>

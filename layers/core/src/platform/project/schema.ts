@@ -240,6 +240,8 @@ export const webhooksSchema = z.strictObject({
 export const projectSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { message: 'lower-case letters, digits and dashes' }),
   title: z.string().min(1),
+  /** The datacycle versions this project works with, as an npm range (e.g. "^0.1.0"); checked by the CLI. */
+  datacycle: z.string().min(1).optional(),
   description: z.string().min(1).optional(),
   publisher: z.strictObject({ name: z.string().min(1), url: z.url().optional() }),
   contact: z.strictObject({ name: z.string().min(1), email: z.email() }),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -152,14 +153,19 @@ export class ValidationPool {
 }
 
 /**
- * Bundled (the Lambda layer, the bench), this module is CommonJS and the worker's bundle sits
- * beside it; from the TypeScript source (tsx, vitest), the worker's source runs through tsx.
+ * Bundled, the worker's script sits beside the bundle: CommonJS (the Lambda layer, the bench)
+ * or ES modules (the datacycle command, whose chunks are one folder below it). From the
+ * TypeScript source (tsx, vitest), the worker's source runs through tsx.
  */
 function startWorker(setup: WorkerSetup): Worker {
   // esbuild leaves import.meta empty in a CommonJS bundle.
   const source = import.meta.url as string | undefined;
   if (source === undefined)
     return new Worker(path.join(__dirname, 'validation-worker.cjs'), { workerData: setup });
+  for (const candidate of ['./validation-worker.cjs', '../validation-worker.cjs']) {
+    const bundled = new URL(candidate, source);
+    if (source.endsWith('.mjs') && existsSync(bundled)) return new Worker(bundled, { workerData: setup });
+  }
   const script = new URL('./validation-worker.ts', source).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(script)}); });`;

@@ -1,0 +1,113 @@
+import { createInterface } from 'node:readline/promises';
+import { cdkArguments, cdkCommand } from '../../localcloud/deploy';
+import { run } from '../../localcloud/process';
+import { awsLocalEnvironment, projectStateDir } from '../../localcloud/settings';
+import { parseArgs } from '../args';
+import { loadCheckedProject, projectDirOf, UsageError } from '../project';
+
+const switches = ['yes', 'local'];
+
+/**
+ * Where a deploy goes: AWS with the usual credentials (--profile, --region), or any
+ * AWS-compatible endpoint (--endpoint), or the local cloud (--local, for destroy).
+ */
+function targetEnvironment(flags: Map<string, string | true>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' };
+  if (flags.get('local') === true) return { ...env, ...awsLocalEnvironment() };
+  for (const [flag, variable] of [
+    ['profile', 'AWS_PROFILE'],
+    ['region', 'AWS_REGION'],
+    ['endpoint', 'AWS_ENDPOINT_URL'],
+  ] as const) {
+    const value = flags.get(flag);
+    if (value === true) throw new UsageError(`--${flag} needs a value`);
+    if (value) env[variable] = value;
+  }
+  if (env.AWS_REGION) env.AWS_DEFAULT_REGION = env.AWS_REGION;
+  return env;
+}
+
+/** The database the stack's functions use: an existing secret (AWS) or a URL put in a new one. */
+function databaseContext(flags: Map<string, string | true>): Record<string, string> {
+  const secret = flags.get('database-secret-arn');
+  const url = flags.get('database-url') ?? process.env.DATACYCLE_DATABASE_URL;
+  if (typeof secret === 'string' && secret) return { databaseSecretArn: secret };
+  if (typeof url === 'string' && url) return { databaseUrl: url };
+  throw new UsageError(
+    'where is the database? the stack needs one',
+    'give --database-secret-arn <ARN of a Secrets Manager secret with the connection> (or --database-url <postgres://…>)',
+  );
+}
+
+async function confirm(question: string, flags: Map<string, string | true>): Promise<boolean> {
+  if (flags.get('yes') === true) return true;
+  if (!process.stdin.isTTY)
+    throw new UsageError('no terminal to confirm on', 'add --yes to go ahead without asking (CI)');
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/**
+ * `datacycle deploy [--profile <p>] [--region <r>] [--endpoint <url>] --database-secret-arn <arn>
+ * [--yes]`: the project's stack (the same CDK app as the local cloud) to AWS or any
+ * AWS-compatible endpoint: bootstrap if needed, the diff shown, then deployed once confirmed.
+ */
+export async function deployCommand(args: string[]): Promise<number> {
+  const { flags } = parseArgs(args, switches);
+  const projectDir = projectDirOf(flags);
+  const project = await loadCheckedProject(projectDir);
+  const env = targetEnvironment(flags);
+  const cdk = cdkCommand();
+  const context = cdkArguments(projectDir, { ...databaseContext(flags), retainData: 'true' });
+  const where = env.AWS_ENDPOINT_URL ?? `AWS${env.AWS_PROFILE ? ` (profile ${env.AWS_PROFILE})` : ''}`;
+  const cdkRun = (command: string[], quiet = false) =>
+    run(cdk.command, [...cdk.args, ...command, ...context], {
+      env,
+      cwd: projectStateDir(projectDir),
+      quiet,
+      timeoutMs: 60 * 60_000,
+    });
+  console.log(`› bootstrapping the CDK environment on ${where} (once per account and region)…`);
+  await cdkRun(['bootstrap'], true);
+  console.log(`› changes to stack datacycle-${project.config.name}:`);
+  await cdkRun(['diff', '--fail=false']);
+  if (!(await confirm(`deploy them to ${where}?`, flags))) {
+    console.log('nothing deployed');
+    return 1;
+  }
+  await cdkRun(['deploy', '--require-approval', 'never', '--progress', 'events']);
+  console.log(`\n✓ datacycle-${project.config.name} deployed to ${where}`);
+  console.log('next: npx datacycle status --aws --stack datacycle-' + project.config.name);
+  return 0;
+}
+
+/**
+ * `datacycle destroy [--local | --profile <p> --region <r> | --endpoint <url>] [--yes]`: deletes
+ * the project's stack. Its buckets and database are kept on AWS (retained), removed locally.
+ */
+export async function destroyCommand(args: string[]): Promise<number> {
+  const { flags } = parseArgs(args, switches);
+  const projectDir = projectDirOf(flags);
+  const project = await loadCheckedProject(projectDir);
+  const env = targetEnvironment(flags);
+  const where = flags.get('local') === true ? 'the local cloud' : (env.AWS_ENDPOINT_URL ?? 'AWS');
+  if (!(await confirm(`destroy stack datacycle-${project.config.name} on ${where}?`, flags))) {
+    console.log('nothing destroyed');
+    return 1;
+  }
+  const cdk = cdkCommand();
+  // The app needs a database to synthesize; a destroy does not use it.
+  const context = cdkArguments(projectDir, { databaseUrl: 'postgres://destroy', retainData: 'true' });
+  await run(cdk.command, [...cdk.args, 'destroy', '--force', ...context], {
+    env,
+    cwd: projectStateDir(projectDir),
+    quiet: false,
+    timeoutMs: 60 * 60_000,
+  });
+  console.log(`✓ datacycle-${project.config.name} destroyed on ${where}`);
+  return 0;
+}

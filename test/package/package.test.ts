@@ -1,0 +1,126 @@
+/**
+ * datacycle as a team gets it: the package packed, installed into an empty folder outside the
+ * repository, and used there with its own commands only: init, check, up (its own venv and
+ * LocalStack), drop, the rows through the deployed read API, down. Runs last in `npm test`:
+ * it stops the local cloud the other suites used and brings up its own.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopLocalstack } from '../../localcloud/localstack';
+import { localDir, localstackEndpoint, packageRoot } from '../../localcloud/settings';
+import { callApi } from '../helpers/local-cloud';
+
+const exec = promisify(execFile);
+const work = mkdtempSync(path.join(tmpdir(), 'datacycle-user-'));
+const app = path.join(work, 'app');
+const project = path.join(app, 'air');
+
+/** The environment of a user's shell: none of npm's own variables from `npm test`. */
+const userEnv: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))),
+  // The installed datacycle's machine state (venv, LocalStack), kept in this checkout's .local/.
+  DATACYCLE_HOME: path.join(localDir, 'package-home'),
+};
+
+/** Runs the installed `datacycle` in `cwd`, as a user types it. */
+async function datacycle(args: string[], cwd = project, timeout = 600_000) {
+  const bin = path.join(app, 'node_modules', '.bin', 'datacycle');
+  try {
+    const { stdout, stderr } = await exec(bin, args, {
+      cwd,
+      env: userEnv,
+      timeout,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+beforeAll(async () => {
+  const { stdout } = await exec('npm', ['pack', '--pack-destination', work], {
+    cwd: packageRoot,
+    env: userEnv,
+    timeout: 300_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const tarball = readdirSync(work).find((file) => file.endsWith('.tgz'));
+  expect(tarball, stdout).toMatch(/^datacycle-\d+\.\d+\.\d+\.tgz$/);
+  await exec('mkdir', ['-p', app]);
+  await exec('npm', ['install', '--no-audit', '--no-fund', path.join(work, tarball!)], {
+    cwd: app,
+    env: userEnv,
+    timeout: 600_000,
+  });
+  // The local cloud of the other suites is stopped: the installed datacycle starts its own.
+  await stopLocalstack();
+}, 900_000);
+
+afterAll(async () => {
+  await datacycle(['down'], app);
+});
+
+describe('the package, installed in an empty folder', () => {
+  it('ships compiled JavaScript only, and answers --version without TypeScript', async () => {
+    const installed = path.join(app, 'node_modules', 'datacycle');
+    const version = (
+      JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    const answer = await datacycle(['--version'], app);
+    expect(answer).toMatchObject({ code: 0, stdout: `${version}\n` });
+    const shipped = readdirSync(installed, { recursive: true }).map(String);
+    expect(shipped.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
+    expect(shipped).toContain(path.join('dist', 'cdk-app.mjs'));
+  });
+
+  it('init creates a project that check accepts, and refuses to overwrite it', async () => {
+    const created = await datacycle(['init', 'air'], app);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('npx datacycle up');
+    expect(readdirSync(project).sort()).toEqual(
+      ['.gitignore', 'README.md', 'data', 'datacycle.yaml', 'datasets', 'models', 'schemas'].sort(),
+    );
+    const checked = await datacycle(['check']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toContain('moyennes_par_station');
+    const again = await datacycle(['init', 'air'], app);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is not empty[\s\S]*fix:/);
+    expect(again.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('up, drop, and the rows through the deployed read API; then down', async () => {
+    const started = await datacycle(['up'], project, 900_000);
+    expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
+    expect(started.stdout).toMatch(/air runs on the local cloud/);
+
+    const dropped = await datacycle(['drop', 'data/mesures-air.csv'], project, 300_000);
+    expect(dropped.code, `${dropped.stdout}\n${dropped.stderr}`).toBe(0);
+    expect(dropped.stdout).toMatch(/loaded 8 rows into raw\.mesures_air/);
+    expect(dropped.stdout).toMatch(/transform: succeeded/);
+
+    const outputs = Object.values(
+      JSON.parse(readFileSync(path.join(project, '.datacycle', 'stack-outputs.json'), 'utf8')) as Record<
+        string,
+        { ApiUrl: string }
+      >,
+    )[0]!;
+    const response = await callApi(outputs.ApiUrl, '/datasets/moyennes_par_station/rows?order=station');
+    expect(response.status, response.text).toBe(200);
+    const body = response.json<{ data: { station: string; polluant: string; moyenne: number }[] }>();
+    expect(body.data).toHaveLength(4);
+    expect(body.data).toContainEqual(
+      expect.objectContaining({ station: 'FR04002', polluant: 'NO2', moyenne: 29.8 }),
+    );
+
+    const stopped = await datacycle(['down']);
+    expect(stopped.stdout).toContain('local cloud stopped');
+    await expect(fetch(`${localstackEndpoint}/_localstack/health`)).rejects.toThrow();
+  });
+});
