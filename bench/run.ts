@@ -21,6 +21,7 @@ import { ensurePostgres } from '../localcloud/postgres';
 import { awsLocalEnvironment, localDir, packageRoot } from '../localcloud/settings';
 import { buildSync } from 'esbuild';
 import { bundleOptions, bundleValidationWorker } from '../cdk/bundle';
+import { benchStartup, startupSection, type StartupBench } from './startup';
 import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
 import { readStackOutputs } from '../localcloud/deploy';
@@ -165,8 +166,11 @@ function settle(url: string, loaded: string) {
 }
 
 async function main() {
+  const startup = benchStartup();
+  console.log(`› command start-up: ${JSON.stringify(startup)}`);
+  if (process.argv.includes('--only=startup')) return onlyStartup(startup);
   const url = await ensurePostgres();
-  if (process.argv.includes('--only=activation')) return onlyActivation(url);
+  if (process.argv.includes('--only=activation')) return onlyActivation(url, startup);
   const pool = createPool(url);
   await migrate(pool);
   const schema = tableSchemaSchema.parse(JSON.parse(readFileSync(schemaFile, 'utf8')));
@@ -299,25 +303,38 @@ async function main() {
   console.log('› fan-out of one event to 1 000 webhook subscriptions through the deployed stack…');
   const fanOut = await benchFanOut(url);
   console.log(JSON.stringify(fanOut));
-  writeReport(results, formats, { transform, dropToPublished, exports }, { api, fanOut });
+  writeReport(results, formats, { transform, dropToPublished, exports }, { api, fanOut }, startup);
 }
 
 /**
  * `npm run bench -- --only=activation`: the read API and webhook parts again, on the bench
  * database a full run left; the other sections of the report are kept from that run.
  */
-async function onlyActivation(url: string) {
-  const previous = JSON.parse(readFileSync(path.join(packageRoot, 'bench/results/ingest.json'), 'utf8')) as {
-    results: BenchResult[];
-    formats: FormatBench;
-    pipeline: PipelineBench;
-  };
+async function onlyActivation(url: string, startup: StartupBench) {
+  const previous = previousResults();
   const largest = previous.results[previous.results.length - 1]!.rows;
   const api = await benchApi(url.replace(/\/[^/?]+(\?|$)/, '/datacycle_bench$1'), largest);
   console.log(JSON.stringify(api));
   const fanOut = await benchFanOut(url);
   console.log(JSON.stringify(fanOut));
-  writeReport(previous.results, previous.formats, previous.pipeline, { api, fanOut });
+  writeReport(previous.results, previous.formats, previous.pipeline, { api, fanOut }, startup);
+}
+
+/** The last full run's results (bench/results/ingest.json), for the runs that redo one part. */
+function previousResults() {
+  return JSON.parse(readFileSync(path.join(packageRoot, 'bench/results/ingest.json'), 'utf8')) as {
+    results: BenchResult[];
+    formats: FormatBench;
+    pipeline: PipelineBench;
+    activation: ActivationBench;
+    date: string;
+  };
+}
+
+/** `npm run bench -- --only=startup`: the command's start-up again; the rest kept from the last run. */
+function onlyStartup(startup: StartupBench) {
+  const previous = previousResults();
+  writeReport(previous.results, previous.formats, previous.pipeline, previous.activation, startup, previous.date);
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -363,13 +380,16 @@ function writeReport(
   formats: FormatBench,
   pipeline: PipelineBench,
   activation: ActivationBench,
+  startup: StartupBench,
+  /** When the full run was (a run that redoes one part keeps it). */
+  measuredOn = new Date().toISOString(),
 ) {
   const machine = `${process.platform} ${process.arch}, ${statSync('/proc/self').isDirectory() ? spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() : '?'} cores, Node.js ${process.version}`;
   mkdirSync(path.join(packageRoot, 'bench/results'), { recursive: true });
   writeFileSync(
     path.join(packageRoot, 'bench/results/ingest.json'),
     JSON.stringify(
-      { date: new Date().toISOString(), machine, results, formats, pipeline, activation },
+      { date: measuredOn, machine, results, formats, pipeline, activation, startup },
       null,
       2,
     ) + '\n',
@@ -402,7 +422,7 @@ the same rounds: ${oneThread.map((r) => `${n(r.rows)} rows ${r.datacycleLoadOneT
     : '';
   const text = `# Benchmarks
 
-Measured by \`npm run bench\` on ${machine}, ${new Date().toISOString().slice(0, 10)}.
+Measured by \`npm run bench\` on ${machine}, ${measuredOn.slice(0, 10)}.
 Raw numbers: [bench/results/ingest.json](../bench/results/ingest.json). The measured code is
 bundled and run exactly like the ingest function (same esbuild settings, same Node.js
 options: \`${FUNCTION_NODE_OPTIONS}\`), one process per measure so that its peak RSS is its own.
@@ -547,14 +567,15 @@ One \`outputs.published\` event put on the deployed bus, ${n(activation.fanOut.s
 loopback subscriber that verifies every signature: ${n(activation.fanOut.delivered)} delivered
 (${n(activation.fanOut.verified)} verified) in ${activation.fanOut.seconds} s, **${n(activation.fanOut.deliveriesPerSecond)} deliveries/s**;
 time from the event to a delivery: p50 ${activation.fanOut.p50Ms} ms, p99 ${activation.fanOut.p99Ms} ms (rule → events queue →
-fan-out function → deliveries queue → deliver function, on LocalStack's Lambda executor).
+fan-out function → deliveries queue → webhook-delivery function, on LocalStack's Lambda executor).
 
 On LocalStack this is the emulator's pace more than datacycle's: its SQS event source runs one
 batch of 10 messages at a time per queue (AWS scales a queue's pollers up to 1 000 concurrent
 invocations), so the deliveries queue drains at about 10 messages per batch time; each batch
 delivers its 10 in parallel, each attempt claiming its row and holding no database
 connection while its request is out.
-`;
+
+${startupSection(startup)}`;
   writeFileSync(path.join(packageRoot, 'docs/benchmarks.md'), text);
 }
 

@@ -63,7 +63,7 @@ const commands: Record<string, { summary: string; run: Command }> = {
   },
   transform: {
     summary:
-      'transform <project-dir> [--dataset <id>]        build, test and publish the SQL models now (DATABASE_URL)',
+      'transform [project-dir] [--dataset <id>]         build and test the SQL models now, swap them in (DATABASE_URL)',
     run: lazy(() => import('./commands/transform'), 'transformCommand'),
   },
   runs: {

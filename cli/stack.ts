@@ -1,6 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { localClientConfig } from '../localcloud/aws-clients';
 import { readStackOutputs, stackOutputsSchema, type StackOutputs } from '../localcloud/deploy';
+import { projectDirOf } from './project';
 
 /** A deployed stack the CLI talks to: its outputs, and the client settings to reach it. */
 export interface DeployedStack {
@@ -13,7 +14,8 @@ export interface DeployedStack {
  * and region from the usual AWS environment).
  */
 export async function deployedStack(flags: Map<string, string | true>): Promise<DeployedStack> {
-  if (flags.get('aws') !== true) return { outputs: readStackOutputs(), clientConfig: localClientConfig() };
+  if (flags.get('aws') !== true)
+    return { outputs: readStackOutputs(projectDirOf(flags)), clientConfig: localClientConfig() };
   const name = flags.get('stack');
   if (typeof name !== 'string' || !name)
     throw new Error('--aws needs --stack <stack name> (datacycle-<project>)');

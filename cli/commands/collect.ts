@@ -3,9 +3,10 @@ import { loadProject } from '@datacycle/core';
 import { localClientConfig } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
 import { parseArgs } from '../args';
+import { projectDirOf } from '../project';
 
 const usage =
-  'usage: datacycle collect <dataset> [--source N] [--from <cursor>] [--project examples/territoires] [--function <name>] [--aws]';
+  'usage: datacycle collect <dataset> [--source N] [--from <cursor>] [--project <dir>] [--function <name>] [--aws]';
 
 /**
  * `datacycle collect <dataset>`: runs a dataset's scheduled source now, through the deployed
@@ -20,7 +21,7 @@ export async function collectCommand(args: string[]): Promise<number> {
     console.error(usage);
     return 2;
   }
-  const projectDir = String(flags.get('project') ?? 'examples/territoires');
+  const projectDir = projectDirOf(flags);
   const loaded = await loadProject(projectDir);
   if (!loaded.ok) {
     console.error(`the project in ${projectDir} is invalid: run datacycle check ${projectDir}`);
@@ -44,7 +45,9 @@ export async function collectCommand(args: string[]): Promise<number> {
     return 2;
   }
   const onAws = flags.get('aws') === true;
-  const functionName = String(flags.get('function') ?? (onAws ? '' : readStackOutputs().CollectFunctionName));
+  const functionName = String(
+    flags.get('function') ?? (onAws ? '' : readStackOutputs(projectDir).CollectFunctionName),
+  );
   if (!functionName) {
     console.error('--aws needs --function <collect function name> (the CollectFunctionName stack output)');
     return 2;

@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { createPool, datasetHealth, loadProject } from '@datacycle/core';
 import { parseArgs } from '../args';
+import { projectDirOf } from '../project';
 import { databaseUrl } from '../database';
 import { deployedStack, pipelineQueues } from '../stack';
 
@@ -19,7 +20,7 @@ const age = (hours: number | undefined) =>
  */
 export async function statusCommand(args: string[]): Promise<number> {
   const { positional, flags } = parseArgs(args, ['aws']);
-  const dir = positional[0] ?? 'examples/territoires';
+  const dir = positional[0] ?? projectDirOf(flags);
   const loaded = await loadProject(dir);
   if (!loaded.ok) {
     console.error(`the project has problems: run datacycle check ${dir}`);

@@ -1,5 +1,6 @@
 import { createPool, loadProject, migrate, runTransform } from '@datacycle/core';
 import { parseArgs } from '../args';
+import { projectDirOf } from '../project';
 import { databaseUrl } from '../database';
 
 /**
@@ -9,11 +10,7 @@ import { databaseUrl } from '../database';
  */
 export async function transformCommand(args: string[]): Promise<number> {
   const { positional, flags } = parseArgs(args);
-  const dir = positional[0];
-  if (!dir) {
-    console.error('usage: datacycle transform <project-dir> [--dataset <id>]');
-    return 2;
-  }
+  const dir = positional[0] ?? projectDirOf(flags);
   const loaded = await loadProject(dir);
   if (!loaded.ok) {
     console.error(`the project has problems: run datacycle check ${dir}`);

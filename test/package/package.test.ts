@@ -9,30 +9,38 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopLocalstack } from '../../localcloud/localstack';
 import { localDir, localstackEndpoint, packageRoot } from '../../localcloud/settings';
-import { callApi } from '../helpers/local-cloud';
+import { callApi, databaseUrl } from '../helpers/local-cloud';
 
 const exec = promisify(execFile);
 const work = mkdtempSync(path.join(tmpdir(), 'datacycle-user-'));
 const app = path.join(work, 'app');
 const project = path.join(app, 'air');
 
+/** The server's own database URL; the user's project gets a database of its own on it. */
+const adminUrl = databaseUrl();
+const userDatabase = `datacycle_user_${path.basename(work).replace(/\W/g, '_').toLowerCase()}`;
+const userDatabaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${userDatabase}` }).toString();
+
 /** The environment of a user's shell: none of npm's own variables from `npm test`. */
 const userEnv: NodeJS.ProcessEnv = {
   ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))),
   // The installed datacycle's machine state (venv, LocalStack), kept in this checkout's .local/.
   DATACYCLE_HOME: path.join(localDir, 'package-home'),
+  // A new team's database (created by `datacycle up`): nothing loaded before.
+  DATABASE_URL: userDatabaseUrl,
 };
 
 /** Runs the installed `datacycle` in `cwd`, as a user types it. */
-async function datacycle(args: string[], cwd = project, timeout = 600_000) {
+async function datacycle(args: string[], cwd = project, timeout = 600_000, env: NodeJS.ProcessEnv = {}) {
   const bin = path.join(app, 'node_modules', '.bin', 'datacycle');
   try {
     const { stdout, stderr } = await exec(bin, args, {
       cwd,
-      env: userEnv,
+      env: { ...userEnv, ...env },
       timeout,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -64,6 +72,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await datacycle(['down'], app);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(userDatabase)} WITH (FORCE)`);
+  await admin.end();
 });
 
 describe('the package, installed in an empty folder', () => {
@@ -95,7 +107,7 @@ describe('the package, installed in an empty folder', () => {
     expect(again.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('up, drop, and the rows through the deployed read API; then down', async () => {
+  it('up, drop, the rows through the deployed read API; deploy to an endpoint, destroy, down', async () => {
     const started = await datacycle(['up'], project, 900_000);
     expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
     expect(started.stdout).toMatch(/air runs on the local cloud/);
@@ -118,6 +130,29 @@ describe('the package, installed in an empty folder', () => {
     expect(body.data).toContainEqual(
       expect.objectContaining({ station: 'FR04002', polluant: 'NO2', moyenne: 29.8 }),
     );
+
+    // deploy to an AWS-compatible endpoint (here the same LocalStack): bootstrap, diff, --yes.
+    const endpoint = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    const deployed = await datacycle(
+      [
+        'deploy',
+        '--endpoint',
+        localstackEndpoint,
+        '--region',
+        'us-east-1',
+        '--database-url',
+        userDatabaseUrl,
+        '--yes',
+      ],
+      project,
+      900_000,
+      endpoint,
+    );
+    expect(deployed.code, `${deployed.stdout}\n${deployed.stderr}`).toBe(0);
+    expect(deployed.stdout).toMatch(/datacycle-air deployed to http:\/\/127\.0\.0\.1:4566/);
+    const destroyed = await datacycle(['destroy', '--local', '--yes'], project, 900_000);
+    expect(destroyed.code, `${destroyed.stdout}\n${destroyed.stderr}`).toBe(0);
+    expect(destroyed.stdout).toMatch(/datacycle-air destroyed on the local cloud/);
 
     const stopped = await datacycle(['down']);
     expect(stopped.stdout).toContain('local cloud stopped');
