@@ -131,6 +131,10 @@ describe('the package, installed in an empty folder', () => {
       expect.objectContaining({ station: 'FR04002', polluant: 'NO2', moyenne: 29.8 }),
     );
 
+    const logs = await datacycle(['logs', 'ingest', '--since', '30']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/^ingest +.*"message":"ingest outcome"/m);
+
     // deploy to an AWS-compatible endpoint (here the same LocalStack): bootstrap, diff, --yes.
     const endpoint = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
     const deployed = await datacycle(
