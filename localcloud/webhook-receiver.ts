@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook } from '@datacycle/core';
+// The reference implementation of the specification (its JavaScript library), not ours.
+import { Webhook } from 'standardwebhooks';
 
 // Below the ephemeral port range, as examplePortalPort (see example-portal.ts).
 /** The demo's subscriber (webhooks.subscriptions in the example project). */
@@ -32,8 +33,8 @@ export interface WebhookReceiver {
 }
 
 /**
- * A subscriber on loopback that verifies every delivery exactly as the Standard Webhooks
- * specification says (timestamp tolerance, any v1 signature, constant-time comparison) and
+ * A subscriber on loopback that verifies every delivery with the Standard Webhooks reference
+ * library (timestamp tolerance, any v1 signature, constant-time comparison) and
  * answers as told: success, an error, 429 with Retry-After, 410 Gone, a redirect, or silence.
  */
 export function receiveWebhooks(
@@ -51,7 +52,11 @@ export function receiveWebhooks(
       const headers = req.headers as Record<string, string | undefined>;
       const verdicts = secrets.map((secret) => {
         try {
-          verifyWebhook(secret, headers, body);
+          new Webhook(secret).verify(body, {
+            'webhook-id': headers['webhook-id'] ?? '',
+            'webhook-timestamp': headers['webhook-timestamp'] ?? '',
+            'webhook-signature': headers['webhook-signature'] ?? '',
+          });
           return 'ok';
         } catch (error) {
           return (error as Error).message;

@@ -17,6 +17,7 @@ import {
   deleteSubscription,
   deliveryMessageSchema,
   fanOut,
+  generateSecret,
   handleDeliveryMessage,
   migrate,
   replayDeliveries,
@@ -29,7 +30,12 @@ import {
   type SecretStore,
 } from '@datacycle/core';
 import { localClientConfig, localSqs } from '../../localcloud/aws-clients';
-import { receiveWebhooks, type WebhookReceiver } from '../../localcloud/webhook-receiver';
+import {
+  receiveWebhooks,
+  type ReceivedWebhook,
+  type WebhookReceiver,
+} from '../../localcloud/webhook-receiver';
+import { verifyWithPythonStandardWebhooks } from '../helpers/conformance';
 import { ownDatabase, uniqueName } from '../helpers/local-cloud';
 import { testProject } from '../helpers/projects';
 
@@ -70,6 +76,17 @@ const busEvent = (outputs: string[]) => ({
   detail: { outputs, version: '20261128T120000Z', runIds: ['3f1e…'] },
 });
 const links = { apiUrl: 'https://api.example.org/', publicUrl: 'https://data.example.org' };
+
+/** A received delivery as the Python verifier takes it. */
+const deliveryFor = (secret: string, received: ReceivedWebhook) => ({
+  secret,
+  body: received.body,
+  headers: {
+    'webhook-id': received.id,
+    'webhook-timestamp': received.timestamp,
+    'webhook-signature': received.signature,
+  },
+});
 
 /** Runs the deliver function's loop on the test queue until it is empty for `idleMs`. */
 async function drain(
@@ -144,7 +161,11 @@ describe('webhook deliveries', () => {
     expect(await drain(queueUrl)).toEqual(['succeeded', 'skipped']);
     expect(receiver.received).toHaveLength(1);
     const [delivery] = receiver.received;
+    // Verified by the specification's reference libraries: JavaScript (the receiver) and Python.
     expect(delivery!.verified).toBe('ok');
+    expect(await verifyWithPythonStandardWebhooks([deliveryFor(receiver.secrets[0]!, delivery!)])).toEqual([
+      'ok',
+    ]);
     expect(delivery!.id).toBe(enqueued[0]);
     expect(delivery!.signature).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     expect(JSON.parse(delivery!.body)).toEqual({
@@ -299,6 +320,16 @@ describe('webhook deliveries', () => {
       expect(receiver.received.at(-1)!.verified).toBe('ok');
     }
     expect(receiver.received.at(-1)!.signature.split(' ')).toHaveLength(2);
+    // Python's reference library accepts the overlapping deliveries with either secret, and
+    // refuses them with a secret that is neither.
+    const last = receiver.received.at(-1)!;
+    expect(
+      await verifyWithPythonStandardWebhooks([
+        deliveryFor(old, last),
+        deliveryFor(fresh, last),
+        deliveryFor(generateSecret(), last),
+      ]),
+    ).toEqual(['ok', 'ok', expect.stringMatching(/^WebhookVerificationError/)]);
   });
 
   it('refuses private endpoints, at subscription and at delivery time', async () => {
