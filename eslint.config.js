@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'cdk.out/**', '.local/**', 'node_modules/**', 'localcloud/executor/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'cdk.out/**',
+      '.local/**',
+      'node_modules/**',
+      'localcloud/executor/**',
+      '**/.datacycle/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },

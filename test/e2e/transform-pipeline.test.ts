@@ -4,8 +4,17 @@
  * rebuilds the models downstream and publishes them, or keeps the previous ones and alerts
  * when a test fails.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { irveExample } from '../helpers/projects';
+import { validateDataPackage } from '../helpers/conformance';
+
+async function readBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
+  const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Body!.transformToByteArray();
+}
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
 import {
@@ -126,6 +135,21 @@ describe('load → transform → tests → publish, on the deployed stack', () =
       'xlsx',
       'parquet',
     ]);
+    // Each data package the stack published, with its files, passes frictionless-py.
+    for (const name of ['irve-statique', 'irve_points', 'irve_par_departement']) {
+      const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+      const latest = `exports/${name}/latest`;
+      const text = await readText(s3, outputs.PublicBucket, `${latest}/datapackage.json`);
+      writeFileSync(path.join(dir, 'datapackage.json'), text);
+      for (const resource of (JSON.parse(text) as { resources: { path: string }[] }).resources)
+        writeFileSync(
+          path.join(dir, resource.path),
+          await readBytes(s3, outputs.PublicBucket, `${latest}/${resource.path}`),
+        );
+      const verdict = await validateDataPackage(path.join(dir, 'datapackage.json'));
+      expect(verdict.errors, name).toEqual([]);
+      expect(verdict.valid, name).toBe(true);
+    }
     // And the catalog, updated at the same publication.
     const catalog = JSON.parse(await readText(s3, outputs.PublicBucket, 'catalog/catalog.jsonld')) as {
       'dcat:dataset': {

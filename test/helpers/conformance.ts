@@ -71,3 +71,29 @@ print(json.dumps(verdicts))
     deliveries,
   );
 }
+
+/**
+ * `frictionless validate` (frictionless-py, the Frictionless reference implementation) on a
+ * datapackage.json and the files beside it: every error, package- or resource-level, as text.
+ */
+export async function validateDataPackage(descriptor: string): Promise<{ valid: boolean; errors: string[] }> {
+  const python = await ensureConformanceVenv();
+  const frictionless = path.join(path.dirname(python), 'frictionless');
+  const { stdout } = await exec(frictionless, ['validate', '--json', path.basename(descriptor)], {
+    cwd: path.dirname(descriptor),
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 300_000,
+  }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '{}' }));
+  const report = JSON.parse(stdout) as {
+    valid: boolean;
+    errors?: { type: string; message: string }[];
+    tasks?: { name: string; errors: { type: string; message: string }[] }[];
+  };
+  const errors = [
+    ...(report.errors ?? []).map((error) => `package: ${error.type}: ${error.message}`),
+    ...(report.tasks ?? []).flatMap((task) =>
+      task.errors.map((error) => `${task.name}: ${error.type}: ${error.message}`),
+    ),
+  ];
+  return { valid: report.valid, errors };
+}

@@ -4,6 +4,9 @@
  * into PostGIS, Parquet by hyparquet; the data package checked against the Frictionless
  * tabular data package rules; latest/ equal to the version.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import ExcelJS from 'exceljs';
 import { parquetReadObjects } from 'hyparquet';
@@ -25,6 +28,7 @@ import {
 import { Readable } from 'node:stream';
 import { localS3, testPool, uniqueName } from '../helpers/local-cloud';
 import { createTestBuckets, testProject } from '../helpers/projects';
+import { validateDataPackage } from '../helpers/conformance';
 import jsonld from 'jsonld';
 import { Parser } from 'n3';
 
@@ -175,22 +179,32 @@ describe('publishOutput', () => {
       ['75056', 3.7, 1n, null],
     ]);
 
-    // The data package: tabular, every resource with its size and hash, the schema with the CSV.
+    // The data package: every resource with its size and hash (Parquet's aside, see
+    // dataPackage), the schema with the CSV.
     const datapackage = JSON.parse((await bytes(publication.datapackageKey)).toString('utf8'));
     expect(datapackage).toMatchObject({
-      profile: 'tabular-data-package',
+      profile: 'data-package',
       name: 'stations',
       licenses: [{ name: 'etalab-2.0' }],
     });
     expect(datapackage.resources).toHaveLength(4);
     for (const [index, resource] of datapackage.resources.entries()) {
       const file = publication.files[index]!;
+      const size = { bytes: file.bytes, hash: `sha256:${file.sha256}` };
       expect(resource).toMatchObject({
         path: `stations.${file.format}`,
-        bytes: file.bytes,
-        hash: `sha256:${file.sha256}`,
+        profile: file.format === 'csv' ? 'tabular-data-resource' : 'data-resource',
+        ...(file.format === 'parquet' ? { 'datacycle:checksum': size } : size),
       });
     }
+    // frictionless-py, the reference implementation, validates the package and every file in it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'datapackage-'));
+    writeFileSync(path.join(dir, 'datapackage.json'), await bytes(publication.datapackageKey));
+    for (const file of publication.files)
+      writeFileSync(path.join(dir, path.basename(file.key)), await bytes(file.key));
+    const verdict = await validateDataPackage(path.join(dir, 'datapackage.json'));
+    expect(verdict.errors).toEqual([]);
+    expect(verdict.valid).toBe(true);
     expect(datapackage.resources[0]).toMatchObject({
       profile: 'tabular-data-resource',
       dialect: { delimiter: ';' },

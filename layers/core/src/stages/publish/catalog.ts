@@ -39,9 +39,24 @@ export interface Facts {
   modified?: string;
   datapackage?: {
     created: string;
-    resources: { path: string; format: string; mediatype: string; bytes: number; hash: string }[];
+    resources: DatapackageResource[];
   };
 }
+
+/** A resource of a published datapackage.json: its size and checksum in place, or under datacycle:checksum. */
+interface DatapackageResource {
+  path: string;
+  format: string;
+  mediatype: string;
+  bytes?: number;
+  hash?: string;
+  'datacycle:checksum'?: { bytes: number; hash: string };
+}
+
+export const sizeOf = (resource: DatapackageResource) => ({
+  bytes: resource.bytes ?? resource['datacycle:checksum']?.bytes ?? 0,
+  hash: resource.hash ?? resource['datacycle:checksum']?.hash ?? '',
+});
 
 async function factsOf(pool: pg.Pool, s3: S3Client, bucket: string, output: Output): Promise<Facts> {
   const client = await pool.connect();
@@ -182,11 +197,11 @@ export function catalogDocument(project: Project, publicBaseUrl: string, facts: 
         'dcat:downloadURL': { '@id': `${latest}/${resource.path}` },
         'dcat:mediaType': { '@id': `https://www.iana.org/assignments/media-types/${resource.mediatype}` },
         'dct:format': resource.format,
-        'dcat:byteSize': { '@value': String(resource.bytes), '@type': 'xsd:nonNegativeInteger' },
+        'dcat:byteSize': { '@value': String(sizeOf(resource).bytes), '@type': 'xsd:nonNegativeInteger' },
         'spdx:checksum': {
           '@type': 'spdx:Checksum',
           'spdx:algorithm': { '@id': 'http://spdx.org/rdf/terms#checksumAlgorithm_sha256' },
-          'spdx:checksumValue': resource.hash.replace(/^sha256:/, ''),
+          'spdx:checksumValue': sizeOf(resource).hash.replace(/^sha256:/, ''),
         },
         'dct:license': { '@id': licenceUri(output.licence) },
         ...(fact.datapackage
@@ -272,7 +287,7 @@ export function documentationPage(
     lines.push('## Downloads', '');
     for (const resource of fact.datapackage.resources)
       lines.push(
-        `- [${resource.path}](${latest}/${resource.path}) — ${resource.format.toUpperCase()}, ${resource.bytes.toLocaleString('en')} bytes, \`${resource.hash}\``,
+        `- [${resource.path}](${latest}/${resource.path}) — ${resource.format.toUpperCase()}, ${sizeOf(resource).bytes.toLocaleString('en')} bytes, \`${sizeOf(resource).hash}\``,
       );
     lines.push(`- [datapackage.json](${latest}/datapackage.json) — Frictionless data package`, '');
   }

@@ -135,7 +135,19 @@ function about(output: Output, version: string): Record<string, string> {
   };
 }
 
-/** A Frictionless (tabular) data package describing the files of one version. */
+/**
+ * Formats frictionless-py reads through a library of its own (Parquet: pandas), without
+ * counting bytes: a declared `bytes` or `hash` there fails its validation, so their size and
+ * checksum go under `datacycle:checksum` (the catalog reads them from either place).
+ */
+const unmeasuredFormats = new Set<ExportFormat>(['parquet']);
+
+/**
+ * A Frictionless data package describing the files of one version (Data Package v1,
+ * validated by frictionless-py in the tests): the CSV is a tabular data resource with the
+ * Table Schema; XLSX, GeoJSON and Parquet are data resources, outside the tabular profile (their
+ * cells are typed by their own format: a point is GeoJSON in XLSX, WKB in Parquet).
+ */
 function dataPackage(output: Output, version: string, columns: ExportColumn[], files: PublishedFile[]) {
   const schema = output.tableSchema ?? {
     fields: columns.map((column) => ({
@@ -145,29 +157,31 @@ function dataPackage(output: Output, version: string, columns: ExportColumn[], f
     })),
   };
   return {
-    profile: 'tabular-data-package',
+    profile: 'data-package',
     name: output.name,
     title: output.title,
     ...(output.description ? { description: output.description } : {}),
     version,
     created: new Date().toISOString(),
     licenses: [{ name: output.licence }],
-    resources: files.map((file) => ({
-      name: `${output.name}-${file.format}`,
-      path: path.posix.basename(file.key),
-      format: file.format,
-      mediatype: file.mediaType.split(';')[0],
-      bytes: file.bytes,
-      hash: `sha256:${file.sha256}`,
-      ...(file.format === 'csv'
-        ? {
-            profile: 'tabular-data-resource',
-            encoding: 'utf-8',
-            dialect: { delimiter: output.csv.delimiter, header: true },
-            schema,
-          }
-        : {}),
-    })),
+    resources: files.map((file) => {
+      const size = { bytes: file.bytes, hash: `sha256:${file.sha256}` };
+      return {
+        name: `${output.name}-${file.format}`,
+        path: path.posix.basename(file.key),
+        format: file.format,
+        mediatype: file.mediaType.split(';')[0],
+        ...(unmeasuredFormats.has(file.format) ? { 'datacycle:checksum': size } : size),
+        ...(file.format === 'csv'
+          ? {
+              profile: 'tabular-data-resource',
+              encoding: 'utf-8',
+              dialect: { delimiter: output.csv.delimiter, header: true },
+              schema,
+            }
+          : { profile: 'data-resource' }),
+      };
+    }),
   };
 }
 

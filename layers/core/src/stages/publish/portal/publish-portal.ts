@@ -4,7 +4,7 @@ import { datasetHealth, type DatasetHealth } from '../../../platform/runs';
 import type { Project } from '../../../platform/project';
 import { putText } from '../../../platform/storage/buckets';
 import { qualified } from '../../../platform/warehouse';
-import type { Facts } from '../catalog';
+import { sizeOf, type Facts } from '../catalog';
 import { describeField, exportColumns, tableSchemaType } from '../columns';
 import { projectOutputs, type Output } from '../outputs';
 import { portalCss, portalJs } from './assets';
@@ -147,8 +147,7 @@ async function entryOf(
       downloads: (fact.datapackage?.resources ?? []).map((resource) => ({
         path: resource.path,
         format: resource.format,
-        bytes: resource.bytes,
-        hash: resource.hash,
+        ...sizeOf(resource),
       })),
       schema: dataset
         ? dataset.tableSchema.fields.map(describeField)
