@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { irveExample } from '../helpers/projects';
-import { validateDataPackage } from '../helpers/conformance';
+import { readGeoParquet, validateDataPackage } from '../helpers/conformance';
 
 async function readBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
   const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -150,6 +150,18 @@ describe('load → transform → tests → publish, on the deployed stack', () =
       expect(verdict.errors, name).toEqual([]);
       expect(verdict.valid, name).toBe(true);
     }
+    // The points' Parquet export is GeoParquet that GeoPandas reads, every point inside its bbox.
+    const pointsDir = mkdtempSync(path.join(tmpdir(), 'irve_points-'));
+    const pointsFile = path.join(pointsDir, 'irve_points.parquet');
+    writeFileSync(
+      pointsFile,
+      await readBytes(s3, outputs.PublicBucket, 'exports/irve_points/latest/irve_points.parquet'),
+    );
+    const points = await readGeoParquet(pointsFile);
+    expect(points.crs).toBe('OGC:CRS84');
+    expect(points.geo.columns.geometrie).toMatchObject({ encoding: 'WKB', geometry_types: ['Point'] });
+    expect(points.wkt.length).toBeGreaterThan(0);
+    expect(points.geo.columns.geometrie!.bbox).toEqual(points.totalBounds);
     // And the catalog, updated at the same publication.
     const catalog = JSON.parse(await readText(s3, outputs.PublicBucket, 'catalog/catalog.jsonld')) as {
       'dcat:dataset': {

@@ -97,3 +97,35 @@ export async function validateDataPackage(descriptor: string): Promise<{ valid: 
   ];
   return { valid: report.valid, errors };
 }
+
+/** What GeoPandas (the GeoParquet reader of the Python world) reads from a GeoParquet file. */
+export interface GeoParquetReading {
+  /** The file's `geo` metadata, as written. */
+  geo: { version: string; primary_column: string; columns: Record<string, Record<string, unknown>> };
+  /** The CRS GeoPandas understood, as an authority:code (EPSG:4326 for the default OGC:CRS84). */
+  crs: string | null;
+  /** Each row's geometry as WKT (null for none). */
+  wkt: (string | null)[];
+  /** The bounds of every geometry read: [xmin, ymin, xmax, ymax]. */
+  totalBounds: number[];
+}
+
+export function readGeoParquet(file: string): Promise<GeoParquetReading> {
+  return runConformancePython<GeoParquetReading>(
+    `
+import json, sys
+import geopandas, pyarrow.parquet as pq
+path = json.load(sys.stdin)
+geo = json.loads(pq.read_metadata(path).metadata[b"geo"])
+frame = geopandas.read_parquet(path)
+crs = frame.crs.to_authority() if frame.crs is not None else None
+print(json.dumps({
+  "geo": geo,
+  "crs": ":".join(crs) if crs else None,
+  "wkt": [None if g is None else g.wkt for g in frame.geometry],
+  "totalBounds": [float(v) for v in frame.total_bounds],
+}))
+`,
+    file,
+  );
+}

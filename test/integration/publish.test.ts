@@ -28,7 +28,7 @@ import {
 import { Readable } from 'node:stream';
 import { localS3, testPool, uniqueName } from '../helpers/local-cloud';
 import { createTestBuckets, testProject } from '../helpers/projects';
-import { validateDataPackage } from '../helpers/conformance';
+import { readGeoParquet, validateDataPackage } from '../helpers/conformance';
 import jsonld from 'jsonld';
 import { Parser } from 'n3';
 
@@ -45,6 +45,8 @@ const schema = tableSchemaSchema.parse({
     { name: 'position', type: 'geopoint', format: 'array' },
   ],
 });
+/** The points of the rows below, as WKT. */
+const expectedPointsWkt = ['POINT (1.9 47.9)', 'POINT (8.7 41.9)', null];
 // The rows as validation gives them (a point as its EWKB).
 const rows = [
   ['45234', '22.5', '2', 'true', '2023-04-13', '[1.9, 47.9]'],
@@ -178,6 +180,18 @@ describe('publishOutput', () => {
       ['2A004', 150, 8n, false],
       ['75056', 3.7, 1n, null],
     ]);
+    // GeoParquet 1.1: GeoPandas finds the geometry, its CRS and its bounding box.
+    const spool = mkdtempSync(path.join(tmpdir(), 'geoparquet-'));
+    writeFileSync(path.join(spool, 'stations.parquet'), parquet);
+    const geoparquet = await readGeoParquet(path.join(spool, 'stations.parquet'));
+    expect(geoparquet.geo).toMatchObject({
+      version: '1.1.0',
+      primary_column: 'position',
+      columns: { position: { encoding: 'WKB', geometry_types: ['Point'] } },
+    });
+    expect(geoparquet.crs).toBe('OGC:CRS84');
+    expect(geoparquet.wkt).toEqual(expectedPointsWkt);
+    expect(geoparquet.geo.columns.position!.bbox).toEqual(geoparquet.totalBounds);
 
     // The data package: every resource with its size and hash (Parquet's aside, see
     // dataPackage), the schema with the CSV.
@@ -224,7 +238,7 @@ describe('publishOutput', () => {
     });
   });
 
-  it('writes GeoJSON text properties byte for byte, whatever they hold', async () => {
+  it('writes GeoJSON text properties byte for byte, whatever they hold; polygons in GeoParquet', async () => {
     const tricky = 'Hauteur "2,10 m"\tligne 2\nchemin C:\\parking ; é € 😀 \u001f';
     const polygons = `zones_${uniqueName('g').replace(/-/g, '_')}`;
     await pool.query(`CREATE TABLE raw.${polygons} (geom geometry(Polygon, 4326), note text)`);
@@ -241,11 +255,21 @@ describe('publishOutput', () => {
           relation: { schema: 'raw', name: polygons },
           title: 'Zones',
           licence: 'etalab-2.0',
-          formats: ['geojson'],
+          formats: ['geojson', 'parquet'],
           csv: { delimiter: ',', bom: false },
         },
         '20261128T120000Z',
       );
+      // The same polygons in GeoParquet, the row without one a null geometry.
+      const spool = mkdtempSync(path.join(tmpdir(), 'geoparquet-'));
+      writeFileSync(path.join(spool, 'zones.parquet'), await bytes(publication.files[1]!.key));
+      const geoparquet = await readGeoParquet(path.join(spool, 'zones.parquet'));
+      expect(geoparquet.geo.columns.geom).toEqual({
+        encoding: 'WKB',
+        geometry_types: ['Polygon'],
+        bbox: [0, 0, 1, 1],
+      });
+      expect(geoparquet.wkt).toEqual(['POLYGON ((0 0, 1 0, 1 1, 0 0))', null]);
       const text = (await bytes(publication.files[0]!.key)).toString('utf8');
       expect(text.startsWith('{"type":"FeatureCollection","features":[\n')).toBe(true);
       expect(text.endsWith('\n]}\n')).toBe(true);

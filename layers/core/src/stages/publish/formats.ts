@@ -117,13 +117,56 @@ export async function writeGeoJson(
   await pipeline(copy, joinLines, out);
 }
 
-/** Parquet through hyparquet-writer, row group by row group; geometries as GEOMETRY (WKB). */
+/** What GeoParquet says of one geometry column: its geometry types and bounding box (EPSG:4326). */
+export interface GeometryColumnFacts {
+  /** GeoParquet's names: Point, LineString, Polygon, MultiPoint, …; empty when unknown. */
+  geometryTypes: string[];
+  /** [xmin, ymin, xmax, ymax], absent for a column with no geometry. */
+  bbox?: [number, number, number, number];
+}
+
+/** The version of the GeoParquet specification the exports follow. */
+export const GEOPARQUET_VERSION = '1.1.0';
+
+/**
+ * The `geo` file metadata of GeoParquet 1.1: each geometry column WKB-encoded, with its
+ * geometry types and bounding box; no `crs`, which GeoParquet reads as OGC:CRS84 (longitude,
+ * latitude on WGS 84): the warehouse keeps every geometry in EPSG:4326, longitude first.
+ */
+export function geoParquetMetadata(geometries: Record<string, GeometryColumnFacts>): string | undefined {
+  const names = Object.keys(geometries);
+  if (names.length === 0) return undefined;
+  return JSON.stringify({
+    version: GEOPARQUET_VERSION,
+    primary_column: names[0],
+    columns: Object.fromEntries(
+      names.map((name) => {
+        const facts = geometries[name]!;
+        return [
+          name,
+          {
+            encoding: 'WKB',
+            geometry_types: facts.geometryTypes,
+            ...(facts.bbox ? { bbox: facts.bbox } : {}),
+          },
+        ];
+      }),
+    ),
+  });
+}
+
+/**
+ * Parquet through hyparquet-writer, row group by row group; geometries as WKB with the
+ * GeoParquet metadata (`geo`) that GIS tools (QGIS, GDAL, DuckDB spatial, GeoPandas) read.
+ */
 export async function writeParquet(
   rows: AsyncIterable<Record<string, unknown>>,
   columns: ExportColumn[],
   file: string,
+  geometries: Record<string, GeometryColumnFacts> = {},
 ): Promise<void> {
   const { fileWriter, parquetWriteRows } = await import('hyparquet-writer');
+  const geo = geoParquetMetadata(geometries);
   const types = {
     string: 'STRING',
     integer: 'INT64',
@@ -157,5 +200,6 @@ export async function writeParquet(
     columns: columns.map((column) => ({ name: column.name, type: types[column.kind], nullable: true })),
     // Small row groups keep the column buffers (and the process) small.
     rowGroupSize: 10_000,
+    kvMetadata: geo === undefined ? undefined : [{ key: 'geo', value: geo }],
   });
 }

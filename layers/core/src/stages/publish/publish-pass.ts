@@ -14,11 +14,19 @@ import { finishRun, startRun } from '../../platform/runs/runs';
 import { MeasuredStream, publicBucketUrl, putText } from '../../platform/storage';
 import { publishCatalog } from './catalog';
 import { publishPortal } from './portal/publish-portal';
-import { qualified } from '../../platform/warehouse';
+import { qualified, quoteIdent } from '../../platform/warehouse';
 import { exportColumns, tableSchemaType, type ExportColumn } from './columns';
 import { projectOutputs, type Output } from './outputs';
 import { writeXlsxStream } from './xlsx-writer';
-import { jsonRows, mediaTypes, writeCsv, writeGeoJson, writeParquet, type ExportFormat } from './formats';
+import {
+  jsonRows,
+  mediaTypes,
+  writeCsv,
+  writeGeoJson,
+  writeParquet,
+  type ExportFormat,
+  type GeometryColumnFacts,
+} from './formats';
 
 export interface PublishedFile {
   format: ExportFormat;
@@ -87,7 +95,7 @@ export async function publishOutput(
         const file = path.join(spool, filename);
         if (format === 'xlsx')
           await writeXlsxStream(rows(), columns, about(output, version), createWriteStream(file));
-        else await writeParquet(rows(), columns, file);
+        else await writeParquet(rows(), columns, file, await geometryFacts(client, relation, columns));
         await new Promise<void>((resolve, reject) =>
           createReadStream(file).on('error', reject).pipe(measured).on('finish', resolve).on('error', reject),
         );
@@ -123,6 +131,48 @@ export async function publishOutput(
     client.release();
     await rm(spool, { recursive: true, force: true });
   }
+}
+
+/** GeoParquet's names of PostGIS geometry types (GeometryType() answers in capitals). */
+const geoParquetTypes: Record<string, string> = {
+  POINT: 'Point',
+  LINESTRING: 'LineString',
+  POLYGON: 'Polygon',
+  MULTIPOINT: 'MultiPoint',
+  MULTILINESTRING: 'MultiLineString',
+  MULTIPOLYGON: 'MultiPolygon',
+  GEOMETRYCOLLECTION: 'GeometryCollection',
+};
+
+/** Each geometry column's types and extent, read in the export's snapshot, for the GeoParquet metadata. */
+async function geometryFacts(
+  client: pg.PoolClient,
+  relation: string,
+  columns: ExportColumn[],
+): Promise<Record<string, GeometryColumnFacts>> {
+  const facts: Record<string, GeometryColumnFacts> = {};
+  for (const column of columns.filter((candidate) => candidate.kind === 'geometry')) {
+    const ref = quoteIdent(column.name);
+    const { rows } = await client.query<{
+      types: string[] | null;
+      xmin: number | null;
+      ymin: number;
+      xmax: number;
+      ymax: number;
+    }>(
+      `SELECT (SELECT array_agg(DISTINCT GeometryType(${ref})) FROM ${relation} WHERE ${ref} IS NOT NULL) AS types,
+              ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax
+         FROM (SELECT ST_Extent(${ref}) AS e FROM ${relation}) extent`,
+    );
+    const row = rows[0];
+    const types = (row?.types ?? []).map((type) => geoParquetTypes[type]);
+    facts[column.name] = {
+      // An unknown type (e.g. a curve) leaves the list empty: GeoParquet's "any type".
+      geometryTypes: types.every((type) => type !== undefined) ? (types as string[]).sort() : [],
+      ...(row && row.xmin !== null ? { bbox: [row.xmin, row.ymin, row.xmax, row.ymax] } : {}),
+    };
+  }
+  return facts;
 }
 
 function about(output: Output, version: string): Record<string, string> {
