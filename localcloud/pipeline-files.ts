@@ -10,21 +10,9 @@ import type pg from 'pg';
 import { localS3 } from './aws-clients';
 import { readStackOutputs } from './deploy';
 import { exampleDataDir } from './example-portal';
+import { eventually } from './process';
 
-/** Polls until `probe` returns a value (not undefined) or the time is up. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+export { eventually };
 
 /** What ops.files says of one landing object. */
 export interface FileRow {

@@ -6,6 +6,7 @@ import { localClientConfig, localFunctionUrlHost } from '../../localcloud/aws-cl
 import { dropFile } from '../../localcloud/drop';
 import { readStackOutputs, type StackOutputs } from '../../localcloud/deploy';
 import { stopLocalstack } from '../../localcloud/localstack';
+import { eventually } from '../../localcloud/process';
 import { localstackEndpoint } from '../../localcloud/settings';
 import { up } from '../../localcloud/up';
 import { parseArgs } from '../args';
@@ -145,18 +146,11 @@ export async function dropCommand(args: string[]): Promise<number> {
   }
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new UsageError(
-        `timed out after ${timeoutMs / 1000} s waiting for ${what}`,
-        'see `datacycle logs ingest`',
-      );
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
+/** Polls until `probe` answers; a timeout says what was awaited and where to look. */
+function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  return eventually(probe, timeoutMs, what).catch((error: Error) => {
+    throw new UsageError(error.message, 'see `datacycle logs ingest`, or `datacycle runs`');
+  });
 }
 
 /** The stack's functions by the names the CLI gives them. */
