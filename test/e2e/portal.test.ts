@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from '../../localcloud/chromium';
@@ -178,4 +179,42 @@ describe('the data portal, in headless Chromium', () => {
     await page.screenshot({ path: path.join(artifacts, 'departements-phone.png'), fullPage: false });
     expect(problems).toEqual([]);
   });
+
+  it('passes axe-core (WCAG 2.1 A and AA) on every page type, wide and on a phone', async () => {
+    const pages = {
+      'the list': 'index.html',
+      'a dataset with points': 'datasets/irve-statique.html',
+      'an indicator with charts': 'datasets/irve_par_departement.html',
+      'a dataset of polygons': 'datasets/departements.html',
+      'a model with points': 'datasets/irve_points.html',
+    };
+    const found: string[] = [];
+    for (const [what, page] of Object.entries(pages)) {
+      for (const viewport of [
+        { width: 1280, height: 900 },
+        { width: 390, height: 844 },
+      ]) {
+        const opened = await open(`${portal}${page}`, viewport);
+        found.push(
+          ...(await axeViolations(opened.page)).map(
+            (violation) => `${what} (${viewport.width} px): ${violation}`,
+          ),
+        );
+        await opened.page.close();
+      }
+    }
+    expect(found).toEqual([]);
+  });
 });
+
+/** The WCAG 2.1 A and AA violations axe-core (the reference engine, run in the page) finds, one line each. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axe.source });
+  const result = await page.evaluate<{
+    violations: { id: string; help: string; nodes: { target: string[] }[] }[];
+  }>(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`);
+  return result.violations.map(
+    (violation) =>
+      `${violation.id}: ${violation.help} (${violation.nodes.length}×, e.g. ${violation.nodes[0]?.target.join(' ')})`,
+  );
+}

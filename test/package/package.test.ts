@@ -68,6 +68,14 @@ beforeAll(async () => {
   });
   // The local cloud of the other suites is stopped: the installed datacycle starts its own.
   await stopLocalstack();
+  const stillThere = await fetch(`${localstackEndpoint}/_localstack/health`).then(
+    () => true,
+    () => false,
+  );
+  if (stillThere)
+    throw new Error(
+      `a LocalStack this checkout did not start answers on ${localstackEndpoint}: stop it (datacycle down where it was started), then run the test again`,
+    );
 }, 900_000);
 
 afterAll(async () => {

@@ -28,6 +28,8 @@ ul.cards p { margin: .25rem 0; color: var(--muted); font-size: .95rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
+/* Wide tables scroll: their region takes the keyboard focus (WCAG 2.1.1), and shows it. */
+.table-wrap:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); }

@@ -324,7 +324,7 @@ export function datasetPage(site: Site, entry: PortalEntry): Html {
     }
 
     <h2 id="schema">${text.schema}</h2>
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0" role="region" aria-label="${text.schema}">
       <table>
         <thead>
           <tr>
@@ -352,7 +352,7 @@ export function datasetPage(site: Site, entry: PortalEntry): Html {
     ${
       entry.preview
         ? html`<h2 id="preview">${text.preview}</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="${text.preview}">
               <table>
                 <thead>
                   <tr>
@@ -390,7 +390,7 @@ export function datasetPage(site: Site, entry: PortalEntry): Html {
     <h2 id="runs">${text.runs}</h2>
     ${
       entry.runs.length > 0
-        ? html`<div class="table-wrap">
+        ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${text.runs}">
             <table>
               <thead>
                 <tr>
@@ -454,7 +454,7 @@ export function chartFigure(
     <figcaption>${caption}${extra ?? ''}</figcaption>
     <details>
       <summary>${text.dataTable}</summary>
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label="${text.dataTable}">
         <table>
           <tbody>
             ${rows.map(
