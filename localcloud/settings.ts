@@ -97,6 +97,10 @@ export function localstackEnvironment(): Record<string, string> {
     LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC: '0.1',
     // Keep warm environments long enough for a test run, like a busy Lambda.
     LAMBDA_KEEPALIVE_MS: '600000',
+    // Queue URLs as http://127.0.0.1:4566/queue/<region>/<account>/<name>: the default
+    // "sqs.<region>.127.0.0.1:4566" host is no valid URL host, which the SDK's SQS client
+    // (it sends to the queue URL's host) complains of on every call.
+    SQS_ENDPOINT_STRATEGY: 'path',
   };
 }
 
