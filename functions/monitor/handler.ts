@@ -3,6 +3,7 @@ import {
   alertStaleDatasets,
   datasetHealth,
   deadLetterDepths,
+  deadLetterReasons,
   lambdaHandler,
 } from '@datacycle/core';
 
@@ -16,8 +17,10 @@ export const handler = lambdaHandler('monitor', async (_event: unknown, { platfo
   const context = { pool, eventBus: platform.eventBus };
   const health = await datasetHealth(pool, platform.project);
   const stale = await alertStaleDatasets(context, health);
-  const depths = await deadLetterDepths(platform.sqs(), platform.env.DEAD_LETTER_QUEUES);
-  const deadLetters = await alertDeadLetters(context, depths);
+  const queues = platform.env.DEAD_LETTER_QUEUES;
+  const depths = await deadLetterDepths(platform.sqs(), queues);
+  const reasons = await deadLetterReasons(platform.sqs(), queues, depths);
+  const deadLetters = await alertDeadLetters(context, depths, reasons);
   const summary = { stale, deadLetters, depths, datasets: health.length };
   log.info('checked', summary);
   return summary;

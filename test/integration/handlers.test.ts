@@ -313,14 +313,16 @@ describe('other triggers', () => {
     expect(JSON.parse(answer.body).data).toHaveLength(1);
   });
 
-  it('monitor: a dead-letter queue holding messages raises a dead-letter alert', async () => {
+  it('monitor: a dead-letter queue holding messages raises a dead-letter alert saying why', async () => {
     await invoke<unknown, SQSBatchResponse>('ingest', sqsEvent('still not json'));
     const summary = await invoke<unknown, { deadLetters: string[] }>('monitor', {});
     expect(summary.deadLetters).toEqual(['ingest']);
-    const { rows } = await pool.query(
-      `SELECT kind FROM ops.alerts WHERE kind = 'dead-letter' AND subject = 'ingest'`,
+    // The alert says why the messages are there, from the reason each was parked with.
+    const { rows } = await pool.query<{ message: string }>(
+      `SELECT message FROM ops.alerts WHERE kind = 'dead-letter' AND subject = 'ingest'`,
     );
-    expect(rows.length).toBeGreaterThan(0);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.message).toMatch(/^messages are waiting in the ingest DLQ: not JSON: /);
   });
 
   it('backup: the schemas are written under backups/ with a manifest', async () => {

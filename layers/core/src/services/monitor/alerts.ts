@@ -47,14 +47,51 @@ export async function deadLetterDepths(
   return depths;
 }
 
+/** What a message parked without a reason went through (see parkPoisonMessage for the others). */
+const RETRIED_OUT = "failed every delivery (the function's logs say why)";
+
+/**
+ * Why the messages of each non-empty DLQ are there, read without taking them (a look at up
+ * to 10, visibility unchanged): the `datacycle-error` the batch path parked a poison message
+ * with, or that it failed every delivery. Distinct reasons, most frequent first.
+ */
+export async function deadLetterReasons(
+  sqs: SQSClient,
+  queues: Record<string, string>,
+  depths: Record<string, number>,
+): Promise<Record<string, string[]>> {
+  const { ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
+  const reasons: Record<string, string[]> = {};
+  for (const [name, url] of Object.entries(queues)) {
+    if (!depths[name]) continue;
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['datacycle-error'],
+      }),
+    );
+    const counts = new Map<string, number>();
+    for (const message of Messages ?? []) {
+      const reason = message.MessageAttributes?.['datacycle-error']?.StringValue ?? RETRIED_OUT;
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    reasons[name] = [...counts].sort((a, b) => b[1] - a[1]).map(([reason]) => reason);
+  }
+  return reasons;
+}
+
 /**
  * A `dead-letter` alert per DLQ that received messages since the monitor last looked (its
- * depth grew), and a daily reminder while some wait. Each depth seen is kept in
- * ops.monitor_state.
+ * depth grew), and a daily reminder while some wait, with why they are there when known.
+ * Each depth seen is kept in ops.monitor_state.
  */
 export async function alertDeadLetters(
   context: AlertContext,
   depths: Record<string, number>,
+  reasons: Record<string, string[]> = {},
 ): Promise<string[]> {
   const alerted: string[] = [];
   for (const [queue, depth] of Object.entries(depths)) {
@@ -80,9 +117,11 @@ export async function alertDeadLetters(
       severity: 'error',
       subject: queue,
       title: `${depth} message(s) in the ${queue} dead-letter queue`,
-      message: `messages that failed every delivery are waiting in the ${queue} DLQ`,
+      message: reasons[queue]?.length
+        ? `messages are waiting in the ${queue} DLQ: ${reasons[queue]!.slice(0, 3).join('; ')}`
+        : `messages that failed every delivery are waiting in the ${queue} DLQ`,
       hint: `see why in the function's logs, fix, then replay them: datacycle redrive ${queue}`,
-      details: { depth },
+      details: { depth, ...(reasons[queue] ? { reasons: reasons[queue] } : {}) },
     });
     alerted.push(queue);
   }
