@@ -2,17 +2,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { loadProject, type Project } from '@datacycle/core';
+import { SetupError } from '../localcloud/process';
 import { datacycleVersion, exampleProjectDir, packageRoot } from '../localcloud/settings';
 
-/** A problem the user fixes: said without a stack trace, with what to do. */
-export class UsageError extends Error {
+/**
+ * A problem the user fixes, said without a stack trace with what to do: the local cloud's
+ * SetupError (message + fix), named for a command's misuse.
+ */
+export class UsageError extends SetupError {
   override name = 'UsageError';
-  constructor(
-    message: string,
-    readonly fix?: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
