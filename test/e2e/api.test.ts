@@ -200,6 +200,15 @@ describe('the read API, against its own OpenAPI document', () => {
       features: unknown[];
     }>();
     expect(inBrittany.features).toEqual([]);
+    // West > east: the box crosses the antimeridian, everything but the 7°E–8°E strip.
+    const aroundTheWorld = (
+      await checked('/datasets/irve-statique/rows?format=geojson&bbox=8,48,7,49')
+    ).json<{ features: unknown[] }>();
+    expect(aroundTheWorld.features).toEqual([]);
+    const acrossTheAntimeridian = (
+      await checked('/datasets/irve-statique/rows?format=geojson&bbox=7.1,48,7,49')
+    ).json<{ features: unknown[] }>();
+    expect(acrossTheAntimeridian.features.length).toBe(inAlsace.features.length);
   });
 
   it('gives runs, with their steps and files', async () => {
@@ -230,14 +239,16 @@ describe('the read API, against its own OpenAPI document', () => {
     ['a number that is not one', '/datasets/irve-statique/rows?puissance_nominale__gte=1e999x', 400],
     ['a date out of range', '/datasets/irve-statique/rows?date_mise_en_service=2024-13-45', 400],
     ['a huge limit', '/datasets/irve-statique/rows?limit=100000000', 400],
-    ['a malformed cursor', '/datasets/irve-statique/rows?cursor=not-a-cursor', 400],
+    ['a malformed cursor', '/datasets/irve-statique/rows?cursor=not%20a%20cursor', 400],
+    // Well-formed, but given by no page of this listing: no such page.
+    ['a forged cursor', '/datasets/irve-statique/rows?cursor=not-a-cursor', 404],
     [
       'a cursor of another order',
       `/datasets/irve-statique/rows?cursor=${Buffer.from(JSON.stringify({ o: 'x', v: ['a'] })).toString('base64url')}`,
-      400,
+      404,
     ],
     ['ordering on a geometry', '/datasets/irve-statique/rows?order=coordonneesXY', 400],
-    ['a bbox upside down', '/datasets/irve-statique/rows?bbox=8,49,7,48', 400],
+    ['a bbox off the globe', '/datasets/irve-statique/rows?bbox=8,49,7,91', 400],
     ['GeoJSON of a table without geometry', '/datasets/irve_par_departement/rows?format=geojson', 400],
     ['an unknown dataset', '/datasets/..%2F..%2Fetc', 404],
     ['an unknown run parameter', '/runs?sort=asc', 400],

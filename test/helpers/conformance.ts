@@ -129,3 +129,45 @@ print(json.dumps({
     file,
   );
 }
+
+/**
+ * `schemathesis run` (the OpenAPI reference fuzzer) with test/conformance/schemathesis.toml:
+ * every phase, every check, against `baseUrl`; its exit code and what it printed.
+ */
+export async function runSchemathesis(options: {
+  document: string;
+  baseUrl: string;
+  headers: Record<string, string>;
+  env: Record<string, string>;
+}): Promise<{ code: number; output: string }> {
+  const python = await ensureConformanceVenv();
+  const schemathesis = path.join(path.dirname(python), 'schemathesis');
+  const config = path.join(packageRoot, 'test', 'conformance', 'schemathesis.toml');
+  const args = [
+    '--no-color',
+    '--config-file',
+    config,
+    'run',
+    options.document,
+    '--url',
+    options.baseUrl,
+    '--phases',
+    'examples,coverage,fuzzing,stateful',
+    '--checks',
+    'all',
+    '--workers',
+    '2',
+    ...Object.entries(options.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
+  ];
+  return exec(schemathesis, args, {
+    env: { ...process.env, ...options.env },
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 900_000,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof error.code === 'number' ? error.code : 1,
+      output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    }),
+  );
+}

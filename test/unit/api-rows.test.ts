@@ -73,17 +73,52 @@ describe('rows requests', () => {
       'order: position cannot be sorted on',
       'limit: an integer from 1 to 1000',
       'format: one of json, csv, geojson',
-      'bbox: west,south,east,north in degrees (WGS 84), west ≤ east, south ≤ north',
+      'bbox: west,south,east,north in degrees (WGS 84): longitudes within ±180, latitudes within ±90',
     ]);
+  });
+
+  it('reads a bbox as OGC API - Features does: west > east crosses the antimeridian', () => {
+    expect(parse('bbox=170,-20,-170,-10').bbox).toEqual([170, -20, -170, -10]);
+    // Latitudes in either order: the band between them.
+    expect(parse('bbox=1,50,2,40').bbox).toEqual([1, 40, 2, 50]);
+    expect(problems('bbox=1,2,3,0x10')).toHaveLength(1);
+    expect(problems('bbox=-181,0,0,0')).toHaveLength(1);
+  });
+
+  it('takes the values its OpenAPI document declares, and refuses the others', () => {
+    const integers = [column('n', 'integer', 'integer'), column('big', 'integer', 'bigint')];
+    const typed = (query: string) =>
+      parseRowsRequest(new URLSearchParams(query), output, project, [...columns, ...integers], 'r');
+    expect(typed('n=2147483647&big=9007199254740991').filters).toHaveLength(2);
+    expect(() => typed('n=2147483648')).toThrow(Problem);
+    expect(() => typed('big=9007199254740992')).toThrow(Problem);
+    // Strings: any text but NUL; an `in` list has no empty item.
+    expect(parse('code=').filters[0]!.values).toEqual(['']);
+    expect(problems('code=a%00b')).toEqual(['code: a value cannot hold the NUL character']);
+    expect(problems('code__in=a,,b')).toEqual([
+      'code__in: an empty value in the list: give values separated by commas',
+    ]);
+    // Fields once each, whatever the list repeats.
+    expect(parse('fields=code,code,puissance').columns.map((c) => c.name)).toEqual(['code', 'puissance']);
   });
 
   it('takes back only its own cursors, bound to their order', () => {
     const cursor = encodeCursor('-puissance', ['f', '22', 'FR*A01']);
     expect(parse(`order=-puissance&cursor=${cursor}`).cursor).toEqual(['f', '22', 'FR*A01']);
-    expect(problems(`order=puissance&cursor=${cursor}`)).toEqual([
-      'cursor: not a cursor of this listing: use the next link as given',
+    // Malformed: 400. Well-formed but given by no page of this listing: that page is not found.
+    expect(problems('cursor=%27%3B%20DROP%20TABLE%20x')).toEqual([
+      'cursor: not a cursor: use the next link as given',
     ]);
-    expect(problems('cursor=%27%3B%20DROP%20TABLE%20x')).toHaveLength(1);
-    expect(problems(`cursor=${Buffer.from('{"o":"","v":[{"x":1}]}').toString('base64url')}`)).toHaveLength(1);
+    const status = (query: string) => {
+      try {
+        parse(query);
+        return 200;
+      } catch (error) {
+        return (error as Problem).status;
+      }
+    };
+    expect(status(`order=puissance&cursor=${cursor}`)).toBe(404);
+    expect(status(`cursor=${Buffer.from('{"o":"","v":[{"x":1}]}').toString('base64url')}`)).toBe(404);
+    expect(status('cursor=')).toBe(400);
   });
 });

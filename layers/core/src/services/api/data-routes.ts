@@ -15,7 +15,7 @@ import {
   type ApiResponse,
 } from './http';
 import { openApiDocument } from './openapi';
-import { operatorsFor, parseRowsRequest, rowsPage, STATEMENT_TIMEOUT_MS } from './rows';
+import { CURSOR_PATTERN, operatorsFor, parseRowsRequest, rowsPage, STATEMENT_TIMEOUT_MS } from './rows';
 import type { ApiContext, Route } from './router';
 
 const segment = '([^/]+)';
@@ -182,8 +182,13 @@ async function rows(context: ApiContext, request: ApiRequest, [id]: string[]): P
 const runsQuerySchema = z.strictObject({
   dataset: z.string().max(100).optional(),
   status: z.enum(['running', 'succeeded', 'failed', 'skipped']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'an integer')
+    .transform(Number)
+    .pipe(z.number().min(1).max(100))
+    .default(20),
+  cursor: z.string().regex(new RegExp(CURSOR_PATTERN), 'not a cursor: use the next link as given').optional(),
 });
 
 const runJson = (row: RunRow) => ({
@@ -200,23 +205,37 @@ async function runs(context: ApiContext, request: ApiRequest): Promise<ApiRespon
   const parsed = runsQuerySchema.safeParse(queryObject(request.query));
   if (!parsed.success) throw zodProblem(parsed.error, 'parameters for /runs');
   const { dataset: datasetId, status, limit, cursor } = parsed.data;
+  if (datasetId !== undefined && !projectOutputs(context.project).some((output) => output.name === datasetId))
+    throw badRequest('unknown dataset', [
+      { parameter: 'dataset', message: `${datasetId} is not a dataset or model; see /datasets` },
+    ]);
   let after: [string, string] | undefined;
   if (cursor) {
     const decoded = /^(\d{4}-[\d:.TZ-]+)\|([0-9a-f-]{36})$/.exec(
       Buffer.from(cursor, 'base64url').toString('utf8'),
     );
+    // Well-formed but not given by this listing: no such page.
     if (!decoded || Number.isNaN(Date.parse(decoded[1]!)))
-      throw badRequest('invalid cursor', [{ parameter: 'cursor', message: 'use the next link as given' }]);
+      throw notFound(
+        'no such page of runs: the cursor was not given by this listing; follow the next link as given',
+      );
     after = [decoded[1]!, decoded[2]!];
   }
   return reading(context, async (client) => {
-    const { rows } = await client.query<RunRow & { started_text: string }>(
-      `SELECT id, trigger, dataset, status, started_at, finished_at, error, to_json(started_at)#>>'{}' AS started_text FROM ops.runs
+    const { rows } = await client
+      .query<RunRow & { started_text: string }>(
+        `SELECT id, trigger, dataset, status, started_at, finished_at, error, to_json(started_at)#>>'{}' AS started_text FROM ops.runs
        WHERE ($1::text IS NULL OR dataset = $1) AND ($2::text IS NULL OR status = $2)
          AND ($3::timestamptz IS NULL OR (started_at, id) < ($3, $4::uuid))
        ORDER BY started_at DESC, id DESC LIMIT $5`,
-      [datasetId ?? null, status ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-    );
+        [datasetId ?? null, status ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      )
+      .catch((error: { code?: string }) => {
+        // A cursor whose values PostgreSQL cannot read was not given by this listing either.
+        if (after && error.code?.startsWith('22'))
+          throw notFound('no such page of runs: follow the next link as given');
+        throw error;
+      });
     const page = rows.slice(0, limit);
     const self = new URL(`${request.baseUrl}/runs`);
     for (const [key, value] of request.query) if (key !== 'cursor') self.searchParams.append(key, value);

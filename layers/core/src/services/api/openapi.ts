@@ -2,7 +2,19 @@ import type { ExportColumn } from '../../stages/publish/columns';
 import type { Output } from '../../stages/publish/outputs';
 import type { Project } from '../../platform/project';
 import { webhookEventTypes } from '../../platform/events';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, operatorsFor } from './rows';
+import { projectOutputs } from '../../stages/publish/outputs';
+import { subscriptionRules } from '../webhooks';
+import { DELIVERY_ID_PATTERN, SUBSCRIPTION_ID_PATTERN } from './subscription-routes';
+import {
+  CURSOR_PATTERN,
+  DEFAULT_PAGE_SIZE,
+  integerRanges,
+  LIST_ITEM_PATTERN,
+  MAX_PAGE_SIZE,
+  operatorsFor,
+  TEXT_PATTERN,
+  type FilterOperator,
+} from './rows';
 
 type Schema = Record<string, unknown>;
 
@@ -49,31 +61,103 @@ const queryParameter = (name: string, description: string, schema: Schema = { ty
   schema,
 });
 
+/** A comma-separated list (OpenAPI's `form` style, not exploded: `?fields=a,b`). */
+const listParameter = (name: string, description: string, items: Schema, limits: Schema = {}) => ({
+  ...queryParameter(name, description, { type: 'array', items, ...limits }),
+  style: 'form',
+  explode: false,
+});
+
+/** The JSON Schema of one filter value of a column: what the API takes for it, exactly. */
+export function filterValueSchema(column: ExportColumn, inList = false): Schema {
+  switch (column.kind) {
+    case 'integer': {
+      const range = integerRanges[column.pgType];
+      return range ? { type: 'integer', minimum: range[0], maximum: range[1] } : { type: 'integer' };
+    }
+    case 'number':
+      return { type: 'number' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'date':
+      return { type: 'string', format: 'date' };
+    case 'datetime':
+      return { type: 'string', format: 'date-time', description: 'RFC 3339; without an offset, UTC' };
+    default:
+      return inList
+        ? { type: 'string', pattern: LIST_ITEM_PATTERN }
+        : { type: 'string', pattern: TEXT_PATTERN };
+  }
+}
+
+const operatorWords: Record<FilterOperator, string> = {
+  eq: '=',
+  ne: '≠',
+  gt: '>',
+  gte: '≥',
+  lt: '<',
+  lte: '≤',
+  in: 'in (comma-separated, at most 100)',
+  contains: 'contains (case-insensitive)',
+};
+
 /** The parameters of a rows endpoint: paging, format, and every filter of every field. */
-function rowsParameters(output: Output, columns: ExportColumn[]) {
+function rowsParameters(columns: ExportColumn[]) {
   const spatial = columns.some((column) => column.kind === 'geometry');
+  const sortable = columns.filter((column) => operatorsFor(column).length > 0).map((column) => column.name);
   const filters = columns.flatMap((column) =>
-    operatorsFor(column).map((operator) =>
-      queryParameter(
-        operator === 'eq' ? column.name : `${column.name}__${operator}`,
-        `${column.name} ${{ eq: '=', ne: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in (comma-separated)', contains: 'contains (case-insensitive)' }[operator]}`,
-      ),
-    ),
-  );
-  return [
-    queryParameter('limit', `rows per page (default ${DEFAULT_PAGE_SIZE})`, {
-      type: 'integer',
-      minimum: 1,
-      maximum: MAX_PAGE_SIZE,
+    operatorsFor(column).map((operator) => {
+      const name = operator === 'eq' ? column.name : `${column.name}__${operator}`;
+      const description = `${column.name} ${operatorWords[operator]}`;
+      if (operator === 'in')
+        return listParameter(name, description, filterValueSchema(column, true), {
+          minItems: 1,
+          maxItems: 100,
+        });
+      if (operator === 'contains')
+        return queryParameter(name, description, { type: 'string', pattern: TEXT_PATTERN });
+      return queryParameter(name, description, filterValueSchema(column));
     }),
-    queryParameter('cursor', 'opaque: the `next` link carries it'),
-    queryParameter('order', 'comma-separated fields, `-` for descending, e.g. `-date_maj,id`'),
+  );
+  const longitude = { type: 'number', minimum: -180, maximum: 180 };
+  const latitude = { type: 'number', minimum: -90, maximum: 90 };
+  return [
+    {
+      ...queryParameter('limit', `rows per page (default ${DEFAULT_PAGE_SIZE})`, {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_PAGE_SIZE,
+      }),
+      example: 10,
+    },
+    queryParameter(
+      'cursor',
+      'opaque: the `next` link carries it; a cursor no page of this listing gave answers 404',
+      { type: 'string', pattern: CURSOR_PATTERN },
+    ),
+    listParameter('order', 'fields to sort on, `-` for descending, e.g. `-date_maj,id`', {
+      enum: sortable.flatMap((name) => [name, `-${name}`]),
+    }),
     queryParameter('format', 'json (default), csv' + (spatial ? ', geojson' : ''), {
       type: 'string',
       enum: spatial ? ['json', 'csv', 'geojson'] : ['json', 'csv'],
     }),
-    queryParameter('fields', 'comma-separated fields to return'),
-    ...(spatial ? [queryParameter('bbox', 'west,south,east,north (WGS 84)')] : []),
+    listParameter(
+      'fields',
+      'the fields to return',
+      { enum: columns.map((column) => column.name) },
+      { minItems: 1 },
+    ),
+    ...(spatial
+      ? [
+          listParameter(
+            'bbox',
+            'west,south,east,north (WGS 84 degrees); west > east crosses the antimeridian',
+            {},
+            { prefixItems: [longitude, latitude, longitude, latitude], items: false, minItems: 4 },
+          ),
+        ]
+      : []),
     ...filters,
   ];
 }
@@ -109,7 +193,7 @@ export function openApiDocument(
             operationId: `rows_${output.name.replace(/-/g, '_')}`,
             summary: `Rows of ${output.title}`,
             tags: ['data'],
-            parameters: rowsParameters(output, columns),
+            parameters: rowsParameters(columns),
             responses: {
               '200': {
                 description: 'One page; `links.next` (and the Link header) leads to the next one',
@@ -135,6 +219,7 @@ export function openApiDocument(
                 },
               },
               '400': problem,
+              '404': problem,
               '503': problem,
             },
           },
@@ -152,8 +237,52 @@ export function openApiDocument(
       },
     ]),
   );
-  const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const names = projectOutputs(project).map((output) => output.name);
+  const pathId = (schema: Schema, description: string) => ({
+    name: 'id',
+    in: 'path',
+    required: true,
+    description,
+    schema: { type: 'string', ...schema },
+  });
+  const datasetId = { ...pathId({ enum: names }, 'a dataset or model of the project'), example: names[0] };
+  const runId = pathId({ format: 'uuid' }, 'a run id (UUID)');
+  const id = pathId({ pattern: `^${SUBSCRIPTION_ID_PATTERN}$` }, 'a subscription id');
+  const deliveryId = pathId({ pattern: `^${DELIVERY_ID_PATTERN}$` }, 'a delivery id (its webhook-id)');
   const keyed = { security: [{ apiKey: [] }] };
+  const subscriptionInput = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      url: {
+        type: 'string',
+        pattern: subscriptionRules.urlPattern,
+        description:
+          'an absolute http(s) URL at a host name (other characters percent-encoded); a host given as an IP address only where the network allow-list has it',
+      },
+      events: { type: 'array', items: { enum: [...webhookEventTypes] }, minItems: 1 },
+      datasets: { type: 'array', items: { enum: names }, minItems: 1 },
+      owner: {
+        type: 'string',
+        description: 'an e-mail address (RFC 5322 dot-atom at a domain name)',
+        pattern: subscriptionRules.emailPattern,
+        maxLength: subscriptionRules.emailMaxLength,
+      },
+      description: {
+        type: 'string',
+        maxLength: subscriptionRules.descriptionMaxLength,
+        pattern: subscriptionRules.textPattern,
+      },
+      enabled: { type: 'boolean' },
+      retrySchedule: {
+        type: 'array',
+        description: 'seconds before each attempt',
+        items: { type: 'integer', minimum: 0, maximum: 43200 },
+        minItems: 1,
+        maxItems: 12,
+      },
+    },
+  };
   const jsonBody = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
   const ok = (description: string, schema: Schema) => ({
     description,
@@ -165,10 +294,33 @@ export function openApiDocument(
       summary,
       tags: ['webhooks'],
       ...keyed,
-      parameters: [id],
-      responses: { '202': ok('Replayed', ref('Replayed')), '401': problem, '404': problem, '409': problem },
+      parameters: [operationId === 'replayDelivery' ? deliveryId : id],
+      responses: {
+        '202': ok('Replayed', ref('Replayed')),
+        '401': problem,
+        '404': problem,
+        '409': problem,
+        '503': problem,
+      },
     },
   });
+  const bodyProblems = {
+    '400': problem,
+    '401': problem,
+    '413': problem,
+    '415': problem,
+  };
+  // What the stateful tests (and readers) follow: a created subscription's id, to its operations.
+  const subscriptionLinks = Object.fromEntries(
+    [
+      'subscription',
+      'updateSubscription',
+      'deleteSubscription',
+      'rotateSecret',
+      'deliveries',
+      'replayFailed',
+    ].map((operationId) => [operationId, { operationId, parameters: { id: '$response.body#/id' } }]),
+  );
   return {
     openapi: '3.1.0',
     info: {
@@ -220,7 +372,7 @@ export function openApiDocument(
           operationId: 'dataset',
           summary: 'One dataset or model',
           tags: ['catalog'],
-          parameters: [id],
+          parameters: [datasetId],
           responses: { '200': ok('The dataset', ref('Dataset')), '404': problem },
         },
       },
@@ -229,7 +381,7 @@ export function openApiDocument(
           operationId: 'datasetSchema',
           summary: 'Its Frictionless Table Schema',
           tags: ['catalog'],
-          parameters: [id],
+          parameters: [datasetId],
           responses: { '200': ok('Table Schema', { type: 'object', required: ['fields'] }), '404': problem },
         },
       },
@@ -240,7 +392,10 @@ export function openApiDocument(
           summary: 'Runs of the pipeline, latest first',
           tags: ['runs'],
           parameters: [
-            queryParameter('dataset', 'only the runs of this dataset'),
+            queryParameter('dataset', 'only the runs of this dataset or model', {
+              type: 'string',
+              enum: names,
+            }),
             queryParameter('status', 'running, succeeded, failed or skipped', {
               type: 'string',
               enum: ['running', 'succeeded', 'failed', 'skipped'],
@@ -250,15 +405,23 @@ export function openApiDocument(
               minimum: 1,
               maximum: 100,
             }),
-            queryParameter('cursor', 'opaque: the `next` link carries it'),
+            queryParameter(
+              'cursor',
+              'opaque: the `next` link carries it; a cursor no page of this listing gave answers 404',
+              { type: 'string', pattern: CURSOR_PATTERN },
+            ),
           ],
           responses: {
-            '200': ok('One page of runs', {
-              type: 'object',
-              required: ['data', 'links'],
-              properties: { data: { type: 'array', items: ref('Run') }, links: ref('PageLinks') },
-            }),
+            '200': {
+              ...ok('One page of runs', {
+                type: 'object',
+                required: ['data', 'links'],
+                properties: { data: { type: 'array', items: ref('Run') }, links: ref('PageLinks') },
+              }),
+              links: { run: { operationId: 'run', parameters: { id: '$response.body#/data/0/id' } } },
+            },
             '400': problem,
+            '404': problem,
           },
         },
       },
@@ -267,7 +430,7 @@ export function openApiDocument(
           operationId: 'run',
           summary: 'One run, with its steps and files',
           tags: ['runs'],
-          parameters: [id],
+          parameters: [runId],
           responses: { '200': ok('The run', ref('RunDetail')), '400': problem, '404': problem },
         },
       },
@@ -293,14 +456,17 @@ export function openApiDocument(
           ...keyed,
           requestBody: jsonBody(ref('SubscriptionInput')),
           responses: {
-            '201': ok('Created', {
-              allOf: [
-                ref('Subscription'),
-                { type: 'object', required: ['secret'], properties: { secret: { type: 'string' } } },
-              ],
-            }),
-            '400': problem,
-            '401': problem,
+            '201': {
+              ...ok('Created', {
+                allOf: [
+                  ref('Subscription'),
+                  { type: 'object', required: ['secret'], properties: { secret: { type: 'string' } } },
+                ],
+              }),
+              headers: { location: { description: 'The new subscription', schema: { type: 'string' } } },
+              links: subscriptionLinks,
+            },
+            ...bodyProblems,
           },
         },
       },
@@ -317,11 +483,10 @@ export function openApiDocument(
           tags: ['webhooks'],
           ...keyed,
           parameters: [id],
-          requestBody: jsonBody({ ...ref('SubscriptionInput') }),
+          requestBody: jsonBody(ref('SubscriptionPatch')),
           responses: {
             '200': ok('Updated', ref('Subscription')),
-            '400': problem,
-            '401': problem,
+            ...bodyProblems,
             '404': problem,
           },
         },
@@ -368,11 +533,19 @@ export function openApiDocument(
             }),
           ],
           responses: {
-            '200': ok('Deliveries', {
-              type: 'object',
-              required: ['data'],
-              properties: { data: { type: 'array', items: ref('Delivery') } },
-            }),
+            '200': {
+              ...ok('Deliveries', {
+                type: 'object',
+                required: ['data'],
+                properties: { data: { type: 'array', items: ref('Delivery') } },
+              }),
+              links: {
+                replayDelivery: {
+                  operationId: 'replayDelivery',
+                  parameters: { id: '$response.body#/data/0/id' },
+                },
+              },
+            },
             '400': problem,
             '401': problem,
             '404': problem,
@@ -480,18 +653,18 @@ export function openApiDocument(
           ],
         },
         SubscriptionInput: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            url: { type: 'string', format: 'uri' },
-            events: { type: 'array', items: { enum: [...webhookEventTypes] }, minItems: 1 },
-            datasets: { type: 'array', items: { type: 'string' } },
-            owner: { type: 'string', format: 'email' },
-            description: { type: 'string' },
-            enabled: { type: 'boolean' },
-            retrySchedule: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 43200 } },
-          },
+          ...subscriptionInput,
+          required: ['url', 'events'],
+          examples: [
+            {
+              url: 'https://hooks.example.org/datacycle',
+              events: ['dataset.published'],
+              owner: 'data@example.org',
+              description: 'Rebuild the dashboard when a dataset is published',
+            },
+          ],
         },
+        SubscriptionPatch: subscriptionInput,
         Subscription: {
           type: 'object',
           required: ['id', 'url', 'events', 'enabled'],

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Logger } from '../../platform/logging';
 import type { Project } from '../../platform/project';
 import type { DeliveryQueue, SecretStore } from '../webhooks';
-import { badRequest, notFound, Problem, problemResponse, type ApiRequest, type ApiResponse } from './http';
+import { notFound, Problem, problemResponse, type ApiRequest, type ApiResponse } from './http';
 
 export interface ApiContext {
   pool: pg.Pool;
@@ -68,7 +68,8 @@ export async function routeRequest(
       try {
         return decodeURIComponent(value);
       } catch {
-        throw badRequest(`malformed path segment ${value}`);
+        // Not a name any resource has (percent-encoding that is not UTF-8).
+        throw notFound(`no resource ${request.path}`);
       }
     });
     return await found.route.handler(context, request, params);

@@ -4,7 +4,7 @@ import { csvExpression, exportColumns, type ExportColumn } from '../../stages/pu
 import type { Output } from '../../stages/publish/outputs';
 import type { Project } from '../../platform/project';
 import { qualified, quoteIdent } from '../../platform/warehouse';
-import { badRequest, json, Problem, text, type ApiResponse, type ProblemDetail } from './http';
+import { badRequest, json, notFound, Problem, text, type ApiResponse, type ProblemDetail } from './http';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1_000;
@@ -32,16 +32,38 @@ export function operatorsFor(column: ExportColumn): FilterOperator[] {
   }
 }
 
+/**
+ * What a filter value of each kind must look like (the OpenAPI document says the same, as
+ * JSON Schema types and formats); PostgreSQL then judges the value itself.
+ */
 const valuePatterns: Partial<Record<ExportColumn['kind'], [RegExp, string]>> = {
-  integer: [/^-?\d{1,18}$/, 'an integer'],
-  number: [/^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/, 'a number'],
+  integer: [/^-?[0-9]{1,20}$/, 'an integer'],
+  number: [/^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'a number'],
   boolean: [/^(true|false)$/, 'true or false'],
-  date: [/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD'],
+  date: [/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'a date, YYYY-MM-DD'],
   datetime: [
-    /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/,
-    'a date-time, ISO 8601',
+    /^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$/,
+    'a date-time, RFC 3339 (ISO 8601)',
   ],
 };
+
+/**
+ * The integer filter values the API takes for each PostgreSQL integer type: the type's range,
+ * bigint's narrowed to ±(2^53 - 1), the integers a JSON number (and the OpenAPI document's
+ * bounds) carries exactly.
+ */
+export const integerRanges: Record<string, [number, number]> = {
+  smallint: [-32_768, 32_767],
+  integer: [-2_147_483_648, 2_147_483_647],
+  bigint: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+/** A string filter value: any text but NUL, which PostgreSQL text cannot hold. */
+export const TEXT_PATTERN = '^[^\\u0000]*$';
+/** An item of a string `in` list: not empty, no comma (the list separator), no NUL. */
+export const LIST_ITEM_PATTERN = '^[^,\\u0000]+$';
+/** What a cursor looks like (base64url); only a `next` link gives one that names a page. */
+export const CURSOR_PATTERN = '^[A-Za-z0-9_-]{1,4000}$';
 
 interface Filter {
   column: ExportColumn;
@@ -100,6 +122,28 @@ function sortKeysOf(column: ExportColumn, descending: boolean): SortKey[] {
     : [{ expression: `(${ref} IS NULL)`, type: 'boolean', descending: false, nullFlag: true }, value];
 }
 
+/** Why the values of a filter cannot be taken (undefined when they can). */
+function filterValueProblem(
+  column: ExportColumn,
+  operator: FilterOperator,
+  values: string[],
+): string | undefined {
+  if (operator === 'in' && values.length > 100) return 'at most 100 values';
+  if (values.some((value) => value.includes('\0'))) return 'a value cannot hold the NUL character';
+  if (operator === 'in' && values.some((value) => value === ''))
+    return 'an empty value in the list: give values separated by commas';
+  const pattern = valuePatterns[column.kind];
+  const wrong = pattern && operator !== 'contains' ? values.find((one) => !pattern[0].test(one)) : undefined;
+  if (wrong !== undefined) return `"${wrong.slice(0, 50)}" is not ${pattern![1]}`;
+  const range = integerRanges[column.pgType];
+  if (
+    range !== undefined &&
+    values.some((value) => BigInt(value) < BigInt(range[0]) || BigInt(value) > BigInt(range[1]))
+  )
+    return `out of the range of ${column.name} (${column.pgType}): ${range[0]} to ${range[1]}`;
+  return undefined;
+}
+
 /** Reads and checks the query string of a rows request; every problem at once. */
 export function parseRowsRequest(
   query: URLSearchParams,
@@ -138,15 +182,9 @@ export function parseRowsRequest(
       continue;
     }
     const values = operator === 'in' ? value.split(',') : [value];
-    const pattern = valuePatterns[column.kind];
-    const wrong =
-      pattern && operator !== 'contains' ? values.find((one) => !pattern[0].test(one)) : undefined;
-    if (wrong !== undefined) {
-      errors.push({ parameter, message: `"${wrong.slice(0, 50)}" is not ${pattern![1]}` });
-      continue;
-    }
-    if (operator === 'in' && values.length > 100) {
-      errors.push({ parameter, message: 'at most 100 values' });
+    const problem = filterValueProblem(column, operator as FilterOperator, values);
+    if (problem) {
+      errors.push({ parameter, message: problem });
       continue;
     }
     filters.push({ column, operator: operator as FilterOperator, values });
@@ -181,30 +219,29 @@ export function parseRowsRequest(
   let bbox: RowsRequest['bbox'];
   const bboxText = query.get('bbox');
   if (bboxText !== null) {
-    const numbers = bboxText.split(',').map(Number);
+    const numbers = bboxText
+      .split(',')
+      .map((part) => (valuePatterns.number![0].test(part) ? Number(part) : NaN));
     const [west, south, east, north] = numbers;
     if (!spatial) errors.push({ parameter: 'bbox', message: `${output.name} has no geometry` });
     else if (
       numbers.length !== 4 ||
       numbers.some((n) => !Number.isFinite(n)) ||
-      west! < -180 ||
-      east! > 180 ||
-      south! < -90 ||
-      north! > 90 ||
-      west! > east! ||
-      south! > north!
+      [west!, east!].some((longitude) => Math.abs(longitude) > 180) ||
+      [south!, north!].some((latitude) => Math.abs(latitude) > 90)
     )
       errors.push({
         parameter: 'bbox',
-        message: 'west,south,east,north in degrees (WGS 84), west ≤ east, south ≤ north',
+        message: 'west,south,east,north in degrees (WGS 84): longitudes within ±180, latitudes within ±90',
       });
-    else bbox = [west!, south!, east!, north!];
+    // Latitudes in either order; west > east crosses the antimeridian (as in OGC API - Features).
+    else bbox = [west!, Math.min(south!, north!), east!, Math.max(south!, north!)];
   }
 
   const fieldsText = query.get('fields');
   let selected = columns;
   if (fieldsText !== null) {
-    const names = fieldsText.split(',').filter(Boolean);
+    const names = [...new Set(fieldsText.split(',').filter(Boolean))];
     const unknown = names.filter((name) => !byName.has(name));
     if (unknown.length > 0 || names.length === 0)
       errors.push({
@@ -216,15 +253,21 @@ export function parseRowsRequest(
 
   const cursor = query.get('cursor') ?? undefined;
   let values: (string | null)[] | undefined;
+  let unknownPage = false;
   if (cursor !== undefined) {
-    values = decodeCursor(cursor, order, keys.length);
-    if (!values)
-      errors.push({
-        parameter: 'cursor',
-        message: 'not a cursor of this listing: use the next link as given',
-      });
+    if (!new RegExp(CURSOR_PATTERN).test(cursor))
+      errors.push({ parameter: 'cursor', message: 'not a cursor: use the next link as given' });
+    else {
+      values = decodeCursor(cursor, order, keys.length);
+      unknownPage = !values;
+    }
   }
   if (errors.length > 0) throw badRequest(`invalid parameters for ${output.name} rows`, errors);
+  // A well-formed cursor that no page of this listing (this order) gave: that page does not exist.
+  if (unknownPage)
+    throw notFound(
+      `no such page of ${output.name}: the cursor was not given by this listing; follow the next link as given`,
+    );
   return {
     filters,
     keys,
@@ -257,6 +300,26 @@ function decodeCursor(cursor: string, order: string, size: number): (string | nu
   }
 }
 
+/**
+ * The type a filter value is read as: the column's own, without its modifier (a value longer
+ * than a varchar(n) or wider than a numeric(p, s) is compared, not cut down or refused).
+ */
+function filterType(column: ExportColumn): string {
+  if (column.kind === 'string') return 'text';
+  return column.pgType.replace(/\(.*\)/, '');
+}
+
+/** A date-time filter value as its local part and its offset (+00:00 when it has none). */
+function splitOffset(value: string): { local: string; offset: string } {
+  const match = /([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$/.exec(value.length > 10 ? value : '');
+  if (!match) return { local: value, offset: '00:00' };
+  const zone = match[1]!;
+  const local = value.slice(0, -zone.length);
+  if (/^[Zz]$/.test(zone)) return { local, offset: '00:00' };
+  const digits = zone.slice(1).replace(':', '');
+  return { local, offset: `${zone[0]}${digits.slice(0, 2)}:${digits.slice(2, 4) || '00'}` };
+}
+
 /** The WHERE clause: filters, bbox and the keyset condition, every value a parameter. */
 function whereClause(request: RowsRequest, geometry: ExportColumn | undefined, params: unknown[]): string {
   const bind = (value: unknown, type?: string) => {
@@ -266,24 +329,42 @@ function whereClause(request: RowsRequest, geometry: ExportColumn | undefined, p
   const conditions: string[] = [];
   for (const { column, operator, values } of request.filters) {
     const ref = quoteIdent(column.name);
-    const type = column.pgType;
-    switch (operator) {
-      case 'in':
-        conditions.push(`${ref} = ANY(${bind(values, `${type}[]`)})`);
-        break;
-      case 'contains':
-        conditions.push(`strpos(lower(${ref}::text), lower(${bind(values[0])})) > 0`);
-        break;
-      default: {
-        const sql = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[operator];
-        conditions.push(`${ref} ${sql} ${bind(values[0], type)}`);
-      }
+    if (operator === 'contains') {
+      conditions.push(`strpos(lower(${ref}::text), lower(${bind(values[0])})) > 0`);
+      continue;
     }
-  }
-  if (request.bbox && geometry)
+    const sql = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', in: '= ANY' }[operator];
+    if (column.kind === 'datetime') {
+      // The offset applied here, not by PostgreSQL: RFC 3339 allows offsets up to ±23:59, its
+      // input only ±15:59. A value without an offset is UTC.
+      const instants = values.map(splitOffset);
+      const local = bind(
+        instants.map((instant) => instant.local),
+        'text[]',
+      );
+      const offsets = bind(
+        instants.map((instant) => instant.offset),
+        'text[]',
+      );
+      const utc = `SELECT (l::timestamp - o::interval) AT TIME ZONE 'UTC' FROM unnest(${local}, ${offsets}) AS v(l, o)`;
+      conditions.push(operator === 'in' ? `${ref} = ANY(ARRAY(${utc}))` : `${ref} ${sql} (${utc})`);
+      continue;
+    }
+    const type = filterType(column);
     conditions.push(
-      `${quoteIdent(geometry.name)} && ST_MakeEnvelope(${request.bbox.map((n) => bind(n, 'float8')).join(', ')}, 4326)`,
+      operator === 'in'
+        ? `${ref} = ANY(${bind(values, `${type}[]`)})`
+        : `${ref} ${sql} ${bind(values[0], type)}`,
     );
+  }
+  if (request.bbox && geometry) {
+    const [west, south, east, north] = request.bbox;
+    const envelope = (from: number, to: number) =>
+      `${quoteIdent(geometry.name)} && ST_MakeEnvelope(${[from, south, to, north].map((n) => bind(n, 'float8')).join(', ')}, 4326)`;
+    conditions.push(
+      west <= east ? envelope(west, east) : `(${envelope(west, 180)} OR ${envelope(-180, east)})`,
+    );
+  }
   if (request.cursor) {
     const keys = request.keys;
     const cursor = request.cursor;

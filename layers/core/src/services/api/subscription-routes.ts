@@ -15,7 +15,10 @@ import {
 import { badRequest, json, notFound, Problem, zodProblem, type ApiRequest, type ApiResponse } from './http';
 import type { ApiContext, Route, RouteHandler } from './router';
 
-const segment = '([^/]+)';
+/** Ids as the platform makes them (anything else names no subscription or delivery: 404). */
+export const SUBSCRIPTION_ID_PATTERN = 'sub_[A-Za-z0-9_-]{16}';
+export const DELIVERY_ID_PATTERN = 'msg_[0-9a-f]{32}';
+const subscriptionId = `(${SUBSCRIPTION_ID_PATTERN})`;
 
 /** Administration of webhook subscriptions and their deliveries (API key required). */
 export const subscriptionRoutes: Route[] = [
@@ -28,43 +31,43 @@ export const subscriptionRoutes: Route[] = [
   { method: 'POST', pattern: /^\/subscriptions$/, handler: answeringWebhookErrors(subscribe), keyed: true },
   {
     method: 'GET',
-    pattern: new RegExp(`^/subscriptions/${segment}$`),
+    pattern: new RegExp(`^/subscriptions/${subscriptionId}$`),
     handler: answeringWebhookErrors(subscription),
     keyed: true,
   },
   {
     method: 'PATCH',
-    pattern: new RegExp(`^/subscriptions/${segment}$`),
+    pattern: new RegExp(`^/subscriptions/${subscriptionId}$`),
     handler: answeringWebhookErrors(patchSubscription),
     keyed: true,
   },
   {
     method: 'DELETE',
-    pattern: new RegExp(`^/subscriptions/${segment}$`),
+    pattern: new RegExp(`^/subscriptions/${subscriptionId}$`),
     handler: answeringWebhookErrors(removeSubscription),
     keyed: true,
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/subscriptions/${segment}/rotate-secret$`),
+    pattern: new RegExp(`^/subscriptions/${subscriptionId}/rotate-secret$`),
     handler: answeringWebhookErrors(rotate),
     keyed: true,
   },
   {
     method: 'GET',
-    pattern: new RegExp(`^/subscriptions/${segment}/deliveries$`),
+    pattern: new RegExp(`^/subscriptions/${subscriptionId}/deliveries$`),
     handler: answeringWebhookErrors(deliveries),
     keyed: true,
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/subscriptions/${segment}/replay$`),
+    pattern: new RegExp(`^/subscriptions/${subscriptionId}/replay$`),
     handler: answeringWebhookErrors(replayFailed),
     keyed: true,
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/deliveries/${segment}/replay$`),
+    pattern: new RegExp(`^/deliveries/(${DELIVERY_ID_PATTERN})/replay$`),
     handler: answeringWebhookErrors(replayOne),
     keyed: true,
   },

@@ -25,6 +25,7 @@ export {
   getSubscription,
   listSubscriptions,
   subscriptionInputSchema,
+  subscriptionRules,
   subscriptionPatchSchema,
   SubscriptionError,
   syncProjectSubscriptions,

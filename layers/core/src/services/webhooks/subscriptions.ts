@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type pg from 'pg';
 import { z } from 'zod';
 import { assertAllowedUrl, type NetworkPolicy } from '../../platform/net/guard';
@@ -7,13 +8,60 @@ import { retryScheduleSchema, type Project } from '../../platform/project';
 import { inTransaction } from '../../platform/warehouse';
 import { createSigningSecret, deleteSigningSecret, signingSecretExists, type SecretStore } from './secrets';
 
+/**
+ * The rules of a subscription's fields, shared by the validation below and the OpenAPI
+ * document (so that what the document declares valid is what the API takes).
+ */
+export const subscriptionRules = {
+  /**
+   * An absolute http(s) URL at a host name, its path in printable ASCII (RFC 3986: other
+   * characters percent-encoded), with no credentials. A host given as an IP address is taken
+   * only where the network allow-list has it (see checkInput).
+   */
+  urlPattern:
+    '^https?://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*\\.?(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?$',
+  /** An RFC 5322 dot-atom address at a domain name. */
+  emailPattern:
+    "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+  emailMaxLength: 254,
+  /** Free text without NUL (PostgreSQL text cannot hold it). */
+  textPattern: '^[^\\u0000]*$',
+  /** Counted in characters (code points), as JSON Schema counts them. */
+  descriptionMaxLength: 500,
+} as const;
+
+const codePoints = (text: string) => [...text].length;
+
+/** An http(s) URL whose host is an IP address (the network policy then decides). */
+function isIpLiteralUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const parsed = new URL(url);
+  return /^https?:$/.test(parsed.protocol) && isIP(parsed.hostname.replace(/^\[|\]$/g, '')) !== 0;
+}
+
 /** A subscription as the API takes it. */
 export const subscriptionInputSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
+  url: z
+    .string()
+    .refine(
+      (url) => new RegExp(subscriptionRules.urlPattern).test(url) || isIpLiteralUrl(url),
+      'an absolute http or https URL at a host name (percent-encode other characters)',
+    ),
   events: z.array(z.enum(webhookEventTypes)).min(1),
   datasets: z.array(z.string().min(1)).min(1).optional(),
-  owner: z.email().optional(),
-  description: z.string().max(500).optional(),
+  owner: z
+    .string()
+    .max(subscriptionRules.emailMaxLength)
+    .regex(new RegExp(subscriptionRules.emailPattern), 'an e-mail address')
+    .optional(),
+  description: z
+    .string()
+    .regex(new RegExp(subscriptionRules.textPattern), 'no NUL character')
+    .refine(
+      (text) => codePoints(text) <= subscriptionRules.descriptionMaxLength,
+      `at most ${subscriptionRules.descriptionMaxLength} characters`,
+    )
+    .optional(),
   enabled: z.boolean().default(true),
   /** Seconds before each attempt (the platform's schedule when absent). */
   retrySchedule: retryScheduleSchema.optional(),
