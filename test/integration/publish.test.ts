@@ -353,14 +353,31 @@ describe('publishOutput', () => {
     });
     // Each distribution: download URL, media type, size, checksum, licence.
     const distributions = compacted['dcat:distribution'] as Record<string, unknown>[];
-    expect(distributions.map((d) => d['dct:format'])).toEqual(['csv', 'parquet']);
+    // Each value with the class DCAT-AP 3's range shapes ask for (SHACL does no inference).
+    expect(distributions.map((d) => d['dct:format'])).toEqual([
+      {
+        '@id': 'http://publications.europa.eu/resource/authority/file-type/CSV',
+        '@type': 'dct:MediaTypeOrExtent',
+      },
+      {
+        '@id': 'http://publications.europa.eu/resource/authority/file-type/PARQUET',
+        '@type': 'dct:MediaTypeOrExtent',
+      },
+    ]);
     expect(distributions[0]).toMatchObject({
       'dcat:downloadURL': {
         '@id': `https://data.example.org/exports/${table.replace(/_/g, '-')}/latest/${table.replace(/_/g, '-')}.csv`,
+        '@type': 'rdfs:Resource',
       },
-      'dcat:mediaType': { '@id': 'https://www.iana.org/assignments/media-types/text/csv' },
-      'dct:license': { '@id': 'https://spdx.org/licenses/etalab-2.0' },
-      'spdx:checksum': { 'spdx:checksumValue': expect.stringMatching(/^[0-9a-f]{64}$/) },
+      'dcat:mediaType': {
+        '@id': 'https://www.iana.org/assignments/media-types/text/csv',
+        '@type': 'dct:MediaType',
+      },
+      'dct:license': { '@id': 'https://spdx.org/licenses/etalab-2.0', '@type': 'dct:LicenseDocument' },
+      'spdx:checksum': {
+        'spdx:algorithm': { '@id': 'spdx:checksumAlgorithm_sha256', '@type': 'spdx:ChecksumAlgorithm' },
+        'spdx:checksumValue': { '@value': expect.stringMatching(/^[0-9a-f]{64}$/), '@type': 'xsd:hexBinary' },
+      },
     });
     // A readable page per dataset, from its Table Schema and the computed facts.
     const page = (await bytes(`catalog/datasets/${table.replace(/_/g, '-')}.md`)).toString('utf8');

@@ -16,6 +16,26 @@ const context = {
   xsd: 'http://www.w3.org/2001/XMLSchema#',
   prov: 'http://www.w3.org/ns/prov#',
   dqv: 'http://www.w3.org/ns/dqv#',
+  rdfs: 'http://www.w3.org/2000/01/rdf-schema#',
+  skos: 'http://www.w3.org/2004/02/skos/core#',
+};
+
+/**
+ * A node of a controlled vocabulary, typed with the class DCAT-AP 3's range shapes ask for
+ * (SHACL checks sh:class on the data graph alone, with no inference: the type must be said).
+ */
+const typed = (id: string, type: string) => ({ '@id': id, '@type': type });
+const authority = 'http://publications.europa.eu/resource/authority';
+/** A web address as DCAT-AP's access and download URLs take it: a resource, not a string. */
+const resource = (url: string) => typed(url, 'rdfs:Resource');
+
+/** Export formats as the EU file-type vocabulary names them (what data.europa.eu and udata read). */
+const fileTypes: Record<string, string> = {
+  csv: 'CSV',
+  parquet: 'PARQUET',
+  geojson: 'GEOJSON',
+  xlsx: 'XLSX',
+  json: 'JSON',
 };
 
 const frequencies: Record<string, string> = {
@@ -111,7 +131,24 @@ async function readDatapackage(s3: S3Client, bucket: string, name: string): Prom
   }
 }
 
-const licenceUri = (licence: string) => `https://spdx.org/licenses/${licence}`;
+const licence = (id: string) => typed(`https://spdx.org/licenses/${id}`, 'dct:LicenseDocument');
+
+/** ISO 639-1 → the EU language vocabulary's ISO 639-3 codes (the languages a project file takes). */
+const languageCodes: Record<string, string> = {
+  fr: 'FRA',
+  en: 'ENG',
+  de: 'DEU',
+  es: 'SPA',
+  it: 'ITA',
+  nl: 'NLD',
+  pt: 'POR',
+  ca: 'CAT',
+  br: 'BRE',
+  eu: 'EUS',
+  oc: 'OCI',
+  co: 'COS',
+};
+const languageCode = (language: string) => languageCodes[language] ?? language.toUpperCase();
 
 /** The DCAT-AP catalog of the project as JSON-LD: one dcat:Dataset per dataset and model. */
 export function catalogDocument(project: Project, publicBaseUrl: string, facts: Map<string, Facts>) {
@@ -135,14 +172,15 @@ export function catalogDocument(project: Project, publicBaseUrl: string, facts: 
       },
       'dct:publisher': { '@type': 'foaf:Agent', 'foaf:name': config.publisher.name },
       'dcat:keyword': dataset?.config.keywords ?? [],
-      'dcat:theme': (dataset?.config.theme ?? []).map((theme) => ({
-        '@id': `http://publications.europa.eu/resource/authority/data-theme/${theme}`,
-      })),
+      'dcat:theme': (dataset?.config.theme ?? []).map((theme) =>
+        typed(`${authority}/data-theme/${theme}`, 'skos:Concept'),
+      ),
       ...(dataset
         ? {
-            'dct:accrualPeriodicity': {
-              '@id': `http://publications.europa.eu/resource/authority/frequency/${frequencies[dataset.config.accrualPeriodicity]}`,
-            },
+            'dct:accrualPeriodicity': typed(
+              `${authority}/frequency/${frequencies[dataset.config.accrualPeriodicity]}`,
+              'dct:Frequency',
+            ),
           }
         : {}),
       ...(dataset?.config.spatial || fact.bbox
@@ -171,43 +209,57 @@ export function catalogDocument(project: Project, publicBaseUrl: string, facts: 
           }
         : {}),
       ...(fact.modified ? { 'dct:modified': { '@value': fact.modified, '@type': 'xsd:dateTime' } } : {}),
-      ...(fact.datapackage ? { 'dct:conformsTo': { '@id': `${latest}/datapackage.json` } } : {}),
+      // The Table Schema its rows follow, inside the data package.
+      ...(fact.datapackage ? { 'dct:conformsTo': typed(`${latest}/datapackage.json`, 'dct:Standard') } : {}),
       // Row count as a DQV measurement: DCAT has no property of its own for it.
       ...(fact.rows !== undefined
         ? {
             'dqv:hasQualityMeasurement': {
               '@type': 'dqv:QualityMeasurement',
-              'dqv:isMeasurementOf': { '@id': `${base}/catalog/metrics/row-count` },
+              'dqv:isMeasurementOf': typed(`${base}/catalog/metrics/row-count`, 'dqv:Metric'),
               'dqv:value': { '@value': String(fact.rows), '@type': 'xsd:integer' },
             },
           }
         : {}),
+      // What a model is built from: DCAT-AP's dct:source, and PROV's own term for it.
       ...(model
         ? {
+            'dct:source': model.sources.map((source) => ({ '@id': `${base}/catalog/datasets/${source}` })),
             'prov:wasDerivedFrom': model.sources.map((source) => ({
               '@id': `${base}/catalog/datasets/${source}`,
             })),
           }
         : {}),
-      'dcat:distribution': (fact.datapackage?.resources ?? []).map((resource) => ({
-        '@id': `${latest}/${resource.path}`,
+      'dcat:distribution': (fact.datapackage?.resources ?? []).map((file) => ({
+        '@id': `${latest}/${file.path}`,
         '@type': 'dcat:Distribution',
-        'dct:title': `${output.title} (${resource.format.toUpperCase()})`,
-        'dcat:accessURL': { '@id': `${latest}/${resource.path}` },
-        'dcat:downloadURL': { '@id': `${latest}/${resource.path}` },
-        'dcat:mediaType': { '@id': `https://www.iana.org/assignments/media-types/${resource.mediatype}` },
-        'dct:format': resource.format,
-        'dcat:byteSize': { '@value': String(sizeOf(resource).bytes), '@type': 'xsd:nonNegativeInteger' },
+        'dct:title': `${output.title} (${file.format.toUpperCase()})`,
+        'dcat:accessURL': resource(`${latest}/${file.path}`),
+        'dcat:downloadURL': resource(`${latest}/${file.path}`),
+        'dcat:mediaType': typed(
+          `https://www.iana.org/assignments/media-types/${file.mediatype}`,
+          'dct:MediaType',
+        ),
+        'dct:format': typed(
+          `${authority}/file-type/${fileTypes[file.format] ?? file.format.toUpperCase()}`,
+          'dct:MediaTypeOrExtent',
+        ),
+        'dcat:byteSize': { '@value': String(sizeOf(file).bytes), '@type': 'xsd:nonNegativeInteger' },
         'spdx:checksum': {
           '@type': 'spdx:Checksum',
-          'spdx:algorithm': { '@id': 'http://spdx.org/rdf/terms#checksumAlgorithm_sha256' },
-          'spdx:checksumValue': sizeOf(resource).hash.replace(/^sha256:/, ''),
+          'spdx:algorithm': typed('spdx:checksumAlgorithm_sha256', 'spdx:ChecksumAlgorithm'),
+          'spdx:checksumValue': {
+            '@value': sizeOf(file).hash.replace(/^sha256:/, ''),
+            '@type': 'xsd:hexBinary',
+          },
         },
-        'dct:license': { '@id': licenceUri(output.licence) },
+        'dct:license': licence(output.licence),
         ...(fact.datapackage
           ? { 'dct:modified': { '@value': fact.datapackage.created, '@type': 'xsd:dateTime' } }
           : {}),
-        ...(resource.format === 'csv' ? { 'dct:conformsTo': { '@id': `${latest}/datapackage.json` } } : {}),
+        ...(file.format === 'csv'
+          ? { 'dct:conformsTo': typed(`${latest}/datapackage.json`, 'dct:Standard') }
+          : {}),
       })),
     };
   });
@@ -222,10 +274,8 @@ export function catalogDocument(project: Project, publicBaseUrl: string, facts: 
       'foaf:name': config.publisher.name,
       ...(config.publisher.url ? { 'foaf:homepage': { '@id': config.publisher.url } } : {}),
     },
-    'dct:language': {
-      '@id': `http://publications.europa.eu/resource/authority/language/${config.language === 'fr' ? 'FRA' : config.language.toUpperCase()}`,
-    },
-    'dct:license': { '@id': licenceUri(config.licence) },
+    'dct:language': typed(`${authority}/language/${languageCode(config.language)}`, 'dct:LinguisticSystem'),
+    'dct:license': licence(config.licence),
     'dct:modified': { '@value': new Date().toISOString(), '@type': 'xsd:dateTime' },
     'dcat:dataset': datasets,
   };
