@@ -35,6 +35,17 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          // Fault injection against the real local stack (npm run faults): restarts, kills.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           // The package as a user installs it (npm test runs it last: it takes the local cloud over).
           name: 'package',
           include: ['test/package/**/*.test.ts'],

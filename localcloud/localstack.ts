@@ -83,14 +83,15 @@ function readyLine(): boolean {
   return existsSync(localstackLog) && readFileSync(localstackLog, 'utf8').includes('Ready.');
 }
 
-export async function stopLocalstack(): Promise<boolean> {
+/** Stops LocalStack (SIGTERM); `SIGKILL` is what the fault tests use to kill it mid-flight. */
+export async function stopLocalstack(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<boolean> {
   if (!existsSync(pidFile)) return false;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   try {
-    process.kill(-pid, 'SIGTERM');
+    process.kill(-pid, signal);
   } catch {
     try {
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, signal);
     } catch {
       return false;
     }

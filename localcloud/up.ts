@@ -19,6 +19,7 @@ import { ensureLocalstack } from './localstack';
 import { ensurePostgres } from './postgres';
 import { SetupError, step } from './process';
 import { ensurePythonVenv } from './python-venv';
+import { restorePublications } from './restore';
 import { exampleProjectDir } from './settings';
 
 /** Brings the local cloud up with the project in `projectDir` deployed (absolute, or from the current folder). */
@@ -50,8 +51,18 @@ export async function up(projectDir: string = exampleProjectDir) {
   );
   await verifyAlertSenders(projectDir);
   await syncSubscriptions(projectDir, databaseUrl);
+  const restoration = await timed('restore', 'public outputs consistent with the database', () =>
+    restorePublications(projectDir, databaseUrl, outputs),
+  );
+  if (restoration.republished.length > 0)
+    console.log(
+      `  LocalStack had restarted empty: ${restoration.republished.length} outputs republished from the database ` +
+        `(run ${restoration.runId}): ${restoration.republished.join(', ')}.\n` +
+        '  The files dropped or collected before the restart (landing bucket, reports) lived only in LocalStack; ' +
+        'their data is in PostgreSQL, and dropping them again is judged "duplicate".',
+    );
   timings.total = (Date.now() - started) / 1000;
-  return { outputs, databaseUrl, timings };
+  return { outputs, databaseUrl, timings, restoration };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
