@@ -199,7 +199,7 @@ describe('queue consumers', () => {
     const parked = await receiveAll(queues.dlq);
     expect(parked).toHaveLength(1);
     expect(parked[0]!.MessageAttributes?.['datacycle-error']?.StringValue).toMatch(
-      /not a transform queue message[\s\S]*runId/,
+      /not a message of the transform queue[\s\S]*runId/,
     );
   });
 
@@ -272,6 +272,25 @@ describe('queue consumers', () => {
     );
     expect(rows).toEqual([{ sent: true }]);
   });
+});
+
+describe('poison messages, on every queue', () => {
+  const consumers = ['ingest', 'transform', 'publish', 'webhook-fanout', 'webhook-delivery', 'notify'];
+  it.each(consumers)(
+    '%s: each poison message alone to the DLQ, with why; the batch succeeds',
+    async (name) => {
+      const poison = ['not json {', JSON.stringify({ 'detail-type': 'nope', detail: 42 })];
+      const response = await invoke<unknown, SQSBatchResponse>(name, sqsEvent(...poison));
+      // Nothing for SQS to redeliver: a poison message would fail every time.
+      expect(response).toEqual({ batchItemFailures: [] });
+      const parked = await receiveAll(queues.dlq);
+      expect(parked.map((message) => message.Body).sort()).toEqual([...poison].sort());
+      for (const message of parked) {
+        expect(message.MessageAttributes?.['datacycle-error']?.StringValue).toMatch(/\S/);
+        expect(message.MessageAttributes?.['datacycle-queue']?.StringValue).toMatch(/\S/);
+      }
+    },
+  );
 });
 
 describe('other triggers', () => {

@@ -108,6 +108,6 @@ describe('the event contract', () => {
     expect(readQueueMessage('transform', JSON.stringify(loaded))).toMatchObject({ ok: true });
     const wrong = readQueueMessage('publish', JSON.stringify(loaded));
     expect(wrong.ok).toBe(false);
-    expect(!wrong.ok && wrong.reason).toMatch(/not a publish queue message/);
+    expect(!wrong.ok && wrong.reason).toMatch(/not a message of the publish queue/);
   });
 });

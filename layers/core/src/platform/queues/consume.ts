@@ -47,7 +47,7 @@ export function readQueueMessage<Q extends QueueName>(queue: Q, body: string): R
   }
   const parsed = queueMessages[queue].safeParse(json);
   if (!parsed.success)
-    return { ok: false, reason: `not a ${queue} queue message: ${z.prettifyError(parsed.error)}` };
+    return { ok: false, reason: `not a message of the ${queue} queue: ${z.prettifyError(parsed.error)}` };
   return { ok: true, message: parsed.data as QueueMessage<Q> };
 }
 
