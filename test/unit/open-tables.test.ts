@@ -179,3 +179,34 @@ describe('openTables', () => {
     });
   });
 });
+
+describe('hostile input: caps that keep memory bounded, each named in its error', () => {
+  const refusal = async (bytes: string, name: string) => {
+    try {
+      await read(bytes, { name });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('a CSV record of more than 16,384 cells (one line of millions of columns)', async () => {
+    const line = Array.from({ length: 20_000 }, () => 'c').join(',');
+    expect(await refusal(`${line}\n${line}\n`, 'wide.csv')).toMatch(
+      /line 1: more than 16,384 cells on one record \(the cap on columns/,
+    );
+  });
+
+  it('JSON rows nested deeper than 256 levels, in an array and in NDJSON', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    expect(await refusal(`[{"a": ${deep}, "b": 1}]`, 'rows.json')).toMatch(/nested more than 256 levels/);
+    expect(await refusal(`{"a": 1}\n{"a": ${deep}}\n`, 'rows.ndjson')).toMatch(
+      /line 2 is nested more than 256 levels deep/,
+    );
+  });
+
+  it('an NDJSON line longer than 16 MiB is refused before it is whole', async () => {
+    const long = `{"a": 1}\n{"a": "${'x'.repeat(17 * 1024 * 1024)}"}\n`;
+    expect(await refusal(long, 'rows.ndjson')).toMatch(/line 2 is longer than 16,777,216 characters/);
+  });
+});

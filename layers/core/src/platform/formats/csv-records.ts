@@ -18,6 +18,13 @@ import type { RowBatch, TableRow } from './table';
  * anywhere else is text. Records end at "\n"; a trailing "\r" is the caller's to drop. Blank
  * lines are records of one empty cell.
  */
+/**
+ * The most cells a record may have. PostgreSQL tables take at most 1,600 columns and
+ * spreadsheets 16,384: a longer record is a wrong delimiter or a broken file, and reading it
+ * whole would cost memory in proportion (one line of 3 million cells took 1 GB).
+ */
+export const MAX_CELLS_PER_RECORD = 16_384;
+
 export function parseCsvRecords(
   text: string,
   delimiter: string,
@@ -40,6 +47,7 @@ export function parseCsvRecords(
       starts?.push(-1);
       const closed = readQuoted(text, at);
       record.push(closed.value);
+      if (record.length > MAX_CELLS_PER_RECORD) throw new TooManyCells(at);
       at = closed.next;
       while (at < end && isBlank(text.charCodeAt(at), delimiterCode)) at++;
       if (at >= end) {
@@ -61,6 +69,7 @@ export function parseCsvRecords(
     starts?.push(at);
     if (nextDelimiter !== -1 && (nextDelimiter < nextNewline || nextNewline === -1)) {
       record.push(text.slice(at, nextDelimiter));
+      if (record.length > MAX_CELLS_PER_RECORD) throw new TooManyCells(at);
       at = nextDelimiter + 1;
       nextDelimiter = text.indexOf(delimiter, at);
       continue;
@@ -80,6 +89,13 @@ export function parseCsvRecords(
 }
 
 /** A quote that RFC 4180 does not allow; `position` is its offset in the run. */
+/** A record with more than MAX_CELLS_PER_RECORD cells, found at `position` of the run. */
+export class TooManyCells extends Error {
+  constructor(readonly position: number) {
+    super(`more than ${MAX_CELLS_PER_RECORD.toLocaleString('en')} cells on one record`);
+  }
+}
+
 export class MalformedQuote extends Error {
   constructor(
     readonly position: number,
@@ -123,6 +139,13 @@ export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
   try {
     records = parseCsvRecords(run.text, delimiter, starts);
   } catch (error) {
+    if (error instanceof TooManyCells) {
+      const line = run.firstLine + countNewlines(run.text.slice(0, error.position));
+      throw new TerminalError(
+        `the CSV cannot be read at line ${line}: ${error.message} (the cap on columns: PostgreSQL tables take at most 1,600)`,
+        `check the delimiter (${JSON.stringify(delimiter)} was used; --delimiter or format.delimiter sets it) and that lines end with a newline`,
+      );
+    }
     if (!(error instanceof MalformedQuote)) throw error;
     const line = run.firstLine + countNewlines(run.text.slice(0, error.position));
     throw new TerminalError(

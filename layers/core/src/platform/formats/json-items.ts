@@ -8,6 +8,12 @@ import { TerminalError } from '../errors/errors';
  * It only follows strings and nesting to find where items begin and end; JSON.parse judges
  * each item. Only the item in progress is held, up to `maxItemChars`.
  */
+/**
+ * The deepest nesting a JSON file of rows may have. Rows nest a few levels (a GeoJSON
+ * geometry, five); reading values nested hundreds of thousands deep overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 256;
+
 export class JsonItemSplitter {
   /** Nesting depth (1 inside the top-level object or array). */
   private depth = 0;
@@ -105,7 +111,11 @@ export class JsonItemSplitter {
           this.inItems = true;
           this.itemsSeen = true;
         }
-        this.depth++;
+        if (++this.depth > MAX_JSON_DEPTH)
+          throw new TerminalError(
+            `invalid JSON for a table: nested more than ${MAX_JSON_DEPTH} levels deep (item ${this.items + 1})`,
+            'a row of a table is an object of values; flatten the nested structure before sending it',
+          );
       } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
         this.close();
         if (this.depth === itemDepth && this.item) {

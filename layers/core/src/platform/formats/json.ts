@@ -1,7 +1,6 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { TerminalError } from '../errors/errors';
-import { JsonItemSplitter } from './json-items';
+import { JsonItemSplitter, MAX_JSON_DEPTH } from './json-items';
 import { recordsToTable, type DataTable } from './table';
 
 type Describe = Omit<DataTable, 'header' | 'batches'>;
@@ -76,13 +75,19 @@ export function openGeoJson(input: Readable, describe: Describe): Promise<DataTa
   );
 }
 
+/** The longest NDJSON line read (as CSV records): a longer one is refused, not held. */
+export const MAX_NDJSON_LINE_CHARS = 16 * 1024 * 1024;
+
 /** Newline-delimited JSON: one object per line; blank lines are skipped. */
 export function openNdjson(input: Readable, describe: Describe): Promise<DataTable> {
-  async function* lines() {
-    let lineNumber = 0;
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      lineNumber++;
+  async function* records() {
+    for await (const [lineNumber, line] of boundedLines(input, MAX_NDJSON_LINE_CHARS)) {
       if (line.trim() === '') continue;
+      if (nestedDeeperThan(line, MAX_JSON_DEPTH))
+        throw new TerminalError(
+          `line ${lineNumber} is nested more than ${MAX_JSON_DEPTH} levels deep`,
+          'a row of a table is an object of values; flatten the nested structure before sending it',
+        );
       try {
         yield asRecord(JSON.parse(line), `line ${lineNumber}`);
       } catch (error) {
@@ -91,7 +96,59 @@ export function openNdjson(input: Readable, describe: Describe): Promise<DataTab
       }
     }
   }
-  return recordsToTable(lines(), describe);
+  return recordsToTable(records(), describe);
+}
+
+/** The lines of a UTF-8 stream, numbered from 1; a line longer than `maxChars` is refused before it is whole. */
+async function* boundedLines(input: Readable, maxChars: number): AsyncGenerator<[number, string]> {
+  const decoder = new TextDecoder('utf-8');
+  // The line in progress, as the pieces that hold it: each chunk is searched once.
+  let pieces: string[] = [];
+  let pieceChars = 0;
+  let lineNumber = 0;
+  const tooLong = () =>
+    new TerminalError(
+      `line ${lineNumber + 1} is longer than ${maxChars.toLocaleString('en')} characters`,
+      'one line holds one row: check that the file is newline-delimited JSON, not one JSON document',
+    );
+  const take = (text: string): string[] => {
+    const lines: string[] = [];
+    let from = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', from)) {
+      if (pieceChars + newline - from > maxChars) throw tooLong();
+      lines.push((pieces.join('') + text.slice(from, newline)).replace(/\r$/, ''));
+      pieces = [];
+      pieceChars = 0;
+      from = newline + 1;
+    }
+    pieces.push(text.slice(from));
+    pieceChars += text.length - from;
+    if (pieceChars > maxChars) throw tooLong();
+    return lines;
+  };
+  for await (const chunk of input)
+    for (const line of take(decoder.decode(chunk as Buffer, { stream: true }))) yield [++lineNumber, line];
+  for (const line of take(decoder.decode())) yield [++lineNumber, line];
+  const last = pieces.join('');
+  if (last !== '') yield [++lineNumber, last.replace(/\r$/, '')];
+}
+
+/** Whether a JSON text nests deeper than `max` (brackets outside strings); a linear scan. */
+function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (inString) {
+      if (code === 92)
+        at++; // a backslash escapes the next character
+      else if (code === 34) inString = false;
+    } else if (code === 34) inString = true;
+    else if (code === 91 || code === 123) {
+      if (++depth > max) return true;
+    } else if (code === 93 || code === 125) depth--;
+  }
+  return false;
 }
 
 async function* mapRecords<T>(
