@@ -32,17 +32,19 @@ interface AlertRow {
   delivered_at: Date | null;
 }
 
-const alertSince = (since: Date, kind: string) =>
+// Other schedules fire by themselves meanwhile and may raise alerts of the same kind: the
+// subject picks the one a test caused.
+const alertSince = (since: Date, kind: string, subject: string) =>
   eventually(
     async () => {
       const { rows } = await pool.query<AlertRow>(
-        'SELECT * FROM ops.alerts WHERE raised_at >= $1 AND kind = $2 AND delivered_at IS NOT NULL',
-        [since, kind],
+        'SELECT * FROM ops.alerts WHERE raised_at >= $1 AND kind = $2 AND subject = $3 AND delivered_at IS NOT NULL',
+        [since, kind, subject],
       );
       return rows[0];
     },
     60_000,
-    `a delivered ${kind} alert`,
+    `a delivered ${kind} alert about ${subject}`,
   );
 
 beforeAll(async () => {
@@ -62,7 +64,7 @@ describe('alerts on the deployed stack', () => {
     const rule = (JSON.parse(outputs.ScheduleRules) as Record<string, string>)['departements:0']!;
     await fireSchedule(rule);
 
-    const alert = await alertSince(since, 'collect-failed');
+    const alert = await alertSince(since, 'collect-failed', 'departements');
 
     expect(alert).toMatchObject({
       severity: 'error',
@@ -113,7 +115,7 @@ describe('alerts on the deployed stack', () => {
       new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: 'wrong,header\n1,2\n' }),
     );
 
-    const alert = await alertSince(since, 'file-rejected');
+    const alert = await alertSince(since, 'file-rejected', 'irve-statique');
 
     expect(alert).toMatchObject({ severity: 'error', subject: 'irve-statique' });
     expect(alert.title).toBe(`${key} was rejected: nothing loaded into irve-statique`);
