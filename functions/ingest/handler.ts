@@ -8,7 +8,7 @@ import { ingestObject, queueHandler } from '@datacycle/core';
 export const handler = queueHandler(
   'ingest',
   'ingest',
-  async (requests, { platform, log }) => {
+  async (requests, { platform, log, item }) => {
     const pool = await platform.pool();
     for (const request of requests) {
       if (request.kind === 'ignore') continue;
@@ -22,6 +22,7 @@ export const handler = queueHandler(
           log,
         },
         { bucket: request.bucket, key: request.key },
+        { redelivered: item.redelivered },
       );
       log.info('ingest outcome', { ...outcome });
     }

@@ -36,6 +36,7 @@ export const handler = batchHandler(
       {
         datasets: [...new Set(loads.map((load) => load.dataset))],
         runIds: [...new Set(loads.map((load) => load.runId))],
+        redelivered: items.some((item) => item.redelivered),
       },
     );
     log.info(`transform ${outcome.status}`, {

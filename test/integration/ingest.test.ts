@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ingestObject,
   migrate,
+  startRun,
   tableSchemaSchema,
   type Buckets,
   type IngestContext,
@@ -114,6 +116,50 @@ describe('ingestObject (PostgreSQL + LocalStack S3)', () => {
       status: 'ignored',
       reason: expect.stringMatching(/already handled by run/),
     });
+  });
+
+  it('closes the run of an attempt that died mid-way when its message comes back, and loads once', async () => {
+    const source = await drop('killed.csv', variant('killed'));
+    // What a killed attempt leaves: its run and step 'running', nothing loaded or recorded.
+    const deadRun = randomUUID();
+    await startRun(pool, {
+      id: deadRun,
+      step: 'ingest',
+      trigger: 's3',
+      dataset: datasetId,
+      details: { source },
+    });
+    // Another object of the dataset, in progress: not this message's, left alone.
+    const otherRun = randomUUID();
+    await startRun(pool, {
+      id: otherRun,
+      step: 'ingest',
+      trigger: 's3',
+      dataset: datasetId,
+      details: { source: { ...source, key: `${datasetId}/other.csv` } },
+    });
+
+    const retry = await ingestObject(context(), source, { redelivered: true });
+
+    expect(retry).toMatchObject({ status: 'loaded' });
+    const { rows } = await pool.query<{ id: string; status: string; error: string | null }>(
+      'SELECT id, status, error FROM ops.runs WHERE id = ANY($1::uuid[]) ORDER BY started_at',
+      [[deadRun, otherRun, (retry as { runId: string }).runId]],
+    );
+    expect(rows).toEqual([
+      {
+        id: deadRun,
+        status: 'failed',
+        error: expect.stringMatching(
+          /^interrupted: the ingest function stopped before it finished.*retried by run/,
+        ),
+      },
+      { id: otherRun, status: 'running', error: null },
+      { id: (retry as { runId: string }).runId, status: 'succeeded', error: null },
+    ]);
+    const { rows: steps } = await pool.query('SELECT status FROM ops.run_steps WHERE run_id = $1', [deadRun]);
+    expect(steps).toEqual([{ status: 'failed' }]);
+    await pool.query("UPDATE ops.runs SET status = 'failed' WHERE id = $1", [otherRun]);
   });
 
   it('quarantines a file whose header does not match, naming the columns, and leaves the table alone', async () => {

@@ -1,4 +1,5 @@
 /** The transform engine on a real PostgreSQL (with PostGIS): build, test, publish or keep. */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, parseModel, runTransform, type DataTest, type Model } from '@datacycle/core';
 import { testPool, uniqueName } from '../helpers/local-cloud';
@@ -177,6 +178,52 @@ describe('runTransform', () => {
       `model ${names.points} (models/${names.points}.sql, line 5): column "nope" does not exist`,
     );
     expect(await published(names.listing)).toEqual([{ city: 'Blois', points: '1' }]);
+  });
+
+  it('rolls back and throws for a retry when the database drops the connection mid-pass, then the retry closes the step', async () => {
+    const runId = randomUUID();
+    const slow = project({
+      pointsSql: `SELECT id, city, power FROM {{ source('${stations}') }}, pg_sleep(3) AS nap`,
+    });
+    const pass = runTransform({ pool, project: slow }, { datasets: [stations], runIds: [runId] });
+    // What a PostgreSQL restart does to the pass's backend: terminated, SQLSTATE 57P01.
+    await expect
+      .poll(
+        async () =>
+          (
+            await pool.query(
+              "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3) AS nap%' AND pid <> pg_backend_pid()",
+            )
+          ).rowCount,
+        { timeout: 10_000, interval: 100 },
+      )
+      .toBe(1);
+
+    await expect(pass).rejects.toThrow(/terminating connection/);
+    const steps = async () =>
+      (
+        await pool.query<{ status: string; error: string }>(
+          'SELECT status, error FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
+          [runId],
+        )
+      ).rows;
+    // The step failed "will be retried"; the run is not judged, no model failure was alerted.
+    expect(await steps()).toEqual([{ status: 'failed', error: expect.stringMatching(/will be retried$/) }]);
+    const { rows: run } = await pool.query('SELECT status FROM ops.runs WHERE id = $1', [runId]);
+    expect(run).toEqual([{ status: 'running' }]);
+    expect(await published(names.listing)).toEqual([{ city: 'Blois', points: '1' }]);
+
+    // An attempt that died without a word leaves its step running: the redelivered pass closes it.
+    await pool.query("UPDATE ops.run_steps SET status = 'running', error = NULL WHERE run_id = $1", [runId]);
+    const retry = await runTransform(
+      { pool, project: project() },
+      { datasets: [stations], runIds: [runId], redelivered: true },
+    );
+    expect(retry.status).toBe('swapped-in');
+    expect(await steps()).toEqual([
+      { status: 'failed', error: expect.stringMatching(/^interrupted: the transform function stopped/) },
+      { status: 'succeeded', error: null },
+    ]);
   });
 
   it('does nothing when no model reads the datasets that changed', async () => {

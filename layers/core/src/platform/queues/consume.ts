@@ -32,7 +32,16 @@ export interface QueueItem<Q extends QueueName> {
   record: Pick<SQSRecord, 'messageId' | 'body'>;
   message: QueueMessage<Q>;
   log: Logger;
+  /**
+   * SQS handed this message out before and it was not deleted: the earlier attempt failed, or
+   * its function died (killed, out of memory, timed out) without a word.
+   */
+  redelivered: boolean;
 }
+
+type ReceivedRecord = Pick<SQSRecord, 'messageId' | 'body'> & {
+  attributes?: Partial<Pick<SQSRecord['attributes'], 'ApproximateReceiveCount'>>;
+};
 
 export type ReadResult<Q extends QueueName> =
   { ok: true; message: QueueMessage<Q> } | { ok: false; reason: string };
@@ -122,7 +131,7 @@ async function failureOf(
 
 /** Parses a batch: the good messages, each with its logger; the poison ones parked (or failed). */
 async function readBatch<Q extends QueueName>(
-  records: Pick<SQSRecord, 'messageId' | 'body'>[],
+  records: ReceivedRecord[],
   options: ConsumeOptions<Q>,
 ): Promise<{ items: QueueItem<Q>[]; failures: string[] }> {
   const items: QueueItem<Q>[] = [];
@@ -131,7 +140,8 @@ async function readBatch<Q extends QueueName>(
     const read = readQueueMessage(options.queue, record.body);
     if (read.ok) {
       const fields = { messageId: record.messageId, ...options.describe?.(read.message) };
-      items.push({ record, message: read.message, log: options.log.child(fields) });
+      const redelivered = Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1;
+      items.push({ record, message: read.message, log: options.log.child(fields), redelivered });
     } else if (!(await parkPoisonMessage(options, record, read.reason))) failures.push(record.messageId);
   }
   return { items, failures };

@@ -81,6 +81,46 @@ export async function finishStep(
   );
 }
 
+/**
+ * Closes the steps that an earlier delivery of the same message left 'running' because its
+ * function died mid-way (killed, out of memory, timed out: nothing ran its `finally`). Called
+ * only for a redelivered message, whose earlier attempt is over by then (SQS hands a message
+ * out again once its visibility timeout, six times the function's timeout, has passed). The
+ * steps are found by the object they worked on (ingest) or by their runs (transform); runs
+ * other than the ones that go on (`retryRunIds`) are failed too.
+ */
+export async function closeInterruptedSteps(
+  db: pg.Pool | pg.PoolClient,
+  step: StepName,
+  of: { subject: string; source: { bucket: string; key: string } } | { runIds: string[] },
+  retryRunIds: string[],
+): Promise<string[]> {
+  const error = `interrupted: the ${step} function stopped before it finished (killed, out of memory or timed out); retried by run ${retryRunIds.join(', ')}`;
+  const { rows } =
+    'source' in of
+      ? await db.query<{ run_id: string }>(
+          `UPDATE ops.run_steps SET status = 'failed', finished_at = now(), error = $5
+           WHERE step = $1 AND subject = $2 AND status = 'running'
+             AND details->'source'->>'bucket' = $3 AND details->'source'->>'key' = $4
+           RETURNING run_id`,
+          [step, of.subject, of.source.bucket, of.source.key, error],
+        )
+      : await db.query<{ run_id: string }>(
+          `UPDATE ops.run_steps SET status = 'failed', finished_at = now(), error = $3
+           WHERE step = $1 AND status = 'running' AND run_id = ANY($2::uuid[])
+           RETURNING run_id`,
+          [step, of.runIds, error],
+        );
+  const runs = [...new Set(rows.map((row) => row.run_id))].filter((id) => !retryRunIds.includes(id));
+  if (runs.length > 0)
+    await db.query(
+      `UPDATE ops.runs SET status = 'failed', finished_at = now(), error = $2
+       WHERE id = ANY($1::uuid[]) AND status = 'running'`,
+      [runs, error],
+    );
+  return [...new Set(rows.map((row) => row.run_id))];
+}
+
 const rank = (value: string) =>
   `CASE ${value} WHEN 'failed' THEN 3 WHEN 'succeeded' THEN 2 WHEN 'skipped' THEN 1 ELSE 0 END`;
 

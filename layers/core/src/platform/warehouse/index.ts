@@ -1,4 +1,4 @@
-export { createPool, inTransaction } from './pool';
+export { connect, createPool, inTransaction } from './pool';
 export type { Pool, PoolClient } from './pool';
 export { quoteIdent, qualified, datasetTableName } from './sql';
 export { migrate } from './migrate';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { migrations as platformMigrations, type Migration } from './migrations';
+import { connect } from './pool';
 
 /** Arbitrary but fixed: serializes concurrent `migrate` runs across processes. */
 const MIGRATION_LOCK = 7_340_001;
@@ -14,7 +15,7 @@ export async function migrate(
   pool: pg.Pool,
   migrations: Migration[] = platformMigrations,
 ): Promise<MigrationOutcome> {
-  const client = await pool.connect();
+  const client = await connect(pool);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query(`

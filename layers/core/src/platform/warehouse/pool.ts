@@ -20,13 +20,30 @@ export function createPool(connectionString: string, max = 2): pg.Pool {
   return pool;
 }
 
+const guarded = new WeakSet<pg.PoolClient>();
+
+/**
+ * A client of the pool for work of several statements. A connection cut while the client is
+ * checked out (PostgreSQL restarting, a failover) fails the query in flight, and then makes the
+ * client emit 'error', which would end the process without a listener: the pool only listens
+ * to idle clients. Each client gets one listener, once; the pool drops it on release.
+ */
+export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  if (!guarded.has(client)) {
+    client.on('error', () => undefined);
+    guarded.add(client);
+  }
+  return client;
+}
+
 /** Runs `work` in one transaction; rolls back on any error. */
 export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
   begin = 'BEGIN',
 ): Promise<T> {
-  const client = await pool.connect();
+  const client = await connect(pool);
   try {
     await client.query(begin);
     const result = await work(client);

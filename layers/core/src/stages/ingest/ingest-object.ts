@@ -9,6 +9,7 @@ import { openTables } from '../../platform/formats';
 import { findDatasetByKey, type Dataset, type Project } from '../../platform/project';
 import {
   RUN_ID_METADATA,
+  closeInterruptedSteps,
   findFileBySource,
   findLoadedFile,
   finishRun,
@@ -81,7 +82,11 @@ class AlreadyLoaded extends Error {
  * to quarantine/), writes a report and records everything in ops. Safe to call twice for the
  * same object or the same content.
  */
-export async function ingestObject(context: IngestContext, source: ObjectRef): Promise<IngestOutcome> {
+export async function ingestObject(
+  context: IngestContext,
+  source: ObjectRef,
+  delivery: { redelivered?: boolean } = {},
+): Promise<IngestOutcome> {
   const { s3, pool, project, buckets } = context;
   const log = context.log;
   const dataset = findDatasetByKey(project, source.key);
@@ -105,6 +110,12 @@ export async function ingestObject(context: IngestContext, source: ObjectRef): P
   const carried = content.metadata[RUN_ID_METADATA];
   const runId = carried && uuidPattern.test(carried) ? carried : newRunId();
   const startedAt = new Date();
+  // Before this attempt's own step exists: only an earlier attempt's can be left running.
+  if (delivery.redelivered) {
+    const interrupted = await closeInterruptedSteps(pool, 'ingest', { subject: dataset.id, source }, [runId]);
+    if (interrupted.length > 0)
+      log?.warn('closed the runs an interrupted attempt left running', { interrupted });
+  }
   await startRun(pool, {
     step: 'ingest',
     id: runId,

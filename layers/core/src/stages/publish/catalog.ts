@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import type { Project } from '../../platform/project';
 import { isNotFound, putText, readObjectText } from '../../platform/storage/buckets';
-import { qualified, quoteIdent } from '../../platform/warehouse';
+import { connect, qualified, quoteIdent } from '../../platform/warehouse';
 import { describeTest } from '../../platform/project/test-declarations';
 import { describeField, exportColumns } from './columns';
 import { projectOutputs, type Output } from './outputs';
@@ -79,7 +79,7 @@ export const sizeOf = (resource: DatapackageResource) => ({
 });
 
 async function factsOf(pool: pg.Pool, s3: S3Client, bucket: string, output: Output): Promise<Facts> {
-  const client = await pool.connect();
+  const client = await connect(pool);
   try {
     const columns = await exportColumns(client, output.relation, output.tableSchema);
     if (columns.length === 0) return {};

@@ -14,7 +14,7 @@ import { finishRun, startRun } from '../../platform/runs/runs';
 import { MeasuredStream, publicBucketUrl, putText } from '../../platform/storage';
 import { publishCatalog } from './catalog';
 import { publishPortal } from './portal/publish-portal';
-import { qualified, quoteIdent } from '../../platform/warehouse';
+import { connect, qualified, quoteIdent } from '../../platform/warehouse';
 import { exportColumns, tableSchemaType, type ExportColumn } from './columns';
 import { projectOutputs, type Output } from './outputs';
 import { writeXlsxStream } from './xlsx-writer';
@@ -56,7 +56,7 @@ export async function publishOutput(
   output: Output,
   version: string,
 ): Promise<Publication> {
-  const client = await context.pool.connect();
+  const client = await connect(context.pool);
   const spool = await mkdtemp(path.join(tmpdir(), 'datacycle-publish-'));
   try {
     // One snapshot for every format: the files agree with each other.

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { raiseAlert } from '../../platform/events';
-import { errorMessage } from '../../platform/errors/errors';
+import { errorMessage, isTransient } from '../../platform/errors/errors';
 import { pipelineEvents, publishEvent, type EventBus } from '../../platform/events/bus';
 import type { Project } from '../../platform/project';
-import { finishRun, newRunId, startRun } from '../../platform/runs/runs';
-import { datasetTableName, qualified, quoteIdent } from '../../platform/warehouse';
+import { closeInterruptedSteps, finishRun, finishStep, newRunId, startRun } from '../../platform/runs/runs';
+import { connect, datasetTableName, qualified, quoteIdent } from '../../platform/warehouse';
 import { runDataTest, type TestResult, type TestSubject } from './data-tests';
 import { downstreamModels } from '../../platform/project/model-graph';
 import { renderModelSql, type Model } from '../../platform/project/model';
@@ -23,6 +23,8 @@ export interface TransformRequest {
   runIds: string[];
   /** Rebuild every model and test every dataset, whatever changed. */
   all?: boolean;
+  /** Some of the loads were handed out before: an earlier attempt of this pass died. */
+  redelivered?: boolean;
 }
 
 export interface TransformOutcome {
@@ -60,6 +62,8 @@ export async function runTransform(
   const transformId = randomUUID();
   const runIds = request.runIds.length > 0 ? request.runIds : [newRunId()];
   const details = { transformId, datasets, models: models.map((model) => model.name) };
+  // Before this pass's own steps exist: only an earlier attempt's can be left running.
+  if (request.redelivered) await closeInterruptedSteps(pool, 'transform', { runIds }, runIds);
   for (const id of runIds) {
     await startRun(pool, { id, trigger: 'manual', step: 'transform', details });
   }
@@ -93,8 +97,9 @@ export async function runTransform(
     tests: [],
     error,
   });
-  const client = await pool.connect();
-  let outcome: TransformOutcome;
+  const client = await connect(pool);
+  let outcome: TransformOutcome | undefined;
+  let transient: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('datacycle:transform'))`);
@@ -149,9 +154,18 @@ export async function runTransform(
     }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    outcome = failed(errorMessage(error));
+    // The database went away (restart, failover, network): not the models' fault. The pass
+    // rolled back; the step says so and the message comes back for another try.
+    if (isTransient(error)) transient = error as Error;
+    else outcome = failed(errorMessage(error));
   } finally {
-    client.release();
+    client.release(transient);
+  }
+  if (!outcome) {
+    const error = `${errorMessage(transient)}; the pass rolled back and will be retried`;
+    for (const id of runIds)
+      await finishStep(pool, id, 'transform', 'failed', { error }).catch(() => undefined);
+    throw transient;
   }
   return conclude(context, runIds, outcome);
 }
@@ -182,6 +196,7 @@ async function buildModel(
     await client.query('RELEASE SAVEPOINT model');
     return undefined;
   } catch (error) {
+    if (isTransient(error)) throw error;
     return locate(model, error, prefix.length, body);
   }
 }
@@ -203,6 +218,7 @@ async function buildIncremental(
   try {
     await client.query(prefix + body);
   } catch (error) {
+    if (isTransient(error)) throw error;
     return locate(model, error, prefix.length, body);
   }
   if (!rows[0]?.exists) {

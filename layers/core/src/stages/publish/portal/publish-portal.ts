@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { datasetHealth, type DatasetHealth } from '../../../platform/runs';
 import type { Project } from '../../../platform/project';
 import { putText } from '../../../platform/storage/buckets';
-import { qualified } from '../../../platform/warehouse';
+import { connect, qualified } from '../../../platform/warehouse';
 import { sizeOf, type Facts } from '../catalog';
 import { describeField, exportColumns, tableSchemaType } from '../columns';
 import { projectOutputs, type Output } from '../outputs';
@@ -83,7 +83,7 @@ async function entryOf(
   const model = project.models.find((candidate) => candidate.name === output.name);
   const sources = model ? [...model.sources, ...model.refs] : [];
   const { locale } = labelsFor(site.language);
-  const client = await context.pool.connect();
+  const client = await connect(context.pool);
   try {
     const columns = await exportColumns(client, output.relation, output.tableSchema, output.columnDocs);
     const relation = qualified(output.relation.schema, output.relation.name);
