@@ -15,7 +15,7 @@ import {
 } from '../../localcloud/webhook-receiver';
 import {
   ensureDepartements,
-  callApi,
+  keyedApi,
   eventually,
   localS3,
   readStackOutputs,
@@ -42,12 +42,7 @@ const secretOf = async (id: string) =>
     ) as { current: string }
   ).current;
 
-const keyed = (method: string, path: string, body?: unknown) =>
-  callApi(outputs.ApiUrl, path, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+const keyed = keyedApi(outputs.ApiUrl, () => apiKey);
 
 type Payload = { type: string; data: { dataset?: string; runIds?: string[]; runId?: string } };
 const payloads = (receiver: WebhookReceiver) =>

@@ -144,3 +144,16 @@ export function callApi(
     req.end(options.body);
   });
 }
+
+/** Requests to the deployed API with the project's key, JSON bodies (the subscription operations). */
+export function keyedApi(apiUrl: string, apiKey: () => string) {
+  return (method: string, path: string, body?: unknown) =>
+    callApi(apiUrl, path, {
+      method,
+      headers: {
+        authorization: `Bearer ${apiKey()}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+}

@@ -1,11 +1,13 @@
 /** The collection HTTP client against real, hostile servers on loopback. */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BodyError,
   TerminalError,
   TransientHttpError,
   httpGet,
   openTables,
   retryAfterMs,
+  withBodyRetries,
   type HttpPolicy,
 } from '@datacycle/core';
 import { startServer } from '../helpers/http-server';
@@ -86,6 +88,42 @@ describe('httpGet', () => {
     });
     const response = await httpGet(server.url, { policy: fast });
     await expect(text(response)).rejects.toThrow(/no data for 300 ms/);
+  });
+
+  it('says how much of a body cut short arrived, and fetches it again whole', async () => {
+    let requests = 0;
+    let cutAlways = false;
+    const server = await serve((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-length': 1000 });
+      if (requests === 1 || cutAlways) {
+        res.write('x'.repeat(300)); // then the connection is cut
+        setTimeout(() => res.destroy(), 20);
+      } else res.end('y'.repeat(1000));
+    });
+    const first = await httpGet(server.url, { policy: fast });
+    const cut = text(first);
+    await expect(cut).rejects.toBeInstanceOf(BodyError);
+    await expect(cut).rejects.toThrow(/the body was cut after 300 bytes of the 1000 announced/);
+
+    requests = 0;
+    const whole = await withBodyRetries(
+      server.url,
+      async () => text(await httpGet(server.url, { policy: fast })),
+      {
+        policy: fast,
+      },
+    );
+    expect(whole).toBe('y'.repeat(1000));
+    expect(requests).toBe(2);
+
+    // Always cut: a transient error naming the attempts, for the next scheduled run.
+    cutAlways = true;
+    await expect(
+      withBodyRetries(server.url, async () => text(await httpGet(server.url, { policy: fast })), {
+        policy: fast,
+      }),
+    ).rejects.toThrow(/failed after 4 attempts: .*the body was cut after 300 bytes/);
   });
 
   it('refuses an oversized body, announced or streamed', async () => {

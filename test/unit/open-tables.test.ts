@@ -197,6 +197,30 @@ describe('hostile input: caps that keep memory bounded, each named in its error'
     );
   });
 
+  it('an XLSX whose shared strings (held in memory) exceed the cap, and one that expands past the archive cap', async () => {
+    const xlsx = await files.xlsx({
+      data: [['code', 'nom'], ...Array.from({ length: 200 }, (_, i) => [`c${i}`, `nom ${i}`])],
+    });
+    await expect(read(xlsx, { name: 'big.xlsx', maxSharedStringsBytes: 1000 })).rejects.toThrow(
+      /the workbook's shared strings take \d+ bytes, more than 1000: they are held in memory/,
+    );
+    await expect(read(xlsx, { name: 'big.xlsx', maxUncompressedBytes: 2000 })).rejects.toThrow(
+      /the workbook expands to \d+ bytes, more than 2000/,
+    );
+    // Under the caps, the same workbook reads.
+    const [table] = await read(xlsx, { name: 'big.xlsx' });
+    expect(table!.rows).toHaveLength(200);
+  });
+
+  it('a workbook the reader cannot make sense of: refused with what to do, not a stack trace', async () => {
+    // A workbook part that is not XML: the reader fails inside; the error says what to do.
+    await expect(
+      read(await files.zip({ '[Content_Types].xml': '<Types/>', 'xl/workbook.xml': 'not xml at all <' }), {
+        name: 'broken.xlsx',
+      }),
+    ).rejects.toThrow(/the workbook (could not be read|has no sheet)/);
+  });
+
   it('JSON rows nested deeper than 256 levels, in an array and in NDJSON', async () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(await refusal(`[{"a": ${deep}, "b": 1}]`, 'rows.json')).toMatch(/nested more than 256 levels/);

@@ -25,6 +25,8 @@ export interface OpenOptions {
   maxUncompressedBytes?: number;
   /** Files an archive may hold. */
   maxArchiveEntries?: number;
+  /** An XLSX's shared strings, which are held in memory (default MAX_SHARED_STRINGS_BYTES). */
+  maxSharedStringsBytes?: number;
   /** Where zip and Parquet files are spooled (they need random access). */
   tmpDir?: string;
   /** Memory a Parquet row group may take once read (default: half the heap's limit). */
@@ -173,6 +175,31 @@ async function spool(
   return { file, remove };
 }
 
+/**
+ * A workbook's parts as its zip declares them: the whole under the archive cap (a zip bomb
+ * dressed as a workbook), and its shared strings, which the reader keeps in memory (cells
+ * point into them), under MAX_SHARED_STRINGS_BYTES.
+ */
+function checkWorkbookSizes(entries: { fileName: string; uncompressedSize: number }[], options: OpenOptions) {
+  const max = options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED;
+  const declared = entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
+  if (declared > max)
+    throw new TerminalError(
+      `the workbook expands to ${declared} bytes, more than ${max}`,
+      'zip bomb protection: split the workbook, or export its sheet as CSV',
+    );
+  const strings = entries.find((entry) => entry.fileName === 'xl/sharedStrings.xml');
+  const maxStrings = options.maxSharedStringsBytes ?? MAX_SHARED_STRINGS_BYTES;
+  if (strings && strings.uncompressedSize > maxStrings)
+    throw new TerminalError(
+      `the workbook's shared strings take ${strings.uncompressedSize} bytes, more than ${maxStrings}: they are held in memory while the sheet is read`,
+      'export the sheet as CSV (read as a stream, whatever its size)',
+    );
+}
+
+/** Shared strings an XLSX may hold (uncompressed XML); what the reader keeps in memory. */
+export const MAX_SHARED_STRINGS_BYTES = 64 * 1024 ** 2;
+
 async function* openZip(
   input: Readable,
   options: OpenOptions,
@@ -185,6 +212,7 @@ async function* openZip(
       const entries = await listEntries(zip);
       const names = new Set(entries.map((entry) => entry.fileName));
       if (names.has('[Content_Types].xml') && [...names].some((name) => name.startsWith('xl/'))) {
+        checkWorkbookSizes(entries, options);
         yield await openXlsx(
           createReadStream(file),
           { name: options.name, format: 'xlsx', containers },

@@ -18,6 +18,19 @@ function shownValue(value: ExcelJS.CellValue): unknown {
   return value;
 }
 
+/** What exceljs throws on a workbook it cannot make sense of, as an error the user can act on. */
+async function readingWorkbook<T>(step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    if (error instanceof TerminalError) throw error;
+    throw new TerminalError(
+      `the workbook could not be read: ${(error as Error).message}`,
+      'open it in a spreadsheet program and save it again as .xlsx, or export the sheet as CSV',
+    );
+  }
+}
+
 /**
  * Streams one sheet of an XLSX workbook (the first, or `sheet`: a 1-based number or a name).
  * Dates come out as dates (exceljs applies the cell's number format), not serial numbers.
@@ -41,7 +54,7 @@ export async function openXlsx(
   let worksheet: ExcelJS.stream.xlsx.WorksheetReader | undefined;
   const seen: string[] = [];
   for (;;) {
-    const next = await sheets.next();
+    const next = await readingWorkbook(sheets.next());
     if (next.done) break;
     index++;
     const name = (next.value as unknown as { name?: string }).name ?? `sheet ${index}`;
@@ -51,7 +64,8 @@ export async function openXlsx(
       break;
     }
     // Drain a sheet we do not read, so the reader moves on.
-    for await (const _row of next.value) void _row;
+    const drained = next.value[Symbol.asyncIterator]();
+    while (!(await readingWorkbook(drained.next())).done);
   }
   if (!worksheet) {
     throw new TerminalError(
@@ -68,7 +82,7 @@ export async function openXlsx(
   };
   let header: string[] = [];
   for (;;) {
-    const next = await rowIterator.next();
+    const next = await readingWorkbook(rowIterator.next());
     if (next.done) break;
     const cells = toCells(next.value);
     if (cells.some((cell) => cell !== '')) {
@@ -78,7 +92,7 @@ export async function openXlsx(
   }
   async function* rows(): AsyncGenerator<TableRow> {
     for (;;) {
-      const next = await rowIterator.next();
+      const next = await readingWorkbook(rowIterator.next());
       if (next.done) return;
       const cells = toCells(next.value);
       // Keep the header's width: a row whose last cells are empty is shorter in the file.

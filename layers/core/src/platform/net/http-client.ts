@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { TerminalError } from '../errors/errors';
 import { ForbiddenAddressError, guardedFetch } from './guard';
@@ -49,6 +49,11 @@ export class TransientHttpError extends Error {
   readonly $retryable = true;
 }
 
+/** The body failed after the answer began (cut connection, silence): the whole GET may be tried again. */
+export class BodyError extends TransientHttpError {
+  override name = 'BodyError';
+}
+
 export interface HttpResponse {
   url: string;
   status: number;
@@ -86,6 +91,29 @@ export async function httpGet(url: string, options: GetOptions = {}): Promise<Ht
     }
   }
   throw new TransientHttpError(`GET ${url} failed after ${policy.attempts} attempts: ${lastError?.message}`);
+}
+
+/**
+ * A GET and the reading of its body, tried again as a whole when the body fails (BodyError):
+ * httpGet retries the request, but a body cut half-way is only seen by whoever reads it.
+ */
+export async function withBodyRetries<T>(
+  url: string,
+  work: () => Promise<T>,
+  options: Pick<GetOptions, 'policy' | 'sleep'> = {},
+): Promise<T> {
+  const policy = { ...defaultHttpPolicy, ...options.policy };
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      if (attempt >= policy.attempts)
+        throw new TransientHttpError(`GET ${url} failed after ${attempt} attempts: ${error.message}`);
+      await sleep(backoff(policy, attempt));
+    }
+  }
 }
 
 class RetryAfter extends TransientHttpError {
@@ -170,34 +198,52 @@ async function attemptGet(url: string, options: GetOptions, policy: HttpPolicy):
       url: current,
       status,
       headers: response.headers,
-      body: guardBody(response.body as WebReadableStream, current, policy),
+      body: guardBody(response.body as WebReadableStream, current, policy, declared),
     };
   }
 }
 
-/** Counts bytes and watches for silence while the body streams. */
-function guardBody(body: WebReadableStream, url: string, policy: HttpPolicy): Readable {
-  const stream = Readable.fromWeb(body);
+/**
+ * Counts bytes and watches for silence while the body streams; a body cut short (the
+ * connection closed before the length announced, or mid-chunk) fails with a BodyError that
+ * says how much arrived, never a bare "terminated".
+ */
+function guardBody(body: WebReadableStream, url: string, policy: HttpPolicy, announced: number): Readable {
+  const source = Readable.fromWeb(body);
+  const stream = new PassThrough();
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
+  source.on('error', (error) => {
+    if (error instanceof TransientHttpError || error instanceof TerminalError) return stream.destroy(error);
+    const cause = (error.cause as Error | undefined)?.message ?? error.message;
+    const of = announced > 0 ? ` of the ${announced} announced` : '';
+    stream.destroy(new BodyError(`GET ${url}: the body was cut after ${bytes} bytes${of} (${cause})`));
+  });
+  source.pipe(stream);
+  stream.on('close', () => source.destroy());
+  // Whoever reads the body gets its error; a body left unread must not end the process.
+  stream.on('error', () => undefined);
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(
       () =>
-        stream.destroy(
-          new TransientHttpError(`GET ${url}: no data for ${policy.idleTimeoutMs} ms (slow server)`),
-        ),
+        stream.destroyed ||
+        stream.destroy(new BodyError(`GET ${url}: no data for ${policy.idleTimeoutMs} ms (slow server)`)),
       policy.idleTimeoutMs,
     );
   };
   arm();
-  stream.on('data', (chunk: Buffer) => {
+  source.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
     if (bytes > policy.maxBytes)
       stream.destroy(new TerminalError(`GET ${url}: body over the limit of ${policy.maxBytes} bytes`));
     else arm();
   });
-  stream.on('close', () => clearTimeout(timer));
+  // Silence only matters while bytes are still expected.
+  const disarm = () => clearTimeout(timer);
+  source.on('end', disarm);
+  source.on('close', disarm);
+  stream.on('close', disarm);
   return stream;
 }
 

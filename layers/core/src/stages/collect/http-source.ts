@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { TerminalError, errorMessage, failedRun } from '../../platform/errors/errors';
 import type { Dataset } from '../../platform/project';
 import { RUN_ID_METADATA, finishRun, newRunId, startRun } from '../../platform/runs/runs';
-import { httpGet, type HttpPolicy } from '../../platform/net/http-client';
+import { httpGet, withBodyRetries, type HttpPolicy } from '../../platform/net/http-client';
 
 export interface CollectContext {
   s3: S3Client;
@@ -79,17 +79,32 @@ export async function collectFile(
     if (state?.etag) headers['if-none-match'] = state.etag;
     if (state?.last_modified) headers['if-modified-since'] = state.last_modified;
 
-    const response = await httpGet(source.url, { headers, policy: context.http, acceptNotModified: true });
-    if (response.status === 304) {
+    // The GET and the upload of its body as one attempt: a body cut half-way is fetched again.
+    const fetched = await withBodyRetries(
+      source.url,
+      async () => {
+        const response = await httpGet(source.url, {
+          headers,
+          policy: context.http,
+          acceptNotModified: true,
+        });
+        if (response.status === 304) return { response };
+        const filename = source.filename ?? (new URL(source.url).pathname.split('/').pop() || 'download');
+        const landed = await dropInLanding(context, dataset.id, filename, response.body, {
+          runId,
+          source: source.url,
+        });
+        return { response, landed };
+      },
+      { policy: context.http },
+    );
+    const { response } = fetched;
+    if (!fetched.landed) {
       await saveState(pool, dataset.id, sourceIndex, source.url, state, false);
       await finishRun(pool, runId, 'collect', 'skipped', { details: { http: 304, reason: 'not modified' } });
       return { status: 'unchanged', runId };
     }
-    const filename = source.filename ?? (new URL(source.url).pathname.split('/').pop() || 'download');
-    const { key, bytes } = await dropInLanding(context, dataset.id, filename, response.body, {
-      runId,
-      source: source.url,
-    });
+    const { key, bytes } = fetched.landed;
     await saveState(
       pool,
       dataset.id,
