@@ -163,7 +163,9 @@ describe('200 files dropped at once under 50 API clients', () => {
     // execution environment in time for a burst of 50 on two busy cores (LocalStack answers
     // those itself: 500 InternalError, 502). The rate and p99 are the figures, in reliability.md.
     expect(latencies.length - failures.length).toBeGreaterThan(0);
-    expect(failures.filter((failure) => !/^(500 \{"__type": "InternalError"|502 )/.test(failure))).toEqual([]);
+    expect(failures.filter((failure) => !/^(500 \{"__type": "InternalError"|502 )/.test(failure))).toEqual(
+      [],
+    );
 
     // Leave the example as it was.
     await passesOver(pool, lastLoad[0]!.run_id, 600_000);
