@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eachRow, openTables, type OpenOptions } from '@datacycle/core';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { files, streamOf } from '../helpers/files';
 
 async function read(bytes: Buffer | string, options: Partial<OpenOptions> = {}) {
@@ -149,6 +152,25 @@ describe('openTables', () => {
     await expect(read(xlsx, { sheet: 'Trois' })).rejects.toThrow(/no sheet "Trois"/);
   });
 
+  it('reads a row group larger than memory allows in slices of rows, in order', async () => {
+    const rows = 12_000;
+    const parquet = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'code', data: Array.from({ length: rows }, (_, index) => String(index)), type: 'STRING' },
+          { name: 'population', data: Array.from({ length: rows }, (_, index) => index), type: 'INT32' },
+        ],
+        rowGroupSize: rows,
+      }),
+    );
+    // 12,000 rows of 2 columns in one group, a budget for about 2,000 at once: six slices.
+    const [table] = await read(parquet, { name: 'one-group.parquet', parquetMemoryBudget: 2_000 * 2 * 64 });
+    expect(table!.rows).toHaveLength(rows);
+    expect(table!.rows.map((row) => Number(row[0]))).toEqual(
+      Array.from({ length: rows }, (_, index) => index),
+    );
+  });
+
   it('refuses a Parquet file whose row groups would not fit in memory, naming the group and the fix', async () => {
     const rows = 5000;
     const parquet = files.parquet([
@@ -157,11 +179,29 @@ describe('openTables', () => {
     ]);
     // hyparquet-writer writes groups of 1000 rows at first.
     await expect(read(parquet, { name: 'big.parquet', parquetMemoryBudget: 50_000 })).rejects.toThrow(
-      /row group 1 of the Parquet file holds 1000 rows of 2 columns: reading it takes about 125 KB, more than the 49 KB available/,
+      /row group 1 of the Parquet file holds 1000 rows of 2 columns: reading 1000 of them at once takes about 125 KB, more than the 49 KB available/,
     );
     const [table] = await read(parquet, { name: 'big.parquet' });
     expect(table!.rows).toHaveLength(rows);
   });
+
+  it.each(['zstd', 'brotli', 'lz4', 'gzip'])(
+    'reads Parquet compressed with %s (pyarrow, polars, DuckDB)',
+    async (codec) => {
+      const parquet = readFileSync(
+        path.join(import.meta.dirname, `../fixtures/formats/communes-${codec}.parquet`),
+      );
+      const [table] = await read(parquet, { name: `communes-${codec}.parquet` });
+      expect(table).toMatchObject({
+        header: ['code', 'population'],
+        rows: [
+          ['45', '680000'],
+          ['2A', '160000'],
+          ['75', '2100000'],
+        ],
+      });
+    },
+  );
 
   it('reads Parquet row groups', async () => {
     const parquet = files.parquet([
