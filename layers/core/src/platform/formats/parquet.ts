@@ -18,8 +18,8 @@ const MIN_SLICE_ROWS = 1_000;
  * small, else ranges of rows sized to about SLICE_BYTES of cells. Writers make groups of up to
  * 1M rows: read whole, one 2M-row group of a 111 KB file took 566 MB (now 380 MB), a 1M-row
  * group of 10 columns 1,093 MB (now 580 MB, 25 % slower). hyparquet still decodes a column
- * chunk whole for each range, so smaller slices cost time without saving more; groups of
- * 100k rows are what keeps a reader small. Any codec Parquet names (snappy, gzip, zstd, brotli,
+ * chunk whole for each range, so smaller slices (or one column at a time) cost time without
+ * saving much; groups of 100k rows are what keeps a reader small (docs/reliability.md). Any codec Parquet names (snappy, gzip, zstd, brotli,
  * lz4). A file so wide that even MIN_SLICE_ROWS rows would not fit in `memoryBudget` bytes is
  * refused before any row is read, rather than exhausting the function's memory.
  */
