@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { irveExample } from '../helpers/projects';
-import { readGeoParquet, validateDataPackage } from '../helpers/conformance';
+import { readGeoParquet, validateDataPackage, validateDcatAp } from '../helpers/conformance';
 
 async function readBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
   const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -172,6 +172,26 @@ describe('load → transform → tests → publish, on the deployed stack', () =
     const entry = catalog['dcat:dataset'].find((dataset) => dataset['dct:identifier'] === 'irve-statique')!;
     expect(entry['dcat:distribution'].map((d) => d['dcat:downloadURL']['@id'])).toContain(
       `http://127.0.0.1:4566/${outputs.PublicBucket}/exports/irve-statique/latest/irve-statique.csv`,
+    );
+    // Both forms pass the DCAT-AP 3.0.0 SHACL shapes (pyshacl): not one violation, nor a warning.
+    for (const [key, format] of [
+      ['catalog/catalog.jsonld', 'json-ld'],
+      ['catalog/catalog.ttl', 'turtle'],
+    ] as const) {
+      const shacl = await validateDcatAp(await readText(s3, outputs.PublicBucket, key), format);
+      expect(shacl.results, key).toEqual([]);
+      expect(shacl.conforms).toBe(true);
+      expect(shacl.triples).toBeGreaterThan(300);
+    }
+    // The validator does see a broken catalog: themes without their label are refused.
+    const unlabelled = (await readText(s3, outputs.PublicBucket, 'catalog/catalog.jsonld')).replace(
+      /"skos:prefLabel"/g,
+      '"skos:altLabel"',
+    );
+    const refused = await validateDcatAp(unlabelled, 'json-ld');
+    expect(refused.conforms).toBe(false);
+    expect(refused.results.map((result) => result.path)).toContain(
+      'http://www.w3.org/2004/02/skos/core#prefLabel',
     );
     const { rows: steps } = await pool.query(
       'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',

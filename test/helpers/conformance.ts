@@ -130,6 +130,48 @@ print(json.dumps({
   );
 }
 
+/** One SHACL result: its severity, the node and property it is about, and the shape's message. */
+export interface ShaclResult {
+  severity: string;
+  focus: string;
+  path: string | null;
+  message: string;
+}
+
+/**
+ * pyshacl (the Python SHACL reference validator) with the DCAT-AP 3.0.0 shapes shipped in
+ * test/fixtures/standards, on an RDF document (`json-ld` or `turtle`): every result.
+ */
+export function validateDcatAp(
+  document: string,
+  format: 'json-ld' | 'turtle',
+): Promise<{ conforms: boolean; triples: number; results: ShaclResult[] }> {
+  const shapes = path.join(packageRoot, 'test', 'fixtures', 'standards', 'dcat-ap-3.0.0-SHACL.ttl');
+  return runConformancePython(
+    `
+import json, sys
+from pyshacl import validate
+from rdflib import Graph, Namespace
+SH = Namespace("http://www.w3.org/ns/shacl#")
+request = json.load(sys.stdin)
+data = Graph().parse(data=request["document"], format=request["format"])
+shapes = Graph().parse(request["shapes"], format="turtle")
+conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+results = []
+for result in report.subjects(SH.resultSeverity, None):
+    path = report.value(result, SH.resultPath)
+    results.append({
+        "severity": str(report.value(result, SH.resultSeverity)).split("#")[-1],
+        "focus": str(report.value(result, SH.focusNode)),
+        "path": None if path is None else str(path),
+        "message": str(report.value(result, SH.resultMessage)),
+    })
+print(json.dumps({"conforms": conforms, "triples": len(data), "results": results}))
+`,
+    { document, format, shapes },
+  );
+}
+
 /**
  * `schemathesis run` (the OpenAPI reference fuzzer) with test/conformance/schemathesis.toml:
  * every phase, every check, against `baseUrl`; its exit code and what it printed.

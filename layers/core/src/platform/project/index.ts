@@ -7,6 +7,7 @@ export {
   defaultRetrySchedule,
   retryScheduleSchema,
   webhooksSchema,
+  euDataThemeCodes,
 } from './schema';
 export type { DatasetConfig, ProjectConfig, SourceConfig } from './schema';
 export { loadProject } from './load';

@@ -6,6 +6,22 @@ import { dataTestSchema } from './test-declarations';
 /** Identifiers of datasets become table names and S3 prefixes: keep them boring. */
 export const datasetIdPattern = /^[a-z][a-z0-9-]{0,62}$/;
 
+/** The EU data-theme vocabulary (publications.europa.eu/resource/authority/data-theme). */
+export const euDataThemeCodes = [
+  'AGRI',
+  'ECON',
+  'EDUC',
+  'ENER',
+  'ENVI',
+  'GOVE',
+  'HEAL',
+  'INTR',
+  'JUST',
+  'REGI',
+  'SOCI',
+  'TECH',
+  'TRAN',
+] as const;
 const scheduleExpression = z
   .string()
   .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
@@ -159,8 +175,8 @@ export const datasetSchema = z.strictObject({
   title: z.string().min(1),
   description: z.string().min(1),
   keywords: z.array(z.string().min(1)).default([]),
-  /** EU data themes (e.g. TRAN, ENER, ENVI, REGI). */
-  theme: z.array(z.string().regex(/^[A-Z]{4}$/)).default([]),
+  /** EU data themes (e.g. TRAN, ENER, ENVI, REGI): the codes of the EU data-theme vocabulary. */
+  theme: z.array(z.enum(euDataThemeCodes)).default([]),
   licence: z.string().min(1).optional(),
   spatial: z.strictObject({ coverage: z.string().min(1) }).optional(),
   temporal: z.strictObject({ start: z.coerce.date().optional(), end: z.coerce.date().optional() }).optional(),

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
-import type { Project } from '../../platform/project';
+import { euDataThemeCodes, type Project } from '../../platform/project';
 import { isNotFound, putText, readObjectText } from '../../platform/storage/buckets';
 import { connect, qualified, quoteIdent } from '../../platform/warehouse';
 import { describeTest } from '../../platform/project/test-declarations';
@@ -28,6 +28,40 @@ const typed = (id: string, type: string) => ({ '@id': id, '@type': type });
 const authority = 'http://publications.europa.eu/resource/authority';
 /** A web address as DCAT-AP's access and download URLs take it: a resource, not a string. */
 const resource = (url: string) => typed(url, 'rdfs:Resource');
+
+/**
+ * The EU data themes' labels, as the vocabulary gives them: DCAT-AP 3's skos:Concept shape wants
+ * a skos:prefLabel on each theme, and harvesters show it.
+ */
+const themeLabels: Record<(typeof euDataThemeCodes)[number], { en: string; fr: string }> = {
+  AGRI: {
+    en: 'Agriculture, fisheries, forestry and food',
+    fr: 'Agriculture, pêche, sylviculture et alimentation',
+  },
+  ECON: { en: 'Economy and finance', fr: 'Économie et finances' },
+  EDUC: { en: 'Education, culture and sport', fr: 'Éducation, culture et sport' },
+  ENER: { en: 'Energy', fr: 'Énergie' },
+  ENVI: { en: 'Environment', fr: 'Environnement' },
+  GOVE: { en: 'Government and public sector', fr: 'Gouvernement et secteur public' },
+  HEAL: { en: 'Health', fr: 'Santé' },
+  INTR: { en: 'International issues', fr: 'Questions internationales' },
+  JUST: {
+    en: 'Justice, legal system and public safety',
+    fr: 'Justice, système juridique et sécurité publique',
+  },
+  REGI: { en: 'Regions and cities', fr: 'Régions et villes' },
+  SOCI: { en: 'Population and society', fr: 'Population et société' },
+  TECH: { en: 'Science and technology', fr: 'Science et technologie' },
+  TRAN: { en: 'Transport', fr: 'Transports' },
+};
+
+const themeConcept = (code: (typeof euDataThemeCodes)[number]) => ({
+  ...typed(`${authority}/data-theme/${code}`, 'skos:Concept'),
+  'skos:prefLabel': [
+    { '@value': themeLabels[code].en, '@language': 'en' },
+    { '@value': themeLabels[code].fr, '@language': 'fr' },
+  ],
+});
 
 /** Export formats as the EU file-type vocabulary names them (what data.europa.eu and udata read). */
 const fileTypes: Record<string, string> = {
@@ -172,9 +206,7 @@ export function catalogDocument(project: Project, publicBaseUrl: string, facts: 
       },
       'dct:publisher': { '@type': 'foaf:Agent', 'foaf:name': config.publisher.name },
       'dcat:keyword': dataset?.config.keywords ?? [],
-      'dcat:theme': (dataset?.config.theme ?? []).map((theme) =>
-        typed(`${authority}/data-theme/${theme}`, 'skos:Concept'),
-      ),
+      'dcat:theme': (dataset?.config.theme ?? []).map((theme) => themeConcept(theme)),
       ...(dataset
         ? {
             'dct:accrualPeriodicity': typed(
