@@ -1,4 +1,4 @@
-import { publishPass, queueHandler } from '@datacycle/core';
+import { publishPass, queueHandler, unknownOutputs } from '@datacycle/core';
 
 /**
  * Publish queue consumer: after a transform pass whose tests passed, exports the datasets it
@@ -24,5 +24,8 @@ export const handler = queueHandler(
       failed,
     });
   },
-  { describe: (event) => ({ runIds: event.detail.runIds, transformId: event.detail.transformId }) },
+  {
+    describe: (event) => ({ runIds: event.detail.runIds, transformId: event.detail.transformId }),
+    refuse: (event, project) => unknownOutputs(project, [...event.detail.datasets, ...event.detail.models]),
+  },
 );

@@ -5,6 +5,7 @@ import {
   readQueueMessages,
   runTransform,
   deadLetterQueueOf,
+  unknownOutputs,
 } from '@datacycle/core';
 
 /**
@@ -28,7 +29,12 @@ export const handler = batchHandler(
     );
     const more = await readQueueMessages(
       drained.map((message) => ({ messageId: message.MessageId ?? '', body: message.Body ?? '' })),
-      { queue: 'transform', log, deadLetterQueue: deadLetterQueueOf(platform) },
+      {
+        queue: 'transform',
+        log,
+        deadLetterQueue: deadLetterQueueOf(platform),
+        refuse: (load) => unknownOutputs(platform.project, [load.detail.dataset], 'datasets'),
+      },
     );
     const loads = [...items, ...more.items].map((item) => item.message.detail);
     const outcome = await runTransform(
@@ -53,5 +59,8 @@ export const handler = batchHandler(
       drained.filter((message) => !more.failures.includes(message.MessageId ?? '')),
     );
   },
-  { describe: (event) => ({ dataset: event.detail.dataset, runId: event.detail.runId }) },
+  {
+    describe: (event) => ({ dataset: event.detail.dataset, runId: event.detail.runId }),
+    refuse: (event, project) => unknownOutputs(project, [event.detail.dataset], 'datasets'),
+  },
 );

@@ -3,6 +3,7 @@ import {
   publicBucketUrl,
   queueHandler,
   syncProjectSubscriptions,
+  unknownOutputs,
   webhookEventsOf,
 } from '@datacycle/core';
 
@@ -31,5 +32,11 @@ export const handler = queueHandler(
     const deliveries = await fanOut({ pool, queue }, events);
     log.info('fanned out', { events: events.map((webhook) => webhook.id), deliveries: deliveries.length });
   },
-  { describe: (event) => ({ eventId: event.id, detailType: event['detail-type'] }) },
+  {
+    describe: (event) => ({ eventId: event.id, detailType: event['detail-type'] }),
+    refuse: (event, project) =>
+      event['detail-type'] === 'datacycle.outputs.published'
+        ? unknownOutputs(project, event.detail.outputs)
+        : undefined,
+  },
 );

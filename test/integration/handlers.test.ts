@@ -293,6 +293,42 @@ describe('poison messages, on every queue', () => {
   );
 });
 
+describe('a message naming what the deployed project does not declare', () => {
+  const stranger = `${run}-removed`;
+  it.each([
+    [
+      'transform',
+      busEnvelope('datacycle.dataset.loaded', { dataset: stranger, runId: 'run-elsewhere', rows: 1 }),
+    ],
+    [
+      'publish',
+      busEnvelope('datacycle.dataset.transformed', {
+        transformId: 'pass-elsewhere',
+        datasets: [dataset, stranger],
+        models: [],
+        runIds: ['run-elsewhere'],
+      }),
+    ],
+    [
+      'webhook-fanout',
+      busEnvelope('datacycle.outputs.published', {
+        outputs: [stranger],
+        version: '20261205T080000Z',
+        runIds: ['run-elsewhere'],
+      }),
+    ],
+  ])('%s: parked in the DLQ naming it, beside a poison message of the same batch', async (name, message) => {
+    const response = await invoke<unknown, SQSBatchResponse>(name, sqsEvent(message, 'not json {'));
+    expect(response).toEqual({ batchItemFailures: [] });
+    const parked = await receiveAll(queues.dlq);
+    const reasons = parked.map((message) => message.MessageAttributes?.['datacycle-error']?.StringValue);
+    expect(reasons.sort()).toEqual([
+      `${stranger}: not a dataset${name === 'transform' ? '' : ' or model'} of the deployed project (deploy the project that declares it, then replay the message: datacycle redrive)`,
+      'not JSON: not json {',
+    ]);
+  });
+});
+
 describe('other triggers', () => {
   const landed = async (prefix: string) =>
     (await s3.send(new ListObjectsV2Command({ Bucket: buckets.landing, Prefix: prefix }))).Contents ?? [];

@@ -9,6 +9,7 @@ import {
   type QueueItem,
 } from '../platform/queues';
 import type { QueueMessage, QueueName } from '../platform/events';
+import type { Project } from '../platform/project';
 import { runtime, type Runtime } from './runtime';
 
 /** What every handler is given besides its event. */
@@ -50,7 +51,25 @@ export function deadLetterQueueOf(platform: Runtime): DeadLetterQueue | undefine
   return url ? { sqs: platform.sqs(), url } : undefined;
 }
 
-type ConsumerOptions<Q extends QueueName> = Pick<ConsumeOptions<Q>, 'concurrency' | 'describe'>;
+type ConsumerOptions<Q extends QueueName> = Pick<ConsumeOptions<Q>, 'concurrency' | 'describe'> & {
+  /** Why a well-formed message can never be handled by the deployed project (see ConsumeOptions.refuse). */
+  refuse?: (message: QueueMessage<Q>, project: Project) => string | undefined;
+};
+
+/** The batch path's options for one invocation: the queue, its DLQ, the consumer's own. */
+export function consumeOptionsOf<Q extends QueueName>(
+  queue: Q,
+  tools: HandlerTools,
+  { refuse, ...options }: ConsumerOptions<Q>,
+): ConsumeOptions<Q> {
+  return {
+    ...options,
+    queue,
+    log: tools.log,
+    deadLetterQueue: deadLetterQueueOf(tools.platform),
+    refuse: refuse && ((message) => refuse(message, tools.platform.project)),
+  };
+}
 
 /** A queue consumer that handles its messages one by one, through the one batch path (consumeQueue). */
 export function queueHandler<Q extends QueueName>(
@@ -60,10 +79,8 @@ export function queueHandler<Q extends QueueName>(
   options: ConsumerOptions<Q> = {},
 ) {
   return lambdaHandler<SQSEvent, SQSBatchResponse>(name, (event, tools) =>
-    consumeQueue(
-      event,
-      { ...options, queue, log: tools.log, deadLetterQueue: deadLetterQueueOf(tools.platform) },
-      (message, item) => handle(message, { ...tools, log: item.log, item }),
+    consumeQueue(event, consumeOptionsOf(queue, tools, options), (message, item) =>
+      handle(message, { ...tools, log: item.log, item }),
     ),
   );
 }
@@ -76,10 +93,8 @@ export function batchHandler<Q extends QueueName>(
   options: ConsumerOptions<Q> = {},
 ) {
   return lambdaHandler<SQSEvent, SQSBatchResponse>(name, (event, tools) =>
-    consumeQueueAsOne(
-      event,
-      { ...options, queue, log: tools.log, deadLetterQueue: deadLetterQueueOf(tools.platform) },
-      (items) => handle(items, { ...tools, event }),
+    consumeQueueAsOne(event, consumeOptionsOf(queue, tools, options), (items) =>
+      handle(items, { ...tools, event }),
     ),
   );
 }

@@ -41,3 +41,25 @@ export function findDatasetByKey(project: Project, key: string) {
   }
   return undefined;
 }
+
+/**
+ * Why a message naming these datasets or models cannot be handled by this project: a name it
+ * does not declare (the message was sent by another version of the project, or by hand).
+ */
+export function unknownOutputs(
+  project: Pick<Project, 'datasets' | 'models'>,
+  names: readonly string[],
+  only: 'datasets' | 'outputs' = 'outputs',
+): string | undefined {
+  const known = new Set([
+    ...project.datasets.map((dataset) => dataset.id),
+    ...(only === 'outputs' ? project.models.map((model) => model.name) : []),
+  ]);
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length === 0) return undefined;
+  const what = only === 'datasets' ? 'dataset' : 'dataset or model';
+  return (
+    `${unknown.join(', ')}: not a ${what} of the deployed project ` +
+    '(deploy the project that declares it, then replay the message: datacycle redrive)'
+  );
+}

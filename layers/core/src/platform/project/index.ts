@@ -12,7 +12,13 @@ export {
 export type { DatasetConfig, ProjectConfig, SourceConfig } from './schema';
 export { loadProject } from './load';
 export type { Project, Dataset, ProjectIssue, ProjectLoadResult } from './types';
-export { compileProject, parseCompiledProject, findDatasetByKey, compiledProjectSchema } from './compiled';
+export {
+  compileProject,
+  parseCompiledProject,
+  findDatasetByKey,
+  compiledProjectSchema,
+  unknownOutputs,
+} from './compiled';
 export { dataTestSchema, describeTest, parseRelationTarget, type DataTest } from './test-declarations';
 export { downstreamModels, orderModels } from './model-graph';
 export {

@@ -25,6 +25,11 @@ export interface ConsumeOptions<Q extends QueueName> {
   concurrency?: number;
   /** Fields for the message's log lines (its run id, its dataset). */
   describe?: (message: QueueMessage<Q>) => Record<string, unknown>;
+  /**
+   * Why a message of the right shape can still never be handled here (it names a dataset the
+   * deployed project does not have: sent by another version of it): parked like a poison one.
+   */
+  refuse?: (message: QueueMessage<Q>) => string | undefined;
 }
 
 /** A message as it came, with what it says once parsed. */
@@ -138,11 +143,13 @@ async function readBatch<Q extends QueueName>(
   const failures: string[] = [];
   for (const record of records) {
     const read = readQueueMessage(options.queue, record.body);
-    if (read.ok) {
+    const refused = read.ok ? options.refuse?.(read.message) : undefined;
+    if (read.ok && !refused) {
       const fields = { messageId: record.messageId, ...options.describe?.(read.message) };
       const redelivered = Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1;
       items.push({ record, message: read.message, log: options.log.child(fields), redelivered });
-    } else if (!(await parkPoisonMessage(options, record, read.reason))) failures.push(record.messageId);
+    } else if (!(await parkPoisonMessage(options, record, read.ok ? refused! : read.reason)))
+      failures.push(record.messageId);
   }
   return { items, failures };
 }
