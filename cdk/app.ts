@@ -2,13 +2,17 @@ import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { loadProject } from '@datacycle/core';
 import { packageRoot, stageLambdaCode } from './lambda-code';
+import type { DatabaseSettingsProps } from './constructs/database-settings';
+import { internetNeeds } from './constructs/managed-database';
 import { DatacycleStack } from './stack';
 
 /**
  * The CDK app, run by `datacycle up` / `deploy` (bundled as dist/cdk-app.mjs). Context (-c):
  * `project` (folder of the data project), `buildDir` (where its function code is staged,
- * default <project>/.datacycle/build), and either `databaseSecretArn` (an existing secret)
- * or `databaseUrl` (stored in a new secret).
+ * default <project>/.datacycle/build), and the database: `database=managed` (RDS in a private
+ * network, with `databaseMultiAz`, `databaseInstanceType`, `databaseStorageGiB`, `egress`,
+ * `production`), or `databaseSecretArn` (an existing secret), or `databaseUrl` (stored in a new
+ * secret: the local cloud).
  */
 const app = new App();
 const projectDir = path.resolve(
@@ -24,15 +28,42 @@ if (!loaded.ok) {
 }
 const project = loaded.project;
 
-const secretArn = app.node.tryGetContext('databaseSecretArn') as string | undefined;
-const url =
-  (app.node.tryGetContext('databaseUrl') as string | undefined) ?? process.env.DATACYCLE_STACK_DATABASE_URL;
-if (!secretArn && !url) throw new Error('set context databaseSecretArn (AWS) or databaseUrl (local cloud)');
+const context = (name: string) => app.node.tryGetContext(name) as string | undefined;
+const retainData = context('retainData') !== 'false';
+
+/** The database the stack uses: managed (created in a private network), an existing secret, or a URL. */
+function databaseSettings(): DatabaseSettingsProps {
+  if (context('database') === 'managed') {
+    const egress = context('egress');
+    if (egress !== undefined && egress !== 'nat' && egress !== 'none')
+      throw new Error(`context egress=${egress}: use nat (the functions reach the internet) or none`);
+    return {
+      managed: {
+        internetEgress: egress ? egress === 'nat' : internetNeeds(project).length > 0,
+        multiAz: context('databaseMultiAz') === 'true',
+        production: context('production') !== 'false' && retainData,
+        instanceType: context('databaseInstanceType'),
+        allocatedStorageGiB: context('databaseStorageGiB')
+          ? Number(context('databaseStorageGiB'))
+          : undefined,
+      },
+    };
+  }
+  if (context('database') !== undefined && context('database') !== 'external')
+    throw new Error(`context database=${context('database')}: use managed, or external (the default)`);
+  const secretArn = context('databaseSecretArn');
+  const url = context('databaseUrl') ?? process.env.DATACYCLE_STACK_DATABASE_URL;
+  if (secretArn) return { secretArn };
+  if (url) return { url };
+  throw new Error(
+    'where is the database? set context database=managed (created by the stack), databaseSecretArn (an existing one) or databaseUrl (local cloud)',
+  );
+}
 
 new DatacycleStack(app, `datacycle-${project.config.name}`, {
   project,
-  database: secretArn ? { secretArn } : { url: url as string },
+  database: databaseSettings(),
   code: stageLambdaCode(project, buildDir),
-  retainData: app.node.tryGetContext('retainData') !== 'false',
+  retainData,
 });
 app.synth();

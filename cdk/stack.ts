@@ -7,6 +7,7 @@ import type { Project } from '@datacycle/core';
 import { DataBuckets } from './constructs/data-buckets';
 import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/database-settings';
 import { IngestPipeline } from './constructs/ingest-pipeline';
+import { ManagedDatabase } from './constructs/managed-database';
 import { Collection } from './constructs/collection';
 import { PushEndpoint } from './constructs/push-endpoint';
 import { Alerting } from './constructs/alerting';
@@ -33,7 +34,12 @@ export class DatacycleStack extends Stack {
     const buckets = new DataBuckets(this, 'Data', {
       removalPolicy: props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    const database = new DatabaseSettings(this, 'Database', props.database);
+    const managed =
+      'managed' in props.database
+        ? new ManagedDatabase(this, 'ManagedDatabase', props.database.managed)
+        : undefined;
+    const settings =
+      'managed' in props.database ? undefined : new DatabaseSettings(this, 'Database', props.database);
     const coreLayer = new lambda.LayerVersion(this, 'CoreLayer', {
       code: lambda.Code.fromAsset(props.code.coreLayer),
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
@@ -48,7 +54,7 @@ export class DatacycleStack extends Stack {
       RAW_BUCKET: buckets.raw.bucketName,
       INTERNAL_BUCKET: buckets.internal.bucketName,
       PUBLIC_BUCKET: buckets.public.bucketName,
-      DATABASE_SECRET_ARN: database.secret.secretArn,
+      ...(managed ? managed.environment : { DATABASE_SECRET_ARN: settings!.secret.secretArn }),
       EVENT_BUS_NAME: eventBus.eventBusName,
     };
     // What every part of the pipeline shares; each adds its own bundle.
@@ -58,7 +64,9 @@ export class DatacycleStack extends Stack {
       codeDir: codeDir(props, name),
       coreLayer,
       environment,
-      grantDatabase: (grantee: iam.IGrantable) => database.secret.grantRead(grantee),
+      grantDatabase: (grantee: iam.IGrantable) =>
+        managed ? managed.grantConnect(grantee) : settings!.secret.grantRead(grantee),
+      network: managed?.network,
       eventBus,
     });
     const ingest = new IngestPipeline(this, 'IngestPipeline', part('ingest'));
@@ -147,6 +155,12 @@ export class DatacycleStack extends Stack {
       DeliveriesQueueUrl: deliveries.queue.queue.queueUrl,
       DeliveriesDlqUrl: deliveries.queue.deadLetterQueue.queueUrl,
       DeliveryFunctionName: deliveries.function.functionName,
+      ...(managed
+        ? {
+            DatabaseProxyEndpoint: managed.proxy.endpoint,
+            DatabaseOwnerSecretArn: managed.instance.secret!.secretArn,
+          }
+        : {}),
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -37,7 +37,7 @@ const commands: Record<string, { summary: string; run: Command }> = {
   },
   deploy: {
     summary:
-      'deploy --database-secret-arn <arn> [--profile <p>] [--region <r>] [--endpoint <url>] [--yes]   to AWS',
+      'deploy --database managed|--database-secret-arn <arn> [--profile <p>] [--region <r>] [--endpoint <url>] [--yes]   to AWS',
     run: lazy(() => import('./commands/deploy'), 'deployCommand'),
   },
   destroy: {

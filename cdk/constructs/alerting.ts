@@ -24,6 +24,7 @@ export class Alerting extends Construct {
     const consumer = new QueueConsumer(this, 'Notify', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: props.environment,
       timeout: Duration.seconds(30),
       memorySize: 256,

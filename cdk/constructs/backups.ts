@@ -15,6 +15,7 @@ export class Backups extends Construct {
     this.function = new DatacycleFunction(this, 'Backup', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: props.environment,
       timeout: Duration.minutes(15),
       memorySize: 1024,

@@ -25,6 +25,7 @@ export class Collection extends Construct {
     this.function = new DatacycleFunction(this, 'Collect', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: props.environment,
       timeout: Duration.minutes(10),
       memorySize: 512,

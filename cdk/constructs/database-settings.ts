@@ -1,18 +1,21 @@
 import { SecretValue } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { ManagedDatabaseProps } from './managed-database';
 
 export type DatabaseSettingsProps =
   /** An existing secret (production): a connection string or an RDS-style JSON secret. */
   | { secretArn: string }
   /** A connection string to store in a new secret (local cloud, tests). */
-  | { url: string };
+  | { url: string }
+  /** RDS PostgreSQL in a private network behind an RDS Proxy, created by the stack. */
+  | { managed: ManagedDatabaseProps };
 
 /** Where functions find the PostgreSQL connection: always a Secrets Manager secret. */
 export class DatabaseSettings extends Construct {
   readonly secret: secretsmanager.ISecret;
 
-  constructor(scope: Construct, id: string, props: DatabaseSettingsProps) {
+  constructor(scope: Construct, id: string, props: { secretArn: string } | { url: string }) {
     super(scope, id);
     this.secret =
       'secretArn' in props

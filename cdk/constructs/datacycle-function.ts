@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FunctionNetwork } from './managed-database';
 
 export interface DatacycleFunctionProps {
   /** Folder of the bundled handler (see bundleFunction). */
@@ -15,6 +16,8 @@ export interface DatacycleFunctionProps {
   description: string;
   /** Retries of an asynchronous invocation that failed (Lambda's default: 2). */
   retryAttempts?: number;
+  /** The private network of a managed database (functions reach it from there only). */
+  network?: FunctionNetwork;
 }
 
 /**
@@ -46,6 +49,7 @@ export class DatacycleFunction extends Construct {
       ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB ?? 512),
       description: props.description,
       retryAttempts: props.retryAttempts,
+      ...props.network,
       logGroup,
       environment: { NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...props.environment },
     });

@@ -18,6 +18,7 @@ export class IngestPipeline extends Construct {
     const consumer = new QueueConsumer(this, 'Ingest', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: props.environment,
       timeout: Duration.minutes(timeoutMinutes),
       memorySize: memoryMb,

@@ -31,6 +31,7 @@ export class Monitoring extends Construct {
     this.function = new DatacycleFunction(this, 'Monitor', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: {
         ...props.environment,
         DEAD_LETTER_QUEUES: JSON.stringify(

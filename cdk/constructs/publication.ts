@@ -21,6 +21,7 @@ export class Publication extends Construct {
     const consumer = new QueueConsumer(this, 'Publish', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: props.environment,
       timeout: Duration.minutes(15),
       memorySize: 1024,

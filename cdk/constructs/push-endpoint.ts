@@ -29,6 +29,7 @@ export class PushEndpoint extends Construct {
     this.function = new DatacycleFunction(this, 'Push', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: {
         ...props.environment,
         PUSH_SECRETS: JSON.stringify(

@@ -30,6 +30,7 @@ export class ReadApi extends Construct {
     this.function = new DatacycleFunction(this, 'Api', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: {
         ...props.environment,
         API_KEY_SECRET_ARN: this.apiKey.secretArn,

@@ -24,6 +24,7 @@ export class TransformPipeline extends Construct {
     const consumer = new QueueConsumer(this, 'Transform', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: props.environment,
       timeout: Duration.minutes(15),
       memorySize: 512,

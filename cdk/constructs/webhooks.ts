@@ -50,6 +50,7 @@ export class WebhookDeliveries extends Construct {
     const consumer = new QueueConsumer(this, 'Deliver', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: props.environment,
       // Ten attempts in parallel, 15 s each at most.
       timeout: Duration.seconds(60),
@@ -90,6 +91,7 @@ export class WebhookFanOut extends Construct {
     const consumer = new QueueConsumer(this, 'FanOut', {
       codeDir: props.codeDir,
       coreLayer: props.coreLayer,
+      network: props.network,
       environment: {
         ...props.environment,
         DELIVERIES_QUEUE_URL: props.deliveries.queue.queueUrl,

@@ -5,7 +5,7 @@ import { awsLocalEnvironment, projectStateDir } from '../../localcloud/settings'
 import { parseArgs } from '../args';
 import { loadCheckedProject, projectDirOf, UsageError } from '../project';
 
-const switches = ['yes', 'local'];
+const switches = ['yes', 'local', 'multi-az'];
 
 /**
  * Where a deploy goes: AWS with the usual credentials (--profile, --region), or any
@@ -27,15 +27,35 @@ function targetEnvironment(flags: Map<string, string | true>): NodeJS.ProcessEnv
   return env;
 }
 
-/** The database the stack's functions use: an existing secret (AWS) or a URL put in a new one. */
+/**
+ * The database the stack's functions use: one the stack creates (`--database managed`: RDS in a
+ * private network behind an RDS Proxy), an existing secret (AWS) or a URL put in a new one.
+ */
 function databaseContext(flags: Map<string, string | true>): Record<string, string> {
+  const kind = flags.get('database');
+  if (kind === 'managed') {
+    const context: Record<string, string> = { database: 'managed' };
+    if (flags.get('multi-az') === true) context.databaseMultiAz = 'true';
+    for (const [flag, key] of [
+      ['instance-type', 'databaseInstanceType'],
+      ['storage-gib', 'databaseStorageGiB'],
+      ['egress', 'egress'],
+    ] as const) {
+      const value = flags.get(flag);
+      if (value === true) throw new UsageError(`--${flag} needs a value`);
+      if (value) context[key] = value;
+    }
+    return context;
+  }
+  if (kind !== undefined && kind !== 'external')
+    throw new UsageError(`--database ${String(kind)}?`, 'use --database managed, or give an existing one');
   const secret = flags.get('database-secret-arn');
   const url = flags.get('database-url') ?? process.env.DATACYCLE_DATABASE_URL;
   if (typeof secret === 'string' && secret) return { databaseSecretArn: secret };
   if (typeof url === 'string' && url) return { databaseUrl: url };
   throw new UsageError(
     'where is the database? the stack needs one',
-    'give --database-secret-arn <ARN of a Secrets Manager secret with the connection> (or --database-url <postgres://…>)',
+    '--database managed (the stack creates RDS PostgreSQL in a private network), or --database-secret-arn <ARN of a Secrets Manager secret with the connection> (or --database-url <postgres://…>)',
   );
 }
 

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Signer } from '@aws-sdk/rds-signer';
 import { readDeployedProject, readFunctionEnvironment, type FunctionEnvironment } from '../platform/config';
 import type { Buckets } from '../stages/ingest';
 import type { Project } from '../platform/project';
@@ -59,7 +60,13 @@ export function runtime(): Runtime {
       public: env.PUBLIC_BUCKET,
     },
     pool: () => {
-      pool ??= databaseUrl(env).then((url) => createPool(url, env.DATABASE_POOL_MAX));
+      pool ??= databaseUrl(env).then((url) =>
+        createPool(url, env.DATABASE_POOL_MAX, {
+          mode: env.DATABASE_SSL_MODE,
+          caFile: env.DATABASE_SSL_CA_FILE,
+          password: iamTokens(env),
+        }),
+      );
       pool.catch(() => (pool = undefined)); // a failed secret read is retried next time
       return pool;
     },
@@ -76,7 +83,23 @@ export function runtime(): Runtime {
   return current;
 }
 
+/**
+ * `database: managed`: a fresh IAM authentication token for each new connection to the RDS
+ * Proxy (valid 15 minutes, made locally from the function's role: no network call, no secret).
+ */
+function iamTokens(env: FunctionEnvironment): (() => Promise<string>) | undefined {
+  if (!env.DATABASE_HOST || !env.DATABASE_IAM_USER) return undefined;
+  const signer = new Signer({
+    hostname: env.DATABASE_HOST,
+    port: env.DATABASE_PORT,
+    username: env.DATABASE_IAM_USER,
+  });
+  return () => signer.getAuthToken();
+}
+
 async function databaseUrl(env: FunctionEnvironment): Promise<string> {
+  if (env.DATABASE_HOST)
+    return `postgres://${encodeURIComponent(env.DATABASE_IAM_USER ?? '')}@${env.DATABASE_HOST}:${env.DATABASE_PORT}/${encodeURIComponent(env.DATABASE_NAME ?? '')}`;
   if (!env.DATABASE_SECRET_ARN) return env.DATABASE_URL as string;
   const client = new SecretsManagerClient({});
   const secret = await client.send(new GetSecretValueCommand({ SecretId: env.DATABASE_SECRET_ARN }));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { sslModeSchema } from '../warehouse/tls';
 import { parseCompiledProject, type Project } from '../project';
 
 /** A JSON object of names to strings, set by the stack (absent: empty). */
@@ -24,11 +25,26 @@ export const functionEnvironmentSchema = z.object({
   PUBLIC_BUCKET: z.string().min(1),
   /** Secrets Manager secret holding the PostgreSQL connection string. */
   DATABASE_SECRET_ARN: z.string().min(1).optional(),
+  /**
+   * `database: managed`: the RDS Proxy's endpoint, reached with an IAM token made for
+   * DATABASE_IAM_USER (no password anywhere); wins over the secret and the URL.
+   */
+  DATABASE_HOST: z.string().min(1).optional(),
+  DATABASE_PORT: z.coerce.number().int().min(1).max(65535).default(5432),
+  DATABASE_NAME: z.string().min(1).optional(),
+  DATABASE_IAM_USER: z.string().min(1).optional(),
   /** Direct connection string (local tools and tests); the secret wins when both are set. */
   DATABASE_URL: z.string().min(1).optional(),
   PROJECT_FILE: z.string().default('project.json'),
   /** The stack's event bus, where alerts (and pipeline events) are published. */
   EVENT_BUS_NAME: z.string().min(1).optional(),
+  /**
+   * How the connection is secured when its URL does not say (sslmode): verify-full by default,
+   * disable for a server on loopback. See warehouse/tls.ts.
+   */
+  DATABASE_SSL_MODE: sslModeSchema.optional(),
+  /** A PEM file of the authorities to trust instead of the default ones (Node's and RDS's). */
+  DATABASE_SSL_CA_FILE: z.string().min(1).optional(),
   /** Database connections each container keeps open at most. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(50).default(2),
   /** A queue consumer's own queue (the transform pass drains the rest of a burst from it). */
@@ -57,8 +73,12 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
     throw new Error(`function environment is incomplete: ${names}`);
   }
   const parsed = result.data;
-  if (!parsed.DATABASE_SECRET_ARN && !parsed.DATABASE_URL) {
-    throw new Error('function environment is incomplete: DATABASE_SECRET_ARN (or DATABASE_URL)');
+  if (parsed.DATABASE_HOST && !(parsed.DATABASE_IAM_USER && parsed.DATABASE_NAME))
+    throw new Error(
+      'function environment is incomplete: DATABASE_HOST needs DATABASE_IAM_USER and DATABASE_NAME',
+    );
+  if (!parsed.DATABASE_HOST && !parsed.DATABASE_SECRET_ARN && !parsed.DATABASE_URL) {
+    throw new Error('function environment is incomplete: DATABASE_HOST, DATABASE_SECRET_ARN or DATABASE_URL');
   }
   return parsed;
 }

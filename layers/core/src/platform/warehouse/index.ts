@@ -1,5 +1,7 @@
 export { connect, createPool, inTransaction } from './pool';
-export type { Pool, PoolClient } from './pool';
+export type { Pool, PoolClient, PoolOptions } from './pool';
+export { connectionTls, sslModes, sslModeSchema } from './tls';
+export type { SslMode, TlsDefaults } from './tls';
 export { quoteIdent, qualified, datasetTableName } from './sql';
 export { migrate } from './migrate';
 export { migrations } from './migrations';

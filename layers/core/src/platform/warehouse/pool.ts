@@ -1,15 +1,26 @@
 import pg from 'pg';
+import { connectionTls, type TlsDefaults } from './tls';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
+export interface PoolOptions extends TlsDefaults {
+  /** A password made for each new connection (an IAM authentication token). */
+  password?: () => Promise<string>;
+}
+
 /**
  * A small pool: a Lambda container handles one message batch at a time, so two connections
- * (one loading, one recording) are enough and keep PostgreSQL's connection count low.
+ * (one loading, one recording) are enough and keep PostgreSQL's connection count low. Its
+ * connections are encrypted and the server verified unless the URL or `tls` says otherwise
+ * (see connectionTls).
  */
-export function createPool(connectionString: string, max = 2): pg.Pool {
+export function createPool(connectionString: string, max = 2, options: PoolOptions = {}): pg.Pool {
+  const secured = connectionTls(connectionString, options);
   const pool = new pg.Pool({
-    connectionString,
+    connectionString: secured.connectionString,
+    ssl: secured.ssl,
+    ...(options.password ? { password: options.password } : {}),
     max,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 60_000,

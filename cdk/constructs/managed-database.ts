@@ -1,0 +1,201 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import type { Project } from '@datacycle/core';
+
+/** Where a function that uses the database runs: the VPC's function subnets, its security group. */
+export interface FunctionNetwork {
+  vpc: ec2.IVpc;
+  vpcSubnets: ec2.SubnetSelection;
+  securityGroups: ec2.ISecurityGroup[];
+}
+
+export interface ManagedDatabaseProps {
+  /**
+   * The functions reach the internet (collected sources, webhook subscribers, alert webhooks)
+   * through one NAT gateway; without, their subnets are isolated and AWS services are reached
+   * through VPC endpoints only.
+   */
+  internetEgress: boolean;
+  /** A standby in a second availability zone (twice the instance cost). */
+  multiAz: boolean;
+  /** Deletion protection, a final snapshot on removal, 14 days of point-in-time recovery. */
+  production: boolean;
+  /** RDS instance class, e.g. t4g.micro (default), m7g.large. */
+  instanceType?: string;
+  /** Initial storage (GiB); it grows by itself up to ten times this. */
+  allocatedStorageGiB?: number;
+}
+
+/**
+ * Why the project's functions need the internet, if they do: sources to collect, webhook
+ * subscribers, alert webhooks. (Subscriptions created later through the API need it too:
+ * `-c egress=nat` then.)
+ */
+export function internetNeeds(project: Pick<Project, 'config' | 'datasets'>): string[] {
+  const needs: string[] = [];
+  for (const dataset of project.datasets)
+    for (const source of dataset.config.sources)
+      if (source.type !== 's3' && source.type !== 'push')
+        needs.push(`${dataset.id} collects a ${source.type} source`);
+  if (project.config.webhooks.subscriptions.length > 0) needs.push('webhook subscriptions');
+  if (project.config.alerts.channels.some((channel) => channel.type === 'webhook'))
+    needs.push('alert webhooks');
+  return needs;
+}
+
+/** The login the functions use through the proxy (IAM authentication: no password in any function). */
+export const DATABASE_USER = 'datacycle_owner';
+export const DATABASE_NAME = 'datacycle';
+
+/**
+ * `database: managed`: PostgreSQL 16 on RDS in a private network, reached only through an RDS
+ * Proxy that requires TLS and IAM authentication.
+ *
+ *   functions (private subnets, sg Functions) ──TLS, IAM token──► RDS Proxy ──TLS──► RDS PostgreSQL
+ *        │                                                     (database subnets, sg Database)
+ *        └── S3 (gateway endpoint), SQS, Secrets Manager, EventBridge, SES (interface endpoints
+ *            when there is no NAT gateway; through it otherwise)
+ *
+ * The proxy pools connections: a burst of function containers does not exhaust PostgreSQL's.
+ * The owner's password is generated into a secret that only the proxy reads.
+ */
+export class ManagedDatabase extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly instance: rds.DatabaseInstance;
+  readonly proxy: rds.DatabaseProxy;
+  readonly network: FunctionNetwork;
+  readonly functionsSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ManagedDatabaseProps) {
+    super(scope, id);
+    const functionSubnets = props.internetEgress
+      ? ec2.SubnetType.PRIVATE_WITH_EGRESS
+      : ec2.SubnetType.PRIVATE_ISOLATED;
+    this.vpc = new ec2.Vpc(this, 'Network', {
+      maxAzs: 2,
+      natGateways: props.internetEgress ? 1 : 0,
+      subnetConfiguration: [
+        ...(props.internetEgress
+          ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]
+          : []),
+        { name: 'functions', subnetType: functionSubnets, cidrMask: 22 },
+        { name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      flowLogs: {
+        rejected: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', {
+              retention: logs.RetentionDays.ONE_MONTH,
+              removalPolicy: RemovalPolicy.DESTROY,
+            }),
+          ),
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+        },
+      },
+    });
+    const functionsSubnets: ec2.SubnetSelection = { subnetGroupName: 'functions' };
+    // S3 through a gateway endpoint (free): loads and exports never cross a NAT gateway.
+    this.vpc.addGatewayEndpoint('S3', {
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [functionsSubnets],
+    });
+    if (!props.internetEgress) {
+      for (const [name, service] of [
+        ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
+        ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+        ['EventBridge', ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE],
+        ['Ses', ec2.InterfaceVpcEndpointAwsService.EMAIL],
+      ] as const)
+        this.vpc.addInterfaceEndpoint(name, { service, subnets: functionsSubnets, privateDnsEnabled: true });
+    }
+
+    this.functionsSecurityGroup = new ec2.SecurityGroup(this, 'Functions', {
+      vpc: this.vpc,
+      description: 'datacycle functions: out to the proxy, AWS endpoints and (with a NAT) the internet',
+      allowAllOutbound: true,
+    });
+    const databaseSecurityGroup = new ec2.SecurityGroup(this, 'Database', {
+      vpc: this.vpc,
+      description: 'datacycle PostgreSQL and its proxy: in from the functions only',
+      allowAllOutbound: false,
+    });
+    databaseSecurityGroup.addIngressRule(
+      this.functionsSecurityGroup,
+      ec2.Port.tcp(5432),
+      'functions to the proxy',
+    );
+    databaseSecurityGroup.addIngressRule(
+      databaseSecurityGroup,
+      ec2.Port.tcp(5432),
+      'the proxy to PostgreSQL',
+    );
+    databaseSecurityGroup.addEgressRule(databaseSecurityGroup, ec2.Port.tcp(5432), 'the proxy to PostgreSQL');
+
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 });
+    this.instance = new rds.DatabaseInstance(this, 'PostgreSQL', {
+      engine,
+      vpc: this.vpc,
+      vpcSubnets: { subnetGroupName: 'database' },
+      securityGroups: [databaseSecurityGroup],
+      instanceType: new ec2.InstanceType(props.instanceType ?? 't4g.micro'),
+      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
+      databaseName: DATABASE_NAME,
+      parameterGroup: new rds.ParameterGroup(this, 'Parameters', {
+        engine,
+        description: 'datacycle: TLS only; slow statements logged',
+        parameters: { 'rds.force_ssl': '1', log_min_duration_statement: '5000' },
+      }),
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+      storageEncrypted: true,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: props.allocatedStorageGiB ?? 20,
+      maxAllocatedStorage: (props.allocatedStorageGiB ?? 20) * 10,
+      multiAz: props.multiAz,
+      backupRetention: Duration.days(props.production ? 14 : 7),
+      deletionProtection: props.production,
+      removalPolicy: props.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      cloudwatchLogsExports: ['postgresql', 'upgrade'],
+      cloudwatchLogsRetention: logs.RetentionDays.ONE_MONTH,
+      autoMinorVersionUpgrade: true,
+      enablePerformanceInsights: true,
+      publiclyAccessible: false,
+    });
+    this.proxy = this.instance.addProxy('Proxy', {
+      secrets: [this.instance.secret!],
+      vpc: this.vpc,
+      vpcSubnets: { subnetGroupName: 'database' },
+      securityGroups: [databaseSecurityGroup],
+      requireTLS: true,
+      iamAuth: true,
+      // Lambda containers come and go: a connection idle for 10 minutes is closed.
+      idleClientTimeout: Duration.minutes(10),
+      maxConnectionsPercent: 90,
+      debugLogging: false,
+    });
+    this.network = {
+      vpc: this.vpc,
+      vpcSubnets: functionsSubnets,
+      securityGroups: [this.functionsSecurityGroup],
+    };
+  }
+
+  /** Lets a function connect through the proxy as the owner, with an IAM token. */
+  grantConnect(grantee: iam.IGrantable): void {
+    this.proxy.grantConnect(grantee, DATABASE_USER);
+  }
+
+  /** The environment that tells a function how to reach the database (see runtime.ts). */
+  get environment(): Record<string, string> {
+    return {
+      DATABASE_HOST: this.proxy.endpoint,
+      DATABASE_PORT: '5432',
+      DATABASE_NAME,
+      DATABASE_IAM_USER: DATABASE_USER,
+      DATABASE_SSL_MODE: 'verify-full',
+    };
+  }
+}

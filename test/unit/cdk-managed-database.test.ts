@@ -1,0 +1,142 @@
+/**
+ * `database: managed` as synthesized: RDS PostgreSQL in isolated subnets behind an RDS Proxy
+ * (TLS and IAM authentication required), every function in the private network, no password
+ * in any template or function environment.
+ */
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadProject, type Project } from '@datacycle/core';
+import { bundleCoreLayer, bundleFunction, functionNames } from '../../cdk/bundle';
+import { internetNeeds, type ManagedDatabaseProps } from '../../cdk/constructs/managed-database';
+import { DatacycleStack } from '../../cdk/stack';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let project: Project;
+let code: { coreLayer: string; functions: Record<string, string> };
+
+function synth(managed: ManagedDatabaseProps): Template {
+  const stack = new DatacycleStack(new App(), 'managed-stack', { project, database: { managed }, code });
+  return Template.fromStack(stack);
+}
+
+/** The functions of datacycle (not the ones CDK adds for its own custom resources). */
+const datacycleFunctions = (template: Template) =>
+  Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, fn]) =>
+    JSON.stringify(fn.Properties.Layers ?? []).includes('CoreLayer'),
+  );
+
+let production: Template;
+let isolated: Template;
+
+beforeAll(async () => {
+  const loaded = await loadProject(path.join(root, 'examples/territoires'));
+  if (!loaded.ok) throw new Error('example project should be valid');
+  project = loaded.project;
+  code = {
+    coreLayer: bundleCoreLayer(),
+    functions: Object.fromEntries(functionNames().map((name) => [name, bundleFunction(name, project)])),
+  };
+  production = synth({ internetEgress: true, multiAz: true, production: true });
+  isolated = synth({ internetEgress: false, multiAz: false, production: false, instanceType: 't4g.small' });
+}, 120_000);
+
+describe('database: managed', () => {
+  it('runs PostgreSQL 16 on RDS, encrypted, private, TLS only, with point-in-time recovery', () => {
+    production.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: Match.stringLikeRegexp('^16'),
+      StorageEncrypted: true,
+      PubliclyAccessible: false,
+      MultiAZ: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 14,
+      DBInstanceClass: 'db.t4g.micro',
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+    });
+    expect(Object.values(production.findResources('AWS::RDS::DBInstance'))[0]!.DeletionPolicy).toBe(
+      'Snapshot',
+    );
+    production.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+    isolated.hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: false,
+      DeletionProtection: false,
+      BackupRetentionPeriod: 7,
+      DBInstanceClass: 'db.t4g.small',
+    });
+  });
+
+  it('puts an RDS Proxy in front, requiring TLS and IAM authentication', () => {
+    production.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })],
+    });
+  });
+
+  it('runs every function in the private subnets, reaching the proxy with an IAM token', () => {
+    const functions = datacycleFunctions(production);
+    expect(functions.length).toBe(functionNames().length);
+    for (const [, fn] of functions) {
+      expect(fn.Properties.VpcConfig.SecurityGroupIds).toHaveLength(1);
+      expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+      const environment = fn.Properties.Environment.Variables;
+      expect(environment).toMatchObject({
+        DATABASE_IAM_USER: 'datacycle_owner',
+        DATABASE_NAME: 'datacycle',
+        DATABASE_SSL_MODE: 'verify-full',
+      });
+      expect(environment.DATABASE_HOST).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/Proxy/), 'Endpoint'],
+      });
+      expect(environment.DATABASE_SECRET_ARN).toBeUndefined();
+    }
+    const connects = Object.values(production.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy).includes('rds-db:connect'),
+    );
+    expect(connects.length).toBe(functions.length);
+    expect(JSON.stringify(connects[0])).toMatch(/dbuser:.*datacycle_owner/);
+  });
+
+  it('lets only the functions reach the database, on 5432', () => {
+    const ingress = Object.values(production.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress.length).toBeGreaterThan(0);
+    for (const rule of ingress) {
+      // 5432, or the instance's port where CDK opens it to the proxy.
+      const port = expect.toBeOneOf([
+        5432,
+        { 'Fn::GetAtt': [expect.stringMatching(/PostgreSQL/), 'Endpoint.Port'] },
+      ]);
+      expect(rule.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: port, ToPort: port });
+      expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
+      expect(rule.Properties.CidrIp).toBeUndefined();
+    }
+  });
+
+  it('has no password in the template: the owner secret is generated, only the proxy reads it', () => {
+    const text = JSON.stringify(production.toJSON());
+    expect(text).not.toMatch(/postgres:\/\//);
+    for (const secret of Object.values(production.findResources('AWS::SecretsManager::Secret')))
+      expect(secret.Properties.SecretString).toBeUndefined();
+    production.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"datacycle_owner"}' }),
+    });
+  });
+
+  it('reaches the internet through one NAT gateway when the project collects sources; else none, with endpoints', () => {
+    expect(internetNeeds(project).length).toBeGreaterThan(0);
+    production.resourceCountIs('AWS::EC2::NatGateway', 1);
+    isolated.resourceCountIs('AWS::EC2::NatGateway', 0);
+    isolated.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    const services = Object.values(isolated.findResources('AWS::EC2::VPCEndpoint')).map((endpoint) =>
+      JSON.stringify(endpoint.Properties.ServiceName),
+    );
+    for (const service of ['.s3', '.sqs', '.secretsmanager', '.events', '.email'])
+      expect(services.some((name) => name.includes(service))).toBe(true);
+    // Rejected traffic is logged.
+    isolated.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
+  });
+});
