@@ -39,6 +39,7 @@ function databaseSettings(): DatabaseSettingsProps {
       throw new Error(`context egress=${egress}: use nat (the functions reach the internet) or none`);
     return {
       managed: {
+        projectName: project.config.name,
         internetEgress: egress ? egress === 'nat' : internetNeeds(project).length > 0,
         multiAz: context('databaseMultiAz') === 'true',
         production: context('production') !== 'false' && retainData,

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +7,8 @@ import type { Project } from '@datacycle/core';
 import { DataBuckets } from './constructs/data-buckets';
 import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/database-settings';
 import { IngestPipeline } from './constructs/ingest-pipeline';
+import { SchemaMigrations } from './constructs/schema-migrations';
+import { ScopedWildcards } from './constructs/scoped-wildcards';
 import { ManagedDatabase } from './constructs/managed-database';
 import { Collection } from './constructs/collection';
 import { PushEndpoint } from './constructs/push-endpoint';
@@ -31,6 +33,7 @@ export interface DatacycleStackProps extends StackProps {
 export class DatacycleStack extends Stack {
   constructor(scope: Construct, id: string, props: DatacycleStackProps) {
     super(scope, id, props);
+    Aspects.of(this).add(new ScopedWildcards());
     const buckets = new DataBuckets(this, 'Data', {
       removalPolicy: props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
@@ -42,7 +45,7 @@ export class DatacycleStack extends Stack {
       'managed' in props.database ? undefined : new DatabaseSettings(this, 'Database', props.database);
     const coreLayer = new lambda.LayerVersion(this, 'CoreLayer', {
       code: lambda.Code.fromAsset(props.code.coreLayer),
-      compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
+      compatibleRuntimes: [lambda.Runtime.NODEJS_24_X],
       description: '@datacycle/core: the domain library shared by every function',
     });
     // Alerts (and, later, pipeline events) travel on the project's own bus.
@@ -69,6 +72,7 @@ export class DatacycleStack extends Stack {
       network: managed?.network,
       eventBus,
     });
+    const migrations = new SchemaMigrations(this, 'Migrations', part('migrate'));
     const ingest = new IngestPipeline(this, 'IngestPipeline', part('ingest'));
     const collection = new Collection(this, 'Collection', part('collect'));
     const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
@@ -106,6 +110,21 @@ export class DatacycleStack extends Stack {
         deliver: deliveries.function,
       },
     });
+    // Nothing runs against the database before the deploy has migrated it.
+    for (const fn of [
+      ingest.function,
+      collection.function,
+      push.function,
+      alerting.function,
+      transform.function,
+      publication.function,
+      backups.function,
+      api.function,
+      fanOut.function,
+      deliveries.function,
+      monitoring.function,
+    ])
+      fn.node.addDependency(migrations.resource);
     // The parts that raise alerts.
     eventBus.grantPutEventsTo(ingest.function);
     eventBus.grantPutEventsTo(collection.function);
@@ -155,6 +174,8 @@ export class DatacycleStack extends Stack {
       DeliveriesQueueUrl: deliveries.queue.queue.queueUrl,
       DeliveriesDlqUrl: deliveries.queue.deadLetterQueue.queueUrl,
       DeliveryFunctionName: deliveries.function.functionName,
+      SchemaVersion: migrations.schemaVersion,
+      MigrateFunctionName: migrations.function.functionName,
       ...(managed
         ? {
             DatabaseProxyEndpoint: managed.proxy.endpoint,

@@ -51,6 +51,9 @@ export const stackOutputsSchema = z.object({
   DeliveriesQueueUrl: z.string(),
   DeliveriesDlqUrl: z.string(),
   DeliveryFunctionName: z.string(),
+  /** The schema version the deploy's Migrations resource brought the database to ("unknown" on LocalStack, which does not run custom resources). */
+  SchemaVersion: z.string(),
+  MigrateFunctionName: z.string(),
 });
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 

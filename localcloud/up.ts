@@ -1,16 +1,11 @@
 /**
  * Brings the local cloud up from a fresh clone: Python venv with LocalStack, PostgreSQL with
- * PostGIS and migrations, LocalStack in host mode, and the project's CDK stack deployed on it.
+ * PostGIS, LocalStack in host mode, the project's CDK stack deployed on it, and the schema
+ * migrated by the stack's migrate function.
  * Idempotent: every step checks before it acts. Usage: tsx localcloud/up.ts [project-dir]
  */
 import path from 'node:path';
-import {
-  createPool,
-  loadProject,
-  migrate,
-  syncProjectSubscriptions,
-  webhookSecretPrefix,
-} from '@datacycle/core';
+import { createPool, loadProject, syncProjectSubscriptions, webhookSecretPrefix } from '@datacycle/core';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import { localClientConfig } from './aws-clients';
@@ -20,6 +15,7 @@ import { ensurePostgres } from './postgres';
 import { SetupError, step } from './process';
 import { ensurePythonVenv } from './python-venv';
 import { restorePublications } from './restore';
+import { runSchemaResource } from './schema-resource';
 import { exampleProjectDir } from './settings';
 
 /** Brings the local cloud up with the project in `projectDir` deployed (absolute, or from the current folder). */
@@ -35,20 +31,18 @@ export async function up(projectDir: string = exampleProjectDir) {
   };
   await timed('venv', 'Python venv with LocalStack (pinned)', ensurePythonVenv);
   const databaseUrl = await timed('postgres', 'PostgreSQL with PostGIS', ensurePostgres);
-  await timed('migrate', 'database migrations', async () => {
-    const pool = createPool(databaseUrl);
-    try {
-      return await migrate(pool);
-    } finally {
-      await pool.end();
-    }
-  });
   await timed('localstack', 'LocalStack (host mode, node-process Lambda executor)', ensureLocalstack);
   const outputs = await timed(
     'deploy',
     `CDK stack of ${path.relative(process.cwd(), projectDir) || '.'} on LocalStack`,
     () => deployStack(projectDir, databaseUrl),
   );
+  // The deploy's Migrations resource, through the deployed migrate function (as on AWS).
+  const schema = await timed('migrate', "database schema, by the stack's migrate function", () =>
+    runSchemaResource(outputs, `datacycle-${outputs.ProjectName}`),
+  );
+  if (schema.applied > 0)
+    console.log(`  ${schema.applied} migration(s) applied: schema at version ${schema.schemaVersion}`);
   await verifyAlertSenders(projectDir);
   await syncSubscriptions(projectDir, databaseUrl);
   const restoration = await timed('restore', 'public outputs consistent with the database', () =>

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -14,17 +14,32 @@ export class DataBuckets extends Construct {
   readonly raw: s3.Bucket;
   readonly internal: s3.Bucket;
   readonly public: s3.Bucket;
+  /** Server access logs of the four buckets (who read or wrote what), kept a year. */
+  readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy }) {
     super(scope, id);
-    const common: s3.BucketProps = {
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      removalPolicy: props.removalPolicy,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }],
+    });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'the access log bucket itself: logging its own writes would log forever',
+    });
+    const common = (name: string): s3.BucketProps => ({
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       removalPolicy: props.removalPolicy,
       autoDeleteObjects: false,
-    };
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: `${name}/`,
+    });
     this.landing = new s3.Bucket(this, 'Landing', {
-      ...common,
+      ...common('landing'),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       // Ingestion moves every file out; what stays is a file nobody claimed.
       lifecycleRules: [
@@ -33,7 +48,7 @@ export class DataBuckets extends Construct {
       ],
     });
     this.raw = new s3.Bucket(this, 'Raw', {
-      ...common,
+      ...common('raw'),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       versioned: true,
       lifecycleRules: [
@@ -47,7 +62,7 @@ export class DataBuckets extends Construct {
       ],
     });
     this.internal = new s3.Bucket(this, 'Internal', {
-      ...common,
+      ...common('internal'),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       lifecycleRules: [
         { id: 'quarantine', prefix: 'quarantine/', expiration: Duration.days(180) },
@@ -56,7 +71,7 @@ export class DataBuckets extends Construct {
       ],
     });
     this.public = new s3.Bucket(this, 'Public', {
-      ...common,
+      ...common('public'),
       blockPublicAccess: new s3.BlockPublicAccess({
         blockPublicAcls: true,
         ignorePublicAcls: true,
@@ -66,6 +81,12 @@ export class DataBuckets extends Construct {
       lifecycleRules: [
         { id: 'old-export-versions', prefix: 'exports/', noncurrentVersionExpiration: Duration.days(90) },
       ],
+    });
+    Validations.of(this.public).acknowledge({
+      id: 'AwsSolutions-S2',
+      reason:
+        'the public bucket serves the published open data (exports/, catalog/, portal/) to anyone: ' +
+        'public ACLs stay blocked, and the bucket policy grants s3:GetObject on those prefixes only',
     });
     // Public read, and only on the published prefixes.
     this.public.addToResourcePolicy(

@@ -1,8 +1,10 @@
 import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionNetwork } from './managed-database';
+import { NETWORK_INTERFACE_ACTIONS } from './scoped-wildcards';
 
 export interface DatacycleFunctionProps {
   /** Folder of the bundled handler (see bundleFunction). */
@@ -38,8 +40,24 @@ export class DatacycleFunction extends Construct {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // A role of its own, with what it is granted and no AWS managed policy: its logs, and in
+    // a private network the network interfaces Lambda attaches to it.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `datacycle: ${props.description}`,
+    });
+    logGroup.grantWrite(role);
+    if (props.network)
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'VpcNetworkInterfaces',
+          actions: NETWORK_INTERFACE_ACTIONS,
+          resources: ['*'],
+        }),
+      );
+    // Its policy's wildcards are acknowledged, kind by kind, by ScopedWildcards.
     this.function = new lambda.Function(this, 'Function', {
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(props.codeDir),
@@ -49,6 +67,7 @@ export class DatacycleFunction extends Construct {
       ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB ?? 512),
       description: props.description,
       retryAttempts: props.retryAttempts,
+      role,
       ...props.network,
       logGroup,
       environment: { NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...props.environment },

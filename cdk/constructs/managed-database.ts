@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,6 +14,8 @@ export interface FunctionNetwork {
 }
 
 export interface ManagedDatabaseProps {
+  /** The project's name: the instance is datacycle-<name>. */
+  projectName: string;
   /**
    * The functions reach the internet (collected sources, webhook subscribers, alert webhooks)
    * through one NAT gateway; without, their subnets are isolated and AWS services are reached
@@ -103,6 +105,11 @@ export class ManagedDatabase extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.S3,
       subnets: [functionsSubnets],
     });
+    this.functionsSecurityGroup = new ec2.SecurityGroup(this, 'Functions', {
+      vpc: this.vpc,
+      description: 'datacycle functions: out to the proxy, AWS endpoints and (with a NAT) the internet',
+      allowAllOutbound: true,
+    });
     if (!props.internetEgress) {
       for (const [name, service] of [
         ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
@@ -110,14 +117,17 @@ export class ManagedDatabase extends Construct {
         ['EventBridge', ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE],
         ['Ses', ec2.InterfaceVpcEndpointAwsService.EMAIL],
       ] as const)
-        this.vpc.addInterfaceEndpoint(name, { service, subnets: functionsSubnets, privateDnsEnabled: true });
+        // Open to the functions only (not to the whole VPC).
+        this.vpc
+          .addInterfaceEndpoint(name, {
+            service,
+            subnets: functionsSubnets,
+            privateDnsEnabled: true,
+            open: false,
+          })
+          .connections.allowDefaultPortFrom(this.functionsSecurityGroup, 'datacycle functions');
     }
 
-    this.functionsSecurityGroup = new ec2.SecurityGroup(this, 'Functions', {
-      vpc: this.vpc,
-      description: 'datacycle functions: out to the proxy, AWS endpoints and (with a NAT) the internet',
-      allowAllOutbound: true,
-    });
     const databaseSecurityGroup = new ec2.SecurityGroup(this, 'Database', {
       vpc: this.vpc,
       description: 'datacycle PostgreSQL and its proxy: in from the functions only',
@@ -135,6 +145,17 @@ export class ManagedDatabase extends Construct {
     );
     databaseSecurityGroup.addEgressRule(databaseSecurityGroup, ec2.Port.tcp(5432), 'the proxy to PostgreSQL');
 
+    // The log groups RDS exports to, created first with a retention (rather than through
+    // CDK's LogRetention function): named after a fixed instance identifier.
+    const instanceIdentifier = `datacycle-${props.projectName}`;
+    const rdsLogs = ['postgresql', 'upgrade'].map(
+      (kind) =>
+        new logs.LogGroup(this, `Logs-${kind}`, {
+          logGroupName: `/aws/rds/instance/${instanceIdentifier}/${kind}`,
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+    );
     const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 });
     this.instance = new rds.DatabaseInstance(this, 'PostgreSQL', {
       engine,
@@ -158,11 +179,37 @@ export class ManagedDatabase extends Construct {
       backupRetention: Duration.days(props.production ? 14 : 7),
       deletionProtection: props.production,
       removalPolicy: props.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      instanceIdentifier,
       cloudwatchLogsExports: ['postgresql', 'upgrade'],
-      cloudwatchLogsRetention: logs.RetentionDays.ONE_MONTH,
       autoMinorVersionUpgrade: true,
       enablePerformanceInsights: true,
       publiclyAccessible: false,
+    });
+    for (const group of rdsLogs) this.instance.node.addDependency(group);
+    if (!props.production)
+      Validations.of(this.instance).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'a stack deployed with production=false (a trial or a staging copy) can be deleted with its database',
+      });
+    if (!props.multiAz)
+      Validations.of(this.instance).acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason:
+          'one availability zone unless databaseMultiAz=true: a standby doubles the cost, and point-in-time ' +
+          'recovery (daily snapshots, 5-minute logs) bounds what a zone outage loses',
+      });
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason:
+        'the default port hides nothing here: the instance is in isolated subnets and its security ' +
+        'group admits the proxy only',
+    });
+    // Managed rotation of the owner's password (AWS's rotation function, in the function
+    // subnets): the proxy reads the secret for each new connection, the functions never do.
+    this.instance.addRotationSingleUser({
+      automaticallyAfter: Duration.days(30),
+      vpcSubnets: functionsSubnets,
     });
     this.proxy = this.instance.addProxy('Proxy', {
       secrets: [this.instance.secret!],

@@ -167,6 +167,7 @@ function functionNamesOf(outputs: StackOutputs): Record<string, string> {
     api: outputs.ApiFunctionName,
     'webhook-fanout': outputs.FanOutFunctionName,
     'webhook-delivery': outputs.DeliveryFunctionName,
+    migrate: outputs.MigrateFunctionName,
   };
 }
 

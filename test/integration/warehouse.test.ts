@@ -9,11 +9,15 @@ import {
   openTables,
   inTransaction,
   loadTable,
+  checkSchemaVersion,
   migrate,
+  migrations,
+  requiredSchemaVersion,
+  SchemaBehindError,
   tableSchemaSchema,
   type TableSchema,
 } from '@datacycle/core';
-import { testPool, uniqueName } from '../helpers/local-cloud';
+import { ownDatabase, testPool, uniqueName } from '../helpers/local-cloud';
 
 const pool = testPool();
 const schemaName = uniqueName('it_wh').replaceAll('-', '_');
@@ -79,6 +83,29 @@ describe('warehouse (PostgreSQL)', () => {
         `SELECT nspname FROM pg_namespace WHERE nspname IN ('raw','enriched','ops') ORDER BY 1`,
       );
       expect(schemas.map((r) => r.nspname)).toEqual(['enriched', 'ops', 'raw']);
+    });
+  });
+
+  describe('checkSchemaVersion', () => {
+    it('passes a database with every migration, and names what to do when one is behind', async () => {
+      expect(await checkSchemaVersion(pool)).toBe(requiredSchemaVersion());
+      const name = `datacycle_${uniqueName('behind').replace('-', '_')}`;
+      const behind = await ownDatabase(name);
+      try {
+        await expect(checkSchemaVersion(behind)).rejects.toThrow(
+          `the database schema is at version 0, this datacycle needs ${requiredSchemaVersion()}`,
+        );
+        await migrate(behind, migrations.slice(0, 3));
+        await expect(checkSchemaVersion(behind)).rejects.toBeInstanceOf(SchemaBehindError);
+        await expect(checkSchemaVersion(behind)).rejects.toThrow(
+          /at version 3, .* the deploy's migration \(the Migrations resource of the stack\) has not run or failed/,
+        );
+        await migrate(behind);
+        expect(await checkSchemaVersion(behind)).toBe(requiredSchemaVersion());
+      } finally {
+        await behind.end();
+        await pool.query(`DROP DATABASE ${name}`);
+      }
     });
   });
 

@@ -3,16 +3,15 @@
  * (TLS and IAM authentication required), every function in the private network, no password
  * in any template or function environment.
  */
-import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadProject, type Project } from '@datacycle/core';
-import { bundleCoreLayer, bundleFunction, functionNames } from '../../cdk/bundle';
+import type { Project } from '@datacycle/core';
+import { functionNames } from '../../cdk/bundle';
+import { exampleStackInputs } from '../helpers/example-stack';
 import { internetNeeds, type ManagedDatabaseProps } from '../../cdk/constructs/managed-database';
 import { DatacycleStack } from '../../cdk/stack';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let project: Project;
 let code: { coreLayer: string; functions: Record<string, string> };
 
@@ -31,15 +30,15 @@ let production: Template;
 let isolated: Template;
 
 beforeAll(async () => {
-  const loaded = await loadProject(path.join(root, 'examples/territoires'));
-  if (!loaded.ok) throw new Error('example project should be valid');
-  project = loaded.project;
-  code = {
-    coreLayer: bundleCoreLayer(),
-    functions: Object.fromEntries(functionNames().map((name) => [name, bundleFunction(name, project)])),
-  };
-  production = synth({ internetEgress: true, multiAz: true, production: true });
-  isolated = synth({ internetEgress: false, multiAz: false, production: false, instanceType: 't4g.small' });
+  ({ project, code } = await exampleStackInputs());
+  production = synth({ projectName: 'territoires', internetEgress: true, multiAz: true, production: true });
+  isolated = synth({
+    projectName: 'territoires',
+    internetEgress: false,
+    multiAz: false,
+    production: false,
+    instanceType: 't4g.small',
+  });
 }, 120_000);
 
 describe('database: managed', () => {

@@ -42,7 +42,13 @@ describe('DatacycleStack', () => {
 
   it('encrypts every bucket, versions raw, and blocks public access except on the public bucket', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(4);
+    // landing, raw, internal, public, and the access logs of the four.
+    expect(Object.keys(buckets)).toHaveLength(5);
+    for (const [id, bucket] of Object.entries(buckets))
+      if (!id.startsWith('DataAccessLogs'))
+        expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({
+          Ref: expect.stringMatching(/^DataAccessLogs/),
+        });
     for (const bucket of Object.values(buckets)) {
       expect(
         bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
@@ -85,9 +91,9 @@ describe('DatacycleStack', () => {
     });
   });
 
-  it('runs the ingest function on Node.js 22 with the core layer, fed by SQS with partial batch failures', () => {
+  it('runs the ingest function on Node.js 24 with the core layer, fed by SQS with partial batch failures', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       Layers: [{ Ref: Match.stringLikeRegexp('CoreLayer') }],
       Environment: {

@@ -1,4 +1,4 @@
-export { runtime, type Runtime } from './runtime';
+export { openDatabase, runtime, type Runtime } from './runtime';
 export {
   batchHandler,
   deadLetterQueueOf,

@@ -5,7 +5,7 @@ import { readDeployedProject, readFunctionEnvironment, type FunctionEnvironment 
 import type { Buckets } from '../stages/ingest';
 import type { Project } from '../platform/project';
 import { createS3Client } from '../platform/storage';
-import { createPool, type Pool } from '../platform/warehouse';
+import { checkSchemaVersion, createPool, type Pool } from '../platform/warehouse';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { webhookSecretPrefix, type SecretStore } from '../services/webhooks/secrets';
@@ -60,14 +60,15 @@ export function runtime(): Runtime {
       public: env.PUBLIC_BUCKET,
     },
     pool: () => {
-      pool ??= databaseUrl(env).then((url) =>
-        createPool(url, env.DATABASE_POOL_MAX, {
-          mode: env.DATABASE_SSL_MODE,
-          caFile: env.DATABASE_SSL_CA_FILE,
-          password: iamTokens(env),
-        }),
-      );
-      pool.catch(() => (pool = undefined)); // a failed secret read is retried next time
+      // The schema is checked once per container: a clear error if the deploy did not migrate.
+      pool ??= openDatabase(env).then(async (opened) => {
+        await checkSchemaVersion(opened).catch(async (error: unknown) => {
+          await opened.end().catch(() => undefined);
+          throw error;
+        });
+        return opened;
+      });
+      pool.catch(() => (pool = undefined)); // a failed secret read or check is retried next time
       return pool;
     },
     secretValue: readSecret,
@@ -81,6 +82,16 @@ export function runtime(): Runtime {
     }),
   };
   return current;
+}
+
+/** A pool on the function's database, as its environment says (see FunctionEnvironment), unchecked. */
+export async function openDatabase(env: FunctionEnvironment): Promise<Pool> {
+  const url = await databaseUrl(env);
+  return createPool(url, env.DATABASE_POOL_MAX, {
+    mode: env.DATABASE_SSL_MODE,
+    caFile: env.DATABASE_SSL_CA_FILE,
+    password: iamTokens(env),
+  });
 }
 
 /**

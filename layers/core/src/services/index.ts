@@ -4,3 +4,4 @@ export * from './webhooks';
 export * from './alerts';
 export * from './monitor';
 export * from './backup';
+export * from './deploy';

@@ -3,7 +3,7 @@ export type { Pool, PoolClient, PoolOptions } from './pool';
 export { connectionTls, sslModes, sslModeSchema } from './tls';
 export type { SslMode, TlsDefaults } from './tls';
 export { quoteIdent, qualified, datasetTableName } from './sql';
-export { migrate } from './migrate';
+export { checkSchemaVersion, migrate, requiredSchemaVersion, SchemaBehindError } from './migrate';
 export { migrations } from './migrations';
 export type { Migration } from './migrations';
 export { columnType, createTableSql, ensureTable, lineageColumns } from './ddl';

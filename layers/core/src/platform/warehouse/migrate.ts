@@ -47,10 +47,52 @@ export async function migrate(
       }
       applied.push(migration);
     }
-    const current = Math.max(0, ...migrations.map((m) => m.version));
+    const current = requiredSchemaVersion(migrations);
     return { applied, current };
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     client.release();
   }
+}
+
+/** The schema version this build of datacycle needs: its newest migration. */
+export const requiredSchemaVersion = (migrations: Migration[] = platformMigrations): number =>
+  Math.max(0, ...migrations.map((migration) => migration.version));
+
+/** The database is older than the code that uses it: the deploy's migration has not run. */
+export class SchemaBehindError extends Error {
+  constructor(
+    readonly current: number,
+    readonly required: number,
+  ) {
+    super(
+      `the database schema is at version ${current}, this datacycle needs ${required}: the deploy's ` +
+        'migration (the Migrations resource of the stack) has not run or failed; see its log, or run ' +
+        'datacycle migrate against this database',
+    );
+    this.name = 'SchemaBehindError';
+  }
+}
+
+/**
+ * Checks, once per process, that the database has every migration this code needs (a newer
+ * one is fine: the database may be ahead during a deploy). Throws SchemaBehindError if not.
+ */
+export async function checkSchemaVersion(
+  pool: pg.Pool,
+  migrations: Migration[] = platformMigrations,
+): Promise<number> {
+  const required = requiredSchemaVersion(migrations);
+  const { rows: table } = await pool.query<{ exists: boolean }>(
+    "SELECT to_regclass('ops.schema_migrations') IS NOT NULL AS exists",
+  );
+  let current = 0;
+  if (table[0]?.exists) {
+    const { rows } = await pool.query<{ version: number }>(
+      'SELECT coalesce(max(version), 0)::int AS version FROM ops.schema_migrations',
+    );
+    current = rows[0]?.version ?? 0;
+  }
+  if (current < required) throw new SchemaBehindError(current, required);
+  return current;
 }

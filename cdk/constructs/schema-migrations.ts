@@ -1,0 +1,44 @@
+import { CustomResource, Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { requiredSchemaVersion } from '@datacycle/core';
+import { DatacycleFunction } from './datacycle-function';
+import type { PipelinePartProps } from './pipeline-part';
+
+/**
+ * cdk deploy ──► Migrations (custom resource) ──► migrate function ──► PostgreSQL schema
+ *
+ * The schema follows the code on every deploy: the resource's properties carry the schema
+ * version this build needs, so a deploy that brings new migrations runs them (an update), and
+ * one that does not leaves the resource alone. The other functions are created after it, and
+ * each checks the version once per container.
+ */
+export class SchemaMigrations extends Construct {
+  readonly function: lambda.Function;
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: PipelinePartProps) {
+    super(scope, id);
+    this.function = new DatacycleFunction(this, 'Migrate', {
+      codeDir: props.codeDir,
+      coreLayer: props.coreLayer,
+      network: props.network,
+      environment: props.environment,
+      timeout: Duration.minutes(10),
+      memorySize: 256,
+      description: 'Brings the database schema up to date during a deploy (custom resource)',
+      retryAttempts: 0,
+    }).function;
+    props.grantDatabase(this.function);
+    this.resource = new CustomResource(this, 'Schema', {
+      serviceToken: this.function.functionArn,
+      resourceType: 'Custom::DatacycleSchema',
+      properties: { SchemaVersion: requiredSchemaVersion() },
+    });
+  }
+
+  /** The version the database reached during the deploy. */
+  get schemaVersion(): string {
+    return this.resource.getAttString('SchemaVersion');
+  }
+}

@@ -1,0 +1,5 @@
+export {
+  customResourceRequestSchema,
+  handleSchemaResource,
+  type CustomResourceRequest,
+} from './schema-resource';
