@@ -4,38 +4,24 @@
  * custom resources; `up` sends it the same request): an update migrates (idempotent) and says
  * the version, a delete keeps the database.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requiredSchemaVersion } from '@datacycle/core';
 import { localClientConfig } from '../../localcloud/aws-clients';
 import { readStackOutputs, testPool } from '../helpers/local-cloud';
+import { recordRequests } from '../helpers/request-recorder';
 
 const outputs = readStackOutputs();
 const pool = testPool();
-const answers: { method: string; contentType: string | undefined; body: Record<string, unknown> }[] = [];
-let server: Server;
+let recorder: Awaited<ReturnType<typeof recordRequests>>;
 let responseUrl = '';
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      answers.push({
-        method: request.method ?? '',
-        contentType: request.headers['content-type'],
-        body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>,
-      });
-      response.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`;
+  recorder = await recordRequests();
+  responseUrl = recorder.url;
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await recorder.close();
   await pool.end();
 });
 
@@ -54,7 +40,7 @@ async function send(requestType: 'Create' | 'Update' | 'Delete') {
     new InvokeCommand({ FunctionName: outputs.MigrateFunctionName, Payload: JSON.stringify(request) }),
   );
   if (response.FunctionError) throw new Error(new TextDecoder().decode(response.Payload));
-  return answers.at(-1)!;
+  return recorder.requests.at(-1)!;
 }
 
 describe('migrations on deploy', () => {

@@ -3,8 +3,6 @@
  * database applies every migration and answers CloudFormation with the version; a migration
  * that fails answers FAILED with the reason (the deploy then rolls back); a delete keeps all.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
@@ -14,30 +12,19 @@ import {
   type CustomResourceRequest,
 } from '@datacycle/core';
 import { ownDatabase, testPool, uniqueName } from '../helpers/local-cloud';
+import { recordRequests } from '../helpers/request-recorder';
 
 const admin = testPool();
-const answers: { contentType?: string; body: Record<string, unknown> }[] = [];
-let server: Server;
+let recorder: Awaited<ReturnType<typeof recordRequests>>;
 let responseUrl = '';
 const databases: string[] = [];
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      answers.push({
-        contentType: request.headers['content-type'],
-        body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>,
-      });
-      response.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`;
+  recorder = await recordRequests();
+  responseUrl = recorder.url;
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await recorder.close();
   for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name}`);
   await admin.end();
 });
@@ -64,7 +51,7 @@ describe('the Migrations custom resource', () => {
     const log = createLogger({ function: 'migrate' });
     const outcome = await handleSchemaResource(request('Create'), { pool: async () => pool, log });
     expect(outcome).toEqual({ status: 'SUCCESS', schemaVersion: requiredSchemaVersion() });
-    expect(answers.at(-1)).toMatchObject({
+    expect(recorder.requests.at(-1)).toMatchObject({
       body: {
         Status: 'SUCCESS',
         PhysicalResourceId: 'datacycle-schema',
@@ -77,7 +64,7 @@ describe('the Migrations custom resource', () => {
     expect(rows[0]!.count).toBe(migrations.length);
     // Run again (an update): nothing left to apply.
     await handleSchemaResource(request('Update'), { pool: async () => pool, log });
-    expect(answers.at(-1)!.body).toMatchObject({ Status: 'SUCCESS', Data: { Applied: '0' } });
+    expect(recorder.requests.at(-1)!.body).toMatchObject({ Status: 'SUCCESS', Data: { Applied: '0' } });
     await pool.end();
   });
 
@@ -90,8 +77,10 @@ describe('the Migrations custom resource', () => {
       log: createLogger({ function: 'migrate' }),
     });
     expect(outcome.status).toBe('FAILED');
-    expect(answers.at(-1)!.body.Status).toBe('FAILED');
-    expect(String(answers.at(-1)!.body.Reason)).toMatch(/^migration failed: migration 1 \(.+\) failed: /);
+    expect(recorder.requests.at(-1)!.body.Status).toBe('FAILED');
+    expect(String(recorder.requests.at(-1)!.body.Reason)).toMatch(
+      /^migration failed: migration 1 \(.+\) failed: /,
+    );
     await pool.end();
   });
 
@@ -101,6 +90,9 @@ describe('the Migrations custom resource', () => {
       log: createLogger({ function: 'migrate' }),
     });
     expect(outcome).toEqual({ status: 'SUCCESS' });
-    expect(answers.at(-1)!.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'datacycle-schema' });
+    expect(recorder.requests.at(-1)!.body).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'datacycle-schema',
+    });
   });
 });
