@@ -4,6 +4,7 @@ import { loadProject } from '@datacycle/core';
 import { packageRoot, stageLambdaCode } from './lambda-code';
 import type { DatabaseSettingsProps } from './constructs/database-settings';
 import { internetNeeds } from './constructs/managed-database';
+import { refuseLocalOnlySettings } from './deployment-checks';
 import { DatacycleStack } from './stack';
 
 /**
@@ -27,6 +28,8 @@ if (!loaded.ok) {
   throw new Error(`the data project in ${projectDir} is invalid; run: npx datacycle check ${projectDir}`);
 }
 const project = loaded.project;
+const localCloud = app.node.tryGetContext('localCloud') === 'true';
+if (!localCloud) refuseLocalOnlySettings(project);
 
 const context = (name: string) => app.node.tryGetContext(name) as string | undefined;
 const retainData = context('retainData') !== 'false';

@@ -118,7 +118,7 @@ async function stackExists(name: string): Promise<boolean> {
 export async function deployStack(projectDir: string, databaseUrl: string): Promise<StackOutputs> {
   const env = cdkEnvironment();
   const cdk = cdkCommand();
-  const context = cdkArguments(projectDir, { databaseUrl, retainData: 'false' });
+  const context = cdkArguments(projectDir, { databaseUrl, retainData: 'false', localCloud: 'true' });
   const cwd = projectStateDir(projectDir);
   if (!(await stackExists('CDKToolkit'))) {
     await run(cdk.command, [...cdk.args, 'bootstrap', `aws://${localAccount}/us-east-1`, ...context], {

@@ -67,6 +67,7 @@ export const localstackServices = [
   's3',
   'secretsmanager',
   'ses',
+  'sns',
   'sqs',
   'ssm',
   'sts',

@@ -1,9 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { Project } from '@datacycle/core';
 import { DatacycleFunction } from './datacycle-function';
 import type { PipelinePartProps } from './pipeline-part';
 import type { QueueWithDlq } from './queue-with-dlq';
@@ -24,6 +29,8 @@ export class Monitoring extends Construct {
   readonly function: lambda.Function;
   readonly rule: events.Rule;
   readonly dashboard: cloudwatch.Dashboard;
+  /** Where the CloudWatch alarms go: the e-mail addresses of the project's email alert channels. */
+  readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -52,6 +59,15 @@ export class Monitoring extends Construct {
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
     });
 
+    // The alarms reach people even when the pipeline's own alerting is what broke.
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      displayName: `datacycle ${props.project.config.name} alarms`,
+      enforceSSL: true,
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+    for (const address of alarmRecipients(props.project))
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(address));
+    const notify = new cloudwatchActions.SnsAction(this.alarmTopic);
     for (const [name, queue] of Object.entries(props.queues)) {
       new cloudwatch.Alarm(this, `DeadLetters-${name}`, {
         alarmDescription: `messages in the ${name} dead-letter queue: see datacycle status, then datacycle redrive ${name}`,
@@ -62,7 +78,7 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      }).addAlarmAction(notify);
     }
     for (const [name, fn] of Object.entries(props.functions)) {
       new cloudwatch.Alarm(this, `Errors-${name}`, {
@@ -71,7 +87,7 @@ export class Monitoring extends Construct {
         threshold: 1,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      }).addAlarmAction(notify);
     }
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `datacycle-${props.project.config.name}`,
@@ -105,4 +121,12 @@ export class Monitoring extends Construct {
       ],
     });
   }
+}
+
+/** The addresses of the project's email alert channels (alerts.channels), each once. */
+export function alarmRecipients(project: Pick<Project, 'config'>): string[] {
+  const addresses = project.config.alerts.channels.flatMap((channel) =>
+    channel.type === 'email' ? (Array.isArray(channel.to) ? channel.to : [channel.to]) : [],
+  );
+  return [...new Set(addresses)];
 }

@@ -121,7 +121,11 @@ export async function destroyCommand(args: string[]): Promise<number> {
   }
   const cdk = cdkCommand();
   // The app needs a database to synthesize; a destroy does not use it.
-  const context = cdkArguments(projectDir, { databaseUrl: 'postgres://destroy', retainData: 'true' });
+  const context = cdkArguments(projectDir, {
+    databaseUrl: 'postgres://destroy',
+    retainData: 'true',
+    ...(flags.get('local') === true ? { localCloud: 'true' } : {}),
+  });
   await run(cdk.command, [...cdk.args, 'destroy', '--force', ...context], {
     env,
     cwd: projectStateDir(projectDir),

@@ -5,6 +5,7 @@
  * 4xx problems.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import Ajv2020 from 'ajv/dist/2020';
 import Papa from 'papaparse';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ import {
   type ApiAnswer,
 } from '../helpers/local-cloud';
 import { irveExample } from '../helpers/projects';
+import { localClientConfig } from '../../localcloud/aws-clients';
 
 const outputs = readStackOutputs();
 const pool = testPool();
@@ -221,6 +223,35 @@ describe('the read API, against its own OpenAPI document', () => {
     const run = (await checked(`/runs/${runs.data[0]!.id}`)).json<{ steps: unknown[]; files: unknown[] }>();
     expect(run.steps.length).toBeGreaterThan(0);
     await checked('/runs/0f0f0f0f-0000-4000-8000-000000000000');
+  });
+
+  it('redacts the credentials an error may carry, unless the caller sends the API key', async () => {
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO ops.runs (id, trigger, dataset, status, started_at, finished_at, error)
+       VALUES (gen_random_uuid(), 'schedule', 'irve-statique', 'failed', now() - interval '1 second', now(), $1) RETURNING id`,
+      ['GET https://partner:pa55@api.example.org/bornes?apikey=S3CRET&page=2: HTTP 500'],
+    );
+    const id = rows[0]!.id;
+    try {
+      const anonymous = (await checked(`/runs/${id}`)).json<{ error: string }>();
+      expect(anonymous.error).toBe('GET https://***@api.example.org/bornes?apikey=***&page=2: HTTP 500');
+      const listed = (await checked('/runs?dataset=irve-statique&status=failed&limit=5')).json<{
+        data: { id: string; error: string }[];
+      }>();
+      expect(listed.data.find((run) => run.id === id)?.error).not.toContain('S3CRET');
+      const key = (
+        await new SecretsManagerClient(localClientConfig()).send(
+          new GetSecretValueCommand({ SecretId: outputs.ApiKeySecretArn }),
+        )
+      ).SecretString!;
+      const full = (await checked(`/runs/${id}`, { headers: { authorization: `Bearer ${key}` } })).json<{
+        error: string;
+      }>();
+      expect(full.error).toContain('apikey=S3CRET');
+      expect((await checked(`/runs/${id}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    } finally {
+      await pool.query('DELETE FROM ops.runs WHERE id = $1', [id]);
+    }
   });
 
   it.each([

@@ -232,6 +232,43 @@ describe('source credentials', () => {
   });
 });
 
+describe('source credentials across origins', () => {
+  it('keeps the token for the source: a next page on another origin is asked without it', async () => {
+    const name = `datacycle/test/${uniqueName('token')}`;
+    await secrets.send(new CreateSecretCommand({ Name: name, SecretString: 's3cr3t-token' }));
+    const elsewhere = await startServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ id: 'p2' }])),
+    );
+    try {
+      const server = await serve((_req, res) =>
+        res
+          .writeHead(200, {
+            'content-type': 'application/json',
+            link: `<${elsewhere.url}/items?p=2>; rel="next"`,
+          })
+          .end(JSON.stringify([{ id: 'p1' }])),
+      );
+      const outcome = await collect({
+        type: 'api',
+        url: `${server.url}/items`,
+        pagination: { type: 'link-header' },
+        schedule,
+        maxPages: 2,
+        auth: { header: 'Authorization', prefix: 'Bearer ', secret: name },
+      });
+
+      expect(outcome.status === 'collected' && (await landed(outcome.key))).toBe(
+        '{"id":"p1"}\n{"id":"p2"}\n',
+      );
+      expect(server.requests[0]!.headers.authorization).toBe('Bearer s3cr3t-token');
+      expect(elsewhere.requests).toHaveLength(1);
+      expect(elsewhere.requests[0]!.headers.authorization).toBeUndefined();
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
+
 describe('incremental api source', () => {
   it('asks only for records past its cursor, moves the cursor, and backfills on demand', async () => {
     const records = [

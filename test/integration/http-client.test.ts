@@ -150,6 +150,33 @@ describe('httpGet', () => {
     expect(server.requests).toHaveLength(6);
   });
 
+  it('sends credentials to their origin only: a redirect elsewhere goes without them', async () => {
+    const elsewhere = await startServer((_req, res) => res.writeHead(200).end('moved'));
+    try {
+      const server = await serve((req, res) =>
+        req.url === '/same'
+          ? res.writeHead(302, { location: '/final' }).end()
+          : req.url === '/final'
+            ? res.writeHead(200).end('here')
+            : res.writeHead(302, { location: `${elsewhere.url}/file.csv` }).end(),
+      );
+      const credentials = { headers: { authorization: 'Bearer s3cret', 'x-api-key': 'k3y' } };
+
+      expect(await text(await httpGet(`${server.url}/same`, { policy: fast, credentials }))).toBe('here');
+      expect(server.requests.map((request) => request.headers.authorization)).toEqual([
+        'Bearer s3cret',
+        'Bearer s3cret',
+      ]);
+      expect(await text(await httpGet(`${server.url}/away`, { policy: fast, credentials }))).toBe('moved');
+      expect(server.requests.at(-1)!.headers['x-api-key']).toBe('k3y');
+      expect(elsewhere.requests).toHaveLength(1);
+      expect(elsewhere.requests[0]!.headers.authorization).toBeUndefined();
+      expect(elsewhere.requests[0]!.headers['x-api-key']).toBeUndefined();
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('does not retry a 404', async () => {
     const server = await serve((_req, res) => res.writeHead(404).end());
     await expect(httpGet(server.url, { policy: fast })).rejects.toThrow(TerminalError);

@@ -339,9 +339,20 @@ describe('webhook deliveries', () => {
         { url: 'http://169.254.169.254/latest/meta-data/', events: ['run.failed'], enabled: true },
       ),
     ).rejects.toThrow(SubscriptionError);
+    // Plain http only to an address the allow-list names: payloads and signatures go over https.
+    await expect(
+      createSubscription(
+        { pool, secrets, project },
+        { url: 'http://hooks.example.org/in', events: ['run.failed'], enabled: true },
+      ),
+    ).rejects.toThrow(
+      /webhooks are delivered over https .* plain http only to an IP address the project's network.allow names/,
+    );
     receiver = await receiveWebhooks();
     // By name, with nothing private allowed: resolved at connect time, and refused.
-    const { subscription } = await subscribe({ url: receiver.url.replace('127.0.0.1', 'localhost') });
+    const { subscription } = await subscribe({
+      url: receiver.url.replace('http://127.0.0.1', 'https://localhost'),
+    });
     await fanOut({ pool, queue: { sqs, url: queueUrl } }, webhookEventsOf(busEvent(['stations']), links));
     await drain(queueUrl, 3_000, { allow: [] });
     const { rows } = await pool.query<{ error: string }>(

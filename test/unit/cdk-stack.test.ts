@@ -159,6 +159,19 @@ describe('DatacycleStack', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
+  it("sends every alarm to an encrypted SNS topic, mailed to the project's email alert channels", () => {
+    const topic = Object.values(template.findResources('AWS::SNS::Topic'))[0]!;
+    expect(JSON.stringify(topic.Properties.KmsMasterKeyId)).toContain('alias/aws/sns');
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'equipe-data@example.org',
+    });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(16);
+    for (const alarm of alarms)
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);
+  });
+
   it('backs up nightly into the internal bucket, writing only under backups/', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(0 3 * * ? *)',

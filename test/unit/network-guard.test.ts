@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { assertAllowedUrl, forbiddenReason } from '../../layers/core/src/platform/net/guard';
+import {
+  assertAllowedUrl,
+  forbiddenReason,
+  plainHttpAllowed,
+  sandboxAllowEntries,
+} from '../../layers/core/src/platform/net/guard';
 
 describe('outgoing addresses', () => {
   it.each([
@@ -32,5 +37,30 @@ describe('outgoing addresses', () => {
     expect(() => assertAllowedUrl('http://[::1]:8080/', { allow: [] })).toThrow(/::1 is a loopback address/);
     expect(() => assertAllowedUrl('http://2130706433/', { allow: [] })).toThrow(/127\.0\.0\.1 is a loopback/);
     expect(assertAllowedUrl('https://example.org/hook', { allow: [] }).hostname).toBe('example.org');
+  });
+});
+
+describe('what may be allowed outside the local cloud', () => {
+  it('finds the entries that open loopback or link-local addresses, however wide', () => {
+    expect(
+      sandboxAllowEntries([
+        '127.0.0.1/32',
+        '10.0.0.0/8',
+        '169.254.0.0/16',
+        '0.0.0.0/0',
+        '::1',
+        'fe80::/10',
+        '192.168.1.20',
+        '2001:db8::/32',
+      ]),
+    ).toEqual(['127.0.0.1/32', '169.254.0.0/16', '0.0.0.0/0', '::1', 'fe80::/10']);
+  });
+
+  it('lets plain http go only to an IP address the allow-list names', () => {
+    const policy = { allow: ['10.1.0.0/16'] };
+    expect(plainHttpAllowed(new URL('http://10.1.2.3:8080/hook'), policy)).toBe(true);
+    expect(plainHttpAllowed(new URL('http://10.2.0.1/hook'), policy)).toBe(false);
+    expect(plainHttpAllowed(new URL('http://hooks.example.org/in'), policy)).toBe(false);
+    expect(plainHttpAllowed(new URL('http://203.0.113.9/in'), policy)).toBe(false);
   });
 });

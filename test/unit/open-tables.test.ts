@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eachRow, openTables, type OpenOptions } from '@datacycle/core';
+import { eachRow, MAX_WORKBOOK_PARTS, openTables, type OpenOptions } from '@datacycle/core';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { files, streamOf } from '../helpers/files';
 
@@ -250,6 +250,17 @@ describe('hostile input: caps that keep memory bounded, each named in its error'
     // Under the caps, the same workbook reads.
     const [table] = await read(xlsx, { name: 'big.xlsx' });
     expect(table!.rows).toHaveLength(200);
+  });
+
+  it('a workbook of more parts than any workbook has (the archive cap on entries)', async () => {
+    const parts: Record<string, string> = {
+      '[Content_Types].xml': '<Types/>',
+      'xl/workbook.xml': '<workbook/>',
+    };
+    for (let i = 0; i < MAX_WORKBOOK_PARTS; i++) parts[`xl/media/image${i}.png`] = '';
+    await expect(read(await files.zip(parts), { name: 'parts.xlsx' })).rejects.toThrow(
+      `the workbook holds ${MAX_WORKBOOK_PARTS + 2} parts, more than ${MAX_WORKBOOK_PARTS}`,
+    );
   });
 
   it('a workbook the reader cannot make sense of: refused with what to do, not a stack trace', async () => {

@@ -5,7 +5,7 @@ export { MalformedQuote, parseCsvRecords, parseCsvRun } from './csv-records';
 export type { CsvTable, CsvDialect, CsvOptions, CsvRuns } from './csv';
 export { detectDelimiter, detectEncoding, peek } from './sniff';
 export type { Encoding, Delimiter } from './sniff';
-export { openTables, sniffKind } from './open';
+export { MAX_SHARED_STRINGS_BYTES, MAX_WORKBOOK_PARTS, openTables, sniffKind } from './open';
 export type { OpenOptions } from './open';
 export { cellText, eachRow } from './table';
 export type { DataTable, FileFormat, RowBatch, TableRow } from './table';

@@ -181,6 +181,14 @@ async function spool(
  * point into them), under MAX_SHARED_STRINGS_BYTES.
  */
 function checkWorkbookSizes(entries: { fileName: string; uncompressedSize: number }[], options: OpenOptions) {
+  // A workbook is a dozen parts, a few per sheet: the same cap on parts as on archives' files,
+  // with room for workbooks of many sheets.
+  const maxParts = Math.max(options.maxArchiveEntries ?? 100, MAX_WORKBOOK_PARTS);
+  if (entries.length > maxParts)
+    throw new TerminalError(
+      `the workbook holds ${entries.length} parts, more than ${maxParts}`,
+      'zip bomb protection: a workbook of this many parts is refused; export its sheet as CSV',
+    );
   const max = options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED;
   const declared = entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
   if (declared > max)
@@ -196,6 +204,9 @@ function checkWorkbookSizes(entries: { fileName: string; uncompressedSize: numbe
       'export the sheet as CSV (read as a stream, whatever its size)',
     );
 }
+
+/** Parts (zip entries) an XLSX may hold: sheets, their relations, styles, images. */
+export const MAX_WORKBOOK_PARTS = 2000;
 
 /** Shared strings an XLSX may hold (uncompressed XML); what the reader keeps in memory. */
 export const MAX_SHARED_STRINGS_BYTES = 64 * 1024 ** 2;

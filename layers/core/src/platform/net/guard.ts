@@ -84,6 +84,40 @@ export function assertAllowedUrl(url: string, policy: NetworkPolicy): URL {
   return parsed;
 }
 
+/**
+ * Whether plain http may carry a request to this URL: only to an IP address the allow-list
+ * names (a service on the operator's own network, as the local cloud's receivers on loopback).
+ * Anywhere else, a webhook's payload and signature travel over https.
+ */
+export function plainHttpAllowed(url: URL, policy: NetworkPolicy): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(host)) return false;
+  const address = ipaddr.parse(host);
+  return parseRanges(policy.allow).some(
+    ([network, bits]) => network.kind() === address.kind() && address.match(network, bits),
+  );
+}
+
+/** Addresses that must never be reachable from a deployed function: its own sandbox and the metadata service. */
+const sandboxAddresses = ['127.0.0.1', '::1', '169.254.169.254', 'fd00:ec2::254', 'fe80::1'];
+
+/**
+ * The allow-list entries that open loopback or link-local addresses (the cloud metadata
+ * service among them): fine on the local cloud, whose services listen on loopback, refused in
+ * a deployment to AWS.
+ */
+export function sandboxAllowEntries(allow: readonly string[]): string[] {
+  return allow.filter((entry) =>
+    parseRanges([entry]).some(
+      ([network, bits]) =>
+        sandboxAddresses.some((address) => {
+          const parsed = ipaddr.parse(address);
+          return parsed.kind() === network.kind() && parsed.match(network, bits);
+        }) || ['loopback', 'linkLocal'].includes(network.range()),
+    ),
+  );
+}
+
 const agents = new Map<string, Agent>();
 
 /**

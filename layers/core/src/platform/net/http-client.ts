@@ -64,6 +64,11 @@ export interface HttpResponse {
 
 export interface GetOptions {
   headers?: Record<string, string>;
+  /**
+   * Headers that carry credentials (an API key, a bearer token): sent only to `origin` (by
+   * default the requested URL's). A redirect to another origin goes there without them.
+   */
+  credentials?: { headers: Record<string, string>; origin?: string };
   policy?: Partial<HttpPolicy>;
   /** 304 is an answer, not an error (conditional GET). */
   acceptNotModified?: boolean;
@@ -78,19 +83,7 @@ export interface GetOptions {
  */
 export async function httpGet(url: string, options: GetOptions = {}): Promise<HttpResponse> {
   const policy = { ...defaultHttpPolicy, ...options.policy };
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < policy.attempts; attempt++) {
-    if (attempt > 0)
-      await sleep(lastError instanceof RetryAfter ? lastError.delayMs : backoff(policy, attempt));
-    try {
-      return await attemptGet(url, options, policy);
-    } catch (error) {
-      if (!(error instanceof TransientHttpError)) throw error;
-      lastError = error;
-    }
-  }
-  throw new TransientHttpError(`GET ${url} failed after ${policy.attempts} attempts: ${lastError?.message}`);
+  return retrying(url, () => attemptGet(url, options, policy), { ...options, retryOn: TransientHttpError });
 }
 
 /**
@@ -102,18 +95,33 @@ export async function withBodyRetries<T>(
   work: () => Promise<T>,
   options: Pick<GetOptions, 'policy' | 'sleep'> = {},
 ): Promise<T> {
+  return retrying(url, work, { ...options, retryOn: BodyError });
+}
+
+/**
+ * The one retry loop of the client: `work` again after a backoff with jitter (or the server's
+ * Retry-After) while it fails with `retryOn`, up to the policy's attempts; any other error at
+ * once. Gives up with a TransientHttpError that says how many attempts and the last reason.
+ */
+async function retrying<T>(
+  url: string,
+  work: () => Promise<T>,
+  options: Pick<GetOptions, 'policy' | 'sleep'> & { retryOn: new (...args: never[]) => Error },
+): Promise<T> {
   const policy = { ...defaultHttpPolicy, ...options.policy };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (let attempt = 1; ; attempt++) {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < policy.attempts; attempt++) {
+    if (attempt > 0)
+      await sleep(lastError instanceof RetryAfter ? lastError.delayMs : backoff(policy, attempt));
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof BodyError)) throw error;
-      if (attempt >= policy.attempts)
-        throw new TransientHttpError(`GET ${url} failed after ${attempt} attempts: ${error.message}`);
-      await sleep(backoff(policy, attempt));
+      if (!(error instanceof options.retryOn)) throw error;
+      lastError = error;
     }
   }
+  throw new TransientHttpError(`GET ${url} failed after ${policy.attempts} attempts: ${lastError?.message}`);
 }
 
 class RetryAfter extends TransientHttpError {
@@ -131,6 +139,7 @@ function backoff(policy: HttpPolicy, attempt: number): number {
 
 async function attemptGet(url: string, options: GetOptions, policy: HttpPolicy): Promise<HttpResponse> {
   let current = url;
+  const credentialOrigin = options.credentials?.origin ?? new URL(url).origin;
   for (let redirects = 0; ; redirects++) {
     // Every hop goes through the guard, redirects included: a public URL may not redirect to
     // a private one.
@@ -138,7 +147,13 @@ async function attemptGet(url: string, options: GetOptions, policy: HttpPolicy):
       guardedFetch(
         current,
         {
-          headers: { 'user-agent': USER_AGENT, accept: '*/*', ...options.headers },
+          headers: {
+            'user-agent': USER_AGENT,
+            accept: '*/*',
+            ...options.headers,
+            // Credentials stay with their origin, as browsers do on a cross-origin redirect.
+            ...(new URL(current).origin === credentialOrigin ? options.credentials?.headers : {}),
+          },
           redirect: 'manual',
           signal: AbortSignal.timeout(policy.timeoutMs),
         },

@@ -15,6 +15,8 @@ import {
   type ApiResponse,
 } from './http';
 import { openApiDocument } from './openapi';
+import { redactJson } from './redact';
+import { callerHoldsKey } from './router';
 import { CURSOR_PATTERN, operatorsFor, parseRowsRequest, rowsPage, STATEMENT_TIMEOUT_MS } from './rows';
 import type { ApiContext, Route } from './router';
 
@@ -221,6 +223,9 @@ async function runs(context: ApiContext, request: ApiRequest): Promise<ApiRespon
       );
     after = [decoded[1]!, decoded[2]!];
   }
+  // Errors may carry what a key holder may see and an anonymous reader may not (a source URL
+  // with its credentials): redacted unless the caller sends the API key.
+  const shown = (await callerHoldsKey(context, request)) ? <T>(value: T) => value : redactJson;
   return reading(context, async (client) => {
     const { rows } = await client
       .query<RunRow & { started_text: string }>(
@@ -246,13 +251,17 @@ async function runs(context: ApiContext, request: ApiRequest): Promise<ApiRespon
       url.searchParams.set('cursor', Buffer.from(`${last.started_text}|${last.id}`).toString('base64url'));
       next = url.toString();
     }
-    return json(200, { data: page.map(runJson), links: { self: self.toString(), next } });
+    return json(200, {
+      data: page.map((row) => shown(runJson(row))),
+      links: { self: self.toString(), next },
+    });
   });
 }
 
-async function run(context: ApiContext, _request: ApiRequest, [id]: string[]): Promise<ApiResponse> {
+async function run(context: ApiContext, request: ApiRequest, [id]: string[]): Promise<ApiResponse> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id!))
     throw badRequest('a run id is a UUID', [{ parameter: 'id', message: 'not a UUID' }]);
+  const shown = (await callerHoldsKey(context, request)) ? <T>(value: T) => value : redactJson;
   return reading(context, async (client) => {
     const { rows } = await client.query<RunRow>('SELECT * FROM ops.runs WHERE id = $1', [id]);
     if (!rows[0]) throw notFound(`no run ${id}`);
@@ -266,6 +275,6 @@ async function run(context: ApiContext, _request: ApiRequest, [id]: string[]): P
          rows_loaded::float8 AS "rowsLoaded", error, received_at AS "receivedAt" FROM ops.files WHERE run_id = $1 ORDER BY id`,
       [id],
     );
-    return json(200, { ...runJson(rows[0]), steps, files });
+    return json(200, shown({ ...runJson(rows[0]), steps, files }));
   });
 }

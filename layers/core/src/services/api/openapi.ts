@@ -250,6 +250,11 @@ export function openApiDocument(
   const id = pathId({ pattern: `^${SUBSCRIPTION_ID_PATTERN}$` }, 'a subscription id');
   const deliveryId = pathId({ pattern: `^${DELIVERY_ID_PATTERN}$` }, 'a delivery id (its webhook-id)');
   const keyed = { security: [{ apiKey: [] }] };
+  // Anyone may read runs; with the key, errors and details come unredacted.
+  const keyOptional = { security: [{}, { apiKey: [] }] };
+  const redactedWithoutKey =
+    'Without the API key, credentials an error or a detail may carry (URL user info, key and ' +
+    'token parameters, bearer tokens) are replaced by ***. A wrong key is refused (401).';
   const subscriptionInput = {
     type: 'object',
     additionalProperties: false,
@@ -258,7 +263,7 @@ export function openApiDocument(
         type: 'string',
         pattern: subscriptionRules.urlPattern,
         description:
-          'an absolute http(s) URL at a host name (other characters percent-encoded); a host given as an IP address only where the network allow-list has it',
+          'an absolute https URL at a host name (other characters percent-encoded); a host given as an IP address only where the network allow-list has it, and over plain http only if the list names it',
       },
       events: { type: 'array', items: { enum: [...webhookEventTypes] }, minItems: 1 },
       datasets: { type: 'array', items: { enum: names }, minItems: 1 },
@@ -390,7 +395,9 @@ export function openApiDocument(
         get: {
           operationId: 'runs',
           summary: 'Runs of the pipeline, latest first',
+          description: redactedWithoutKey,
           tags: ['runs'],
+          ...keyOptional,
           parameters: [
             queryParameter('dataset', 'only the runs of this dataset or model', {
               type: 'string',
@@ -421,6 +428,7 @@ export function openApiDocument(
               links: { run: { operationId: 'run', parameters: { id: '$response.body#/data/0/id' } } },
             },
             '400': problem,
+            '401': problem,
             '404': problem,
           },
         },
@@ -429,9 +437,16 @@ export function openApiDocument(
         get: {
           operationId: 'run',
           summary: 'One run, with its steps and files',
+          description: redactedWithoutKey,
           tags: ['runs'],
+          ...keyOptional,
           parameters: [runId],
-          responses: { '200': ok('The run', ref('RunDetail')), '400': problem, '404': problem },
+          responses: {
+            '200': ok('The run', ref('RunDetail')),
+            '400': problem,
+            '401': problem,
+            '404': problem,
+          },
         },
       },
       '/subscriptions': {

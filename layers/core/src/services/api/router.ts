@@ -83,6 +83,16 @@ export async function routeRequest(
   }
 }
 
+/**
+ * Whether the caller sent the API key: false without an Authorization header; a wrong key is
+ * refused (401) rather than read as anonymous, so that a client with a stale key hears of it.
+ */
+export async function callerHoldsKey(context: ApiContext, request: ApiRequest): Promise<boolean> {
+  if (!request.headers.authorization) return false;
+  await authorize(context, request);
+  return true;
+}
+
 async function authorize(context: ApiContext, request: ApiRequest): Promise<void> {
   const key = await context.apiKey();
   if (!key) throw new Problem(503, 'Webhooks API not configured', 'no API key is set for this deployment');

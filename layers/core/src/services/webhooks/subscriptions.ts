@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type pg from 'pg';
 import { z } from 'zod';
-import { assertAllowedUrl, type NetworkPolicy } from '../../platform/net/guard';
+import { assertAllowedUrl, plainHttpAllowed, type NetworkPolicy } from '../../platform/net/guard';
 import { webhookEventTypes } from '../../platform/events';
 import { retryScheduleSchema, type Project } from '../../platform/project';
 import { inTransaction } from '../../platform/warehouse';
@@ -14,12 +14,13 @@ import { createSigningSecret, deleteSigningSecret, signingSecretExists, type Sec
  */
 export const subscriptionRules = {
   /**
-   * An absolute http(s) URL at a host name, its path in printable ASCII (RFC 3986: other
+   * An absolute https URL at a host name, its path in printable ASCII (RFC 3986: other
    * characters percent-encoded), with no credentials. A host given as an IP address is taken
-   * only where the network allow-list has it (see checkInput).
+   * only where the network allow-list has it, over plain http only if it names it (see
+   * checkInput).
    */
   urlPattern:
-    '^https?://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*\\.?(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?$',
+    '^https://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*\\.?(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?$',
   /** An RFC 5322 dot-atom address at a domain name. */
   emailPattern:
     "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$",
@@ -45,7 +46,7 @@ export const subscriptionInputSchema = z.strictObject({
     .string()
     .refine(
       (url) => new RegExp(subscriptionRules.urlPattern).test(url) || isIpLiteralUrl(url),
-      'an absolute http or https URL at a host name (percent-encode other characters)',
+      'an absolute https URL at a host name (percent-encode other characters), or an http(s) URL at an IP address the network allow-list names',
     ),
   events: z.array(z.enum(webhookEventTypes)).min(1),
   datasets: z.array(z.string().min(1)).min(1).optional(),
@@ -148,12 +149,20 @@ function checkInput(
   input: { url?: string; datasets?: string[] },
   network: NetworkPolicy,
 ): void {
-  if (input.url)
+  if (input.url) {
+    let url: URL;
     try {
-      assertAllowedUrl(input.url, network);
+      url = assertAllowedUrl(input.url, network);
     } catch (error) {
       throw new SubscriptionError((error as Error).message, 'url');
     }
+    if (url.protocol === 'http:' && !plainHttpAllowed(url, network))
+      throw new SubscriptionError(
+        `${input.url}: webhooks are delivered over https (their payloads and signatures must not ` +
+          "travel in clear); plain http only to an IP address the project's network.allow names",
+        'url',
+      );
+  }
   const known = new Set([...project.datasets.map((d) => d.id), ...project.models.map((m) => m.name)]);
   for (const dataset of input.datasets ?? [])
     if (!known.has(dataset))

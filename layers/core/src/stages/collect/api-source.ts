@@ -36,7 +36,8 @@ export function odsExportFormat(url: string): string | undefined {
 
 interface PagedRequest {
   url: string;
-  headers: Record<string, string>;
+  /** Credential headers: sent to the origin of `url` only, never to a next page elsewhere. */
+  credentials: Record<string, string>;
   recordsPath: string;
   pagination: Pagination;
   maxPages: number;
@@ -93,7 +94,7 @@ export async function collectApiSource(
     url.searchParams.set(incremental.param, (incremental.template ?? '{cursor}').replace('{cursor}', cursor));
   const request: PagedRequest = {
     url: url.toString(),
-    headers: await authHeaders(context, source.auth),
+    credentials: await authHeaders(context, source.auth),
     recordsPath: source.recordsPath ?? preset?.recordsPath ?? '',
     pagination: source.pagination ?? preset?.pagination ?? { type: 'none' },
     maxPages: source.maxPages,
@@ -146,7 +147,7 @@ export async function collectWfsSource(
   }
   const request: PagedRequest = {
     url: url.toString(),
-    headers: await authHeaders(context, source.auth),
+    credentials: await authHeaders(context, source.auth),
     recordsPath: 'features',
     pagination: { type: 'offset', offsetParam: 'startIndex', limitParam: 'count', pageSize: source.pageSize },
     maxPages: source.maxPages,
@@ -240,7 +241,8 @@ async function* pagesOf(context: CollectContext, request: PagedRequest) {
     seen.add(url);
     const response = await httpGet(url, {
       policy: context.http,
-      headers: { accept: 'application/json', ...request.headers },
+      headers: { accept: 'application/json' },
+      credentials: { headers: request.credentials, origin: new URL(request.url).origin },
     });
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(chunk as Buffer);

@@ -75,7 +75,8 @@ export async function collectFile(
   });
   try {
     const state = await readState(pool, dataset.id, sourceIndex);
-    const headers: Record<string, string> = await authHeaders(context, source.auth);
+    const credentials = { headers: await authHeaders(context, source.auth) };
+    const headers: Record<string, string> = {};
     if (state?.etag) headers['if-none-match'] = state.etag;
     if (state?.last_modified) headers['if-modified-since'] = state.last_modified;
 
@@ -85,6 +86,7 @@ export async function collectFile(
       async () => {
         const response = await httpGet(source.url, {
           headers,
+          credentials,
           policy: context.http,
           acceptNotModified: true,
         });
