@@ -4,7 +4,6 @@ import {
   drainBurst,
   readQueueMessages,
   runTransform,
-  deadLetterQueueOf,
   unknownOutputs,
 } from '@datacycle/core';
 
@@ -17,7 +16,7 @@ import {
 export const handler = batchHandler(
   'transform',
   'transform',
-  async (items, { platform, log, event }) => {
+  async (items, { platform, log, event, consume }) => {
     const queueUrl = platform.env.QUEUE_URL ?? '';
     // The rest of the burst: loads that arrive within the coalescing window join this pass.
     const firstSent = Math.min(...event.Records.map((record) => Number(record.attributes.SentTimestamp)));
@@ -29,12 +28,7 @@ export const handler = batchHandler(
     );
     const more = await readQueueMessages(
       drained.map((message) => ({ messageId: message.MessageId ?? '', body: message.Body ?? '' })),
-      {
-        queue: 'transform',
-        log,
-        deadLetterQueue: deadLetterQueueOf(platform),
-        refuse: (load) => unknownOutputs(platform.project, [load.detail.dataset], 'datasets'),
-      },
+      consume,
     );
     const loads = [...items, ...more.items].map((item) => item.message.detail);
     const outcome = await runTransform(

@@ -2,10 +2,10 @@
  * Health checks through the deployed stack: the monitor function (the target of the hourly
  * rule) alerts on a dataset gone stale and on dead letters; `datacycle redrive` replays them.
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { irveExample } from '../helpers/projects';
+import { queueDepth, runMonitor } from '../helpers/stack-probes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
 import { receiveAlerts, type AlertReceiver } from '../../localcloud/alert-receiver';
@@ -26,28 +26,7 @@ const sqs = new SQSClient(localClientConfig());
 let receiver: AlertReceiver;
 let shifted: string[] = [];
 
-async function runMonitor(): Promise<{
-  stale: string[];
-  deadLetters: string[];
-  depths: Record<string, number>;
-}> {
-  const lambda = new LambdaClient(localClientConfig());
-  const response = await lambda.send(
-    new InvokeCommand({ FunctionName: outputs.MonitorFunctionName, Payload: '{}' }),
-  );
-  const payload = new TextDecoder().decode(response.Payload);
-  if (response.FunctionError) throw new Error(`monitor failed: ${payload}`);
-  return JSON.parse(payload);
-}
-
-const depth = async (url: string) =>
-  Number(
-    (
-      await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
-      )
-    ).Attributes?.ApproximateNumberOfMessages ?? 0,
-  );
+const depth = (url: string) => queueDepth(url);
 
 beforeAll(async () => {
   receiver = await receiveAlerts();

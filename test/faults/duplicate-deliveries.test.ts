@@ -6,7 +6,7 @@
  * handled; the table holds the rows once. Figures: .local/faults/duplicate-deliveries.json.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSqs } from '../../localcloud/aws-clients';
 import {
@@ -19,6 +19,7 @@ import {
 } from '../helpers/local-cloud';
 import { s3Notification } from '../fixtures/events';
 import { irveExample } from '../helpers/projects';
+import { queueDepth } from '../helpers/stack-probes';
 import { recordFigures } from './figures';
 import { currentIrveRawKey, passesOver, restoreIrveRows } from './pipeline';
 
@@ -59,19 +60,7 @@ describe('the same file delivered several times, and under two names', () => {
     // Every delivery handled: the ingest queue empty (those that came after the first load
     // found the object gone and were acknowledged as already handled: no step of their own).
     await eventually(
-      async () => {
-        const { Attributes } = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: outputs.IngestQueueUrl,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-          }),
-        );
-        return Number(Attributes?.ApproximateNumberOfMessages) +
-          Number(Attributes?.ApproximateNumberOfMessagesNotVisible) ===
-          0
-          ? true
-          : undefined;
-      },
+      async () => ((await queueDepth(outputs.IngestQueueUrl, { inFlight: true })) === 0 ? true : undefined),
       60_000,
       'the ingest queue drained',
     );

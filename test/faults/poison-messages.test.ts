@@ -10,11 +10,9 @@
  * Figures: .local/faults/poison-messages.json.
  */
 import { createServer, type Server } from 'node:http';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type Message,
@@ -23,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlert } from '@datacycle/core';
 import { main } from '../../cli/main';
 import { alertReceiverPort } from '../../localcloud/alert-receiver';
-import { localClientConfig, localSqs } from '../../localcloud/aws-clients';
+import { localSqs } from '../../localcloud/aws-clients';
 import { busEnvelope, s3Notification } from '../fixtures/events';
 import {
   eventually,
@@ -34,6 +32,7 @@ import {
   uniqueName,
 } from '../helpers/local-cloud';
 import { irveExample } from '../helpers/projects';
+import { queueDepth, runMonitor } from '../helpers/stack-probes';
 import { recordFigures } from './figures';
 import { passesOver } from './pipeline';
 
@@ -133,27 +132,7 @@ async function takeAll(url: string): Promise<Message[]> {
   }
 }
 
-const depthOf = async (url: string) => {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
-  );
-};
-
-async function runMonitor(): Promise<{ depths: Record<string, number> }> {
-  const response = await new LambdaClient(localClientConfig()).send(
-    new InvokeCommand({ FunctionName: outputs.MonitorFunctionName, Payload: '{}' }),
-  );
-  const payload = new TextDecoder().decode(response.Payload);
-  if (response.FunctionError) throw new Error(`monitor failed: ${payload}`);
-  return JSON.parse(payload);
-}
+const depthOf = (url: string) => queueDepth(url, { inFlight: true });
 
 beforeAll(async () => {
   for (const queue of Object.values(queues)) await takeAll(queue.dlq);

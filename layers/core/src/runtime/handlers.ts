@@ -85,16 +85,21 @@ export function queueHandler<Q extends QueueName>(
   );
 }
 
-/** A queue consumer that handles a batch in one go (consumeQueueAsOne). */
+/**
+ * A queue consumer that handles a batch in one go (consumeQueueAsOne). It is given the batch
+ * path's options (`consume`) to read messages it fetches itself the same way.
+ */
 export function batchHandler<Q extends QueueName>(
   name: string,
   queue: Q,
-  handle: (items: QueueItem<Q>[], tools: HandlerTools & { event: SQSEvent }) => Promise<void>,
+  handle: (
+    items: QueueItem<Q>[],
+    tools: HandlerTools & { event: SQSEvent; consume: ConsumeOptions<Q> },
+  ) => Promise<void>,
   options: ConsumerOptions<Q> = {},
 ) {
-  return lambdaHandler<SQSEvent, SQSBatchResponse>(name, (event, tools) =>
-    consumeQueueAsOne(event, consumeOptionsOf(queue, tools, options), (items) =>
-      handle(items, { ...tools, event }),
-    ),
-  );
+  return lambdaHandler<SQSEvent, SQSBatchResponse>(name, (event, tools) => {
+    const consume = consumeOptionsOf(queue, tools, options);
+    return consumeQueueAsOne(event, consume, (items) => handle(items, { ...tools, event, consume }));
+  });
 }
