@@ -83,7 +83,6 @@ export async function benchApi(benchUrl: string, rows: number): Promise<Activati
     project: loaded.project,
     s3: localS3(),
     publicBucket: readStackOutputs().PublicBucket,
-    apiKey: async () => undefined,
     secrets: { client: new SecretsManagerClient(localClientConfig()), prefix: webhookSecretPrefix('bench') },
   };
   const server = await serveApi(context);

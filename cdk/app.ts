@@ -5,7 +5,8 @@ import { packageRoot, stageLambdaCode } from './lambda-code';
 import type { DatabaseSettingsProps } from './constructs/database-settings';
 import { internetNeeds } from './constructs/managed-database';
 import { refuseLocalOnlySettings } from './deployment-checks';
-import { DatacycleStack } from './stack';
+import type { EdgeSettings } from './constructs/public-edge';
+import { DatacycleStack, defaultRates } from './stack';
 
 /**
  * The CDK app, run by `datacycle up` / `deploy` (bundled as dist/cdk-app.mjs). Context (-c):
@@ -13,7 +14,9 @@ import { DatacycleStack } from './stack';
  * default <project>/.datacycle/build), and the database: `database=managed` (RDS in a private
  * network, with `databaseMultiAz`, `databaseInstanceType`, `databaseStorageGiB`, `egress`,
  * `production`), or `databaseSecretArn` (an existing secret), or `databaseUrl` (stored in a new
- * secret: the local cloud).
+ * secret: the local cloud). The public endpoints (`edge=http-api`, the default outside the local
+ * cloud): `apiRateLimit`, `apiBurstLimit`, `apiDomain`, `apiReservedConcurrency`, the same with
+ * `push`, and `certificateArn` for the domains.
  */
 const app = new App();
 const projectDir = path.resolve(
@@ -64,9 +67,47 @@ function databaseSettings(): DatabaseSettingsProps {
   );
 }
 
+/** Positive whole number from the context, or the default. */
+function count(name: string, fallback?: number): number | undefined {
+  const value = context(name);
+  if (value === undefined) return fallback;
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`context ${name}=${value}: a positive whole number`);
+  return Number(value);
+}
+
+/** The public endpoints: function URLs on the local cloud, else throttled HTTP APIs (see PublicEdge). */
+function edgeSettings(): { api: EdgeSettings; push: EdgeSettings } {
+  if (localCloud || context('edge') === 'function-url')
+    return { api: { kind: 'function-url' }, push: { kind: 'function-url' } };
+  if (context('edge') !== undefined && context('edge') !== 'http-api')
+    throw new Error(`context edge=${context('edge')}: use http-api (the default) or function-url`);
+  const certificateArn = context('certificateArn');
+  const domain = (name: string | undefined) => {
+    if (!name) return undefined;
+    if (!certificateArn)
+      throw new Error(`a custom domain (${name}) needs -c certificateArn=<ACM certificate covering it>`);
+    return { name, certificateArn };
+  };
+  const endpoint = (
+    name: 'api' | 'push',
+    defaults: { rateLimit: number; burstLimit: number },
+  ): EdgeSettings => ({
+    kind: 'http-api',
+    rateLimit: count(`${name}RateLimit`, defaults.rateLimit)!,
+    burstLimit: count(`${name}BurstLimit`, defaults.burstLimit)!,
+    domain: domain(context(`${name}Domain`)),
+    reservedConcurrency: count(`${name}ReservedConcurrency`),
+  });
+  return {
+    api: endpoint('api', defaultRates.api),
+    push: endpoint('push', defaultRates.push),
+  };
+}
+
 new DatacycleStack(app, `datacycle-${project.config.name}`, {
   project,
   database: databaseSettings(),
+  edge: edgeSettings(),
   code: stageLambdaCode(project, buildDir),
   retainData,
 });

@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { Project } from '@datacycle/core';
+import type { DatabaseRole, Project } from '@datacycle/core';
 import { DataBuckets } from './constructs/data-buckets';
 import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/database-settings';
 import { IngestPipeline } from './constructs/ingest-pipeline';
@@ -12,6 +12,7 @@ import { ScopedWildcards } from './constructs/scoped-wildcards';
 import { ManagedDatabase } from './constructs/managed-database';
 import { Collection } from './constructs/collection';
 import { PushEndpoint } from './constructs/push-endpoint';
+import type { EdgeSettings } from './constructs/public-edge';
 import { Alerting } from './constructs/alerting';
 import { TransformPipeline } from './constructs/transform-pipeline';
 import { Monitoring } from './constructs/monitoring';
@@ -25,6 +26,11 @@ export interface DatacycleStackProps extends StackProps {
   database: DatabaseSettingsProps;
   /** Folders of the bundled code (see bundle.ts). */
   code: { coreLayer: string; functions: Record<string, string> };
+  /**
+   * How the read API and the push endpoint meet the internet: throttled HTTP APIs by default,
+   * function URLs on the local cloud.
+   */
+  edge?: { api: EdgeSettings; push: EdgeSettings };
   /** Data buckets are kept when the stack is deleted, except for throw-away stacks. */
   retainData?: boolean;
 }
@@ -57,35 +63,52 @@ export class DatacycleStack extends Stack {
       RAW_BUCKET: buckets.raw.bucketName,
       INTERNAL_BUCKET: buckets.internal.bucketName,
       PUBLIC_BUCKET: buckets.public.bucketName,
-      ...(managed ? managed.environment : { DATABASE_SECRET_ARN: settings!.secret.secretArn }),
       EVENT_BUS_NAME: eventBus.eventBusName,
     };
-    // What every part of the pipeline shares; each adds its own bundle.
-    const part = (name: string) => ({
-      project: props.project,
-      buckets,
-      codeDir: codeDir(props, name),
-      coreLayer,
-      environment,
-      grantDatabase: (grantee: iam.IGrantable) =>
-        managed ? managed.grantConnect(grantee) : settings!.secret.grantRead(grantee),
-      network: managed?.network,
-      eventBus,
+    // What every part of the pipeline shares; each adds its own bundle and works with its
+    // database role's privileges.
+    const part = (name: string) => {
+      const role = functionDatabaseRole(name);
+      return {
+        project: props.project,
+        buckets,
+        codeDir: codeDir(props, name),
+        coreLayer,
+        environment: {
+          ...environment,
+          ...(role ? { DATABASE_ROLE: role } : {}),
+          ...(managed ? managed.environmentFor(role) : { DATABASE_SECRET_ARN: settings!.secret.secretArn }),
+        },
+        grantDatabase: (grantee: iam.IGrantable) =>
+          managed ? managed.grantConnect(grantee, role) : settings!.secret.grantRead(grantee),
+        network: managed?.network,
+        eventBus,
+      };
+    };
+    const migrations = new SchemaMigrations(this, 'Migrations', {
+      ...part('migrate'),
+      loginSecrets: managed?.loginSecrets,
     });
-    const migrations = new SchemaMigrations(this, 'Migrations', part('migrate'));
+    // A login is rotated only once the deploy has created it.
+    for (const rotation of managed?.loginRotations ?? []) rotation.node.addDependency(migrations.resource);
     const ingest = new IngestPipeline(this, 'IngestPipeline', part('ingest'));
     const collection = new Collection(this, 'Collection', part('collect'));
-    const push = new PushEndpoint(this, 'PushEndpoint', part('push'));
+    const edge = props.edge ?? defaultEdge;
+    const push = new PushEndpoint(this, 'PushEndpoint', { ...part('push'), edge: edge.push });
     const alerting = new Alerting(this, 'Alerting', part('notify'));
     const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
     const publication = new Publication(this, 'Publication', part('publish'));
     const backups = new Backups(this, 'Backups', part('backup'));
     const deliveries = new WebhookDeliveries(this, 'WebhookDeliveries', part('webhook-delivery'));
-    const api = new ReadApi(this, 'ReadApi', { ...part('api'), deliveries: deliveries.queue });
+    const api = new ReadApi(this, 'ReadApi', {
+      ...part('api'),
+      deliveries: deliveries.queue,
+      edge: edge.api,
+    });
     const fanOut = new WebhookFanOut(this, 'WebhookFanOut', {
       ...part('webhook-fanout'),
       deliveries: deliveries.queue,
-      apiUrl: api.url.url,
+      apiUrl: api.url,
     });
     const monitoring = new Monitoring(this, 'Monitoring', {
       ...part('monitor'),
@@ -146,7 +169,7 @@ export class DatacycleStack extends Stack {
           Object.entries(collection.rulesBySource).map(([key, rule]) => [key, rule.ruleName]),
         ),
       ),
-      PushUrl: push.url.url,
+      PushUrl: push.url,
       PushFunctionName: push.function.functionName,
       PushSecrets: JSON.stringify(
         Object.fromEntries(Object.entries(push.secrets).map(([name, secret]) => [name, secret.secretArn])),
@@ -165,7 +188,7 @@ export class DatacycleStack extends Stack {
       PublishDlqUrl: publication.queue.deadLetterQueue.queueUrl,
       PublishFunctionName: publication.function.functionName,
       DashboardName: monitoring.dashboard.dashboardName,
-      ApiUrl: api.url.url,
+      ApiUrl: api.url,
       ApiFunctionName: api.function.functionName,
       ApiKeySecretArn: api.apiKey.secretArn,
       WebhookEventsQueueUrl: fanOut.queue.queue.queueUrl,
@@ -180,11 +203,38 @@ export class DatacycleStack extends Stack {
         ? {
             DatabaseProxyEndpoint: managed.proxy.endpoint,
             DatabaseOwnerSecretArn: managed.instance.secret!.secretArn,
+            DatabaseEndpoint: managed.instance.dbInstanceEndpointAddress,
+            DatabaseReaderSecretArn: managed.loginSecrets.reader.secretArn,
+            DatabaseReaderClientsSecurityGroup: managed.readerClientsSecurityGroup.securityGroupId,
           }
         : {}),
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
+}
+
+/**
+ * Throttled HTTP APIs: the read API takes 50 requests a second (bursts of 100), the push
+ * endpoint 10 (bursts of 20), beyond which callers get 429 and the database is spared.
+ */
+export const defaultRates = {
+  api: { rateLimit: 50, burstLimit: 100 },
+  push: { rateLimit: 10, burstLimit: 20 },
+} as const;
+const defaultEdge: { api: EdgeSettings; push: EdgeSettings } = {
+  api: { kind: 'http-api', ...defaultRates.api },
+  push: { kind: 'http-api', ...defaultRates.push },
+};
+
+/**
+ * The database role a function works with (warehouse/roles.ts): migrations run as the owner,
+ * the read API as api, backups read, the pipeline loads.
+ */
+function functionDatabaseRole(name: string): DatabaseRole | undefined {
+  if (name === 'migrate') return undefined;
+  if (name === 'api') return 'api';
+  if (name === 'backup') return 'reader';
+  return 'loader';
 }
 
 function codeDir(props: DatacycleStackProps, name: string): string {

@@ -101,6 +101,11 @@ const commands: Record<string, { summary: string; run: Command }> = {
     summary: 'api-key                                          the key of the subscriptions API',
     run: lazy(() => import('./commands/webhooks'), 'apiKeyCommand'),
   },
+  rotate: {
+    summary:
+      'rotate <api-key|push <dataset>> [--overlap-hours 168]  a new shared secret; the old one works meanwhile',
+    run: lazy(() => import('./commands/rotate'), 'rotateCommand'),
+  },
   migrate: {
     summary: 'migrate                  apply database migrations (DATABASE_URL)',
     run: lazy(() => import('./commands/migrate'), 'migrateCommand'),

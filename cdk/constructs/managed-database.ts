@@ -3,8 +3,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { Project } from '@datacycle/core';
+import { DATABASE_ROLES, databaseRoles, type DatabaseRole, type Project } from '@datacycle/core';
 
 /** Where a function that uses the database runs: the VPC's function subnets, its security group. */
 export interface FunctionNetwork {
@@ -49,7 +50,7 @@ export function internetNeeds(project: Pick<Project, 'config' | 'datasets'>): st
   return needs;
 }
 
-/** The login the functions use through the proxy (IAM authentication: no password in any function). */
+/** The master login, which runs migrations (IAM authentication through the proxy: no password in any function). */
 export const DATABASE_USER = 'datacycle_owner';
 export const DATABASE_NAME = 'datacycle';
 
@@ -71,6 +72,12 @@ export class ManagedDatabase extends Construct {
   readonly proxy: rds.DatabaseProxy;
   readonly network: FunctionNetwork;
   readonly functionsSecurityGroup: ec2.SecurityGroup;
+  /** Attach it to a BI tool's host (Metabase, Superset) in the VPC: it may reach PostgreSQL. */
+  readonly readerClientsSecurityGroup: ec2.SecurityGroup;
+  /** Each role's login: username and password, rotated every 30 days. */
+  readonly loginSecrets: Record<DatabaseRole, secretsmanager.ISecret>;
+  /** The logins' rotation schedules (the stack starts them once the deploy has created the logins). */
+  readonly loginRotations: Construct[] = [];
 
   constructor(scope: Construct, id: string, props: ManagedDatabaseProps) {
     super(scope, id);
@@ -144,6 +151,19 @@ export class ManagedDatabase extends Construct {
       'the proxy to PostgreSQL',
     );
     databaseSecurityGroup.addEgressRule(databaseSecurityGroup, ec2.Port.tcp(5432), 'the proxy to PostgreSQL');
+    // BI tools log in as the reader with its password (the proxy takes IAM tokens only), so
+    // they reach the instance itself, from a host the team puts in this group.
+    this.readerClientsSecurityGroup = new ec2.SecurityGroup(this, 'ReaderClients', {
+      vpc: this.vpc,
+      description: 'BI tools reading datacycle as datacycle_reader: in to PostgreSQL',
+      allowAllOutbound: false,
+    });
+    this.readerClientsSecurityGroup.addEgressRule(databaseSecurityGroup, ec2.Port.tcp(5432), 'to PostgreSQL');
+    databaseSecurityGroup.addIngressRule(
+      this.readerClientsSecurityGroup,
+      ec2.Port.tcp(5432),
+      'BI tools to PostgreSQL (as datacycle_reader)',
+    );
 
     // The log groups RDS exports to, created first with a retention (rather than through
     // CDK's LogRetention function): named after a fixed instance identifier.
@@ -211,8 +231,30 @@ export class ManagedDatabase extends Construct {
       automaticallyAfter: Duration.days(30),
       vpcSubnets: functionsSubnets,
     });
+    // One login per role (roles.ts), its password generated into its own secret: the migrate
+    // function sets it at deploy, the proxy reads it, AWS's rotation function changes it.
+    this.loginSecrets = Object.fromEntries(
+      databaseRoles.map((role) => {
+        // Attached: the secret carries the host and engine the rotation function needs.
+        const secret = new rds.DatabaseSecret(this, `Login-${role}`, {
+          username: DATABASE_ROLES[role],
+          secretName: `datacycle/${props.projectName}/database/${role}`,
+        }).attach(this.instance);
+        new secretsmanager.SecretRotation(this, `Rotation-${role}`, {
+          application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+          secret,
+          target: this.instance,
+          vpc: this.vpc,
+          vpcSubnets: functionsSubnets,
+          automaticallyAfter: Duration.days(30),
+        });
+        // SecretRotation adds the schedule to the secret: the first rotation starts with it.
+        this.loginRotations.push(secret.node.findChild('RotationSchedule') as Construct);
+        return [role, secret];
+      }),
+    ) as Record<DatabaseRole, secretsmanager.ISecret>;
     this.proxy = this.instance.addProxy('Proxy', {
-      secrets: [this.instance.secret!],
+      secrets: [this.instance.secret!, ...Object.values(this.loginSecrets)],
       vpc: this.vpc,
       vpcSubnets: { subnetGroupName: 'database' },
       securityGroups: [databaseSecurityGroup],
@@ -230,18 +272,18 @@ export class ManagedDatabase extends Construct {
     };
   }
 
-  /** Lets a function connect through the proxy as the owner, with an IAM token. */
-  grantConnect(grantee: iam.IGrantable): void {
-    this.proxy.grantConnect(grantee, DATABASE_USER);
+  /** Lets a function connect through the proxy as its role's login (the owner's without), with an IAM token. */
+  grantConnect(grantee: iam.IGrantable, role?: DatabaseRole): void {
+    this.proxy.grantConnect(grantee, role ? DATABASE_ROLES[role] : DATABASE_USER);
   }
 
-  /** The environment that tells a function how to reach the database (see runtime.ts). */
-  get environment(): Record<string, string> {
+  /** The environment that tells a function how to reach the database as `role` (see runtime.ts). */
+  environmentFor(role?: DatabaseRole): Record<string, string> {
     return {
       DATABASE_HOST: this.proxy.endpoint,
       DATABASE_PORT: '5432',
       DATABASE_NAME,
-      DATABASE_IAM_USER: DATABASE_USER,
+      DATABASE_IAM_USER: role ? DATABASE_ROLES[role] : DATABASE_USER,
       DATABASE_SSL_MODE: 'verify-full',
     };
   }

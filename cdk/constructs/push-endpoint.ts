@@ -1,20 +1,22 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatacycleFunction } from './datacycle-function';
+import { PublicEdge, type EdgeSettings } from './public-edge';
 import type { PipelinePartProps } from './pipeline-part';
 
-export type PushEndpointProps = PipelinePartProps;
+export type PushEndpointProps = PipelinePartProps & { edge: EdgeSettings };
 
 /**
- * partner ──POST /<dataset>/<file>──► function URL ──► push function ──► landing/<dataset>/…
+ * partner ──POST /<dataset>/<file>──► HTTP API (throttled) or function URL ──► push function ──► landing/<dataset>/…
  * One generated secret per push source (Secrets Manager): partners sign with it (HMAC) or
  * send it (API key); it never appears in the project files.
  */
 export class PushEndpoint extends Construct {
   readonly function: lambda.Function;
-  readonly url: lambda.FunctionUrl;
+  /** Base URL, ending with a slash. */
+  readonly url: string;
   readonly secrets: Record<string, secretsmanager.Secret> = {};
 
   constructor(scope: Construct, id: string, props: PushEndpointProps) {
@@ -46,8 +48,12 @@ export class PushEndpoint extends Construct {
       memorySize: 512,
       description: 'Receives files pushed by partners into the landing bucket',
     }).function;
-    // Authentication is the request signature, checked by the function itself.
-    this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.url = new PublicEdge(this, 'Edge', {
+      function: this.function,
+      settings: props.edge,
+      openBecause:
+        "partners authenticate each request with their dataset's push secret (a signature or the key), checked by the function",
+    }).url;
     for (const secret of Object.values(this.secrets)) secret.grantRead(this.function);
     props.buckets.landing.grantPut(this.function);
     props.grantDatabase(this.function);

@@ -1,24 +1,27 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatacycleFunction } from './datacycle-function';
+import { PublicEdge, type EdgeSettings } from './public-edge';
 import type { PipelinePartProps } from './pipeline-part';
 import type { QueueWithDlq } from './queue-with-dlq';
 import { grantWebhookSecrets } from './webhooks';
 
 export interface ReadApiProps extends PipelinePartProps {
   deliveries: QueueWithDlq;
+  edge: EdgeSettings;
 }
 
 /**
- * client ──GET /datasets/…/rows, /runs, /openapi.json…──► function URL ──► api function
+ * client ──GET /datasets/…/rows, /runs, /openapi.json…──► HTTP API (throttled) or function URL ──► api function
  *   ──► PostgreSQL (read-only transactions, statement timeout). Subscriptions need the API
  *   key, a generated secret.
  */
 export class ReadApi extends Construct {
   readonly function: lambda.Function;
-  readonly url: lambda.FunctionUrl;
+  /** Base URL, ending with a slash. */
+  readonly url: string;
   readonly apiKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ReadApiProps) {
@@ -40,7 +43,12 @@ export class ReadApi extends Construct {
       memorySize: 512,
       description: 'Read API (datasets, rows, runs, OpenAPI) and webhook subscriptions',
     }).function;
-    this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.url = new PublicEdge(this, 'Edge', {
+      function: this.function,
+      settings: props.edge,
+      openBecause:
+        'a public read API (open data); its write routes check the API key themselves, and the stage throttles every caller',
+    }).url;
     this.apiKey.grantRead(this.function);
     Validations.of(this.apiKey).acknowledge({
       id: 'AwsSolutions-SMG4',

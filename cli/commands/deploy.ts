@@ -59,6 +59,33 @@ function databaseContext(flags: Map<string, string | true>): Record<string, stri
   );
 }
 
+/**
+ * The public endpoints: throttled HTTP APIs by default (`--edge function-url` for a cloud without
+ * them), their rates, a custom domain with its certificate, reserved concurrency.
+ */
+function edgeContext(flags: Map<string, string | true>): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const [flag, key] of [
+    ['edge', 'edge'],
+    ['certificate-arn', 'certificateArn'],
+    ...(['api', 'push'] as const).flatMap((endpoint) =>
+      (['rate-limit', 'burst-limit', 'domain', 'reserved-concurrency'] as const).map(
+        (setting) =>
+          [
+            `${endpoint}-${setting}`,
+            endpoint +
+              setting.replace(/(^|-)(\w)/g, (_, _dash: string, letter: string) => letter.toUpperCase()),
+          ] as const,
+      ),
+    ),
+  ] as const) {
+    const value = flags.get(flag);
+    if (value === true) throw new UsageError(`--${flag} needs a value`);
+    if (value) context[key] = value;
+  }
+  return context;
+}
+
 async function confirm(question: string, flags: Map<string, string | true>): Promise<boolean> {
   if (flags.get('yes') === true) return true;
   if (!process.stdin.isTTY)
@@ -73,7 +100,7 @@ async function confirm(question: string, flags: Map<string, string | true>): Pro
 
 /**
  * `datacycle deploy [--profile <p>] [--region <r>] [--endpoint <url>] --database-secret-arn <arn>
- * [--yes]`: the project's stack (the same CDK app as the local cloud) to AWS or any
+ * [--api-domain <name> --certificate-arn <arn>] [--api-rate-limit <n>] [--yes]`: the project's stack (the same CDK app as the local cloud) to AWS or any
  * AWS-compatible endpoint: bootstrap if needed, the diff shown, then deployed once confirmed.
  */
 export async function deployCommand(args: string[]): Promise<number> {
@@ -82,7 +109,11 @@ export async function deployCommand(args: string[]): Promise<number> {
   const project = await loadCheckedProject(projectDir);
   const env = targetEnvironment(flags);
   const cdk = cdkCommand();
-  const context = cdkArguments(projectDir, { ...databaseContext(flags), retainData: 'true' });
+  const context = cdkArguments(projectDir, {
+    ...databaseContext(flags),
+    ...edgeContext(flags),
+    retainData: 'true',
+  });
   const where = env.AWS_ENDPOINT_URL ?? `AWS${env.AWS_PROFILE ? ` (profile ${env.AWS_PROFILE})` : ''}`;
   const cdkRun = (command: string[], quiet = false) =>
     run(cdk.command, [...cdk.args, ...command, ...context], {

@@ -1,4 +1,4 @@
-import { createPool, loadProject, migrate, runTransform } from '@datacycle/core';
+import { createPool, DATABASE_ROLES, loadProject, migrate, runTransform } from '@datacycle/core';
 import { parseArgs } from '../args';
 import { projectDirOf } from '../project';
 import { databaseUrl } from '../database';
@@ -18,9 +18,11 @@ export async function transformCommand(args: string[]): Promise<number> {
   }
   const datasets = args.flatMap((arg, i) => (arg === '--dataset' && args[i + 1] ? [args[i + 1]!] : []));
   void flags;
-  const pool = createPool(databaseUrl());
+  const owner = createPool(databaseUrl());
+  // Built as the deployed transform builds them: the loader owns what it swaps in.
+  const pool = createPool(databaseUrl(), 2, { role: DATABASE_ROLES.loader });
   try {
-    await migrate(pool);
+    await migrate(owner);
     const outcome = await runTransform(
       { pool, project: loaded.project },
       { datasets, runIds: [], all: datasets.length === 0 },
@@ -34,6 +36,6 @@ export async function transformCommand(args: string[]): Promise<number> {
     if (outcome.error) console.error(`✗ ${outcome.error}`);
     return outcome.status === 'swapped-in' || outcome.status === 'nothing-to-do' ? 0 : 1;
   } finally {
-    await pool.end();
+    await Promise.all([pool.end(), owner.end()]);
   }
 }

@@ -6,6 +6,7 @@ import {
   listSubscriptions,
   readSigningSecret,
   replayDeliveries,
+  parseRotatingSecret,
   rotateSigningSecret,
   webhookSecretPrefix,
 } from '@datacycle/core';
@@ -113,7 +114,8 @@ export async function apiKeyCommand(args: string[]): Promise<number> {
   const { SecretString } = await new SecretsManagerClient(clientConfig).send(
     new GetSecretValueCommand({ SecretId: outputs.ApiKeySecretArn }),
   );
-  console.log(SecretString);
+  // During a rotation's overlap the secret holds the previous key too: print the current one.
+  console.log(parseRotatingSecret(SecretString ?? '').current);
   console.error(`API: ${outputs.ApiUrl} (Authorization: Bearer <key>)`);
   return 0;
 }

@@ -21,7 +21,7 @@ async function apiContext(platform: Runtime): Promise<ApiContext> {
     project: platform.project,
     s3: platform.s3,
     publicBucket: platform.buckets.public,
-    apiKey: async () => (keyArn ? platform.secretValue(keyArn) : undefined),
+    apiKey: keyArn ? platform.secretCheck(keyArn) : undefined,
     secrets,
     deliveries: platform.env.DELIVERIES_QUEUE_URL
       ? { sqs: platform.sqs(), url: platform.env.DELIVERIES_QUEUE_URL }

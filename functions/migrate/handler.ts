@@ -3,6 +3,7 @@ import {
   handleSchemaResource,
   lambdaHandler,
   openDatabase,
+  readLogins,
   type Pool,
 } from '@datacycle/core';
 
@@ -17,6 +18,7 @@ export const handler = lambdaHandler('migrate', async (event: unknown, { platfor
     return await handleSchemaResource(request, {
       pool: async () => (pool = await openDatabase(platform.env)),
       log,
+      logins: () => readLogins(platform.env.DATABASE_LOGIN_SECRETS, platform.secretValue),
     });
   } finally {
     await pool?.end();

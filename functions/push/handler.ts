@@ -1,11 +1,20 @@
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { UPLOAD_URL_SECONDS, lambdaHandler, presignPut, receivePush, type Runtime } from '@datacycle/core';
+import {
+  UPLOAD_URL_SECONDS,
+  lambdaHandler,
+  presignPut,
+  receivePush,
+  type Runtime,
+  type SecretCheck,
+} from '@datacycle/core';
 
-/** The dataset's push secret (cached a few minutes by the runtime: rotation needs no redeploy). */
-async function secretOf(platform: Runtime, datasetId: string): Promise<string> {
-  const arn = platform.env.PUSH_SECRETS[datasetId];
-  if (!arn) throw new Error(`no push secret configured for ${datasetId}`);
-  return platform.secretValue(arn);
+/** Checks a value against the dataset's push secret (cached; a rotation needs no redeploy). */
+function pushSecretCheck(platform: Runtime): SecretCheck {
+  return (datasetId, matches) => {
+    const arn = platform.env.PUSH_SECRETS[datasetId];
+    if (!arn) throw new Error(`no push secret configured for ${datasetId}`);
+    return platform.secretCheck(arn)(matches);
+  };
 }
 
 /** Function URL adapter: HTTP request → receivePush → problem+json or 202. */
@@ -33,7 +42,7 @@ export const handler = lambdaHandler<LambdaFunctionURLEvent, LambdaFunctionURLRe
         },
         platform.project,
         { method: event.requestContext.http.method, path: event.rawPath, headers, body },
-        (datasetId) => secretOf(platform, datasetId),
+        pushSecretCheck(platform),
       );
       return {
         statusCode: response.status,

@@ -5,11 +5,11 @@
  * 4xx problems.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import Ajv2020 from 'ajv/dist/2020';
 import Papa from 'papaparse';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import {
+  sharedSecret,
   callApi,
   ensureDepartements,
   eventually,
@@ -21,7 +21,6 @@ import {
   type ApiAnswer,
 } from '../helpers/local-cloud';
 import { irveExample } from '../helpers/projects';
-import { localClientConfig } from '../../localcloud/aws-clients';
 
 const outputs = readStackOutputs();
 const pool = testPool();
@@ -239,11 +238,7 @@ describe('the read API, against its own OpenAPI document', () => {
         data: { id: string; error: string }[];
       }>();
       expect(listed.data.find((run) => run.id === id)?.error).not.toContain('S3CRET');
-      const key = (
-        await new SecretsManagerClient(localClientConfig()).send(
-          new GetSecretValueCommand({ SecretId: outputs.ApiKeySecretArn }),
-        )
-      ).SecretString!;
+      const key = await sharedSecret(outputs.ApiKeySecretArn);
       const full = (await checked(`/runs/${id}`, { headers: { authorization: `Bearer ${key}` } })).json<{
         error: string;
       }>();

@@ -5,15 +5,13 @@
  * valid accepted and every one it declares invalid refused, the key-protected subscription
  * operations included (with the key, and checked to refuse without it).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localClientConfig } from '../../localcloud/aws-clients';
 import { runSchemathesis } from '../helpers/conformance';
 import { startServer } from '../helpers/http-server';
-import { callApi, localApiBase, readStackOutputs, testPool } from '../helpers/local-cloud';
+import { callApi, localApiBase, readStackOutputs, sharedSecret, testPool } from '../helpers/local-cloud';
 
 const outputs = readStackOutputs();
 const pool = testPool();
@@ -31,9 +29,7 @@ const declaredSubscriptions = async () =>
   ).rows;
 
 beforeAll(async () => {
-  const secrets = new SecretsManagerClient(localClientConfig());
-  apiKey = (await secrets.send(new GetSecretValueCommand({ SecretId: outputs.ApiKeySecretArn })))
-    .SecretString!;
+  apiKey = await sharedSecret(outputs.ApiKeySecretArn);
   sink = await startServer((_req, res) => res.writeHead(204).end());
   startedAt = (await pool.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
 });

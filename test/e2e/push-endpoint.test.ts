@@ -3,13 +3,19 @@
  * LocalStack), signed with the dataset's generated secret: it lands and is loaded.
  */
 import { request } from 'node:http';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { irveExample } from '../helpers/projects';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main';
 import { signPush } from '@datacycle/core';
-import { localClientConfig } from '../../localcloud/aws-clients';
 import { localstackPort } from '../../localcloud/settings';
-import { readStackOutputs, recordedFile, testPool, uniqueName } from '../helpers/local-cloud';
+import {
+  eventually,
+  readStackOutputs,
+  recordedFile,
+  sharedSecret,
+  testPool,
+  uniqueName,
+} from '../helpers/local-cloud';
 
 const example = irveExample;
 const outputs = readStackOutputs();
@@ -53,8 +59,7 @@ function post(
 
 async function pushSecret(): Promise<string> {
   const arn = (JSON.parse(outputs.PushSecrets) as Record<string, string>)['irve-statique']!;
-  const secrets = new SecretsManagerClient(localClientConfig());
-  return (await secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString!;
+  return sharedSecret(arn);
 }
 
 describe('push endpoint on the deployed stack', () => {
@@ -118,5 +123,41 @@ describe('push endpoint on the deployed stack', () => {
     expect(upload.status).toBe(200);
     const loaded = await recordedFile(pool, grant.body.key as string, 120_000);
     expect(loaded).toMatchObject({ status: 'loaded', rows_loaded: '12000' });
+  });
+
+  it('keeps accepting the old secret during a rotation, and the new one at once', async () => {
+    const oldSecret = await pushSecret();
+    const ask = Buffer.from(JSON.stringify({ bytes: 6_000_000 }));
+    const grantWith = (secret: string) => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      return post(`/irve-statique/${uniqueName('rotation')}.csv/upload-url`, ask, {
+        'x-datacycle-timestamp': String(timestamp),
+        'x-datacycle-signature': signPush(secret, timestamp, ask),
+      });
+    };
+    expect((await grantWith(oldSecret)).status).toBe(201);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    let newSecret = '';
+    try {
+      expect(await main(['rotate', 'push', 'irve-statique', '--overlap-hours', '2'])).toBe(0);
+      newSecret = String(log.mock.calls[0]![0]);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+    expect(newSecret).not.toBe(oldSecret);
+    expect(await pushSecret()).toBe(newSecret);
+    // Within seconds (a container that has just read the secret waits two before reading it
+    // again), long before its cached copy expires (five minutes).
+    const started = Date.now();
+    await eventually(
+      async () => ((await grantWith(newSecret)).status === 201 ? true : undefined),
+      10_000,
+      'the new secret',
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await grantWith(oldSecret)).status).toBe(201);
+    expect((await grantWith('not the secret')).status).toBe(401);
   });
 });

@@ -14,6 +14,7 @@ import {
   type WebhookReceiver,
 } from '../../localcloud/webhook-receiver';
 import {
+  sharedSecret,
   ensureDepartements,
   keyedApi,
   eventually,
@@ -50,8 +51,7 @@ const payloads = (receiver: WebhookReceiver) =>
 
 beforeAll(async () => {
   await ensureDepartements(pool);
-  apiKey = (await secrets.send(new GetSecretValueCommand({ SecretId: outputs.ApiKeySecretArn })))
-    .SecretString!;
+  apiKey = await sharedSecret(outputs.ApiKeySecretArn);
   const { rows } = await pool.query<{ id: string }>(
     "SELECT id FROM ops.subscriptions WHERE name = 'territoires/demo-subscriber'",
   );

@@ -11,12 +11,11 @@
  * .local/faults/webhook-receivers.json.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localClientConfig } from '../../localcloud/aws-clients';
 import { receiveWebhooks, type WebhookReceiver } from '../../localcloud/webhook-receiver';
 import { DELIVERY_TIMEOUT_MS } from '@datacycle/core';
 import {
+  sharedSecret,
   keyedApi,
   eventually,
   localS3,
@@ -29,7 +28,6 @@ import { recordFigures } from './figures';
 
 const outputs = readStackOutputs();
 const pool = testPool();
-const secrets = new SecretsManagerClient(localClientConfig());
 let apiKey: string;
 const receivers: Record<'healthy' | 'hang' | 'throttled' | 'gone' | 'down', WebhookReceiver | undefined> = {
   healthy: undefined,
@@ -60,8 +58,7 @@ const settled = (name: string, status: string, timeoutMs: number) =>
   );
 
 beforeAll(async () => {
-  apiKey = (await secrets.send(new GetSecretValueCommand({ SecretId: outputs.ApiKeySecretArn })))
-    .SecretString!;
+  apiKey = await sharedSecret(outputs.ApiKeySecretArn);
   for (const name of ['healthy', 'hang', 'throttled', 'gone', 'down'] as const)
     receivers[name] = await receiveWebhooks();
   receivers.hang!.answers.push('hang');

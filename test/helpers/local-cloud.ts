@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { request as httpRequest } from 'node:http';
 import pg from 'pg';
-import { localFunctionUrlHost, localS3 } from '../../localcloud/aws-clients';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseRotatingSecret } from '@datacycle/core';
+import { localClientConfig, localFunctionUrlHost, localS3 } from '../../localcloud/aws-clients';
 import { readStackOutputs } from '../../localcloud/deploy';
 import { databaseUrl } from '../../localcloud/settings';
 import { fireSchedule } from '../../localcloud/schedules';
@@ -10,6 +12,16 @@ import { fireSchedule } from '../../localcloud/schedules';
 export { localS3, readStackOutputs, databaseUrl };
 export { ensureDepartements, eventually, recordedFile, type FileRow } from '../../localcloud/pipeline-files';
 import { eventually } from '../../localcloud/pipeline-files';
+
+/**
+ * The current value of a secret shared with people outside the stack (the API key, a push
+ * secret), which may be in rotation (see platform/secrets).
+ */
+export async function sharedSecret(arn: string): Promise<string> {
+  const client = new SecretsManagerClient(localClientConfig());
+  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  return parseRotatingSecret(SecretString!).current;
+}
 
 export function testPool(): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl(), max: 4 });

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool } from '@datacycle/core';
+import { connect, createPool, enableLogins, migrate } from '@datacycle/core';
 
 const bin = '/usr/lib/postgresql/15/bin';
 const port = 25499;
@@ -106,7 +106,13 @@ beforeAll(() => {
   chmodSync(file('server.key'), 0o600);
   asOwner(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   // Encrypted connections only, from any loopback address.
-  writeFileSync(path.join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.0/8 trust\n');
+  // The datacycle role logins authenticate with their password (SCRAM), as on RDS.
+  writeFileSync(
+    path.join(data, 'pg_hba.conf'),
+    'local all all trust\n' +
+      'hostssl all datacycle_loader,datacycle_reader,datacycle_api 127.0.0.0/8 scram-sha-256\n' +
+      'hostssl all all 127.0.0.0/8 trust\n',
+  );
   if (userInfo().uid === 0) execFileSync('chown', ['postgres:postgres', path.join(data, 'pg_hba.conf')]);
   asOwner(`${bin}/pg_ctl`, [
     '-D',
@@ -169,4 +175,42 @@ describe('TLS to PostgreSQL', () => {
       /sslmode=prefer in the database URL is not supported: use disable, require, verify-ca, verify-full/,
     );
   });
+
+  it('role logins: the password a deploy sets (a SCRAM verifier) opens the role, a wrong one does not', async () => {
+    const owner = createPool(url('localhost', `sslmode=verify-full&sslrootcert=${testCa}`), 1);
+    try {
+      await migrate(owner);
+      const client = await connect(owner);
+      try {
+        await enableLogins(client, [{ role: 'reader', password: 'first password' }]);
+        await enableLogins(client, [{ role: 'reader', password: 'rotated: p@ss/w0rd' }]);
+      } finally {
+        client.release();
+      }
+    } finally {
+      await owner.end();
+    }
+    const login = (password: string) =>
+      createPool(
+        `postgres://datacycle_reader:${encodeURIComponent(password)}@localhost:${port}/postgres?sslmode=verify-full&sslrootcert=${testCa}`,
+        1,
+      );
+    const reader = login('rotated: p@ss/w0rd');
+    try {
+      expect((await reader.query('SELECT current_user AS name')).rows).toEqual([
+        { name: 'datacycle_reader' },
+      ]);
+      expect((await reader.query('SELECT count(*)::int AS n FROM ops.runs')).rows).toEqual([{ n: 0 }]);
+      await expect(
+        reader.query("INSERT INTO ops.runs (id, trigger, status) VALUES (gen_random_uuid(), 'x', 'running')"),
+      ).rejects.toThrow(/permission denied/);
+    } finally {
+      await reader.end();
+    }
+    for (const wrong of ['first password', 'rotated']) {
+      const refused = login(wrong);
+      await expect(refused.query('SELECT 1')).rejects.toThrow(/password authentication failed/);
+      await refused.end();
+    }
+  }, 60_000);
 });

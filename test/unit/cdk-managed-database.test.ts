@@ -72,7 +72,7 @@ describe('database: managed', () => {
     production.hasResourceProperties('AWS::RDS::DBProxy', {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
-      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })],
+      Auth: Match.arrayWith([Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })]),
     });
   });
 
@@ -84,7 +84,10 @@ describe('database: managed', () => {
       expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(2);
       const environment = fn.Properties.Environment.Variables;
       expect(environment).toMatchObject({
-        DATABASE_IAM_USER: 'datacycle_owner',
+        // Each function logs in as its role; the migrate function (no role) as the owner.
+        DATABASE_IAM_USER: environment.DATABASE_ROLE
+          ? `datacycle_${environment.DATABASE_ROLE}`
+          : 'datacycle_owner',
         DATABASE_NAME: 'datacycle',
         DATABASE_SSL_MODE: 'verify-full',
       });
@@ -97,7 +100,43 @@ describe('database: managed', () => {
       JSON.stringify(policy).includes('rds-db:connect'),
     );
     expect(connects.length).toBe(functions.length);
-    expect(JSON.stringify(connects[0])).toMatch(/dbuser:.*datacycle_owner/);
+    const users = connects.map((policy) => /"\/(datacycle_\w+)"/.exec(JSON.stringify(policy))?.[1]);
+    expect(new Set(users)).toEqual(
+      new Set(['datacycle_owner', 'datacycle_loader', 'datacycle_reader', 'datacycle_api']),
+    );
+    const roles = functions.map(([, fn]) => fn.Properties.Environment.Variables.DATABASE_ROLE);
+    expect(roles.filter((role) => role === undefined)).toHaveLength(1); // migrate
+    expect(roles.filter((role) => role === 'api')).toHaveLength(1); // the read API
+    expect(roles.filter((role) => role === 'reader')).toHaveLength(1); // backups
+  });
+
+  it('gives each role a login with its own secret, known to the proxy, rotated once the deploy has created it', () => {
+    for (const role of ['loader', 'reader', 'api'])
+      production.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: `datacycle/territoires/database/${role}`,
+        GenerateSecretString: Match.objectLike({ SecretStringTemplate: `{"username":"datacycle_${role}"}` }),
+      });
+    const proxy = Object.values(production.findResources('AWS::RDS::DBProxy'))[0]!;
+    expect(proxy.Properties.Auth).toHaveLength(4);
+    for (const auth of proxy.Properties.Auth) expect(auth).toMatchObject({ IAMAuth: 'REQUIRED' });
+    const schedules = production.findResources('AWS::SecretsManager::RotationSchedule');
+    expect(Object.keys(schedules)).toHaveLength(4);
+    const migrations = Object.keys(production.findResources('Custom::DatacycleSchema'))[0]!;
+    const afterMigrations = Object.values(schedules).filter((schedule) =>
+      [schedule.DependsOn ?? []].flat().includes(migrations),
+    );
+    expect(afterMigrations).toHaveLength(3);
+    const migrate = datacycleFunctions(production).find(
+      ([, fn]) => fn.Properties.Environment.Variables.DATABASE_ROLE === undefined,
+    )![1];
+    const logins = Object.keys(
+      JSON.parse(JSON.stringify(migrate.Properties.Environment.Variables.DATABASE_LOGIN_SECRETS)) as object,
+    );
+    expect(logins.length).toBeGreaterThan(0);
+    // BI tools: a security group of their own reaches the instance (not the proxy).
+    production.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('BI tools'),
+    });
   });
 
   it('lets only the functions reach the database, on 5432', () => {

@@ -220,7 +220,6 @@ describe('DatacycleStack', () => {
     expect(secretStatements).toHaveLength(2);
     for (const statement of secretStatements)
       expect(JSON.stringify(statement.Resource)).toContain(':secret:datacycle/territoires/webhooks/*');
-    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     const statements = statementsOf(template.findResources('AWS::IAM::Policy'));
     expect(
       statements.some((s) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue')),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { receivePush, signPush, type CollectContext } from '@datacycle/core';
+import {
+  acceptedValues,
+  receivePush,
+  rotatedSecret,
+  signPush,
+  type CollectContext,
+  type SecretCheck,
+} from '@datacycle/core';
 import { testProject } from '../helpers/projects';
 
 // Refusals happen before anything is stored, so these cases need no bucket and no database.
@@ -16,7 +23,9 @@ const project = testProject([
     config: { sources: [{ type: 'push', auth: 'api-key' }] },
   },
 ]);
-const secretOf = async () => 'the-secret';
+// The dataset's secret in rotation: a new value, the old one still accepted for an hour.
+let stored = 'the-secret';
+const secretOf: SecretCheck = async (_datasetId, matches) => acceptedValues(stored, now).some(matches);
 const body = Buffer.from('id\n1\n');
 const now = Date.UTC(2026, 10, 28, 12);
 const at = Math.floor(now / 1000);
@@ -34,6 +43,25 @@ describe('receivePush', () => {
       status: 401,
       body: { detail: expect.stringMatching(/does not match/) },
     });
+  });
+
+  it('after a rotation whose overlap has ended, refuses the old secret (and a key that was never one)', async () => {
+    stored = rotatedSecret('the-secret', {
+      overlapSeconds: 60,
+      now: now - 3_600_000,
+      next: 'the-new-secret',
+    }).text;
+    try {
+      const old = await push('/bornes/a.csv', {
+        'x-datacycle-timestamp': String(at),
+        'x-datacycle-signature': signPush('the-secret', at, body),
+      });
+      expect(old).toMatchObject({ status: 401, body: { detail: expect.stringMatching(/does not match/) } });
+      const wrongKey = await push('/zones/a.csv', { 'x-api-key': 'the-secret' });
+      expect(wrongKey.status).toBe(401);
+    } finally {
+      stored = 'the-secret';
+    }
   });
 
   it('refuses a replayed request outside the tolerance window', async () => {

@@ -8,6 +8,7 @@ export * from './net';
 export * from './project';
 export * from './queues';
 export * from './runs';
+export * from './secrets';
 export * from './storage';
 export * from './table-schema';
 export * from './text';

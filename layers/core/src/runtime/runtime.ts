@@ -4,8 +4,15 @@ import { Signer } from '@aws-sdk/rds-signer';
 import { readDeployedProject, readFunctionEnvironment, type FunctionEnvironment } from '../platform/config';
 import type { Buckets } from '../stages/ingest';
 import type { Project } from '../platform/project';
+import { cachedSecretCheck } from '../platform/secrets';
 import { createS3Client } from '../platform/storage';
-import { checkSchemaVersion, createPool, type Pool } from '../platform/warehouse';
+import {
+  checkSchemaVersion,
+  createPool,
+  DATABASE_ROLES,
+  ROLES_MIGRATION,
+  type Pool,
+} from '../platform/warehouse';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { webhookSecretPrefix, type SecretStore } from '../services/webhooks/secrets';
@@ -20,8 +27,13 @@ export interface Runtime {
   s3: S3Client;
   buckets: Buckets;
   pool: () => Promise<Pool>;
-  /** A Secrets Manager secret's value by name or ARN, cached five minutes (rotation is picked up). */
-  secretValue: (name: string) => Promise<string>;
+  /**
+   * A Secrets Manager secret's value by name or ARN, cached five minutes (rotation is picked
+   * up); `fresh` reads it again now.
+   */
+  secretValue: (name: string, options?: { fresh?: boolean }) => Promise<string>;
+  /** Checks presented values against a shared secret in rotation (see platform/secrets), one checker per secret. */
+  secretCheck: (name: string) => (matches: (value: string) => boolean) => Promise<boolean>;
   /** Where alerts are published (undefined when the stack gives no bus). */
   eventBus?: { client: EventBridgeClient; name: string };
   sqs: () => SQSClient;
@@ -33,9 +45,9 @@ const secretCache = new Map<string, { value: string; until: number }>();
 let secretsClient: SecretsManagerClient | undefined;
 let sqsClient: SQSClient | undefined;
 
-async function readSecret(name: string): Promise<string> {
+async function readSecret(name: string, options: { fresh?: boolean } = {}): Promise<string> {
   const cached = secretCache.get(name);
-  if (cached && cached.until > Date.now()) return cached.value;
+  if (cached && cached.until > Date.now() && !options.fresh) return cached.value;
   secretsClient ??= new SecretsManagerClient({});
   const { SecretString } = await secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
   const value = SecretString ?? '';
@@ -43,6 +55,7 @@ async function readSecret(name: string): Promise<string> {
   return value;
 }
 
+const secretChecks = new Map<string, ReturnType<typeof cachedSecretCheck>>();
 let current: Runtime | undefined;
 
 export function runtime(): Runtime {
@@ -64,7 +77,7 @@ export function runtime(): Runtime {
       pool ??= openDatabase(env).then(async (opened) => {
         await checkSchemaVersion(opened).catch(async (error: unknown) => {
           await opened.end().catch(() => undefined);
-          throw error;
+          throw roleMissing(error, env) ?? error;
         });
         return opened;
       });
@@ -72,6 +85,11 @@ export function runtime(): Runtime {
       return pool;
     },
     secretValue: readSecret,
+    secretCheck: (name) => {
+      let check = secretChecks.get(name);
+      if (!check) secretChecks.set(name, (check = cachedSecretCheck((fresh) => readSecret(name, { fresh }))));
+      return check;
+    },
     eventBus: env.EVENT_BUS_NAME
       ? { client: new EventBridgeClient({}), name: env.EVENT_BUS_NAME }
       : undefined,
@@ -91,7 +109,21 @@ export async function openDatabase(env: FunctionEnvironment): Promise<Pool> {
     mode: env.DATABASE_SSL_MODE,
     caFile: env.DATABASE_SSL_CA_FILE,
     password: iamTokens(env),
+    // A managed database's function logs in as its role; elsewhere it enters the role.
+    role: env.DATABASE_ROLE && !env.DATABASE_HOST ? DATABASE_ROLES[env.DATABASE_ROLE] : undefined,
   });
+}
+
+/** A clearer error when the function's role does not exist yet: the database is behind. */
+function roleMissing(error: unknown, env: FunctionEnvironment): Error | undefined {
+  const role = env.DATABASE_ROLE && DATABASE_ROLES[env.DATABASE_ROLE];
+  if (!role || (error as { code?: string }).code !== '42704' || !String(error).includes(role))
+    return undefined;
+  return new Error(
+    `the database has no role ${role}: the migration creating the datacycle roles (version ` +
+      `${ROLES_MIGRATION}) has not run; see the Migrations resource's log, or run datacycle migrate`,
+    { cause: error },
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { databaseRoles } from '../warehouse/roles';
 import { sslModeSchema } from '../warehouse/tls';
 import { parseCompiledProject, type Project } from '../project';
 
@@ -33,6 +34,14 @@ export const functionEnvironmentSchema = z.object({
   DATABASE_PORT: z.coerce.number().int().min(1).max(65535).default(5432),
   DATABASE_NAME: z.string().min(1).optional(),
   DATABASE_IAM_USER: z.string().min(1).optional(),
+  /**
+   * The datacycle role whose privileges the function works with (see warehouse/roles.ts): its
+   * login on a managed database (DATABASE_IAM_USER), else entered with SET ROLE. Absent: the
+   * owner's privileges (the migrate function).
+   */
+  DATABASE_ROLE: z.enum(databaseRoles).optional(),
+  /** Migrate function of a managed database: role → ARN of the secret holding its login (JSON). */
+  DATABASE_LOGIN_SECRETS: jsonRecord,
   /** Direct connection string (local tools and tests); the secret wins when both are set. */
   DATABASE_URL: z.string().min(1).optional(),
   PROJECT_FILE: z.string().default('project.json'),

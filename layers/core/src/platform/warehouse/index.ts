@@ -19,3 +19,12 @@ export {
 export type { Lineage, ValidRow } from './copy-binary';
 export { findForeignKeyViolations } from './foreign-keys';
 export type { ForeignKeyViolation } from './foreign-keys';
+export {
+  assignRolesSql,
+  DATABASE_ROLES,
+  databaseRoles,
+  enableLogins,
+  ROLES_MIGRATION,
+  scramVerifier,
+} from './roles';
+export type { DatabaseRole } from './roles';

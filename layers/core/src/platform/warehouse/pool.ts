@@ -7,6 +7,11 @@ export type PoolClient = pg.PoolClient;
 export interface PoolOptions extends TlsDefaults {
   /** A password made for each new connection (an IAM authentication token). */
   password?: () => Promise<string>;
+  /**
+   * A role every connection enters at start (`SET ROLE`): the privileges of a datacycle role
+   * for a login that holds more (see roles.ts).
+   */
+  role?: string;
 }
 
 /**
@@ -25,6 +30,7 @@ export function createPool(connectionString: string, max = 2, options: PoolOptio
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 60_000,
     application_name: 'datacycle',
+    ...(options.role ? { options: `-c role=${options.role}` } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

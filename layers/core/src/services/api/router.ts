@@ -11,8 +11,11 @@ export interface ApiContext {
   project: Project;
   s3: S3Client;
   publicBucket: string;
-  /** The API key that guards subscriptions; undefined: the webhooks API is off. */
-  apiKey: () => Promise<string | undefined>;
+  /**
+   * Whether a presented key is the API key that guards subscriptions (or, during a rotation's
+   * overlap, the one it replaced); undefined: the webhooks API is off.
+   */
+  apiKey?: (matches: (key: string) => boolean) => Promise<boolean>;
   secrets: SecretStore;
   deliveries?: DeliveryQueue;
   /** Where unexpected errors are logged. */
@@ -94,12 +97,14 @@ export async function callerHoldsKey(context: ApiContext, request: ApiRequest): 
 }
 
 async function authorize(context: ApiContext, request: ApiRequest): Promise<void> {
-  const key = await context.apiKey();
-  if (!key) throw new Problem(503, 'Webhooks API not configured', 'no API key is set for this deployment');
-  const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(key);
-  if (a.length !== b.length || !timingSafeEqual(a, b))
+  if (!context.apiKey)
+    throw new Problem(503, 'Webhooks API not configured', 'no API key is set for this deployment');
+  const given = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
+  const matches = (key: string) => {
+    const expected = Buffer.from(key);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!(await context.apiKey(matches)))
     throw new Problem(401, 'Unauthorized', 'send the API key as `Authorization: Bearer <key>`', [], {
       'www-authenticate': 'Bearer realm="datacycle"',
     });

@@ -9,7 +9,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { z } from 'zod';
 import { TerminalError } from '../../platform/errors/errors';
 import { MeasuredStream, putJson, readObject, readObjectText } from '../../platform/storage';
-import { inTransaction, qualified } from '../../platform/warehouse';
+import { assignRolesSql, inTransaction, qualified, ROLES_MIGRATION } from '../../platform/warehouse';
 import { readDefinitions } from './ddl';
 
 /** What a backup holds, written last: a backup without its manifest is incomplete. */
@@ -188,6 +188,14 @@ export async function restoreDatabase(
           `${table.schema}.${table.table} restored ${restored.rows} rows (checksum ${restored.checksum}), the backup holds ${table.rows} (${table.checksum})`,
         );
       }
+    }
+    // Restored objects belong to the restoring login: hand raw and enriched back to the loader
+    // and re-grant the roles, as the migration that introduced them did.
+    if (manifest.tables.some((table) => table.schema === 'ops' && table.table === 'schema_migrations')) {
+      const { rows: schema } = await client.query<{ version: number | null }>(
+        'SELECT max(version) AS version FROM ops.schema_migrations',
+      );
+      if ((schema[0]?.version ?? 0) >= ROLES_MIGRATION) await client.query(assignRolesSql);
     }
     return manifest;
   });

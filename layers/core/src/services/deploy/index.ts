@@ -1,5 +1,6 @@
 export {
   customResourceRequestSchema,
+  readLogins,
   handleSchemaResource,
   type CustomResourceRequest,
 } from './schema-resource';

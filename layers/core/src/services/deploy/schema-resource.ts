@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { Logger } from '../../platform/logging';
-import { migrate } from '../../platform/warehouse';
+import { connect, databaseRoles, enableLogins, migrate, type DatabaseRole } from '../../platform/warehouse';
 
 /** The CloudFormation custom resource request a deploy sends (create, update, delete). */
 export const customResourceRequestSchema = z.object({
@@ -14,6 +14,22 @@ export const customResourceRequestSchema = z.object({
   ResourceProperties: z.record(z.string(), z.unknown()).default({}),
 });
 export type CustomResourceRequest = z.infer<typeof customResourceRequestSchema>;
+
+/** A login secret as RDS makes them (DatabaseSecret): JSON with at least the password. */
+const loginSecretSchema = z.object({ password: z.string().min(1) });
+
+/** The role logins' passwords, read from their secrets (role → secret ARN, set by the stack). */
+export async function readLogins(
+  secrets: Record<string, string>,
+  secretValue: (arn: string) => Promise<string>,
+): Promise<{ role: DatabaseRole; password: string }[]> {
+  return Promise.all(
+    Object.entries(secrets).map(async ([role, arn]) => ({
+      role: z.enum(databaseRoles).parse(role),
+      password: loginSecretSchema.parse(JSON.parse(await secretValue(arn))).password,
+    })),
+  );
+}
 
 /** One schema per stack: the resource never changes identity, so an update never "replaces" it. */
 const PHYSICAL_ID = 'datacycle-schema';
@@ -53,14 +69,32 @@ async function answer(
  */
 export async function handleSchemaResource(
   request: CustomResourceRequest,
-  context: { pool: () => Promise<pg.Pool>; log: Logger },
+  context: {
+    pool: () => Promise<pg.Pool>;
+    log: Logger;
+    /** Managed database: the passwords of the role logins, from their secrets (rotated there). */
+    logins?: () => Promise<{ role: DatabaseRole; password: string }[]>;
+  },
 ): Promise<{ status: 'SUCCESS' | 'FAILED'; schemaVersion?: number }> {
   if (request.RequestType === 'Delete') {
     await answer(request, { status: 'SUCCESS', reason: 'the database and its schema are kept' });
     return { status: 'SUCCESS' };
   }
   try {
-    const outcome = await migrate(await context.pool());
+    const pool = await context.pool();
+    const outcome = await migrate(pool);
+    // The roles exist now; on a managed database each logs in with its secret's password (set
+    // at every deploy: a secret replaced by hand is picked up, a rotated one is unchanged).
+    const logins = (await context.logins?.()) ?? [];
+    if (logins.length > 0) {
+      const client = await connect(pool);
+      try {
+        await enableLogins(client, logins);
+      } finally {
+        client.release();
+      }
+      context.log.info('role logins enabled', { roles: logins.map((login) => login.role) });
+    }
     context.log.info('schema migrated', {
       applied: outcome.applied.map((migration) => `${migration.version} ${migration.name}`),
       schemaVersion: outcome.current,

@@ -11,5 +11,5 @@ export {
   UPLOAD_MAX_BYTES,
   UPLOAD_URL_SECONDS,
 } from './push';
-export type { PresignPut, PushRequest, PushResponse, UploadGrant } from './push';
+export type { PresignPut, PushRequest, PushResponse, SecretCheck, UploadGrant } from './push';
 export type { CollectContext, CollectOutcome } from './http-source';

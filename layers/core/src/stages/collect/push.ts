@@ -69,7 +69,7 @@ export async function receivePush(
   context: CollectContext & { presignPut?: PresignPut },
   project: Project,
   request: PushRequest,
-  secretOf: (datasetId: string) => Promise<string>,
+  secretMatches: SecretCheck,
   now = Date.now(),
 ): Promise<PushResponse> {
   if (request.method !== 'POST')
@@ -82,7 +82,12 @@ export async function receivePush(
   if (!dataset || !source || source.type !== 'push')
     return problem(404, 'Not Found', `dataset ${datasetId} accepts no push`);
 
-  const refused = authenticate(request, source.auth, await secretOf(dataset.id), now);
+  const refused = await authenticate(
+    request,
+    source.auth,
+    (matches) => secretMatches(dataset.id, matches),
+    now,
+  );
   if (refused) return refused;
   if (uploadUrl) return grantUpload(context, dataset.id, filename, request.body);
 
@@ -111,15 +116,21 @@ export async function receivePush(
   return { status: 202, body: { runId, key, bytes, message: 'received; ingestion follows' } };
 }
 
-function authenticate(
+/**
+ * Whether a presented value matches the dataset's push secret: its current value, or the one
+ * it replaced during a rotation's overlap (see platform/secrets).
+ */
+export type SecretCheck = (datasetId: string, matches: (secret: string) => boolean) => Promise<boolean>;
+
+async function authenticate(
   request: PushRequest,
   auth: 'hmac' | 'api-key',
-  secret: string,
+  secretMatches: (matches: (secret: string) => boolean) => Promise<boolean>,
   now: number,
-): PushResponse | undefined {
+): Promise<PushResponse | undefined> {
   const header = (name: string) => request.headers[name] ?? '';
   if (auth === 'api-key') {
-    return sameText(header('x-api-key'), secret)
+    return (await secretMatches((secret) => sameText(header('x-api-key'), secret)))
       ? undefined
       : problem(401, 'Unauthorized', 'missing or wrong x-api-key');
   }
@@ -133,7 +144,8 @@ function authenticate(
       `x-datacycle-timestamp is more than ${PUSH_TOLERANCE_SECONDS} s away from now`,
     );
   }
-  if (!sameText(header('x-datacycle-signature'), signPush(secret, timestamp, request.body))) {
+  const signature = header('x-datacycle-signature');
+  if (!(await secretMatches((secret) => sameText(signature, signPush(secret, timestamp, request.body))))) {
     return problem(
       401,
       'Unauthorized',

@@ -1,3 +1,5 @@
+import { assignRolesSql, ROLES_MIGRATION } from '../roles';
+
 /**
  * Versioned migrations of the platform's own schemas. Append only: never edit a migration
  * that has shipped, add a new one.
@@ -231,5 +233,10 @@ export const migrations: Migration[] = [
         CHECK (status IN ('pending', 'retrying', 'sending', 'succeeded', 'failed', 'cancelled'));
       ALTER TABLE ops.deliveries ADD COLUMN claimed_until timestamptz;
     `,
+  },
+  {
+    version: ROLES_MIGRATION,
+    name: 'loader, reader and api roles',
+    sql: assignRolesSql,
   },
 ];

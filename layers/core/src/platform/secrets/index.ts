@@ -1,0 +1,7 @@
+export {
+  acceptedValues,
+  cachedSecretCheck,
+  parseRotatingSecret,
+  rotatedSecret,
+  type RotatingSecret,
+} from './rotation';
