@@ -3,20 +3,21 @@ import { App } from 'aws-cdk-lib';
 import { loadProject } from '@datacycle/core';
 import { packageRoot, stageLambdaCode } from './lambda-code';
 import type { DatabaseSettingsProps } from './constructs/database-settings';
-import { internetNeeds } from './constructs/managed-database';
+import { internetNeeds, type ManagedDatabaseProps } from './constructs/managed-database';
 import { refuseLocalOnlySettings } from './deployment-checks';
 import type { EdgeSettings } from './constructs/public-edge';
-import { DatacycleStack, defaultRates } from './stack';
+import { DatacycleStack, defaultRates, type DatacycleStackProps } from './stack';
 
 /**
  * The CDK app, run by `datacycle up` / `deploy` (bundled as dist/cdk-app.mjs). Context (-c):
  * `project` (folder of the data project), `buildDir` (where its function code is staged,
  * default <project>/.datacycle/build), and the database: `database=managed` (RDS in a private
  * network, with `databaseMultiAz`, `databaseInstanceType`, `databaseStorageGiB`, `egress`,
- * `production`), or `databaseSecretArn` (an existing secret), or `databaseUrl` (stored in a new
+ * `production`, `databaseEngine=aurora-serverless` with `auroraMinCapacity`/`auroraMaxCapacity`), or `databaseSecretArn` (an existing secret), or `databaseUrl` (stored in a new
  * secret: the local cloud). The public endpoints (`edge=http-api`, the default outside the local
  * cloud): `apiRateLimit`, `apiBurstLimit`, `apiDomain`, `apiReservedConcurrency`, the same with
- * `push`, and `certificateArn` for the domains.
+ * `push`, and `certificateArn` for the domains. The public bucket: `publicSite=cloudfront`, with
+ * `publicDomain` and `publicCertificateArn` (us-east-1).
  */
 const app = new App();
 const projectDir = path.resolve(
@@ -37,6 +38,26 @@ if (!localCloud) refuseLocalOnlySettings(project);
 const context = (name: string) => app.node.tryGetContext(name) as string | undefined;
 const retainData = context('retainData') !== 'false';
 
+/** RDS PostgreSQL (default), or Aurora Serverless v2 between auroraMinCapacity and auroraMaxCapacity ACUs. */
+function databaseEngine(): NonNullable<ManagedDatabaseProps['engine']> {
+  const kind = context('databaseEngine') ?? 'rds';
+  if (kind === 'rds') return { kind };
+  if (kind !== 'aurora-serverless')
+    throw new Error(`context databaseEngine=${kind}: use rds (the default) or aurora-serverless`);
+  const capacity = (name: string, fallback: number) => {
+    const value = Number(context(name) ?? fallback);
+    // Aurora capacity units go by halves, from 0 (paused when idle) to 256.
+    if (!Number.isFinite(value) || value < 0 || value > 256 || (value * 2) % 1 !== 0)
+      throw new Error(`context ${name}=${context(name)}: Aurora capacity units from 0 to 256, by halves`);
+    return value;
+  };
+  const minCapacity = capacity('auroraMinCapacity', 0.5);
+  const maxCapacity = capacity('auroraMaxCapacity', 4);
+  if (maxCapacity < Math.max(minCapacity, 1))
+    throw new Error('auroraMaxCapacity must be at least 1 and at least auroraMinCapacity');
+  return { kind, minCapacity, maxCapacity };
+}
+
 /** The database the stack uses: managed (created in a private network), an existing secret, or a URL. */
 function databaseSettings(): DatabaseSettingsProps {
   if (context('database') === 'managed') {
@@ -53,6 +74,7 @@ function databaseSettings(): DatabaseSettingsProps {
         allocatedStorageGiB: context('databaseStorageGiB')
           ? Number(context('databaseStorageGiB'))
           : undefined,
+        engine: databaseEngine(),
       },
     };
   }
@@ -104,10 +126,27 @@ function edgeSettings(): { api: EdgeSettings; push: EdgeSettings } {
   };
 }
 
+/** The public bucket: served by S3 (default) or, with publicSite=cloudfront, through CloudFront. */
+function publicSiteSettings(): DatacycleStackProps['publicSite'] {
+  const kind = context('publicSite') ?? 'bucket';
+  if (kind === 'bucket') return { kind };
+  if (kind !== 'cloudfront')
+    throw new Error(`context publicSite=${kind}: use bucket (the default) or cloudfront`);
+  if (localCloud) throw new Error('publicSite=cloudfront: the local cloud has no CloudFront');
+  const name = context('publicDomain');
+  const certificateArn = context('publicCertificateArn');
+  if (name && !certificateArn?.includes(':us-east-1:'))
+    throw new Error(
+      `a domain for the public site (${name}) needs -c publicCertificateArn=<ACM certificate in us-east-1 covering it>`,
+    );
+  return { kind, domain: name ? { name, certificateArn: certificateArn! } : undefined };
+}
+
 new DatacycleStack(app, `datacycle-${project.config.name}`, {
   project,
   database: databaseSettings(),
   edge: edgeSettings(),
+  publicSite: publicSiteSettings(),
   code: stageLambdaCode(project, buildDir),
   retainData,
 });

@@ -18,6 +18,7 @@ import { TransformPipeline } from './constructs/transform-pipeline';
 import { Monitoring } from './constructs/monitoring';
 import { Backups } from './constructs/backups';
 import { Publication } from './constructs/publication';
+import { PublicSite } from './constructs/public-site';
 import { ReadApi } from './constructs/read-api';
 import { WebhookDeliveries, WebhookFanOut } from './constructs/webhooks';
 
@@ -31,6 +32,11 @@ export interface DatacycleStackProps extends StackProps {
    * function URLs on the local cloud.
    */
   edge?: { api: EdgeSettings; push: EdgeSettings };
+  /**
+   * How the public bucket is served: by S3 to anyone (default), or through a CloudFront
+   * distribution with origin access control, optionally under a domain of your own.
+   */
+  publicSite?: { kind: 'bucket' } | { kind: 'cloudfront'; domain?: { name: string; certificateArn: string } };
   /** Data buckets are kept when the stack is deleted, except for throw-away stacks. */
   retainData?: boolean;
 }
@@ -40,9 +46,19 @@ export class DatacycleStack extends Stack {
   constructor(scope: Construct, id: string, props: DatacycleStackProps) {
     super(scope, id, props);
     Aspects.of(this).add(new ScopedWildcards());
+    const removalPolicy = props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const buckets = new DataBuckets(this, 'Data', {
-      removalPolicy: props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy,
+      publicReaders: props.publicSite?.kind === 'cloudfront' ? 'cloudfront' : 'anyone',
     });
+    const site =
+      props.publicSite?.kind === 'cloudfront'
+        ? new PublicSite(this, 'PublicSite', {
+            bucket: buckets.public,
+            removalPolicy,
+            domain: props.publicSite.domain,
+          })
+        : undefined;
     const managed =
       'managed' in props.database
         ? new ManagedDatabase(this, 'ManagedDatabase', props.database.managed)
@@ -64,6 +80,7 @@ export class DatacycleStack extends Stack {
       INTERNAL_BUCKET: buckets.internal.bucketName,
       PUBLIC_BUCKET: buckets.public.bucketName,
       EVENT_BUS_NAME: eventBus.eventBusName,
+      ...(site ? { PUBLIC_BASE_URL: site.url } : {}),
     };
     // What every part of the pipeline shares; each adds its own bundle and works with its
     // database role's privileges.
@@ -157,9 +174,14 @@ export class DatacycleStack extends Stack {
       RawBucket: buckets.raw.bucketName,
       InternalBucket: buckets.internal.bucketName,
       PublicBucket: buckets.public.bucketName,
-      // Over HTTPS from S3 itself (the buckets refuse plain HTTP; put CloudFront in front for a
-      // domain of your own). Every link of the portal is relative, so any host serves it.
-      PortalUrl: `https://${buckets.public.bucketRegionalDomainName}/portal/index.html`,
+      // Over HTTPS from S3 itself (the buckets refuse plain HTTP), or from the distribution.
+      // Every link of the portal is relative, so any host serves it.
+      PortalUrl: site
+        ? `${site.url}portal/index.html`
+        : `https://${buckets.public.bucketRegionalDomainName}/portal/index.html`,
+      ...(site
+        ? { PublicSiteUrl: site.url, PublicSiteDomainTarget: site.distribution.distributionDomainName }
+        : {}),
       IngestQueueUrl: ingest.queue.queue.queueUrl,
       IngestDlqUrl: ingest.queue.deadLetterQueue.queueUrl,
       IngestFunctionName: ingest.function.functionName,
@@ -199,11 +221,13 @@ export class DatacycleStack extends Stack {
       DeliveryFunctionName: deliveries.function.functionName,
       SchemaVersion: migrations.schemaVersion,
       MigrateFunctionName: migrations.function.functionName,
+      ...(api.domainTarget ? { ApiDomainTarget: api.domainTarget } : {}),
+      ...(push.domainTarget ? { PushDomainTarget: push.domainTarget } : {}),
       ...(managed
         ? {
             DatabaseProxyEndpoint: managed.proxy.endpoint,
-            DatabaseOwnerSecretArn: managed.instance.secret!.secretArn,
-            DatabaseEndpoint: managed.instance.dbInstanceEndpointAddress,
+            DatabaseOwnerSecretArn: managed.ownerSecret.secretArn,
+            DatabaseEndpoint: managed.endpoint,
             DatabaseReaderSecretArn: managed.loginSecrets.reader.secretArn,
             DatabaseReaderClientsSecurityGroup: managed.readerClientsSecurityGroup.securityGroupId,
           }

@@ -17,7 +17,18 @@ export class DataBuckets extends Construct {
   /** Server access logs of the four buckets (who read or wrote what), kept a year. */
   readonly accessLogs: s3.Bucket;
 
-  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      removalPolicy: RemovalPolicy;
+      /**
+       * Who reads the public bucket: anyone, through its bucket policy (the default), or only a
+       * CloudFront distribution (origin access control: see PublicSite), the bucket private.
+       */
+      publicReaders?: 'anyone' | 'cloudfront';
+    },
+  ) {
     super(scope, id);
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -70,18 +81,22 @@ export class DataBuckets extends Construct {
         { id: 'backups', prefix: 'backups/', expiration: Duration.days(35) },
       ],
     });
+    const throughCloudFront = props.publicReaders === 'cloudfront';
     this.public = new s3.Bucket(this, 'Public', {
       ...common('public'),
-      blockPublicAccess: new s3.BlockPublicAccess({
-        blockPublicAcls: true,
-        ignorePublicAcls: true,
-        blockPublicPolicy: false,
-        restrictPublicBuckets: false,
-      }),
+      blockPublicAccess: throughCloudFront
+        ? s3.BlockPublicAccess.BLOCK_ALL
+        : new s3.BlockPublicAccess({
+            blockPublicAcls: true,
+            ignorePublicAcls: true,
+            blockPublicPolicy: false,
+            restrictPublicBuckets: false,
+          }),
       lifecycleRules: [
         { id: 'old-export-versions', prefix: 'exports/', noncurrentVersionExpiration: Duration.days(90) },
       ],
     });
+    if (throughCloudFront) return;
     Validations.of(this.public).acknowledge({
       id: 'AwsSolutions-S2',
       reason:

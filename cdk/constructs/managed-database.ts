@@ -31,6 +31,12 @@ export interface ManagedDatabaseProps {
   instanceType?: string;
   /** Initial storage (GiB); it grows by itself up to ten times this. */
   allocatedStorageGiB?: number;
+  /**
+   * RDS for PostgreSQL on one instance (default), or Aurora PostgreSQL Serverless v2, whose
+   * capacity follows the load between `minCapacity` and `maxCapacity` (Aurora capacity units;
+   * 0 pauses it when idle, at the cost of a cold start of some seconds).
+   */
+  engine?: { kind: 'rds' } | { kind: 'aurora-serverless'; minCapacity: number; maxCapacity: number };
 }
 
 /**
@@ -66,9 +72,17 @@ export const DATABASE_NAME = 'datacycle';
  * The proxy pools connections: a burst of function containers does not exhaust PostgreSQL's.
  * The owner's password is generated into a secret that only the proxy reads.
  */
+/** TLS only; statements slower than five seconds logged. */
+const databaseParameters = { 'rds.force_ssl': '1', log_min_duration_statement: '5000' };
+
 export class ManagedDatabase extends Construct {
   readonly vpc: ec2.Vpc;
-  readonly instance: rds.DatabaseInstance;
+  /** The RDS instance, or the Aurora cluster. */
+  readonly database: rds.DatabaseInstance | rds.DatabaseCluster;
+  /** The master login's secret (owner). */
+  readonly ownerSecret: secretsmanager.ISecret;
+  /** Where a BI tool connects (the instance, or the cluster's writer endpoint). */
+  readonly endpoint: string;
   readonly proxy: rds.DatabaseProxy;
   readonly network: FunctionNetwork;
   readonly functionsSecurityGroup: ec2.SecurityGroup;
@@ -166,29 +180,103 @@ export class ManagedDatabase extends Construct {
     );
 
     // The log groups RDS exports to, created first with a retention (rather than through
-    // CDK's LogRetention function): named after a fixed instance identifier.
-    const instanceIdentifier = `datacycle-${props.projectName}`;
-    const rdsLogs = ['postgresql', 'upgrade'].map(
+    // CDK's LogRetention function): named after a fixed instance (or cluster) identifier.
+    const identifier = `datacycle-${props.projectName}`;
+    const aurora = props.engine?.kind === 'aurora-serverless' ? props.engine : undefined;
+    const rdsLogs = (aurora ? ['postgresql'] : ['postgresql', 'upgrade']).map(
       (kind) =>
         new logs.LogGroup(this, `Logs-${kind}`, {
-          logGroupName: `/aws/rds/instance/${instanceIdentifier}/${kind}`,
+          logGroupName: `/aws/rds/${aurora ? 'cluster' : 'instance'}/${identifier}/${kind}`,
           retention: logs.RetentionDays.ONE_MONTH,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
     );
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 });
-    this.instance = new rds.DatabaseInstance(this, 'PostgreSQL', {
-      engine,
+    this.database = aurora
+      ? this.auroraCluster(props, aurora, databaseSecurityGroup, identifier)
+      : this.rdsInstance(props, databaseSecurityGroup, identifier);
+    for (const group of rdsLogs) this.database.node.addDependency(group);
+    this.ownerSecret = this.database.secret!;
+    this.endpoint =
+      this.database instanceof rds.DatabaseInstance
+        ? this.database.dbInstanceEndpointAddress
+        : this.database.clusterEndpoint.hostname;
+    if (!props.production)
+      Validations.of(this.database).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'a stack deployed with production=false (a trial or a staging copy) can be deleted with its database',
+      });
+    Validations.of(this.database).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason:
+        'the default port hides nothing here: the database is in isolated subnets and its security ' +
+        'group admits the proxy, the rotation functions and the BI clients group only',
+    });
+    // Managed rotation of the owner's password (AWS's rotation function, in the function
+    // subnets): the proxy reads the secret for each new connection, the functions never do.
+    this.database.addRotationSingleUser({
+      automaticallyAfter: Duration.days(30),
+      vpcSubnets: functionsSubnets,
+    });
+    // One login per role (roles.ts), its password generated into its own secret: the migrate
+    // function sets it at deploy, the proxy reads it, AWS's rotation function changes it.
+    this.loginSecrets = Object.fromEntries(
+      databaseRoles.map((role) => {
+        // Attached: the secret carries the host and engine the rotation function needs.
+        const secret = new rds.DatabaseSecret(this, `Login-${role}`, {
+          username: DATABASE_ROLES[role],
+          secretName: `datacycle/${props.projectName}/database/${role}`,
+        }).attach(this.database);
+        new secretsmanager.SecretRotation(this, `Rotation-${role}`, {
+          application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+          secret,
+          target: this.database,
+          vpc: this.vpc,
+          vpcSubnets: functionsSubnets,
+          automaticallyAfter: Duration.days(30),
+        });
+        // SecretRotation adds the schedule to the secret: the first rotation starts with it.
+        this.loginRotations.push(secret.node.findChild('RotationSchedule') as Construct);
+        return [role, secret];
+      }),
+    ) as Record<DatabaseRole, secretsmanager.ISecret>;
+    this.proxy = this.database.addProxy('Proxy', {
+      secrets: [this.ownerSecret, ...Object.values(this.loginSecrets)],
       vpc: this.vpc,
       vpcSubnets: { subnetGroupName: 'database' },
       securityGroups: [databaseSecurityGroup],
+      requireTLS: true,
+      iamAuth: true,
+      // Lambda containers come and go: a connection idle for 10 minutes is closed.
+      idleClientTimeout: Duration.minutes(10),
+      maxConnectionsPercent: 90,
+      debugLogging: false,
+    });
+    this.network = {
+      vpc: this.vpc,
+      vpcSubnets: functionsSubnets,
+      securityGroups: [this.functionsSecurityGroup],
+    };
+  }
+
+  private rdsInstance(
+    props: ManagedDatabaseProps,
+    securityGroup: ec2.ISecurityGroup,
+    instanceIdentifier: string,
+  ): rds.DatabaseInstance {
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 });
+    const instance = new rds.DatabaseInstance(this, 'PostgreSQL', {
+      engine,
+      vpc: this.vpc,
+      vpcSubnets: { subnetGroupName: 'database' },
+      securityGroups: [securityGroup],
       instanceType: new ec2.InstanceType(props.instanceType ?? 't4g.micro'),
       credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
       databaseName: DATABASE_NAME,
       parameterGroup: new rds.ParameterGroup(this, 'Parameters', {
         engine,
         description: 'datacycle: TLS only; slow statements logged',
-        parameters: { 'rds.force_ssl': '1', log_min_duration_statement: '5000' },
+        parameters: databaseParameters,
       }),
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       storageEncrypted: true,
@@ -205,71 +293,68 @@ export class ManagedDatabase extends Construct {
       enablePerformanceInsights: true,
       publiclyAccessible: false,
     });
-    for (const group of rdsLogs) this.instance.node.addDependency(group);
-    if (!props.production)
-      Validations.of(this.instance).acknowledge({
-        id: 'AwsSolutions-RDS10',
-        reason:
-          'a stack deployed with production=false (a trial or a staging copy) can be deleted with its database',
-      });
     if (!props.multiAz)
-      Validations.of(this.instance).acknowledge({
+      Validations.of(instance).acknowledge({
         id: 'AwsSolutions-RDS3',
         reason:
           'one availability zone unless databaseMultiAz=true: a standby doubles the cost, and point-in-time ' +
           'recovery (daily snapshots, 5-minute logs) bounds what a zone outage loses',
       });
-    Validations.of(this.instance).acknowledge({
-      id: 'AwsSolutions-RDS11',
-      reason:
-        'the default port hides nothing here: the instance is in isolated subnets and its security ' +
-        'group admits the proxy only',
+    return instance;
+  }
+
+  /**
+   * Aurora PostgreSQL Serverless v2: storage replicated over three zones whatever the instances;
+   * with multiAz, a reader in a second zone that takes over (and scales with the writer).
+   */
+  private auroraCluster(
+    props: ManagedDatabaseProps,
+    capacity: { minCapacity: number; maxCapacity: number },
+    securityGroup: ec2.ISecurityGroup,
+    clusterIdentifier: string,
+  ): rds.DatabaseCluster {
+    const engine = rds.DatabaseClusterEngine.auroraPostgres({
+      version: rds.AuroraPostgresEngineVersion.VER_16_6,
     });
-    // Managed rotation of the owner's password (AWS's rotation function, in the function
-    // subnets): the proxy reads the secret for each new connection, the functions never do.
-    this.instance.addRotationSingleUser({
-      automaticallyAfter: Duration.days(30),
-      vpcSubnets: functionsSubnets,
-    });
-    // One login per role (roles.ts), its password generated into its own secret: the migrate
-    // function sets it at deploy, the proxy reads it, AWS's rotation function changes it.
-    this.loginSecrets = Object.fromEntries(
-      databaseRoles.map((role) => {
-        // Attached: the secret carries the host and engine the rotation function needs.
-        const secret = new rds.DatabaseSecret(this, `Login-${role}`, {
-          username: DATABASE_ROLES[role],
-          secretName: `datacycle/${props.projectName}/database/${role}`,
-        }).attach(this.instance);
-        new secretsmanager.SecretRotation(this, `Rotation-${role}`, {
-          application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
-          secret,
-          target: this.instance,
-          vpc: this.vpc,
-          vpcSubnets: functionsSubnets,
-          automaticallyAfter: Duration.days(30),
-        });
-        // SecretRotation adds the schedule to the secret: the first rotation starts with it.
-        this.loginRotations.push(secret.node.findChild('RotationSchedule') as Construct);
-        return [role, secret];
-      }),
-    ) as Record<DatabaseRole, secretsmanager.ISecret>;
-    this.proxy = this.instance.addProxy('Proxy', {
-      secrets: [this.instance.secret!, ...Object.values(this.loginSecrets)],
+    return new rds.DatabaseCluster(this, 'Aurora', {
+      engine,
       vpc: this.vpc,
       vpcSubnets: { subnetGroupName: 'database' },
-      securityGroups: [databaseSecurityGroup],
-      requireTLS: true,
-      iamAuth: true,
-      // Lambda containers come and go: a connection idle for 10 minutes is closed.
-      idleClientTimeout: Duration.minutes(10),
-      maxConnectionsPercent: 90,
-      debugLogging: false,
+      securityGroups: [securityGroup],
+      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
+      defaultDatabaseName: DATABASE_NAME,
+      parameterGroup: new rds.ParameterGroup(this, 'Parameters', {
+        engine,
+        description: 'datacycle: TLS only; slow statements logged',
+        parameters: databaseParameters,
+      }),
+      writer: rds.ClusterInstance.serverlessV2('writer', {
+        caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+        enablePerformanceInsights: true,
+        publiclyAccessible: false,
+        autoMinorVersionUpgrade: true,
+      }),
+      readers: props.multiAz
+        ? [
+            rds.ClusterInstance.serverlessV2('standby', {
+              scaleWithWriter: true,
+              caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+              enablePerformanceInsights: true,
+              publiclyAccessible: false,
+              autoMinorVersionUpgrade: true,
+            }),
+          ]
+        : [],
+      serverlessV2MinCapacity: capacity.minCapacity,
+      serverlessV2MaxCapacity: capacity.maxCapacity,
+      storageEncrypted: true,
+      iamAuthentication: true,
+      backup: { retention: Duration.days(props.production ? 14 : 7) },
+      deletionProtection: props.production,
+      removalPolicy: props.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      clusterIdentifier,
+      cloudwatchLogsExports: ['postgresql'],
     });
-    this.network = {
-      vpc: this.vpc,
-      vpcSubnets: functionsSubnets,
-      securityGroups: [this.functionsSecurityGroup],
-    };
   }
 
   /** Lets a function connect through the proxy as its role's login (the owner's without), with an IAM token. */

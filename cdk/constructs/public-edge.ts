@@ -43,6 +43,8 @@ export interface PublicEdgeProps {
 export class PublicEdge extends Construct {
   /** Base URL, ending with a slash. */
   readonly url: string;
+  /** With a custom domain: the name its DNS record (CNAME or alias) must point at. */
+  readonly domainTarget?: string;
 
   constructor(scope: Construct, id: string, props: PublicEdgeProps) {
     super(scope, id);
@@ -90,6 +92,7 @@ export class PublicEdge extends Construct {
       ...(domainName ? { domainMapping: { domainName } } : {}),
     });
     this.url = domainName ? `https://${settings.domain!.name}/` : `${stage.url}`;
+    this.domainTarget = domainName?.regionalDomainName;
     for (const route of api.node.findAll().filter((node) => node instanceof apigwv2.HttpRoute))
       Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: props.openBecause });
   }

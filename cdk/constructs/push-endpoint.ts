@@ -17,6 +17,8 @@ export class PushEndpoint extends Construct {
   readonly function: lambda.Function;
   /** Base URL, ending with a slash. */
   readonly url: string;
+  /** With a custom domain: where its DNS record points. */
+  readonly domainTarget?: string;
   readonly secrets: Record<string, secretsmanager.Secret> = {};
 
   constructor(scope: Construct, id: string, props: PushEndpointProps) {
@@ -48,12 +50,14 @@ export class PushEndpoint extends Construct {
       memorySize: 512,
       description: 'Receives files pushed by partners into the landing bucket',
     }).function;
-    this.url = new PublicEdge(this, 'Edge', {
+    const edge = new PublicEdge(this, 'Edge', {
       function: this.function,
       settings: props.edge,
       openBecause:
         "partners authenticate each request with their dataset's push secret (a signature or the key), checked by the function",
-    }).url;
+    });
+    this.url = edge.url;
+    this.domainTarget = edge.domainTarget;
     for (const secret of Object.values(this.secrets)) secret.grantRead(this.function);
     props.buckets.landing.grantPut(this.function);
     props.grantDatabase(this.function);

@@ -22,6 +22,8 @@ export class ReadApi extends Construct {
   readonly function: lambda.Function;
   /** Base URL, ending with a slash. */
   readonly url: string;
+  /** With a custom domain: where its DNS record points. */
+  readonly domainTarget?: string;
   readonly apiKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ReadApiProps) {
@@ -43,12 +45,14 @@ export class ReadApi extends Construct {
       memorySize: 512,
       description: 'Read API (datasets, rows, runs, OpenAPI) and webhook subscriptions',
     }).function;
-    this.url = new PublicEdge(this, 'Edge', {
+    const edge = new PublicEdge(this, 'Edge', {
       function: this.function,
       settings: props.edge,
       openBecause:
         'a public read API (open data); its write routes check the API key themselves, and the stage throttles every caller',
-    }).url;
+    });
+    this.url = edge.url;
+    this.domainTarget = edge.domainTarget;
     this.apiKey.grantRead(this.function);
     Validations.of(this.apiKey).acknowledge({
       id: 'AwsSolutions-SMG4',

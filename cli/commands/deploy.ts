@@ -40,6 +40,9 @@ function databaseContext(flags: Map<string, string | true>): Record<string, stri
       ['instance-type', 'databaseInstanceType'],
       ['storage-gib', 'databaseStorageGiB'],
       ['egress', 'egress'],
+      ['engine', 'databaseEngine'],
+      ['min-capacity', 'auroraMinCapacity'],
+      ['max-capacity', 'auroraMaxCapacity'],
     ] as const) {
       const value = flags.get(flag);
       if (value === true) throw new UsageError(`--${flag} needs a value`);
@@ -61,13 +64,17 @@ function databaseContext(flags: Map<string, string | true>): Record<string, stri
 
 /**
  * The public endpoints: throttled HTTP APIs by default (`--edge function-url` for a cloud without
- * them), their rates, a custom domain with its certificate, reserved concurrency.
+ * them), their rates, a custom domain with its certificate, reserved concurrency; the public
+ * bucket through CloudFront (`--public-site cloudfront`, `--public-domain`).
  */
 function edgeContext(flags: Map<string, string | true>): Record<string, string> {
   const context: Record<string, string> = {};
   for (const [flag, key] of [
     ['edge', 'edge'],
     ['certificate-arn', 'certificateArn'],
+    ['public-site', 'publicSite'],
+    ['public-domain', 'publicDomain'],
+    ['public-certificate-arn', 'publicCertificateArn'],
     ...(['api', 'push'] as const).flatMap((endpoint) =>
       (['rate-limit', 'burst-limit', 'domain', 'reserved-concurrency'] as const).map(
         (setting) =>

@@ -177,4 +177,45 @@ describe('database: managed', () => {
     // Rejected traffic is logged.
     isolated.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
   });
+
+  it('Aurora Serverless v2 as an option: encrypted cluster, TLS only, a standby with multi-AZ, behind the same proxy', () => {
+    const aurora = synth({
+      projectName: 'territoires',
+      internetEgress: false,
+      multiAz: true,
+      production: true,
+      engine: { kind: 'aurora-serverless', minCapacity: 0, maxCapacity: 8 },
+    });
+    aurora.resourceCountIs('AWS::RDS::DBCluster', 1);
+    aurora.hasResourceProperties('AWS::RDS::DBCluster', {
+      Engine: 'aurora-postgresql',
+      EngineVersion: Match.stringLikeRegexp('^16'),
+      StorageEncrypted: true,
+      EnableIAMDatabaseAuthentication: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 14,
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 8 },
+      EnableCloudwatchLogsExports: ['postgresql'],
+    });
+    aurora.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+    // A writer and a standby, both serverless, neither public.
+    const instances = Object.values(aurora.findResources('AWS::RDS::DBInstance'));
+    expect(instances).toHaveLength(2);
+    for (const instance of instances)
+      expect(instance.Properties).toMatchObject({
+        DBInstanceClass: 'db.serverless',
+        PubliclyAccessible: false,
+      });
+    aurora.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
+      DBClusterIdentifiers: [Match.anyValue()],
+    });
+    expect(Object.values(aurora.findResources('AWS::RDS::DBCluster'))[0]!.DeletionPolicy).toBe('Snapshot');
+    // The role logins and their rotation work the same against the cluster.
+    expect(Object.keys(aurora.findResources('AWS::SecretsManager::RotationSchedule'))).toHaveLength(4);
+    aurora.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/rds/cluster/datacycle-territoires/postgresql',
+    });
+  });
 });

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '@datacycle/core';
 import { exampleStackInputs } from '../helpers/example-stack';
 import type { DatabaseSettingsProps } from '../../cdk/constructs/database-settings';
-import { DatacycleStack } from '../../cdk/stack';
+import { DatacycleStack, type DatacycleStackProps } from '../../cdk/stack';
 
 let project: Project;
 let code: { coreLayer: string; functions: Record<string, string> };
@@ -20,9 +20,13 @@ beforeAll(async () => {
 }, 120_000);
 
 /** The pack's findings on a stack, after synthesis (when acknowledgments are all in place). */
-function findings(database: DatabaseSettingsProps, change?: (stack: DatacycleStack) => void) {
+function findings(
+  database: DatabaseSettingsProps,
+  change?: (stack: DatacycleStack) => void,
+  options: Pick<DatacycleStackProps, 'edge' | 'publicSite'> = {},
+) {
   const app = new App();
-  const stack = new DatacycleStack(app, 'nag-stack', { project, database, code });
+  const stack = new DatacycleStack(app, 'nag-stack', { project, database, code, ...options });
   change?.(stack);
   app.synth();
   const report = new AwsSolutionsChecks().validateScope(app);
@@ -41,8 +45,40 @@ describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['database: managed, production, with a NAT gateway', managed(true, true)],
     ['database: managed, isolated subnets and endpoints', managed(false, false)],
+    [
+      'database: managed, Aurora Serverless v2',
+      {
+        managed: {
+          projectName: 'territoires',
+          production: true,
+          internetEgress: true,
+          multiAz: true,
+          engine: { kind: 'aurora-serverless', minCapacity: 0.5, maxCapacity: 4 },
+        },
+      } satisfies DatabaseSettingsProps,
+    ],
   ])('%s: no unacknowledged error', (_name, database) => {
     expect(findings(database).filter((finding) => finding.severity === 'error')).toEqual([]);
+  });
+
+  it('with CloudFront in front of the public bucket and custom domains: no unacknowledged error', () => {
+    const certificate = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/abc`;
+    const errors = findings(managed(true, true), undefined, {
+      publicSite: {
+        kind: 'cloudfront',
+        domain: { name: 'data.example.org', certificateArn: certificate('us-east-1') },
+      },
+      edge: {
+        api: {
+          kind: 'http-api',
+          rateLimit: 50,
+          burstLimit: 100,
+          domain: { name: 'api.data.example.org', certificateArn: certificate('eu-west-3') },
+        },
+        push: { kind: 'http-api', rateLimit: 10, burstLimit: 20 },
+      },
+    }).filter((finding) => finding.severity === 'error');
+    expect(errors).toEqual([]);
   });
 
   it('refuses a wildcard grant nobody justified', () => {

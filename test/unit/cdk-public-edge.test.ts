@@ -8,18 +8,22 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '@datacycle/core';
 import type { EdgeSettings } from '../../cdk/constructs/public-edge';
-import { DatacycleStack, defaultRates } from '../../cdk/stack';
+import { DatacycleStack, defaultRates, type DatacycleStackProps } from '../../cdk/stack';
 import { exampleStackInputs } from '../helpers/example-stack';
 
 let project: Project;
 let code: { coreLayer: string; functions: Record<string, string> };
 
-function synth(edge?: { api: EdgeSettings; push: EdgeSettings }): Template {
+function synth(
+  edge?: { api: EdgeSettings; push: EdgeSettings },
+  publicSite?: DatacycleStackProps['publicSite'],
+): Template {
   const stack = new DatacycleStack(new App(), 'edge-stack', {
     project,
     database: { secretArn: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:datacycle-AbCdEf' },
     code,
     edge,
+    publicSite,
   });
   return Template.fromStack(stack);
 }
@@ -89,6 +93,8 @@ describe('public endpoints', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.ApiUrl!.Value).toBe('https://api.data.example.org/');
+    expect(JSON.stringify(outputs.ApiDomainTarget!.Value)).toMatch(/RegionalDomainName/);
+    expect(outputs.PushDomainTarget).toBeUndefined();
     const [, api] = functionWithDescription(template, 'Read API');
     expect(api.Properties.ReservedConcurrentExecutions).toBe(5);
     const [, push] = functionWithDescription(template, 'Receives files');
@@ -100,5 +106,41 @@ describe('public endpoints', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     template.resourceCountIs('AWS::Lambda::Url', 2);
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+  });
+
+  it('the public bucket through CloudFront: private bucket, origin access control, links to the distribution', () => {
+    const template = synth(undefined, { kind: 'cloudfront' });
+    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'portal/index.html',
+        Logging: Match.objectLike({ Prefix: 'cloudfront/' }),
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
+    });
+    // No bucket is open to anyone: the distribution alone reads the public bucket.
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket')))
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toMatchObject({
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      });
+    const allowed = Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Effect: string; Principal: unknown }[]).filter(
+        (statement) => statement.Effect === 'Allow',
+      ),
+    );
+    expect(allowed.map((statement) => JSON.stringify(statement.Principal))).not.toContain('{"AWS":"*"}');
+    expect(JSON.stringify(allowed)).toMatch(/cloudfront\.amazonaws\.com/);
+    // Links in the catalog and webhook payloads name the distribution.
+    const [, publish] = functionWithDescription(template, 'Exports');
+    expect(JSON.stringify(publish.Properties.Environment.Variables.PUBLIC_BASE_URL)).toMatch(/DomainName/);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(JSON.stringify(outputs.PortalUrl!.Value)).toMatch(/Distribution.*DomainName/);
   });
 });

@@ -24,6 +24,8 @@ export const functionEnvironmentSchema = z.object({
   RAW_BUCKET: z.string().min(1),
   INTERNAL_BUCKET: z.string().min(1),
   PUBLIC_BUCKET: z.string().min(1),
+  /** Where the public bucket is served when not by S3 itself (a CloudFront distribution). */
+  PUBLIC_BASE_URL: z.url().optional(),
   /** Secrets Manager secret holding the PostgreSQL connection string. */
   DATABASE_SECRET_ARN: z.string().min(1).optional(),
   /**

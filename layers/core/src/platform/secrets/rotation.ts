@@ -41,7 +41,11 @@ export function rotatedSecret(
 ): { text: string; value: string; previousUntil: string } {
   const value = options.next ?? randomBytes(24).toString('hex');
   const previousUntil = new Date((options.now ?? Date.now()) + options.overlapSeconds * 1000).toISOString();
-  const rotated: RotatingSecret = { current: value, previous: parseRotatingSecret(text).current, previousUntil };
+  const rotated: RotatingSecret = {
+    current: value,
+    previous: parseRotatingSecret(text).current,
+    previousUntil,
+  };
   return { text: JSON.stringify(rotated), value, previousUntil };
 }
 

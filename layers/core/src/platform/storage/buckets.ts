@@ -134,6 +134,8 @@ export const zoneKeys = {
 
 /** Where anyone downloads a public object from: the local endpoint on LocalStack, S3 otherwise. */
 export function publicBucketUrl(bucket: string, env: NodeJS.ProcessEnv = process.env): string {
+  // A distribution in front of the bucket (PublicSite) serves it under its own name.
+  if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL.replace(/\/$/, '');
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   if (endpoint) return `${endpoint.replace(/\/$/, '')}/${bucket}`;
   return `https://${bucket}.s3.${env.AWS_REGION ?? 'us-east-1'}.amazonaws.com`;
