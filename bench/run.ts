@@ -334,7 +334,14 @@ function previousResults() {
 /** `npm run bench -- --only=startup`: the command's start-up again; the rest kept from the last run. */
 function onlyStartup(startup: StartupBench) {
   const previous = previousResults();
-  writeReport(previous.results, previous.formats, previous.pipeline, previous.activation, startup, previous.date);
+  writeReport(
+    previous.results,
+    previous.formats,
+    previous.pipeline,
+    previous.activation,
+    startup,
+    previous.date,
+  );
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -388,11 +395,8 @@ function writeReport(
   mkdirSync(path.join(packageRoot, 'bench/results'), { recursive: true });
   writeFileSync(
     path.join(packageRoot, 'bench/results/ingest.json'),
-    JSON.stringify(
-      { date: measuredOn, machine, results, formats, pipeline, activation, startup },
-      null,
-      2,
-    ) + '\n',
+    JSON.stringify({ date: measuredOn, machine, results, formats, pipeline, activation, startup }, null, 2) +
+      '\n',
   );
   const n = (value: number) => value.toLocaleString('en');
   const rows = results.map(
@@ -563,17 +567,24 @@ matches some 40 000 points): index the fields your users filter on most.
 
 ## Webhook fan-out
 
-One \`outputs.published\` event put on the deployed bus, ${n(activation.fanOut.subscriptions)} subscriptions to it, all on one
-loopback subscriber that verifies every signature: ${n(activation.fanOut.delivered)} delivered
-(${n(activation.fanOut.verified)} verified) in ${activation.fanOut.seconds} s, **${n(activation.fanOut.deliveriesPerSecond)} deliveries/s**;
-time from the event to a delivery: p50 ${activation.fanOut.p50Ms} ms, p99 ${activation.fanOut.p99Ms} ms (rule → events queue →
-fan-out function → deliveries queue → webhook-delivery function, on LocalStack's Lambda executor).
+One \`outputs.published\` event put on the deployed bus, ${n(activation.fanOut.subscriptions)} subscriptions to it, on one
+loopback subscriber where each checks its own signature (Standard Webhooks' reference library):
+${n(activation.fanOut.delivered)} delivered (${n(activation.fanOut.verified)} verified) in ${activation.fanOut.seconds} s, **${n(activation.fanOut.deliveriesPerSecond)} deliveries/s**;
+time from the event to a delivery: first ${activation.fanOut.firstMs} ms, p50 ${activation.fanOut.p50Ms} ms, **p99 ${activation.fanOut.p99Ms} ms**
+(rule → events queue → fan-out function → deliveries queue → webhook-delivery function, on
+LocalStack's Lambda executor). Goal (issue 22): 200 deliveries/s or more, p99 under 5 s:
+**${activation.fanOut.deliveriesPerSecond >= 200 && activation.fanOut.p99Ms < 5000 ? 'met' : 'not met'}**.
 
-On LocalStack this is the emulator's pace more than datacycle's: its SQS event source runs one
-batch of 10 messages at a time per queue (AWS scales a queue's pollers up to 1 000 concurrent
-invocations), so the deliveries queue drains at about 10 messages per batch time; each batch
-delivers its 10 in parallel, each attempt claiming its row and holding no database
-connection while its request is out.
+How: the fan-out puts the first attempts in bundles of 100 per message (ten messages for a
+thousand subscribers: one batch of LocalStack's poller, which runs one batch at a time per
+queue); the delivery function claims a bundle's deliveries in one statement, reads their
+signing secrets twenty per Secrets Manager call (BatchGetSecretValue), sends the requests
+together (200 in flight per container at most, over kept-alive connections), and records the
+successes in one transaction. A failure keeps its own retry message and schedule. Before
+(one message and one secret read per delivery, ten at a time): 34 deliveries/s, p99 29 s.
+Profiled in-process, a thousand attempts take 1.5 s of which most is waiting on Secrets
+Manager, PostgreSQL and the subscriber; the time to the first delivery is the two SQS hops of
+LocalStack's pollers (0.4 to 2 s from one run to the next).
 
 ${startupSection(startup)}`;
   writeFileSync(path.join(packageRoot, 'docs/benchmarks.md'), text);

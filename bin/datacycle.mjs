@@ -4,7 +4,7 @@
 // through tsx instead.
 import { existsSync } from 'node:fs';
 
-// The local tools run on the machine's Node.js (20+); deployed functions run on Node.js 22.
+// The local tools run on the machine's Node.js (20+); deployed functions run on Node.js 24.
 // The AWS SDK's notice about its future Node.js 22 requirement is in docs/operations.md.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

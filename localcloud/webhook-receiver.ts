@@ -27,6 +27,11 @@ export interface WebhookReceiver {
   received: ReceivedWebhook[];
   /** The secrets signatures are checked against (any may match), set once known. */
   secrets: string[];
+  /**
+   * The secret of the subscriber at a path (many subscribers on one receiver, each at its own
+   * path): checked alone, instead of trying every secret.
+   */
+  secretsByPath: Map<string, string>;
   /** Answers for the next requests, in order; then 204. */
   answers: Answer[];
   close(): Promise<void>;
@@ -43,6 +48,7 @@ export function receiveWebhooks(
   const received: ReceivedWebhook[] = [];
   const answers: Answer[] = [];
   const secrets = [...(options.secrets ?? [])];
+  const secretsByPath = new Map<string, string>();
   const hanging = new Set<() => void>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -50,7 +56,8 @@ export function receiveWebhooks(
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const headers = req.headers as Record<string, string | undefined>;
-      const verdicts = secrets.map((secret) => {
+      const own = secretsByPath.get(req.url ?? '');
+      const verdicts = (own ? [own] : secrets).map((secret) => {
         try {
           new Webhook(secret).verify(body, {
             'webhook-id': headers['webhook-id'] ?? '',
@@ -68,7 +75,8 @@ export function receiveWebhooks(
         timestamp: headers['webhook-timestamp'] ?? '',
         signature: headers['webhook-signature'] ?? '',
         body,
-        verified: secrets.length === 0 ? 'no secret to check' : verdicts.includes('ok') ? 'ok' : verdicts[0]!,
+        verified:
+          verdicts.length === 0 ? 'no secret to check' : verdicts.includes('ok') ? 'ok' : verdicts[0]!,
         receivedAt: new Date(),
         answered: answer === 'hang' ? 'hang' : answer.status,
       });
@@ -79,7 +87,7 @@ export function receiveWebhooks(
       }
       // A subscriber refuses what it cannot verify.
       const status =
-        secrets.length > 0 && !verdicts.includes('ok') && answer.status < 300 ? 401 : answer.status;
+        verdicts.length > 0 && !verdicts.includes('ok') && answer.status < 300 ? 401 : answer.status;
       res.writeHead(status, answer.headers).end();
     });
   });
@@ -92,6 +100,7 @@ export function receiveWebhooks(
         url: `http://127.0.0.1:${port}/webhooks`,
         received,
         secrets,
+        secretsByPath,
         answers,
         close: () =>
           new Promise((done) => {

@@ -26,7 +26,8 @@ const allowedWildcards: { pattern: RegExp; reason: string }[] = [
   {
     pattern: /^Resource::\*$/,
     reason:
-      'only with the ec2 network-interface actions Lambda needs in a VPC, which take no narrower resource',
+      'only with the ec2 network-interface actions Lambda needs in a VPC, or secretsmanager:BatchGetSecretValue, ' +
+      'which take no narrower resource (a batch reads only the secrets GetSecretValue is granted on)',
   },
 ];
 
@@ -39,7 +40,8 @@ export const NETWORK_INTERFACE_ACTIONS = [
   'ec2:AssignPrivateIpAddresses',
   'ec2:UnassignPrivateIpAddresses',
 ];
-const networkInterfaceActions = new Set(NETWORK_INTERFACE_ACTIONS);
+/** Actions that take no resource narrower than `*`: Lambda's network interfaces, batch secret reads. */
+const anyResourceActions = new Set([...NETWORK_INTERFACE_ACTIONS, 'secretsmanager:BatchGetSecretValue']);
 
 /** A CloudFormation value as one string, references in angle brackets (cdk-nag's finding names). */
 function flatten(value: unknown): string {
@@ -69,7 +71,7 @@ interface Statement {
 
 /**
  * Acknowledges, on each policy of a datacycle function's role, the wildcards of the allowed
- * kinds above, each with its reason; a `*` resource only in the network-interface statement.
+ * kinds above, each with its reason; a `*` resource only for actions that take no other.
  */
 export class ScopedWildcards implements IAspect {
   visit(node: IConstruct): void {
@@ -77,12 +79,10 @@ export class ScopedWildcards implements IAspect {
     const document = Stack.of(node).resolve(node.policyDocument) as { Statement?: Statement[] };
     const allows = (document.Statement ?? []).filter((statement) => statement.Effect === 'Allow');
     // cdk-nag names a finding per policy, not per statement: `*` is acknowledged only if every
-    // statement holding it is the network-interface one.
+    // statement holding it has only actions that take no narrower resource.
     const anyResourceOk = allows
       .filter((statement) => list(statement.Resource).includes('*'))
-      .every((statement) =>
-        list(statement.Action).every((action) => networkInterfaceActions.has(String(action))),
-      );
+      .every((statement) => list(statement.Action).every((action) => anyResourceActions.has(String(action))));
     for (const statement of allows) {
       const actions = list(statement.Action).map(String);
       const findings = [

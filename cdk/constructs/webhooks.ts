@@ -34,12 +34,19 @@ export function grantWebhookSecrets(fn: lambda.IFunction, projectName: string, m
       resources: [webhookSecretsArn(fn, projectName)],
     }),
   );
+  // Deliveries read their subscribers' secrets twenty at a time; the batch action takes no
+  // resource, and returns only the secrets GetSecretValue above is granted on.
+  if (!manage)
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }),
+    );
 }
 
 /**
- * deliveries queue ──► webhook-delivery function ──POST, signed──► subscribers. One message per
- * attempt: the function enqueues the next attempt at its time (SQS delays, 15 minutes a hop)
- * and, after the last one, puts the message on the DLQ itself.
+ * deliveries queue ──► webhook-delivery function ──POST, signed──► subscribers. A message per
+ * retry, or a bundle of first attempts sent together: the function enqueues each delivery's
+ * next attempt at its time (SQS delays, 15 minutes a hop) and, after the last one, puts the
+ * delivery on the DLQ itself.
  */
 export class WebhookDeliveries extends Construct {
   readonly queue: QueueWithDlq;
@@ -52,8 +59,8 @@ export class WebhookDeliveries extends Construct {
       coreLayer: props.coreLayer,
       network: props.network,
       environment: props.environment,
-      // Ten attempts in parallel, 15 s each at most.
-      timeout: Duration.seconds(60),
+      // Ten messages in parallel, up to a thousand requests, 200 at a time: 15 s at most each.
+      timeout: Duration.seconds(120),
       memorySize: 256,
       description: 'Delivers signed webhooks to subscribers, on a retry schedule',
       // Only an attempt that could not run at all (database down) is received again.
@@ -62,7 +69,7 @@ export class WebhookDeliveries extends Construct {
     });
     this.queue = consumer.queue;
     this.function = consumer.function;
-    // Ten attempts at once, each needing a connection only before and after its request.
+    // Ten messages at once, each needing a connection only before and after its requests.
     this.function.addEnvironment('DATABASE_POOL_MAX', '10');
     // The next attempt goes back on its own queue (QUEUE_URL, set by QueueConsumer).
     this.queue.queue.grantSendMessages(this.function);
@@ -80,7 +87,7 @@ export interface WebhookFanOutProps extends PipelinePartProps {
 
 /**
  * outputs.published and alert events ──rule──► webhook events queue ──► webhook-fanout function
- *   ──► one message per (event, subscription) on the deliveries queue.
+ *   ──► the first attempt of each (event, subscription), in bundles, on the deliveries queue.
  */
 export class WebhookFanOut extends Construct {
   readonly queue: QueueWithDlq;

@@ -233,8 +233,9 @@ describe('queue consumers', () => {
     );
     expect(rows).toHaveLength(1);
     const messages = await receiveAll(queues.deliveries);
+    // The first attempts travel in bundles.
     expect(messages.map((message) => JSON.parse(message.Body!))).toEqual([
-      { deliveryId: rows[0]!.id, attempt: 0 },
+      { deliveries: [{ deliveryId: rows[0]!.id, attempt: 0 }] },
     ]);
 
     const delivered = await invoke<unknown, SQSBatchResponse>(

@@ -9,6 +9,7 @@ import {
   ReceiveMessageCommand,
   DeleteMessageCommand,
   PurgeQueueCommand,
+  GetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +104,9 @@ async function drain(
     if (Messages.length > 0) idleSince = Date.now();
     for (const message of Messages) {
       const parsed: DeliveryMessage = deliveryMessageSchema.parse(JSON.parse(message.Body!));
-      outcomes.push((await handleDeliveryMessage({ ...context(), network }, parsed)).kind);
+      outcomes.push(
+        ...(await handleDeliveryMessage({ ...context(), network }, parsed)).map((one) => one.kind),
+      );
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queue, ReceiptHandle: message.ReceiptHandle! }));
     }
   }
@@ -188,6 +191,62 @@ describe('webhook deliveries', () => {
     expect(await deliveryRows(subscription.id)).toEqual([
       { id: enqueued[0], status: 'succeeded', attempts: 1, last_status_code: 204 },
     ]);
+  });
+
+  it('sends a fan-out to many subscribers in bundles; a failing one keeps its own retries', async () => {
+    receiver = await receiveWebhooks();
+    const failing = await receiveWebhooks();
+    failing.answers.push({ status: 500 });
+    try {
+      for (let i = 0; i < 110; i++) {
+        const created = await createSubscription(
+          { pool, secrets, project },
+          { url: `${receiver.url}/${i}`, events: ['dataset.published'], enabled: true },
+        );
+        receiver.secrets.push(created.secret);
+        mine.push(created.subscription.id);
+      }
+      const bad = await createSubscription(
+        { pool, secrets, project },
+        { url: failing.url, events: ['dataset.published'], enabled: true },
+      );
+      failing.secrets.push(bad.secret);
+      mine.push(bad.subscription.id);
+
+      const enqueued = await fanOut(
+        { pool, queue: { sqs, url: queueUrl } },
+        webhookEventsOf(busEvent(['stations']), links),
+      );
+      expect(enqueued).toHaveLength(111);
+      // Two messages: a bundle of 100 first attempts and one of 11.
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        }),
+      );
+      expect(Attributes?.ApproximateNumberOfMessages).toBe('2');
+
+      const outcomes = await drain(queueUrl, 4_000);
+      expect(outcomes.filter((outcome) => outcome === 'retry')).toHaveLength(1);
+      // 110 at the first attempt, the failing one at its second.
+      expect(outcomes.filter((outcome) => outcome === 'succeeded')).toHaveLength(111);
+      expect(receiver.received).toHaveLength(110);
+      expect(new Set(receiver.received.map((r) => r.id)).size).toBe(110);
+      expect(receiver.received.every((r) => r.verified === 'ok')).toBe(true);
+      expect(failing.received.map((r) => r.answered)).toEqual([500, 204]);
+      const { rows } = await pool.query<{ status: string; attempts: number; n: number }>(
+        `SELECT status, attempts, count(*)::int AS n FROM ops.deliveries WHERE id = ANY ($1)
+         GROUP BY status, attempts ORDER BY attempts`,
+        [enqueued],
+      );
+      expect(rows).toEqual([
+        { status: 'succeeded', attempts: 1, n: 110 },
+        { status: 'succeeded', attempts: 2, n: 1 },
+      ]);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('delivers only the event types and datasets a subscription asked for', async () => {

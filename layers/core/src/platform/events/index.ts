@@ -22,10 +22,13 @@ export {
 } from './bus';
 export {
   collectRequestSchema,
+  DELIVERY_BUNDLE_SIZE,
   deliveryMessageSchema,
   queueMessages,
   type CollectRequest,
+  type DeliveryAttempt,
   type DeliveryMessage,
+  type SingleDeliveryMessage,
   type QueueMessage,
   type QueueName,
 } from './queue-messages';

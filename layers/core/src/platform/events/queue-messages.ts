@@ -2,16 +2,31 @@ import { z } from 'zod';
 import { busEnvelopeSchema } from './bus';
 import { ingestMessageSchema } from './s3-notifications';
 
-/** A message of the deliveries queue: one attempt of one webhook delivery. */
-export const deliveryMessageSchema = z.object({
+/** One attempt of one webhook delivery. */
+const deliveryAttemptSchema = z.object({
   deliveryId: z.string(),
   /** Which attempt this message is for (0 first): a duplicate of an earlier one is dropped. */
   attempt: z.number().int().min(0),
-  /** Not before this time (ISO): SQS delays 15 minutes at most, a longer wait hops again. */
-  notBefore: z.iso.datetime().optional(),
 });
 
+/** Deliveries a fan-out puts in one message (their requests go out together, see attemptDeliveries). */
+export const DELIVERY_BUNDLE_SIZE = 100;
+
+/**
+ * A message of the deliveries queue: one attempt of one delivery (a retry, a replay), possibly
+ * not before a time; or the first attempts of a bundle of deliveries of one event (fan-out).
+ */
+export const deliveryMessageSchema = z.union([
+  deliveryAttemptSchema.extend({
+    /** Not before this time (ISO): SQS delays 15 minutes at most, a longer wait hops again. */
+    notBefore: z.iso.datetime().optional(),
+  }),
+  z.object({ deliveries: z.array(deliveryAttemptSchema).min(1).max(DELIVERY_BUNDLE_SIZE) }),
+]);
+
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+export type SingleDeliveryMessage = Extract<DeliveryMessage, { deliveryId: string }>;
 
 /** Input of the collect function, set on each schedule's EventBridge rule target. */
 export const collectRequestSchema = z.object({

@@ -3,5 +3,8 @@ export {
   cachedSecretCheck,
   parseRotatingSecret,
   rotatedSecret,
+  rotatingSecretSchema,
+  rotation,
+  valuesInForce,
   type RotatingSecret,
 } from './rotation';

@@ -8,7 +8,7 @@ import { z } from 'zod';
  *
  * Stored in Secrets Manager as the bare value (never rotated) or as this JSON document.
  */
-const rotatingSecretSchema = z.object({
+export const rotatingSecretSchema = z.object({
   current: z.string().min(1),
   previous: z.string().min(1).optional(),
   previousUntil: z.iso.datetime().optional(),
@@ -21,9 +21,8 @@ export function parseRotatingSecret(text: string): RotatingSecret {
   return rotatingSecretSchema.parse(JSON.parse(trimmed));
 }
 
-/** The values a caller may present now: the current one, and the previous one during its overlap. */
-export function acceptedValues(text: string, now = Date.now()): string[] {
-  const secret = parseRotatingSecret(text);
+/** The values in force now: the current one, and the previous one during its overlap. */
+export function valuesInForce(secret: RotatingSecret, now = Date.now()): string[] {
   const previousValid =
     secret.previous !== undefined &&
     secret.previousUntil !== undefined &&
@@ -31,22 +30,32 @@ export function acceptedValues(text: string, now = Date.now()): string[] {
   return previousValid ? [secret.current, secret.previous!] : [secret.current];
 }
 
+/** The values a caller may present now, from the stored text (see valuesInForce). */
+export const acceptedValues = (text: string, now = Date.now()): string[] =>
+  valuesInForce(parseRotatingSecret(text), now);
+
+/** A rotation from `current` to `next`: the old value stays in force for `overlapSeconds`. */
+export function rotation(
+  current: string,
+  options: { overlapSeconds: number; next: string; now?: number },
+): RotatingSecret {
+  const previousUntil = new Date((options.now ?? Date.now()) + options.overlapSeconds * 1000).toISOString();
+  return { current: options.next, previous: current, previousUntil };
+}
+
 /**
- * The secret after a rotation to `next` (a new random value by default): the current value
+ * The stored text after a rotation to `next` (a new random value by default): the current value
  * becomes the previous one, accepted for `overlapSeconds` more.
  */
 export function rotatedSecret(
   text: string,
   options: { overlapSeconds: number; next?: string; now?: number },
 ): { text: string; value: string; previousUntil: string } {
-  const value = options.next ?? randomBytes(24).toString('hex');
-  const previousUntil = new Date((options.now ?? Date.now()) + options.overlapSeconds * 1000).toISOString();
-  const rotated: RotatingSecret = {
-    current: value,
-    previous: parseRotatingSecret(text).current,
-    previousUntil,
-  };
-  return { text: JSON.stringify(rotated), value, previousUntil };
+  const rotated = rotation(parseRotatingSecret(text).current, {
+    ...options,
+    next: options.next ?? randomBytes(24).toString('hex'),
+  });
+  return { text: JSON.stringify(rotated), value: rotated.current, previousUntil: rotated.previousUntil! };
 }
 
 /**

@@ -1,12 +1,15 @@
 import type pg from 'pg';
-import { raiseAlert, type AlertContext } from '../../platform/events';
+import { raiseAlert, type AlertContext, type DeliveryAttempt } from '../../platform/events';
 import { USER_AGENT, retryAfterMs } from '../../platform/net/http-client';
 import { errorMessage } from '../../platform/errors/errors';
 import { guardedFetch, type NetworkPolicy } from '../../platform/net/guard';
 import { inTransaction } from '../../platform/warehouse';
-import { activeSecrets, readSigningSecret, type SecretStore } from './secrets';
+import { valuesInForce } from '../../platform/secrets';
+import { prefetchSigningSecrets, readSigningSecret, type SecretStore } from './secrets';
 import { signedHeaders } from './signing';
 
+/** How long a subscription's signing secrets are reused (a rotation is picked up within it). */
+const SECRET_CACHE_MS = 60_000;
 /** A 2xx within this time is a success. */
 export const DELIVERY_TIMEOUT_MS = 15_000;
 /** Payloads are small (links, not data); a larger one is a bug. */
@@ -61,7 +64,7 @@ async function post(context: DeliveryContext, delivery: Claimed, body: string): 
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    const stored = await readSigningSecret(context.secrets, delivery.subscription_id, 60_000);
+    const stored = await readSigningSecret(context.secrets, delivery.subscription_id, SECRET_CACHE_MS);
     const response = await guardedFetch(
       delivery.url,
       {
@@ -69,7 +72,12 @@ async function post(context: DeliveryContext, delivery: Claimed, body: string): 
         headers: {
           'content-type': 'application/json',
           'user-agent': USER_AGENT,
-          ...signedHeaders(activeSecrets(stored, context.now?.()), delivery.id, body, context.now?.()),
+          ...signedHeaders(
+            valuesInForce(stored, context.now?.().getTime()),
+            delivery.id,
+            body,
+            context.now?.(),
+          ),
         },
         body,
         redirect: 'manual',
@@ -122,99 +130,202 @@ async function readSome(body: ReadableStream<Uint8Array> | null): Promise<string
 
 /** How long an attempt holds its delivery: longer than any request, short enough to recover. */
 const CLAIM_SECONDS = 60;
-
 /**
- * One attempt of one delivery, `attempt` being the attempt the message was sent for. The
- * attempt claims the delivery (status `sending`, for a minute) in one statement, makes the
- * request holding no database connection, then records the outcome in one transaction:
- * every attempt in ops.delivery_attempts, the summary on the delivery. A duplicate message
- * finds the delivery claimed or past its attempt, and is dropped.
+ * Requests out at the same time in one container, whatever the bundles they belong to (each
+ * waits DELIVERY_TIMEOUT_MS at most): sockets stay well under Lambda's 1,024 descriptors.
  */
+export const REQUESTS_AT_ONCE = 200;
+const requestSlots = slots(REQUESTS_AT_ONCE);
+
+/** One attempt of one delivery (see attemptDeliveries). */
 export async function attemptDelivery(
   context: DeliveryContext,
   deliveryId: string,
   attempt: number,
 ): Promise<DeliveryOutcome> {
-  const now = () => context.now?.() ?? new Date();
-  const { rows } = await context.pool.query<Claimed>(
+  const [outcome] = await attemptDeliveries(context, [{ deliveryId, attempt }]);
+  return outcome!;
+}
+
+/**
+ * Attempts of several deliveries, `attempt` being the attempt each message was sent for. They
+ * are claimed (status `sending`, for a minute) in one statement; their requests go out
+ * together (`REQUESTS_AT_ONCE` at most in the container) over kept-alive connections, holding no database
+ * connection; the outcomes are recorded, every attempt in ops.delivery_attempts and the
+ * summary on the delivery: the successes in one transaction, each other outcome in its own
+ * (it may disable a subscription). A duplicate message finds its delivery claimed or past its
+ * attempt, and is dropped. Outcomes come back in the order of `attempts`.
+ */
+export async function attemptDeliveries(
+  context: DeliveryContext,
+  attempts: DeliveryAttempt[],
+): Promise<DeliveryOutcome[]> {
+  const { rows } = await context.pool.query<Claimed & { attempt: number }>(
     `UPDATE ops.deliveries d SET status = 'sending', claimed_until = now() + make_interval(secs => $3)
-     FROM ops.subscriptions s
-     WHERE d.id = $1 AND s.id = d.subscription_id AND s.enabled AND d.attempts = $2
+     FROM ops.subscriptions s, unnest($1::text[], $2::int[]) AS wanted(id, attempt)
+     WHERE d.id = wanted.id AND d.attempts = wanted.attempt AND s.id = d.subscription_id AND s.enabled
        AND (d.status IN ('pending', 'retrying') OR (d.status = 'sending' AND d.claimed_until < now()))
      RETURNING d.id, d.status, d.attempts, d.payload, d.event_type, d.subscription_id,
        s.url, s.enabled, s.owner_email, s.retry_schedule, s.failing_since`,
-    [deliveryId, attempt, CLAIM_SECONDS],
+    [attempts.map((item) => item.deliveryId), attempts.map((item) => item.attempt), CLAIM_SECONDS],
   );
-  const delivery = rows[0];
-  if (!delivery) return skipped(context, deliveryId, attempt);
+  const claimed = new Map(rows.map((row) => [row.id, row]));
+  if (rows.length > 1)
+    await prefetchSigningSecrets(
+      context.secrets,
+      rows.map((row) => row.subscription_id),
+      SECRET_CACHE_MS,
+    );
+  const outcomes: DeliveryOutcome[] = new Array<DeliveryOutcome>(attempts.length);
+  const made: Made[] = [];
+  await Promise.all(
+    attempts.map(async ({ deliveryId, attempt }, index) => {
+      const delivery = claimed.get(deliveryId);
+      if (!delivery) {
+        outcomes[index] = await skipped(context, deliveryId, attempt);
+        return;
+      }
+      const body = JSON.stringify(delivery.payload);
+      const result =
+        Buffer.byteLength(body) > MAX_PAYLOAD_BYTES
+          ? { latencyMs: 0, error: `payload of ${Buffer.byteLength(body)} bytes over the limit` }
+          : await requestSlots(() => post(context, delivery, body));
+      made.push({ index, delivery, attempt, result, outcome: outcomeOf(context, delivery, attempt, result) });
+    }),
+  );
+  const succeeded = made.filter((one) => one.outcome.kind === 'succeeded');
+  if (succeeded.length > 0) await recordSuccesses(context, succeeded);
+  for (const one of made) {
+    if (one.outcome.kind !== 'succeeded') await recordFailure(context, one);
+    outcomes[one.index] = one.outcome;
+  }
+  return outcomes;
+}
 
-  const body = JSON.stringify(delivery.payload);
-  const result =
-    Buffer.byteLength(body) > MAX_PAYLOAD_BYTES
-      ? { latencyMs: 0, error: `payload of ${Buffer.byteLength(body)} bytes over the limit` }
-      : await post(context, delivery, body);
+/** An attempt made: what was asked, what happened, what follows. */
+interface Made {
+  index: number;
+  delivery: Claimed;
+  attempt: number;
+  result: Attempt;
+  outcome: DeliveryOutcome;
+}
+
+/** A limiter: `run(work)` starts `work` when fewer than `size` are running. */
+function slots(size: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** What follows an attempt: done, gone, failed for good, or the next attempt at its time. */
+function outcomeOf(
+  context: DeliveryContext,
+  delivery: Claimed,
+  attempt: number,
+  result: Attempt,
+): DeliveryOutcome {
   const schedule = delivery.retry_schedule ?? context.retrySchedule;
   const made = attempt + 1;
-  const succeeded = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
-  const gone = result.statusCode === 410;
-  let outcome: DeliveryOutcome;
-  if (succeeded) outcome = { kind: 'succeeded', statusCode: result.statusCode! };
-  else if (gone) outcome = { kind: 'gone' };
-  else if (made >= schedule.length) outcome = { kind: 'failed', error: result.error ?? 'failed' };
-  else {
-    // The schedule's wait, ±10 % so that retries of many deliveries spread out; a longer
-    // Retry-After is honoured (up to 12 h).
-    const planned = schedule[made]! * (0.9 + 0.2 * (context.random ?? Math.random)());
-    const wait = Math.max(planned, Math.min(result.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS));
-    outcome = {
-      kind: 'retry',
-      attempt: made,
-      notBefore: new Date(now().getTime() + wait * 1000),
-      error: result.error ?? 'failed',
-    };
-  }
+  if (result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300)
+    return { kind: 'succeeded', statusCode: result.statusCode };
+  if (result.statusCode === 410) return { kind: 'gone' };
+  if (made >= schedule.length) return { kind: 'failed', error: result.error ?? 'failed' };
+  // The schedule's wait, ±10 % so that retries of many deliveries spread out; a longer
+  // Retry-After is honoured (up to 12 h).
+  const planned = schedule[made]! * (0.9 + 0.2 * (context.random ?? Math.random)());
+  const wait = Math.max(planned, Math.min(result.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS));
+  const now = context.now?.() ?? new Date();
+  return {
+    kind: 'retry',
+    attempt: made,
+    notBefore: new Date(now.getTime() + wait * 1000),
+    error: result.error ?? 'failed',
+  };
+}
 
-  return inTransaction(context.pool, async (client) => {
+/** The successes of a bundle, in one transaction: their attempts, their deliveries, their subscriptions' health. */
+async function recordSuccesses(context: DeliveryContext, succeeded: Made[]): Promise<void> {
+  const ids = succeeded.map((one) => one.delivery.id);
+  const attempts = succeeded.map((one) => one.attempt + 1);
+  const codes = succeeded.map((one) => one.result.statusCode ?? null);
+  const latencies = succeeded.map((one) => one.result.latencyMs);
+  await inTransaction(context.pool, async (client) => {
+    await client.query(
+      `INSERT INTO ops.delivery_attempts (delivery_id, attempt, status_code, latency_ms, outcome)
+       SELECT id, attempt, status_code, latency_ms, 'succeeded'
+       FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) AS made(id, attempt, status_code, latency_ms)`,
+      [ids, attempts, codes, latencies],
+    );
+    await client.query(
+      `UPDATE ops.deliveries d SET attempts = made.attempt, status = 'succeeded', last_status_code = made.status_code,
+         last_latency_ms = made.latency_ms, last_error = NULL, next_attempt_at = NULL, claimed_until = NULL,
+         finished_at = now()
+       FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) AS made(id, attempt, status_code, latency_ms)
+       WHERE d.id = made.id`,
+      [ids, attempts, codes, latencies],
+    );
+    await client.query(
+      `UPDATE ops.subscriptions SET failing_since = NULL WHERE id = ANY ($1) AND failing_since IS NOT NULL`,
+      [[...new Set(succeeded.map((one) => one.delivery.subscription_id))]],
+    );
+  });
+}
+
+/** An attempt that did not succeed: recorded, its subscription marked failing (and disabled past the limit). */
+async function recordFailure(context: DeliveryContext, made: Made): Promise<void> {
+  const { delivery, attempt, result, outcome } = made;
+  const now = () => context.now?.() ?? new Date();
+  await inTransaction(context.pool, async (client) => {
     await client.query(
       `INSERT INTO ops.delivery_attempts (delivery_id, attempt, status_code, latency_ms, error, outcome)
        VALUES ($1, $2, $3, $4, $5, $6)`,
-      [deliveryId, made, result.statusCode ?? null, result.latencyMs, result.error ?? null, outcome.kind],
+      [
+        delivery.id,
+        attempt + 1,
+        result.statusCode ?? null,
+        result.latencyMs,
+        result.error ?? null,
+        outcome.kind,
+      ],
     );
     await client.query(
       `UPDATE ops.deliveries SET attempts = $2, status = $3, last_status_code = $4, last_latency_ms = $5,
          last_error = $6, next_attempt_at = $7, claimed_until = NULL,
-         finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() END
+         finished_at = CASE WHEN $3 = 'failed' THEN now() END
        WHERE id = $1`,
       [
-        deliveryId,
-        made,
-        outcome.kind === 'retry' ? 'retrying' : outcome.kind === 'succeeded' ? 'succeeded' : 'failed',
+        delivery.id,
+        attempt + 1,
+        outcome.kind === 'retry' ? 'retrying' : 'failed',
         result.statusCode ?? null,
         result.latencyMs,
         result.error ?? null,
         outcome.kind === 'retry' ? outcome.notBefore : null,
       ],
     );
-    if (succeeded) {
-      await client.query(
-        `UPDATE ops.subscriptions SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`,
-        [delivery.subscription_id],
-      );
-      return outcome;
-    }
     const failingSince = delivery.failing_since ?? now();
     await client.query(
       `UPDATE ops.subscriptions SET failing_since = coalesce(failing_since, $2) WHERE id = $1`,
       [delivery.subscription_id, failingSince],
     );
     const failingHours = (now().getTime() - failingSince.getTime()) / 3_600_000;
-    if (gone || failingHours >= context.disableAfterHours) {
-      const reason = gone
-        ? 'the endpoint answered 410 Gone'
-        : `deliveries failing for ${Math.floor(failingHours)} h (last: ${result.error})`;
+    if (outcome.kind === 'gone' || failingHours >= context.disableAfterHours) {
+      const reason =
+        outcome.kind === 'gone'
+          ? 'the endpoint answered 410 Gone'
+          : `deliveries failing for ${Math.floor(failingHours)} h (last: ${result.error})`;
       await disable(context, client, delivery, reason);
     }
-    return outcome;
   });
 }
 

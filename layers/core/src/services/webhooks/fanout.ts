@@ -1,11 +1,12 @@
 import type pg from 'pg';
+import { DELIVERY_BUNDLE_SIZE, type DeliveryMessage } from '../../platform/events';
 import type { WebhookEvent } from './events';
 import { enqueueDeliveries, type DeliveryQueue } from './queue';
 
 /**
  * One delivery per (event, subscription): every enabled subscription to the event's type
- * (and dataset, when it filters) gets a row in ops.deliveries and a message on the deliveries
- * queue. A duplicate event finds its rows already there: delivered once per subscription.
+ * (and dataset, when it filters) gets a row in ops.deliveries, and its first attempt a place in
+ * a bundle on the deliveries queue. A duplicate event finds its rows already there: delivered once per subscription.
  * Returns the deliveries enqueued.
  */
 export async function fanOut(
@@ -30,9 +31,14 @@ export async function fanOut(
     );
     ids.push(...rows.map((row) => row.id));
   }
-  await enqueueDeliveries(
-    context.queue,
-    ids.map((deliveryId) => ({ deliveryId, attempt: 0 })),
-  );
+  // First attempts go in bundles: one consumer sends a bundle's requests together.
+  const bundles: DeliveryMessage[] = [];
+  for (let start = 0; start < ids.length; start += DELIVERY_BUNDLE_SIZE)
+    bundles.push({
+      deliveries: ids
+        .slice(start, start + DELIVERY_BUNDLE_SIZE)
+        .map((deliveryId) => ({ deliveryId, attempt: 0 })),
+    });
+  await enqueueDeliveries(context.queue, bundles);
   return ids;
 }

@@ -1,5 +1,6 @@
 export {
   attemptDelivery,
+  attemptDeliveries,
   replayDeliveries,
   ReplayError,
   DELIVERY_TIMEOUT_MS,
@@ -10,7 +11,6 @@ export { webhookEventsOf, type PublicLinks, type WebhookEvent } from './events';
 export { fanOut } from './fanout';
 export { enqueueDeliveries, enqueueLater, type DeliveryQueue } from './queue';
 export {
-  activeSecrets,
   createSigningSecret,
   readSigningSecret,
   rotateSigningSecret,

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeliveryMessage } from '../../platform/events';
+import type { DeliveryMessage, SingleDeliveryMessage } from '../../platform/events';
 
 /** SQS's longest message delay. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -9,7 +9,7 @@ export interface DeliveryQueue {
   url: string;
 }
 
-/** Enqueues attempts, ten per SQS call. */
+/** Enqueues messages (attempts, bundles of first attempts), ten per SQS call. */
 export async function enqueueDeliveries(queue: DeliveryQueue, messages: DeliveryMessage[]): Promise<void> {
   for (let start = 0; start < messages.length; start += 10) {
     const batch = messages.slice(start, start + 10);
@@ -29,7 +29,7 @@ export async function enqueueDeliveries(queue: DeliveryQueue, messages: Delivery
 /** Enqueues one attempt to run at `notBefore`: delayed by SQS up to 15 minutes, then hops. */
 export async function enqueueLater(
   queue: DeliveryQueue,
-  message: DeliveryMessage,
+  message: SingleDeliveryMessage,
   now = new Date(),
 ): Promise<void> {
   const wait = message.notBefore ? Math.ceil((Date.parse(message.notBefore) - now.getTime()) / 1000) : 0;

@@ -1,4 +1,5 @@
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
@@ -6,20 +7,14 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import { rotatingSecretSchema, rotation, type RotatingSecret } from '../../platform/secrets';
 import { generateSecret } from './signing';
 
 /**
  * A subscription's signing secrets, in Secrets Manager: the current one and, for a while
  * after a rotation, the previous one (deliveries carry both signatures meanwhile).
  */
-const storedSecretSchema = z.object({
-  current: z.string(),
-  previous: z.string().optional(),
-  previousUntil: z.iso.datetime().optional(),
-});
-
-export type StoredSecret = z.infer<typeof storedSecretSchema>;
+export type StoredSecret = RotatingSecret;
 
 export interface SecretStore {
   client: SecretsManagerClient;
@@ -46,6 +41,39 @@ export async function createSigningSecret(store: SecretStore, subscriptionId: st
 
 const cache = new Map<string, { value: StoredSecret; until: number }>();
 
+/** Secrets Manager's largest batch. */
+const BATCH_SIZE = 20;
+
+/**
+ * Reads the secrets of many subscriptions into the cache, twenty per call (a fan-out to a
+ * thousand subscribers would otherwise make a thousand calls). Best effort: a secret the batch
+ * did not return, or a batch refused, is read alone by readSigningSecret, which says why.
+ */
+export async function prefetchSigningSecrets(
+  store: SecretStore,
+  subscriptionIds: string[],
+  cacheMs: number,
+): Promise<void> {
+  const missing = [...new Set(subscriptionIds.map((id) => secretName(store, id)))].filter(
+    (name) => (cache.get(name)?.until ?? 0) <= Date.now(),
+  );
+  const batches: string[][] = [];
+  for (let start = 0; start < missing.length; start += BATCH_SIZE)
+    batches.push(missing.slice(start, start + BATCH_SIZE));
+  await Promise.all(
+    batches.map(async (names) => {
+      const answer = await store.client
+        .send(new BatchGetSecretValueCommand({ SecretIdList: names }))
+        .catch(() => undefined);
+      for (const secret of answer?.SecretValues ?? []) {
+        const parsed = rotatingSecretSchema.safeParse(JSON.parse(secret.SecretString ?? '{}'));
+        if (secret.Name && parsed.success)
+          cache.set(secret.Name, { value: parsed.data, until: Date.now() + cacheMs });
+      }
+    }),
+  );
+}
+
 /** The stored secrets; cached for `cacheMs` (deliveries read them for every attempt). */
 export async function readSigningSecret(
   store: SecretStore,
@@ -56,15 +84,9 @@ export async function readSigningSecret(
   const cached = cache.get(name);
   if (cacheMs > 0 && cached && cached.until > Date.now()) return cached.value;
   const { SecretString } = await store.client.send(new GetSecretValueCommand({ SecretId: name }));
-  const value = storedSecretSchema.parse(JSON.parse(SecretString ?? '{}'));
+  const value = rotatingSecretSchema.parse(JSON.parse(SecretString ?? '{}'));
   cache.set(name, { value, until: Date.now() + cacheMs });
   return value;
-}
-
-/** The secrets that sign a delivery now: the current one, and the previous during its overlap. */
-export function activeSecrets(stored: StoredSecret, now = new Date()): string[] {
-  const overlapping = stored.previous && stored.previousUntil && new Date(stored.previousUntil) > now;
-  return overlapping ? [stored.current, stored.previous!] : [stored.current];
 }
 
 /** A new current secret; the old one keeps signing for `overlapHours`. Returns the new one. */
@@ -81,20 +103,19 @@ export async function rotateSigningSecret(
   // A secret that is gone (a fresh local cloud) is created anew, with nothing to overlap.
   if (!stored)
     return { secret: await createSigningSecret(store, subscriptionId), previousUntil: now.toISOString() };
-  const secret = generateSecret();
-  const previousUntil = new Date(now.getTime() + overlapHours * 3_600_000).toISOString();
+  const rotated = rotation(stored.current, {
+    overlapSeconds: overlapHours * 3600,
+    next: generateSecret(),
+    now: now.getTime(),
+  });
   await store.client.send(
     new PutSecretValueCommand({
       SecretId: secretName(store, subscriptionId),
-      SecretString: JSON.stringify({
-        current: secret,
-        previous: stored.current,
-        previousUntil,
-      } satisfies StoredSecret),
+      SecretString: JSON.stringify(rotated),
     }),
   );
   cache.delete(secretName(store, subscriptionId));
-  return { secret, previousUntil };
+  return { secret: rotated.current, previousUntil: rotated.previousUntil! };
 }
 
 export async function deleteSigningSecret(store: SecretStore, subscriptionId: string): Promise<void> {
