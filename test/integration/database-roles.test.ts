@@ -9,7 +9,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assignRolesSql,
+  copyRowsOf,
   createPool,
+  inTransaction,
+  loadTable,
+  tableSchemaSchema,
   DATABASE_ROLES,
   migrate,
   migrations,
@@ -132,6 +136,41 @@ describe('database roles', () => {
       api.query("INSERT INTO ops.runs (id, trigger, status) VALUES (gen_random_uuid(), 'api', 'running')"),
     ).rejects.toEqual(denied);
     await expect(api.query('DELETE FROM raw.later')).rejects.toEqual(denied);
+  });
+
+  it("the loader's replace swaps a table the reader may read, and copies in place past a hand-made grant", async () => {
+    const loader = as('loader');
+    const schema = tableSchemaSchema.parse({ fields: [{ name: 'code', type: 'string' }] });
+    const replace = (code: string) =>
+      inTransaction(loader, (client) =>
+        loadTable(client, {
+          schemaName: 'raw',
+          table: 'swapped',
+          tableSchema: schema,
+          mode: 'replace',
+          copyRows: copyRowsOf(
+            (async function* () {
+              yield [{ rowNumber: 2, values: [code] }];
+            })(),
+            schema.fields,
+            { loadId: crypto.randomUUID(), sourceKey: 'swapped.csv' },
+          ),
+        }),
+      );
+    const oid = async () =>
+      (await owner.query<{ oid: number }>("SELECT 'raw.swapped'::regclass::oid::int AS oid")).rows[0]!.oid;
+    await replace('a');
+    const first = await oid();
+    // The reader's privilege comes with every table the loader makes: a swap keeps it.
+    await replace('b');
+    expect(await oid()).not.toBe(first);
+    expect((await as('reader').query('SELECT code FROM raw.swapped')).rows).toEqual([{ code: 'b' }]);
+    // A privilege granted by hand would stay with the old table: the rows are copied in place.
+    await owner.query('GRANT SELECT ON raw.swapped TO datacycle_api');
+    const granted = await oid();
+    await replace('c');
+    expect(await oid()).toBe(granted);
+    expect((await as('reader').query('SELECT code FROM raw.swapped')).rows).toEqual([{ code: 'c' }]);
   });
 
   it('re-asserting the roles (a restore, a second run) changes nothing and fails nothing', async () => {

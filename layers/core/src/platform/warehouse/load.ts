@@ -54,12 +54,15 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   // Schema evolution is checked against the live table, so a refused change stays refused.
   await ensureTable(client, load.schemaName, load.table, tableSchema);
   const live = qualified(load.schemaName, load.table);
-  const swap = load.mode === 'replace' && (await swappable(client, live));
-  const table = swap ? freshName(load.table) : load.table;
-  if (swap) {
-    await client.query(`DROP TABLE IF EXISTS ${qualified(load.schemaName, table)}`);
-    await client.query(createTableSql(load.schemaName, table, tableSchema, false));
+  let swap = false;
+  if (load.mode === 'replace') {
+    const fresh = qualified(load.schemaName, freshName(load.table));
+    await client.query(`DROP TABLE IF EXISTS ${fresh}`);
+    await client.query(createTableSql(load.schemaName, freshName(load.table), tableSchema, false));
+    swap = await swappable(client, live, fresh);
+    if (!swap) await client.query(`DROP TABLE ${fresh}`);
   }
+  const table = swap ? freshName(load.table) : load.table;
   const target = qualified(load.schemaName, table);
   const loaded = await fill(client, load, target, swap);
   if (swap) {
@@ -146,20 +149,21 @@ function freshName(table: string): string {
 }
 
 /**
- * The table can be replaced by another one only when nothing refers to it by identity:
- * no view or rule reads it, no foreign key constraint points at it, it has no trigger and
- * no privilege was granted on it (all would stay with the old table). Otherwise the
- * replace deletes and copies in place, which keeps all of them.
+ * The table can be replaced by the fresh one only when nothing refers to it by identity:
+ * no view or rule reads it, no foreign key constraint points at it, it has no trigger, and
+ * its privileges are those the fresh table got (the schema's default privileges, e.g. the
+ * reader's; one granted by hand would stay with the old table). Otherwise the replace
+ * deletes and copies in place, which keeps all of them.
  */
-async function swappable(client: pg.PoolClient, live: string): Promise<boolean> {
+async function swappable(client: pg.PoolClient, live: string, fresh: string): Promise<boolean> {
   const { rows } = await client.query<{ referenced: boolean }>(
-    `SELECT c.relacl IS NOT NULL
+    `SELECT c.relacl IS DISTINCT FROM (SELECT f.relacl FROM pg_class f WHERE f.oid = $2::regclass)
          OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
                      WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = c.oid AND r.ev_class <> c.oid)
          OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.confrelid = c.oid)
          OR EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS referenced
        FROM pg_class c WHERE c.oid = $1::regclass`,
-    [live],
+    [live, fresh],
   );
   return rows[0]?.referenced === false;
 }
