@@ -125,7 +125,7 @@ export class DatacycleStack extends Stack {
     const fanOut = new WebhookFanOut(this, 'WebhookFanOut', {
       ...part('webhook-fanout'),
       deliveries: deliveries.queue,
-      apiUrl: api.url,
+      apiUrl: api.edge.url,
     });
     const monitoring = new Monitoring(this, 'Monitoring', {
       ...part('monitor'),
@@ -191,7 +191,7 @@ export class DatacycleStack extends Stack {
           Object.entries(collection.rulesBySource).map(([key, rule]) => [key, rule.ruleName]),
         ),
       ),
-      PushUrl: push.url,
+      PushUrl: push.edge.url,
       PushFunctionName: push.function.functionName,
       PushSecrets: JSON.stringify(
         Object.fromEntries(Object.entries(push.secrets).map(([name, secret]) => [name, secret.secretArn])),
@@ -210,7 +210,7 @@ export class DatacycleStack extends Stack {
       PublishDlqUrl: publication.queue.deadLetterQueue.queueUrl,
       PublishFunctionName: publication.function.functionName,
       DashboardName: monitoring.dashboard.dashboardName,
-      ApiUrl: api.url,
+      ApiUrl: api.edge.url,
       ApiFunctionName: api.function.functionName,
       ApiKeySecretArn: api.apiKey.secretArn,
       WebhookEventsQueueUrl: fanOut.queue.queue.queueUrl,
@@ -221,8 +221,8 @@ export class DatacycleStack extends Stack {
       DeliveryFunctionName: deliveries.function.functionName,
       SchemaVersion: migrations.schemaVersion,
       MigrateFunctionName: migrations.function.functionName,
-      ...(api.domainTarget ? { ApiDomainTarget: api.domainTarget } : {}),
-      ...(push.domainTarget ? { PushDomainTarget: push.domainTarget } : {}),
+      ...(api.edge.domainTarget ? { ApiDomainTarget: api.edge.domainTarget } : {}),
+      ...(push.edge.domainTarget ? { PushDomainTarget: push.edge.domainTarget } : {}),
       ...(managed
         ? {
             DatabaseProxyEndpoint: managed.proxy.endpoint,

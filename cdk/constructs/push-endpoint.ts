@@ -15,10 +15,8 @@ export type PushEndpointProps = PipelinePartProps & { edge: EdgeSettings };
  */
 export class PushEndpoint extends Construct {
   readonly function: lambda.Function;
-  /** Base URL, ending with a slash. */
-  readonly url: string;
-  /** With a custom domain: where its DNS record points. */
-  readonly domainTarget?: string;
+  /** Where it meets the internet: its base URL, and a custom domain's DNS target. */
+  readonly edge: PublicEdge;
   readonly secrets: Record<string, secretsmanager.Secret> = {};
 
   constructor(scope: Construct, id: string, props: PushEndpointProps) {
@@ -50,14 +48,12 @@ export class PushEndpoint extends Construct {
       memorySize: 512,
       description: 'Receives files pushed by partners into the landing bucket',
     }).function;
-    const edge = new PublicEdge(this, 'Edge', {
+    this.edge = new PublicEdge(this, 'Edge', {
       function: this.function,
       settings: props.edge,
       openBecause:
         "partners authenticate each request with their dataset's push secret (a signature or the key), checked by the function",
     });
-    this.url = edge.url;
-    this.domainTarget = edge.domainTarget;
     for (const secret of Object.values(this.secrets)) secret.grantRead(this.function);
     props.buckets.landing.grantPut(this.function);
     props.grantDatabase(this.function);

@@ -20,10 +20,8 @@ export interface ReadApiProps extends PipelinePartProps {
  */
 export class ReadApi extends Construct {
   readonly function: lambda.Function;
-  /** Base URL, ending with a slash. */
-  readonly url: string;
-  /** With a custom domain: where its DNS record points. */
-  readonly domainTarget?: string;
+  /** Where it meets the internet: its base URL, and a custom domain's DNS target. */
+  readonly edge: PublicEdge;
   readonly apiKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ReadApiProps) {
@@ -45,14 +43,12 @@ export class ReadApi extends Construct {
       memorySize: 512,
       description: 'Read API (datasets, rows, runs, OpenAPI) and webhook subscriptions',
     }).function;
-    const edge = new PublicEdge(this, 'Edge', {
+    this.edge = new PublicEdge(this, 'Edge', {
       function: this.function,
       settings: props.edge,
       openBecause:
         'a public read API (open data); its write routes check the API key themselves, and the stage throttles every caller',
     });
-    this.url = edge.url;
-    this.domainTarget = edge.domainTarget;
     this.apiKey.grantRead(this.function);
     Validations.of(this.apiKey).acknowledge({
       id: 'AwsSolutions-SMG4',

@@ -34,21 +34,18 @@ function targetEnvironment(flags: Map<string, string | true>): NodeJS.ProcessEnv
 function databaseContext(flags: Map<string, string | true>): Record<string, string> {
   const kind = flags.get('database');
   if (kind === 'managed') {
-    const context: Record<string, string> = { database: 'managed' };
-    if (flags.get('multi-az') === true) context.databaseMultiAz = 'true';
-    for (const [flag, key] of [
-      ['instance-type', 'databaseInstanceType'],
-      ['storage-gib', 'databaseStorageGiB'],
-      ['egress', 'egress'],
-      ['engine', 'databaseEngine'],
-      ['min-capacity', 'auroraMinCapacity'],
-      ['max-capacity', 'auroraMaxCapacity'],
-    ] as const) {
-      const value = flags.get(flag);
-      if (value === true) throw new UsageError(`--${flag} needs a value`);
-      if (value) context[key] = value;
-    }
-    return context;
+    return {
+      database: 'managed',
+      ...(flags.get('multi-az') === true ? { databaseMultiAz: 'true' } : {}),
+      ...contextOf(flags, [
+        ['instance-type', 'databaseInstanceType'],
+        ['storage-gib', 'databaseStorageGiB'],
+        ['egress', 'egress'],
+        ['engine', 'databaseEngine'],
+        ['min-capacity', 'auroraMinCapacity'],
+        ['max-capacity', 'auroraMaxCapacity'],
+      ]),
+    };
   }
   if (kind !== undefined && kind !== 'external')
     throw new UsageError(`--database ${String(kind)}?`, 'use --database managed, or give an existing one');
@@ -68,24 +65,30 @@ function databaseContext(flags: Map<string, string | true>): Record<string, stri
  * bucket through CloudFront (`--public-site cloudfront`, `--public-domain`).
  */
 function edgeContext(flags: Map<string, string | true>): Record<string, string> {
-  const context: Record<string, string> = {};
-  for (const [flag, key] of [
+  return contextOf(flags, [
     ['edge', 'edge'],
     ['certificate-arn', 'certificateArn'],
+    ['api-rate-limit', 'apiRateLimit'],
+    ['api-burst-limit', 'apiBurstLimit'],
+    ['api-domain', 'apiDomain'],
+    ['api-reserved-concurrency', 'apiReservedConcurrency'],
+    ['push-rate-limit', 'pushRateLimit'],
+    ['push-burst-limit', 'pushBurstLimit'],
+    ['push-domain', 'pushDomain'],
+    ['push-reserved-concurrency', 'pushReservedConcurrency'],
     ['public-site', 'publicSite'],
     ['public-domain', 'publicDomain'],
     ['public-certificate-arn', 'publicCertificateArn'],
-    ...(['api', 'push'] as const).flatMap((endpoint) =>
-      (['rate-limit', 'burst-limit', 'domain', 'reserved-concurrency'] as const).map(
-        (setting) =>
-          [
-            `${endpoint}-${setting}`,
-            endpoint +
-              setting.replace(/(^|-)(\w)/g, (_, _dash: string, letter: string) => letter.toUpperCase()),
-          ] as const,
-      ),
-    ),
-  ] as const) {
+  ]);
+}
+
+/** The CDK context keys of the flags given (each needs a value). */
+function contextOf(
+  flags: Map<string, string | true>,
+  keys: (readonly [flag: string, key: string])[],
+): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const [flag, key] of keys) {
     const value = flags.get(flag);
     if (value === true) throw new UsageError(`--${flag} needs a value`);
     if (value) context[key] = value;

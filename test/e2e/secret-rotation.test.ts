@@ -47,7 +47,8 @@ describe('rotating the API key', () => {
       'the new key',
     );
     expect((await subscriptionsWith(oldKey)).status).toBe(200);
-    const wrong = await subscriptionsWith(`${newKey.slice(0, -1)}0`);
+    // The new key with its last character changed (to another one).
+    const wrong = await subscriptionsWith(`${newKey.slice(0, -1)}${newKey.endsWith('0') ? '1' : '0'}`);
     expect(wrong.status).toBe(401);
     expect(wrong.headers['www-authenticate']).toBe('Bearer realm="datacycle"');
     // `datacycle api-key` prints the current key, not the stored document.

@@ -5,6 +5,7 @@ export {
   rotatedSecret,
   rotatingSecretSchema,
   rotation,
+  sameSecret,
   valuesInForce,
   type RotatingSecret,
 } from './rotation';

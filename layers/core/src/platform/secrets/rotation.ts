@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -75,4 +75,11 @@ export function cachedSecretCheck(
     lastFresh = Date.now();
     return acceptedValues(await read(true)).some(matches);
   };
+}
+
+/** Whether a presented value is the secret, in a time that does not depend on where they differ. */
+export function sameSecret(given: string, secret: string): boolean {
+  const left = Buffer.from(given);
+  const right = Buffer.from(secret);
+  return left.length === right.length && timingSafeEqual(left, right);
 }

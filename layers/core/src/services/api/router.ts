@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import type { Logger } from '../../platform/logging';
+import { sameSecret } from '../../platform/secrets';
 import type { Project } from '../../platform/project';
 import type { DeliveryQueue, SecretStore } from '../webhooks';
 import { notFound, Problem, problemResponse, type ApiRequest, type ApiResponse } from './http';
@@ -99,12 +99,8 @@ export async function callerHoldsKey(context: ApiContext, request: ApiRequest): 
 async function authorize(context: ApiContext, request: ApiRequest): Promise<void> {
   if (!context.apiKey)
     throw new Problem(503, 'Webhooks API not configured', 'no API key is set for this deployment');
-  const given = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
-  const matches = (key: string) => {
-    const expected = Buffer.from(key);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-  if (!(await context.apiKey(matches)))
+  const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  if (!(await context.apiKey((key) => sameSecret(given, key))))
     throw new Problem(401, 'Unauthorized', 'send the API key as `Authorization: Bearer <key>`', [], {
       'www-authenticate': 'Bearer realm="datacycle"',
     });

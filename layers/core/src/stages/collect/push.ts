@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../platform/secrets';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Project } from '../../platform/project';
@@ -31,12 +32,6 @@ const problem = (status: number, title: string, detail: string): PushResponse =>
 /** HMAC-SHA256 signature of a push: `v1=<hex>` over "<timestamp>.<body>". */
 export function signPush(secret: string, timestamp: number, body: Buffer): string {
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** Where and how the partner uploads a large file (answer to POST /<dataset>/<file>/upload-url). */
@@ -130,7 +125,7 @@ async function authenticate(
 ): Promise<PushResponse | undefined> {
   const header = (name: string) => request.headers[name] ?? '';
   if (auth === 'api-key') {
-    return (await secretMatches((secret) => sameText(header('x-api-key'), secret)))
+    return (await secretMatches((secret) => sameSecret(header('x-api-key'), secret)))
       ? undefined
       : problem(401, 'Unauthorized', 'missing or wrong x-api-key');
   }
@@ -145,7 +140,7 @@ async function authenticate(
     );
   }
   const signature = header('x-datacycle-signature');
-  if (!(await secretMatches((secret) => sameText(signature, signPush(secret, timestamp, request.body))))) {
+  if (!(await secretMatches((secret) => sameSecret(signature, signPush(secret, timestamp, request.body))))) {
     return problem(
       401,
       'Unauthorized',
