@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-const alias = { '@datacycle/core': path.resolve(import.meta.dirname, 'layers/core/src/index.ts') };
+const alias = {
+  '@datacycle/core/validation': path.resolve(import.meta.dirname, 'layers/core/src/validation.ts'),
+  '@datacycle/core': path.resolve(import.meta.dirname, 'layers/core/src/index.ts'),
+};
 
 export default defineConfig({
   resolve: { alias },

@@ -6,12 +6,16 @@
  *   node measure-load.cjs <file> <schema.json> <out> parse      — reading and CSV parsing alone
  *   node measure-load.cjs <file> <schema.json> <out> encode     — validation, COPY binary written to <out>
  *   node measure-load.cjs - <schema.json> <format> export        — export raw.irve_statique in one format
+ *   node measure-load.cjs - <schema.json> <format> export-file   — the same into a local file (no bucket)
  *     (DATABASE_URL, BENCH_BUCKET and the AWS endpoint come from the environment)
  * Prints one JSON line: { seconds, rows, maxRssMb, cpuSeconds } (and for a load,
- * postgresCpuSeconds: the CPU time of the PostgreSQL backend that ran it, when local).
+ * postgresCpuSeconds: the CPU time of the PostgreSQL backend that ran it, when local; for an
+ * export, fileSeconds: until the file was stored under its version, before latest/ and the
+ * data package).
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
@@ -26,11 +30,16 @@ import {
   publishOutput,
   createS3Client,
   type ExportFormat,
+  type Output,
+  type TableSchema,
+  exportColumns,
+  MeasuredStream,
+  writeExport,
   tableSchemaSchema,
   validateFile,
 } from '@datacycle/core';
 
-type Mode = 'load' | 'validate' | 'parse' | 'encode' | 'export';
+type Mode = 'load' | 'validate' | 'parse' | 'encode' | 'export' | 'export-file';
 
 async function main() {
   const [file, schemaFile, table, mode] = process.argv.slice(2) as [string, string, string, Mode];
@@ -38,24 +47,48 @@ async function main() {
   const started = process.hrtime.bigint();
   let rows: number;
   let postgresCpuSeconds: number | undefined;
+  let fileSeconds: number | undefined;
 
   // As ingestion opens them (UTF-8 CSV cells as bytes).
   const open = () =>
     openTables(createReadStream(file), { name: path.basename(file), csv: { utf8Bytes: true } });
-  if (mode === 'export') {
+  if (mode === 'export-file') {
+    // The export alone, as psql writes its copy: into a local file (hashed, as for the bucket).
+    const pool = createPool(process.env.DATABASE_URL!);
+    const client = await pool.connect();
+    const spool = mkdtempSync(path.join(tmpdir(), 'bench-export-'));
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const relation = { schema: 'raw', name: 'irve_statique' };
+    const columns = await exportColumns(client, relation, schema);
+    const measured = new MeasuredStream();
+    const written = finished(measured.pipe(createWriteStream(path.join(spool, 'export'))));
+    await writeExport(
+      { client, relation: 'raw.irve_statique', columns, spool },
+      { ...benchOutput(table as ExportFormat, schema), relation },
+      'bench',
+      table as ExportFormat,
+      measured,
+    );
+    await written;
+    measured.sha256();
+    rows = Number(
+      (await client.query<{ n: string }>('SELECT count(*) AS n FROM raw.irve_statique')).rows[0]!.n,
+    );
+    await client.query('COMMIT');
+    client.release();
+    rmSync(spool, { recursive: true, force: true });
+    await pool.end();
+  } else if (mode === 'export') {
     const pool = createPool(process.env.DATABASE_URL!);
     const publication = await publishOutput(
-      { pool, s3: createS3Client(), bucket: process.env.BENCH_BUCKET! },
       {
-        kind: 'dataset',
-        name: 'irve-statique',
-        relation: { schema: 'raw', name: 'irve_statique' },
-        title: 'IRVE (bench)',
-        licence: 'etalab-2.0',
-        formats: [table as ExportFormat],
-        csv: { delimiter: ',', bom: false },
-        tableSchema: schema,
+        pool,
+        s3: createS3Client(),
+        bucket: process.env.BENCH_BUCKET!,
+        // The export itself: the file written, hashed and stored in the bucket.
+        onFile: () => (fileSeconds = Number(process.hrtime.bigint() - started) / 1e9),
       },
+      benchOutput(table as ExportFormat, schema),
       `bench-${table}`,
     );
     rows = publication.rows;
@@ -110,8 +143,23 @@ async function main() {
       maxRssMb: peakRssMb(),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       postgresCpuSeconds,
+      fileSeconds,
     }),
   );
+}
+
+/** The output the export measures publish: the IRVE table in one format. */
+function benchOutput(format: ExportFormat, schema: TableSchema): Output {
+  return {
+    kind: 'dataset',
+    name: 'irve-statique',
+    relation: { schema: 'raw', name: 'irve_statique' },
+    title: 'IRVE (bench)',
+    licence: 'etalab-2.0',
+    formats: [format],
+    csv: { delimiter: ',', bom: false },
+    tableSchema: schema,
+  };
 }
 
 /**

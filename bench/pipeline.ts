@@ -16,6 +16,8 @@ import { ensureDepartements } from '../localcloud/pipeline-files';
 import { up } from '../localcloud/up';
 import { exampleProjectDir, packageRoot } from '../localcloud/settings';
 
+import type { ExportBench } from './exports';
+
 export interface PipelineBench {
   exports: ExportBench;
   transform: { rows: number; seconds: number; status: string; models: string[]; tests: number };
@@ -122,69 +124,5 @@ export async function benchDropToPublished(runs = 5): Promise<PipelineBench['dro
     minSeconds: round(sorted[0]!),
     maxSeconds: round(sorted[sorted.length - 1]!),
     coalesceSeconds: loaded.project.config.transform.coalesceSeconds,
-  };
-}
-
-export interface ExportBench {
-  rows: number;
-  /** psql \copy (SELECT …) TO of the same rows: PostgreSQL's own floor. */
-  psqlCopyOut: { seconds: number; rowsPerSecond: number };
-  formats: { format: string; seconds: number; rowsPerSecond: number; peakRssMb: number; vsPsql: number }[];
-}
-
-/**
- * Export rows/s of each format on the bench database's raw.irve_statique (the 1M-row load of
- * benchTransform), into the local cloud's public bucket, each in its own process (peak RSS),
- * against `psql \copy (SELECT …) TO` of the same rows in the same run.
- */
-export async function benchExports(
-  measureBundle: string,
-  baseUrl: string,
-  bucket: string,
-  env: Record<string, string>,
-) {
-  const url = baseUrl.replace(/\/[^/?]+(\?|$)/, '/datacycle_bench$1');
-  const schemaFile = path.join(example, 'schemas/irve-statique.json');
-  const started = process.hrtime.bigint();
-  const copy = spawnSync(
-    'psql',
-    [
-      url,
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-c',
-      `\\copy (SELECT * FROM raw.irve_statique) TO '/dev/null' WITH (FORMAT csv, HEADER true)`,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (copy.status !== 0) throw new Error(`psql \\copy out failed: ${copy.stderr}`);
-  const psqlSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rows = Number(/COPY (\d+)/.exec(copy.stdout)?.[1] ?? 0);
-  const rate = (seconds: number) => Math.round(rows / seconds);
-  const formats: ExportBench['formats'] = [];
-  for (const format of ['csv', 'geojson', 'parquet', 'xlsx']) {
-    const result = spawnSync(process.execPath, [measureBundle, '-', schemaFile, format, 'export'], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-      env: { ...process.env, ...env, DATABASE_URL: url, BENCH_BUCKET: bucket },
-    });
-    if (result.status !== 0) throw new Error(`export ${format} failed: ${result.stderr}`);
-    const measure = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
-      seconds: number;
-      maxRssMb: number;
-    };
-    formats.push({
-      format,
-      seconds: Math.round(measure.seconds * 100) / 100,
-      rowsPerSecond: rate(measure.seconds),
-      peakRssMb: measure.maxRssMb,
-      vsPsql: Math.round((rate(measure.seconds) / rate(psqlSeconds)) * 100) / 100,
-    });
-    console.log(JSON.stringify(formats[formats.length - 1]));
-  }
-  return {
-    rows,
-    psqlCopyOut: { seconds: Math.round(psqlSeconds * 100) / 100, rowsPerSecond: rate(psqlSeconds) },
-    formats,
   };
 }

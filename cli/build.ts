@@ -28,7 +28,11 @@ export async function buildPackage(): Promise<void> {
     target: 'node20',
     // The package's dependencies are installed beside it; only our own code is bundled.
     packages: 'external',
-    alias: { '@datacycle/core': path.join(repoRoot, 'layers/core/src/index.ts') },
+    alias: {
+      // The offline surface first: the validate and infer commands load no pg or AWS SDK.
+      '@datacycle/core/validation': path.join(repoRoot, 'layers/core/src/validation.ts'),
+      '@datacycle/core': path.join(repoRoot, 'layers/core/src/index.ts'),
+    },
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
     logLevel: 'warning',

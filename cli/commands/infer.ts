@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { SchemaInference, eachRow, openTables } from '@datacycle/core';
+import { SchemaInference, eachRow, openTables } from '@datacycle/core/validation';
 import { parseArgs } from '../args';
 
 /** `datacycle infer <file> [--rows N]`: prints a draft Table Schema for the file. */

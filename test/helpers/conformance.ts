@@ -15,20 +15,22 @@ const requirements = path.join(packageRoot, 'test', 'conformance', 'requirements
 const venv = path.join(localDir, 'conformance-venv');
 export const conformancePython = path.join(venv, 'bin', 'python');
 
-export async function ensureConformanceVenv(): Promise<string> {
-  const stamp = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-  const stampFile = path.join(venv, '.datacycle-stamp');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return conformancePython;
-  if (!existsSync(conformancePython)) await exec('python3', ['-m', 'venv', venv]);
-  await exec(
-    conformancePython,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements],
-    {
-      timeout: 600_000,
-    },
-  );
+export function ensureConformanceVenv(): Promise<string> {
+  return ensureVenv(venv, requirements);
+}
+
+/** A venv with a pinned requirements file, installed once, again only when the pins change: its python. */
+export async function ensureVenv(dir: string, requirementsFile: string): Promise<string> {
+  const python = path.join(dir, 'bin', 'python');
+  const stamp = createHash('sha256').update(readFileSync(requirementsFile)).digest('hex');
+  const stampFile = path.join(dir, '.datacycle-stamp');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return python;
+  if (!existsSync(python)) await exec('python3', ['-m', 'venv', dir]);
+  await exec(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile], {
+    timeout: 600_000,
+  });
   writeFileSync(stampFile, stamp);
-  return conformancePython;
+  return python;
 }
 
 /** Runs a Python snippet in the conformance venv with `input` as JSON on stdin; its stdout parsed as JSON. */

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import iconv from 'iconv-lite';
 import { TerminalError } from '../errors/errors';
 import { parseCsvRun } from './csv-records';
 import { RecordSplitter, type CsvRun } from './record-splitter';
@@ -53,7 +52,8 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     );
   }
   const encoding: Encoding = options.encoding === 'latin1' ? 'windows-1252' : (options.encoding ?? detected);
-  const sampleText = iconv.decode(sample, encoding);
+  const decode = await decoderOf(encoding);
+  const sampleText = decode.text(sample);
   const delimiter = options.delimiter ?? detectDelimiter(sampleText.replace(/^\uFEFF/, ''));
 
   // The splitter hands out runs of whole records, numbered; each is parsed in one
@@ -61,7 +61,7 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   // batches rather than one promise each.
   const splitter = new RecordSplitter(delimiter, options.maxCellBytes ?? 16 * 1024 * 1024);
   const utf8Bytes = options.utf8Bytes === true && encoding === 'utf-8';
-  const decoder = utf8Bytes ? utf8ByteReader() : textDecoder(encoding);
+  const decoder = utf8Bytes ? utf8ByteReader() : decode.stream();
   async function* runs(): AsyncGenerator<CsvRun> {
     for await (const chunk of stream) {
       // Decoded in small pieces: strings over ~64k characters would be allocated outside
@@ -96,14 +96,31 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   };
 }
 
-/** UTF-8 through the platform's decoder (several times faster); Windows-1252 through iconv-lite. */
-function textDecoder(encoding: Encoding): { write(chunk: Buffer): string; end(): string } {
+/**
+ * UTF-8 through the platform's decoder (several times faster); Windows-1252 through
+ * iconv-lite, loaded only then (the offline commands start faster without it).
+ */
+async function decoderOf(encoding: Encoding): Promise<{
+  text(bytes: Buffer): string;
+  stream(): { write(chunk: Buffer): string; end(): string };
+}> {
   if (encoding === 'utf-8') {
-    const decoder = new TextDecoder('utf-8'); // drops a byte order mark
-    return { write: (chunk) => decoder.decode(chunk, { stream: true }), end: () => decoder.decode() };
+    return {
+      text: (bytes) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes),
+      stream() {
+        const decoder = new TextDecoder('utf-8'); // drops a byte order mark
+        return { write: (chunk) => decoder.decode(chunk, { stream: true }), end: () => decoder.decode() };
+      },
+    };
   }
-  const decoder = iconv.getDecoder(encoding);
-  return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() ?? '' };
+  const { default: iconv } = await import('iconv-lite');
+  return {
+    text: (bytes) => iconv.decode(bytes, encoding),
+    stream() {
+      const decoder = iconv.getDecoder(encoding);
+      return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() ?? '' };
+    },
+  };
 }
 
 function looksBinary(sample: Buffer): boolean {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { TerminalError } from '../errors/errors';
 import { chain } from './chain';
 import { openCsv, type CsvOptions } from './csv';
@@ -264,9 +264,11 @@ async function* openZip(
   }
 }
 
-function openZipFile(file: string): Promise<yauzl.ZipFile> {
+/** yauzl is loaded for zip archives only (the offline commands start faster without it). */
+async function openZipFile(file: string): Promise<yauzl.ZipFile> {
+  const { default: zips } = await import('yauzl');
   return new Promise((resolve, reject) =>
-    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, zip) =>
+    zips.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, zip) =>
       error ? reject(new TerminalError(`the zip archive cannot be read: ${error.message}`)) : resolve(zip),
     ),
   );

@@ -6,6 +6,12 @@ export class MeasuredStream extends Transform {
   bytes = 0;
   private readonly hash = createHash('sha256');
 
+  constructor() {
+    // Room for 1 MiB each side (16 KiB by default): the producer (COPY, a writer) rarely
+    // waits for the consumer (a file, an upload), and the reverse.
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
   override _transform(
     chunk: Buffer | string,
     _encoding: BufferEncoding,

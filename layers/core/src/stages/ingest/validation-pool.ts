@@ -153,6 +153,13 @@ export class ValidationPool {
 }
 
 /**
+ * A worker's young generation (new objects): 24 MB, i.e. semi-spaces of 8 MB rather than the
+ * 16 MB of Node.js's default (or the functions' NODE_OPTIONS). Its batches are short-lived and
+ * small: at 200k IRVE rows, `datacycle validate` peaks at 160 MB instead of 191 MB, no slower.
+ */
+const resourceLimits = { maxYoungGenerationSizeMb: 24 };
+
+/**
  * Bundled, the worker's script sits beside the bundle: CommonJS (the Lambda layer, the bench)
  * or ES modules (the datacycle command, whose chunks are one folder below it). From the
  * TypeScript source (tsx, vitest), the worker's source runs through tsx.
@@ -161,13 +168,14 @@ function startWorker(setup: WorkerSetup): Worker {
   // esbuild leaves import.meta empty in a CommonJS bundle.
   const source = import.meta.url as string | undefined;
   if (source === undefined)
-    return new Worker(path.join(__dirname, 'validation-worker.cjs'), { workerData: setup });
+    return new Worker(path.join(__dirname, 'validation-worker.cjs'), { workerData: setup, resourceLimits });
   for (const candidate of ['./validation-worker.cjs', '../validation-worker.cjs']) {
     const bundled = new URL(candidate, source);
-    if (source.endsWith('.mjs') && existsSync(bundled)) return new Worker(bundled, { workerData: setup });
+    if (source.endsWith('.mjs') && existsSync(bundled))
+      return new Worker(bundled, { workerData: setup, resourceLimits });
   }
   const script = new URL('./validation-worker.ts', source).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(script)}); });`;
-  return new Worker(code, { eval: true, workerData: setup });
+  return new Worker(code, { eval: true, workerData: setup, resourceLimits });
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { CopiedColumn } from './copy-rows';
 import type { Field, TableSchema } from '../../platform/table-schema';
 import { lineageColumns, quoteIdent } from '../../platform/warehouse';
 
@@ -77,10 +78,39 @@ export function csvExpression(column: ExportColumn): string {
   }
 }
 
-/** The column as a JSON value (geometries as GeoJSON objects), for the other formats. */
-export function jsonExpression(column: ExportColumn): string {
+/**
+ * How a format reads the column from COPY's binary output (see copyRows): geometries as GeoJSON
+ * text or WKB; numbers as PostgreSQL writes them (exact: text) or as doubles and 64-bit
+ * integers (Parquet's types).
+ */
+export function copiedColumn(
+  column: ExportColumn,
+  as: { geometry: 'geojson' | 'wkb'; numbers: 'text' | 'typed' },
+): CopiedColumn {
   const ref = quoteIdent(column.name);
-  return column.kind === 'geometry' ? `ST_AsGeoJSON(${ref})::json AS ${ref}` : ref;
+  switch (column.kind) {
+    case 'geometry':
+      return as.geometry === 'wkb'
+        ? { expression: `ST_AsBinary(${ref})`, type: 'bytes' }
+        : { expression: `ST_AsGeoJSON(${ref})`, type: 'text' };
+    case 'integer':
+      return { expression: ref, type: as.numbers === 'typed' ? 'int8' : 'text' };
+    case 'number':
+      return { expression: ref, type: as.numbers === 'typed' ? 'float' : 'text' };
+    case 'boolean':
+      return { expression: ref, type: 'bool' };
+    case 'date':
+      return { expression: ref, type: 'date' };
+    case 'datetime':
+      return { expression: ref, type: 'time', cast: zoned(column) ? 'timestamptz' : 'timestamp' };
+    default:
+      return { expression: ref, type: 'text' };
+  }
+}
+
+/** A timestamp with a time zone (an instant), rather than a wall-clock time. */
+export function zoned(column: ExportColumn): boolean {
+  return column.pgType.startsWith('timestamp with time zone');
 }
 
 /** Table Schema field type of a model's column (datasets publish their own schema). */

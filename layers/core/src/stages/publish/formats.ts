@@ -1,10 +1,9 @@
-import { createInterface } from 'node:readline';
-import { Transform, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { quoteIdent } from '../../platform/warehouse';
-import { csvExpression, jsonExpression, type ExportColumn } from './columns';
+import { csvExpression, type ExportColumn } from './columns';
+import { readCell, type Cell, type CellBatch, type CellType } from './copy-rows';
 
 export type ExportFormat = 'csv' | 'xlsx' | 'geojson' | 'parquet';
 
@@ -44,77 +43,18 @@ export async function writeCsv(
   );
 }
 
-/**
- * COPY options that write one text column per line verbatim: JSON never holds these two
- * control characters raw, so nothing is quoted or escaped.
- */
-const ONE_TEXT_PER_LINE = `(FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')`;
-
-/**
- * The relation's rows as JSON objects, streamed: COPY writes one JSON document per line
- * (ONE_TEXT_PER_LINE).
- */
-export async function* jsonRows(
-  client: pg.PoolClient,
-  relation: string,
-  columns: ExportColumn[],
-): AsyncGenerator<Record<string, unknown>> {
-  const select = columns.map(jsonExpression).join(', ');
-  const copy = client.query(
-    copyTo(
-      `COPY (SELECT row_to_json(r)::text FROM (SELECT ${select} FROM ${relation}) AS r)
-       TO STDOUT ${ONE_TEXT_PER_LINE}`,
-    ),
-  );
-  const lines = createInterface({ input: copy, crlfDelay: Infinity });
-  for await (const line of lines) if (line) yield JSON.parse(line) as Record<string, unknown>;
-}
-
-/**
- * RFC 7946 FeatureCollection: the first geometry column is the geometry, the rest properties.
- * PostGIS writes each Feature (ST_AsGeoJSON of the row), one per line as in jsonRows; here
- * the lines are only joined with commas, never parsed again.
- */
-export async function writeGeoJson(
-  client: pg.PoolClient,
-  relation: string,
-  columns: ExportColumn[],
-  out: Writable,
-): Promise<void> {
-  const geometry = columns.find((column) => column.kind === 'geometry')!;
-  const shape = '__datacycle_geometry';
-  const select = [
-    `${quoteIdent(geometry.name)} AS ${quoteIdent(shape)}`,
-    ...columns.filter((column) => column !== geometry).map(jsonExpression),
-  ];
-  // PostGIS writes a missing geometry as {"type": null}; RFC 7946 wants null.
-  const feature = `ST_AsGeoJSON(r.*, '${shape}')`;
-  const copy = client.query(
-    copyTo(
-      `COPY (SELECT CASE WHEN r.${quoteIdent(shape)} IS NULL
-                    THEN regexp_replace(${feature}, '^\\{"type": "Feature", "geometry": \\{"type": null\\}', '{"type": "Feature", "geometry": null')
-                    ELSE ${feature} END
-               FROM (SELECT ${select.join(', ')} FROM ${relation}) AS r)
-       TO STDOUT ${ONE_TEXT_PER_LINE}`,
-    ),
-  );
-  out.write('{"type":"FeatureCollection","features":[\n');
-  let separator = false;
-  const joinLines = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      if (chunk.length === 0) return done();
-      // JSON holds no raw newline: each one ends a Feature. The last one gets no comma.
-      const ends = chunk[chunk.length - 1] === 0x0a;
-      const body = (ends ? chunk.subarray(0, -1) : chunk).toString('latin1').replaceAll('\n', ',\n');
-      const text = (separator ? ',\n' : '') + body;
-      separator = ends;
-      done(null, Buffer.from(text, 'latin1'));
-    },
-    flush(done) {
-      done(null, '\n]}\n');
-    },
-  });
-  await pipeline(copy, joinLines, out);
+/** YYYY-MM-DD of a day number (days since 1970-01-01), remembered: dates repeat down a column. */
+export function dayText(): (days: number) => string {
+  const known = new Map<number, string>();
+  return (days) => {
+    let text = known.get(days);
+    if (text === undefined) {
+      if (known.size > 10_000) known.clear();
+      text = new Date(days * 86_400_000).toISOString().slice(0, 10);
+      known.set(days, text);
+    }
+    return text;
+  };
 }
 
 /** What GeoParquet says of one geometry column: its geometry types and bounding box (EPSG:4326). */
@@ -155,51 +95,78 @@ export function geoParquetMetadata(geometries: Record<string, GeometryColumnFact
   });
 }
 
+/** Rows per Parquet row group: small groups keep the column buffers (and the process) small. */
+const ROW_GROUP_ROWS = 10_000;
+
 /**
- * Parquet through hyparquet-writer, row group by row group; geometries as WKB with the
- * GeoParquet metadata (`geo`) that GIS tools (QGIS, GDAL, DuckDB spatial, GeoPandas) read.
+ * Parquet through hyparquet-writer, row group by row group, from copyRows's batches of the
+ * columns read with copiedColumn(…, { geometry: 'wkb', numbers: 'typed' }) (their `types`):
+ * columns are filled straight from them; geometries as the WKB PostGIS writes (ST_AsBinary), with the GeoParquet metadata
+ * (`geo`) that GIS tools (QGIS, GDAL, DuckDB spatial, GeoPandas) read.
  */
 export async function writeParquet(
-  rows: AsyncIterable<Record<string, unknown>>,
+  batches: AsyncIterable<CellBatch>,
   columns: ExportColumn[],
+  types: CellType[],
   file: string,
   geometries: Record<string, GeometryColumnFacts> = {},
 ): Promise<void> {
-  const { fileWriter, parquetWriteRows } = await import('hyparquet-writer');
+  const { ParquetWriter, fileWriter, schemaFromColumnData } = await import('hyparquet-writer');
   const geo = geoParquetMetadata(geometries);
-  const types = {
+  const parquetTypes = {
     string: 'STRING',
     integer: 'INT64',
     number: 'DOUBLE',
     boolean: 'BOOLEAN',
     date: 'STRING',
     datetime: 'TIMESTAMP',
-    geometry: 'GEOMETRY',
+    // GeoParquet 1.1's encoding: WKB in a plain byte array.
+    geometry: 'BYTE_ARRAY',
     json: 'JSON',
   } as const;
-  async function* typed() {
-    for await (const row of rows) {
-      const out: Record<string, unknown> = {};
-      for (const column of columns) {
-        const value = row[column.name];
-        out[column.name] =
-          value === null || value === undefined
-            ? null
-            : column.kind === 'integer'
-              ? BigInt(value as number)
-              : column.kind === 'datetime'
-                ? new Date(String(value))
-                : value;
-      }
-      yield out;
-    }
-  }
-  await parquetWriteRows({
+  const day = dayText();
+  const value: ((cell: Cell) => unknown)[] = columns.map((column) => {
+    if (column.kind === 'date') return (cell) => day(cell as number);
+    if (column.kind === 'datetime') return (cell) => new Date(cell as number);
+    if (column.kind === 'json') return (cell) => JSON.parse(cell as string) as unknown;
+    return (cell) => cell;
+  });
+  const empty = () => columns.map(() => [] as unknown[]);
+  const columnData = (data: unknown[][]) =>
+    columns.map((column, index) => ({
+      name: column.name,
+      data: data[index]!,
+      type: parquetTypes[column.kind],
+      nullable: true,
+    }));
+  const writer = new ParquetWriter({
     writer: fileWriter(file),
-    rows: typed(),
-    columns: columns.map((column) => ({ name: column.name, type: types[column.kind], nullable: true })),
-    // Small row groups keep the column buffers (and the process) small.
-    rowGroupSize: 10_000,
+    schema: schemaFromColumnData({ columnData: columnData(empty()) }),
     kvMetadata: geo === undefined ? undefined : [{ key: 'geo', value: geo }],
   });
+  let group = empty();
+  let count = 0;
+  for await (const batch of batches) {
+    // Column by column, straight from the batch's bytes: no row objects in between.
+    for (let first = 0; first < batch.rows;) {
+      const rows = Math.min(batch.rows - first, ROW_GROUP_ROWS - count);
+      for (let column = 0; column < columns.length; column++) {
+        const data = group[column]!;
+        const convert = value[column]!;
+        for (let row = first; row < first + rows; row++) {
+          const cell = readCell(batch, row * batch.columns + column, types[column]!);
+          data.push(cell === null ? null : convert(cell));
+        }
+      }
+      first += rows;
+      count += rows;
+      if (count === ROW_GROUP_ROWS) {
+        await writer.write({ columnData: columnData(group), rowGroupSize: count });
+        group = empty();
+        count = 0;
+      }
+    }
+  }
+  if (count > 0) await writer.write({ columnData: columnData(group), rowGroupSize: count });
+  writer.finish();
 }

@@ -1,4 +1,8 @@
 export { mediaTypes, type ExportFormat } from './formats';
+export { exportColumns } from './columns';
+export { BinaryCopyParser, readCell, type CellBatch, type CellType } from './copy-rows';
+export { ByteOutput } from './byte-output';
+export { ZipWriter } from './zip-writer';
 export { catalogDocument, catalogTurtle, publishCatalog } from './catalog';
 export { mapFeatureLimit, publishPortal } from './portal';
 export { projectOutputs, type Output } from './outputs';
@@ -6,6 +10,7 @@ export {
   publicationVersion,
   publishOutput,
   publishPass,
+  writeExport,
   type Publication,
   type PublishedFile,
 } from './publish-pass';

@@ -1,0 +1,134 @@
+import type { Writable } from 'node:stream';
+import type pg from 'pg';
+import { copiedColumn, zoned, type ExportColumn } from './columns';
+import { copyRows, type CellBatch } from './copy-rows';
+import { ByteOutput } from './byte-output';
+import { dayText } from './formats';
+
+/**
+ * RFC 7946 FeatureCollection: the first geometry column is the geometry, the rest properties.
+ * PostgreSQL sends the rows in binary COPY, each geometry as GeoJSON (ST_AsGeoJSON), numbers
+ * as it writes them; the Features are written here from the cells' bytes, never decoded into
+ * strings: text is copied, escaped where JSON requires it. (Formatting 1M IRVE rows with
+ * strings and JSON.stringify took three times as long; `row_to_json` in PostgreSQL, ten.)
+ */
+export async function writeGeoJson(
+  client: pg.PoolClient,
+  relation: string,
+  columns: ExportColumn[],
+  out: Writable,
+): Promise<void> {
+  const geometry = columns.find((column) => column.kind === 'geometry')!;
+  const properties = columns.filter((column) => column !== geometry);
+  const as = { geometry: 'geojson', numbers: 'text' } as const;
+  const copied = [copiedColumn(geometry, as), ...properties.map((column) => copiedColumn(column, as))];
+  const members = properties.map((column, index) =>
+    property(column, `${index === 0 ? '' : ','}${JSON.stringify(column.name)}:`),
+  );
+  const bytes = new ByteOutput();
+  let first = true;
+  bytes.ascii('{"type":"FeatureCollection","features":[\n');
+  for await (const batch of copyRows(client, relation, copied)) {
+    const { buffer, starts, lengths, columns: width } = batch;
+    for (let row = 0; row < batch.rows; row++) {
+      const at = row * width;
+      bytes.bytes(first ? FEATURE : NEXT_FEATURE);
+      first = false;
+      // A missing geometry is null (RFC 7946).
+      if (lengths[at]! < 0) bytes.bytes(NULL);
+      else bytes.copy(buffer, starts[at]!, lengths[at]!);
+      bytes.bytes(PROPERTIES);
+      for (let index = 0; index < members.length; index++) members[index]!(bytes, batch, at + index + 1);
+      bytes.bytes(END_FEATURE);
+    }
+    await bytes.flushTo(out);
+  }
+  bytes.ascii('\n]}\n');
+  await bytes.flushTo(out);
+}
+
+const FEATURE = Buffer.from('{"type":"Feature","geometry":');
+const NEXT_FEATURE = Buffer.from(',\n{"type":"Feature","geometry":');
+const PROPERTIES = Buffer.from(',"properties":{');
+const END_FEATURE = Buffer.from('}}');
+const NULL = Buffer.from('null');
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+
+/** Writes one cell of a batch as a JSON value, or a member of an object (its key first). */
+type JsonValue = (out: ByteOutput, batch: CellBatch, index: number) => void;
+
+/**
+ * A member of the properties object: the key, then the value. Constants go in one copy
+ * (copies of small buffers are most of the time spent on keys): `"key":null`, and for
+ * booleans `"key":true` and `"key":false`.
+ */
+function property(column: ExportColumn, key: string): JsonValue {
+  const name = Buffer.from(key);
+  const withNull = Buffer.from(`${key}null`);
+  if (column.kind === 'boolean') {
+    const withTrue = Buffer.from(`${key}true`);
+    const withFalse = Buffer.from(`${key}false`);
+    return (out, { buffer, starts, lengths }, index) =>
+      out.bytes(lengths[index]! < 0 ? withNull : buffer[starts[index]!] === 1 ? withTrue : withFalse);
+  }
+  const value = jsonValue(column);
+  return (out, batch, index) => {
+    if (batch.lengths[index]! < 0) return out.bytes(withNull);
+    out.bytes(name);
+    value(out, batch, index);
+  };
+}
+
+/**
+ * How each column's cells become JSON (the cells copiedColumn reads with numbers as text):
+ * text escaped as JSON requires; numbers as PostgreSQL writes them (exact), except NaN and the
+ * infinities, which JSON has no number for (strings, as PostgreSQL's to_json writes them);
+ * dates as YYYY-MM-DD, times as RFC 3339; JSON and geometries as they are.
+ */
+function jsonValue(column: ExportColumn): JsonValue {
+  switch (column.kind) {
+    case 'integer':
+    case 'number':
+      return (out, { buffer, starts, lengths }, index) => {
+        const start = starts[index]!;
+        const lead = buffer[start] === 0x2d ? buffer[start + 1]! : buffer[start]!;
+        if (lead >= 0x30 && lead <= 0x39) out.copy(buffer, start, lengths[index]!);
+        else out.jsonString(buffer, start, lengths[index]!);
+      };
+    case 'boolean':
+      return (out, batch, index) => out.bytes(batch.buffer[batch.starts[index]!] === 1 ? TRUE : FALSE);
+    case 'date': {
+      const day = dayText();
+      return (out, batch, index) => {
+        const days = batch.buffer.readInt32BE(batch.starts[index]!);
+        out.ascii(
+          days === 0x7fffffff
+            ? '"infinity"'
+            : days === -0x80000000
+              ? '"-infinity"'
+              : `"${day(days + 10_957)}"`,
+        );
+      };
+    }
+    case 'datetime': {
+      const local = !zoned(column);
+      return (out, batch, index) => {
+        const micros = batch.buffer.readBigInt64BE(batch.starts[index]!);
+        if (micros === 0x7fffffffffffffffn || micros === -0x8000000000000000n) {
+          out.ascii(micros > 0n ? '"infinity"' : '"-infinity"');
+          return;
+        }
+        const iso = new Date(Number(micros / 1000n) + POSTGRES_EPOCH_MS).toISOString();
+        out.ascii(`"${local ? iso.slice(0, -1) : iso}"`);
+      };
+    }
+    case 'json':
+    case 'geometry':
+      return (out, batch, index) => out.copy(batch.buffer, batch.starts[index]!, batch.lengths[index]!);
+    default:
+      return (out, batch, index) => out.jsonString(batch.buffer, batch.starts[index]!, batch.lengths[index]!);
+  }
+}
+
+const POSTGRES_EPOCH_MS = 10_957 * 86_400_000;

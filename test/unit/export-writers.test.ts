@@ -1,0 +1,171 @@
+import { crc32 } from 'node:zlib';
+import { PassThrough } from 'node:stream';
+import yauzl from 'yauzl';
+import { describe, expect, it } from 'vitest';
+import {
+  BinaryCopyParser,
+  ByteOutput,
+  ZipWriter,
+  readCell,
+  type CellBatch,
+  type CellType,
+} from '@datacycle/core';
+
+/** COPY's binary format, as PostgreSQL writes it: header, rows of length-prefixed cells, trailer. */
+function binaryCopy(rows: (Buffer | null)[][]): Buffer {
+  const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
+  for (const row of rows) {
+    const count = Buffer.alloc(2);
+    count.writeInt16BE(row.length);
+    parts.push(count);
+    for (const cell of row) {
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(cell === null ? -1 : cell.length);
+      parts.push(length);
+      if (cell !== null) parts.push(cell);
+    }
+  }
+  parts.push(Buffer.from([0xff, 0xff]));
+  return Buffer.concat(parts);
+}
+
+const int8 = (value: bigint) => {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigInt64BE(value);
+  return bytes;
+};
+const int4 = (value: number) => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeInt32BE(value);
+  return bytes;
+};
+const float8 = (value: number) => {
+  const bytes = Buffer.alloc(8);
+  bytes.writeDoubleBE(value);
+  return bytes;
+};
+
+describe('BinaryCopyParser', () => {
+  const types: CellType[] = ['text', 'int8', 'bool', 'date', 'time', 'float'];
+  const rows = [
+    [Buffer.from('Électra « Ouest »'), int8(-42n), Buffer.from([1]), int4(9_131), int8(0n), float8(7.4)],
+    [null, int8(2n ** 62n), Buffer.from([0]), int4(0x7fffffff), null, float8(Number.NaN)],
+    [Buffer.from(''), null, null, int4(-1), int8(86_400_000_000n), null],
+  ];
+  const expected = [
+    ['Électra « Ouest »', -42n, true, 9_131 + 10_957, 946_684_800_000, 7.4],
+    [null, 2n ** 62n, false, null, null, Number.NaN],
+    ['', null, null, 10_956, 946_771_200_000, null],
+  ];
+  const typed = (batches: CellBatch[]) =>
+    batches.flatMap((batch) =>
+      Array.from({ length: batch.rows }, (_, row) =>
+        types.map((type, column) => readCell(batch, row * batch.columns + column, type)),
+      ),
+    );
+
+  it('reads typed cells, nulls and infinities, whatever the chunks they arrive in', () => {
+    const bytes = binaryCopy(rows);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const parser = new BinaryCopyParser(types.length);
+      const batches = [parser.push(bytes.subarray(0, cut)), parser.push(bytes.subarray(cut))];
+      parser.finish();
+      expect(typed(batches)).toEqual(expected);
+    }
+  });
+
+  it('refuses a stream cut inside a row, and a row of another width', () => {
+    const bytes = binaryCopy(rows);
+    const parser = new BinaryCopyParser(types.length);
+    parser.push(bytes.subarray(0, bytes.length - 10));
+    expect(() => parser.finish()).toThrow(/middle of a row/);
+    expect(() => new BinaryCopyParser(2).push(bytes)).toThrow(/row of 6 fields, expected 2/);
+  });
+});
+
+describe('ByteOutput', () => {
+  const tricky = [
+    'Hauteur "2,10 m"\tligne 2\nchemin C:\\parking ; é € 😀 \u001f\u0000\b\f\r',
+    '',
+    "<b>&amp;</b> 'quoted' \u2028",
+  ];
+  const written = (write: (out: ByteOutput, bytes: Buffer) => void, text: string) => {
+    const out = new ByteOutput();
+    const bytes = Buffer.from(text);
+    write(out, bytes);
+    return (out.take() ?? Buffer.alloc(0)).toString('utf8');
+  };
+
+  it('writes UTF-8 text as JSON strings that parse back to the same text', () => {
+    for (const text of tricky) {
+      const json = written((out, bytes) => out.jsonString(bytes, 0, bytes.length), text);
+      expect(JSON.parse(json)).toBe(text);
+    }
+  });
+
+  it('writes XML character data: markup escaped, characters XML 1.0 forbids dropped', () => {
+    const xml = written(
+      (out, bytes) => out.xmlText(bytes, 0, bytes.length),
+      'a<b>&"c"\u0001\t\n\uffff\ufffe\ufffdz',
+    );
+    expect(xml).toBe('a&lt;b&gt;&amp;&quot;c&quot;\t\n\ufffdz');
+  });
+
+  it('keeps what it was given across its 1 MiB blocks', () => {
+    const out = new ByteOutput();
+    const piece = Buffer.from('0123456789abcdef'.repeat(4096)); // 64 KiB
+    for (let index = 0; index < 40; index++) out.copy(piece, 0, piece.length);
+    expect(out.take()!.equals(Buffer.concat(Array(40).fill(piece)))).toBe(true);
+  });
+});
+
+describe('ZipWriter', () => {
+  it('writes parts whole and streamed that a ZIP reader reads back, with their CRC-32', async () => {
+    const stream = new PassThrough();
+    const archive: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => archive.push(chunk));
+    const zip = new ZipWriter(stream);
+    const small = Buffer.from('<?xml version="1.0"?><Types/>');
+    const large = Buffer.from('<row r="1"><c r="A1"><v>1</v></c></row>'.repeat(50_000));
+    await zip.addFile('[Content_Types].xml', small);
+    async function* pieces() {
+      for (let at = 0; at < large.length; at += 100_000) yield large.subarray(at, at + 100_000);
+    }
+    await zip.addStream('xl/worksheets/sheet1.xml', pieces());
+    await zip.finish();
+
+    const entries = await readZip(Buffer.concat(archive));
+    expect(entries.map((entry) => entry.name)).toEqual(['[Content_Types].xml', 'xl/worksheets/sheet1.xml']);
+    expect(entries[0]!.data.equals(small)).toBe(true);
+    expect(entries[1]!.data.equals(large)).toBe(true);
+    for (const entry of entries) expect(entry.crc).toBe(crc32(entry.data));
+    expect(entries[1]!.compressed).toBeLessThan(large.length / 10);
+  });
+});
+
+function readZip(bytes: Buffer): Promise<{ name: string; data: Buffer; crc: number; compressed: number }[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(bytes, { lazyEntries: true, validateEntrySizes: true }, (error, zip) => {
+      if (error) return reject(error);
+      const entries: { name: string; data: Buffer; crc: number; compressed: number }[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (failure, stream) => {
+          if (failure) return reject(failure);
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => {
+            entries.push({
+              name: entry.fileName,
+              data: Buffer.concat(chunks),
+              crc: entry.crc32,
+              compressed: entry.compressedSize,
+            });
+            zip.readEntry();
+          });
+        });
+      });
+      zip.on('end', () => resolve(entries));
+      zip.readEntry();
+    });
+  });
+}
