@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { copiedColumn, zoned, type ExportColumn } from './columns';
-import { copyRows, type CellBatch } from './copy-rows';
+import { copyRows, readCell, type CellBatch } from './copy-rows';
 import { ByteOutput } from './byte-output';
 import { dayText } from './formats';
 
@@ -52,8 +52,6 @@ const NEXT_FEATURE = Buffer.from(',\n{"type":"Feature","geometry":');
 const PROPERTIES = Buffer.from(',"properties":{');
 const END_FEATURE = Buffer.from('}}');
 const NULL = Buffer.from('null');
-const TRUE = Buffer.from('true');
-const FALSE = Buffer.from('false');
 
 /** Writes one cell of a batch as a JSON value, or a member of an object (its key first). */
 type JsonValue = (out: ByteOutput, batch: CellBatch, index: number) => void;
@@ -84,7 +82,8 @@ function property(column: ExportColumn, key: string): JsonValue {
  * How each column's cells become JSON (the cells copiedColumn reads with numbers as text):
  * text escaped as JSON requires; numbers as PostgreSQL writes them (exact), except NaN and the
  * infinities, which JSON has no number for (strings, as PostgreSQL's to_json writes them);
- * dates as YYYY-MM-DD, times as RFC 3339; JSON and geometries as they are.
+ * dates as YYYY-MM-DD, times as RFC 3339 (±infinity null); JSON and geometries as they are;
+ * booleans are written with their key (see property).
  */
 function jsonValue(column: ExportColumn): JsonValue {
   switch (column.kind) {
@@ -96,30 +95,20 @@ function jsonValue(column: ExportColumn): JsonValue {
         if (lead >= 0x30 && lead <= 0x39) out.copy(buffer, start, lengths[index]!);
         else out.jsonString(buffer, start, lengths[index]!);
       };
-    case 'boolean':
-      return (out, batch, index) => out.bytes(batch.buffer[batch.starts[index]!] === 1 ? TRUE : FALSE);
     case 'date': {
       const day = dayText();
       return (out, batch, index) => {
-        const days = batch.buffer.readInt32BE(batch.starts[index]!);
-        out.ascii(
-          days === 0x7fffffff
-            ? '"infinity"'
-            : days === -0x80000000
-              ? '"-infinity"'
-              : `"${day(days + 10_957)}"`,
-        );
+        // ±infinity: no calendar day, null (as in the XLSX and Parquet exports).
+        const days = readCell(batch, index, 'date') as number | null;
+        out.ascii(days === null ? 'null' : `"${day(days)}"`);
       };
     }
     case 'datetime': {
       const local = !zoned(column);
       return (out, batch, index) => {
-        const micros = batch.buffer.readBigInt64BE(batch.starts[index]!);
-        if (micros === 0x7fffffffffffffffn || micros === -0x8000000000000000n) {
-          out.ascii(micros > 0n ? '"infinity"' : '"-infinity"');
-          return;
-        }
-        const iso = new Date(Number(micros / 1000n) + POSTGRES_EPOCH_MS).toISOString();
+        const time = readCell(batch, index, 'time') as number | null;
+        if (time === null) return out.bytes(NULL);
+        const iso = new Date(time).toISOString();
         out.ascii(`"${local ? iso.slice(0, -1) : iso}"`);
       };
     }
@@ -130,5 +119,3 @@ function jsonValue(column: ExportColumn): JsonValue {
       return (out, batch, index) => out.jsonString(batch.buffer, batch.starts[index]!, batch.lengths[index]!);
   }
 }
-
-const POSTGRES_EPOCH_MS = 10_957 * 86_400_000;

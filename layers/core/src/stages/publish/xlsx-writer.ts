@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { ByteOutput } from './byte-output';
 import type { ExportColumn } from './columns';
-import type { CellBatch } from './copy-rows';
+import { readCell, type CellBatch } from './copy-rows';
 import { ZipWriter } from './zip-writer';
 
 /**
@@ -134,25 +134,17 @@ function cellWriter(column: ExportColumn, open: Buffer): CellWriter {
     case 'boolean':
       return (out, { buffer, starts }, index, digits) =>
         start(out, digits, buffer[starts[index]!] === 1 ? TRUE_CELL : FALSE_CELL);
-    case 'date': {
-      const open = Buffer.from(`" s="${STYLE_DATE}"><v>`);
-      return (out, { buffer, starts }, index, digits) => {
-        const days = buffer.readInt32BE(starts[index]!);
-        // ±infinity have no serial: an empty cell.
-        if (days === 0x7fffffff || days === -0x80000000) return start(out, digits, EMPTY_CELL);
-        start(out, digits, open);
-        out.ascii(String(days + POSTGRES_EPOCH_SERIAL));
-        out.bytes(VALUE_CLOSE);
-      };
-    }
+    case 'date':
     case 'datetime': {
-      const open = Buffer.from(`" s="${STYLE_DATETIME}"><v>`);
-      return (out, { buffer, starts }, index, digits) => {
-        const micros = buffer.readBigInt64BE(starts[index]!);
-        if (micros === 0x7fffffffffffffffn || micros === -0x8000000000000000n)
-          return start(out, digits, EMPTY_CELL);
+      const open = Buffer.from(`" s="${column.kind === 'date' ? STYLE_DATE : STYLE_DATETIME}"><v>`);
+      const type = column.kind === 'date' ? 'date' : 'time';
+      const perDay = column.kind === 'date' ? 1 : 86_400_000;
+      return (out, batch, index, digits) => {
+        // Days or milliseconds since 1970-01-01; ±infinity have no serial: an empty cell.
+        const value = readCell(batch, index, type) as number | null;
+        if (value === null) return start(out, digits, EMPTY_CELL);
         start(out, digits, open);
-        out.ascii(String(Number(micros) / 86_400_000_000 + POSTGRES_EPOCH_SERIAL));
+        out.ascii(String(value / perDay + EXCEL_1970));
         out.bytes(VALUE_CLOSE);
       };
     }
@@ -180,8 +172,8 @@ const STYLE_DATE = 1;
 const STYLE_DATETIME = 2;
 const STYLE_BOLD = 3;
 const XLSX_CELL_LIMIT = 32_767;
-/** The spreadsheet serial of 2000-01-01, PostgreSQL's epoch (serials count days from 1899-12-30). */
-const POSTGRES_EPOCH_SERIAL = 36_526;
+/** The spreadsheet serial of 1970-01-01 (serials count days from 1899-12-30). */
+const EXCEL_1970 = 25_569;
 
 function text(value: string, style?: number, ref?: string): string {
   return `<c${ref ? ` r="${ref}"` : ''} t="inlineStr"${style ? ` s="${style}"` : ''}><is><t xml:space="preserve">${escapeXml(value)}</t></is></c>`;
