@@ -142,12 +142,25 @@ function publicSiteSettings(): DatacycleStackProps['publicSite'] {
   return { kind, domain: name ? { name, certificateArn: certificateArn! } : undefined };
 }
 
+/**
+ * R models on AWS need a layer that brings R (with jsonlite) to the provided.al2023 runtime
+ * (docs/transform.md); the local cloud uses the machine's own R.
+ */
+function rLayer(): string | undefined {
+  const arn = context('rLayerArn');
+  if (!arn && !localCloud && project.models.some((model) => model.language === 'r'))
+    throw new Error(
+      'the project has R models: deploy with --r-layer-arn <ARN of a Lambda layer with R and jsonlite for provided.al2023 on x86_64> (see docs/transform.md)',
+    );
+  return arn;
+}
+
 new DatacycleStack(app, `datacycle-${project.config.name}`, {
   project,
   database: databaseSettings(),
   edge: edgeSettings(),
   publicSite: publicSiteSettings(),
-  code: stageLambdaCode(project, buildDir),
+  code: stageLambdaCode(project, buildDir, undefined, { rLayerArn: rLayer() }),
   retainData,
 });
 app.synth();

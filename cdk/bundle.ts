@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { compileProject, type Project } from '@datacycle/core';
@@ -9,7 +9,7 @@ const dist = path.join(repoRoot, 'dist');
 /** Functions are the folders of functions/ that hold a handler.ts. */
 export function functionNames(): string[] {
   return readdirSync(path.join(repoRoot, 'functions'), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(repoRoot, 'functions', entry.name, 'handler.ts')))
     .map((entry) => entry.name)
     .sort();
 }
@@ -86,5 +86,21 @@ export function bundleFunction(name: string, project: Project): string {
 export function bundleLambdaCode(out = path.join(dist, 'lambda')): string {
   bundleCoreLayer(path.join(out, 'layers', 'core'));
   for (const name of functionNames()) bundleHandler(name, path.join(out, 'functions', name));
+  copyRunners(path.join(out, 'runners'));
   return out;
+}
+
+/** The Python and R models' runners (functions/model-*), shipped as they are. */
+export const runnerSources = { python: 'model-python', r: 'model-r' } as const;
+
+function copyRunners(out: string): void {
+  for (const [language, folder] of Object.entries(runnerSources)) {
+    const from = path.join(repoRoot, 'functions', folder);
+    const to = path.join(out, language);
+    mkdirSync(to, { recursive: true });
+    for (const file of readdirSync(from)) {
+      copyFileSync(path.join(from, file), path.join(to, file));
+      chmodSync(path.join(to, file), statSync(path.join(from, file)).mode);
+    }
+  }
 }

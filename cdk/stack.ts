@@ -15,6 +15,7 @@ import { PushEndpoint } from './constructs/push-endpoint';
 import type { EdgeSettings } from './constructs/public-edge';
 import { Alerting } from './constructs/alerting';
 import { TransformPipeline } from './constructs/transform-pipeline';
+import type { RunnerCode } from './constructs/model-runners';
 import { Monitoring } from './constructs/monitoring';
 import { Backups } from './constructs/backups';
 import { Publication } from './constructs/publication';
@@ -26,7 +27,7 @@ export interface DatacycleStackProps extends StackProps {
   project: Project;
   database: DatabaseSettingsProps;
   /** Folders of the bundled code (see bundle.ts). */
-  code: { coreLayer: string; functions: Record<string, string> };
+  code: { coreLayer: string; functions: Record<string, string>; runners?: RunnerCode };
   /**
    * How the read API and the push endpoint meet the internet: throttled HTTP APIs by default,
    * function URLs on the local cloud.
@@ -113,7 +114,10 @@ export class DatacycleStack extends Stack {
     const edge = props.edge ?? defaultEdge;
     const push = new PushEndpoint(this, 'PushEndpoint', { ...part('push'), edge: edge.push });
     const alerting = new Alerting(this, 'Alerting', part('notify'));
-    const transform = new TransformPipeline(this, 'TransformPipeline', part('transform'));
+    const transform = new TransformPipeline(this, 'TransformPipeline', {
+      ...part('transform'),
+      runners: props.code.runners ?? {},
+    });
     const publication = new Publication(this, 'Publication', part('publish'));
     const backups = new Backups(this, 'Backups', part('backup'));
     const deliveries = new WebhookDeliveries(this, 'WebhookDeliveries', part('webhook-delivery'));
@@ -204,6 +208,8 @@ export class DatacycleStack extends Stack {
       TransformQueueUrl: transform.queue.queue.queueUrl,
       TransformDlqUrl: transform.queue.deadLetterQueue.queueUrl,
       TransformFunctionName: transform.function.functionName,
+      ...(transform.runners.python ? { PythonModelsFunctionName: transform.runners.python.functionName } : {}),
+      ...(transform.runners.r ? { RModelsFunctionName: transform.runners.r.functionName } : {}),
       MonitorFunctionName: monitoring.function.functionName,
       BackupFunctionName: backups.function.functionName,
       PublishQueueUrl: publication.queue.queue.queueUrl,

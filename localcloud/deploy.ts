@@ -35,6 +35,8 @@ export const stackOutputsSchema = z.object({
   TransformQueueUrl: z.string(),
   TransformDlqUrl: z.string(),
   TransformFunctionName: z.string(),
+  PythonModelsFunctionName: z.string().optional(),
+  RModelsFunctionName: z.string().optional(),
   MonitorFunctionName: z.string(),
   BackupFunctionName: z.string(),
   PublishQueueUrl: z.string(),

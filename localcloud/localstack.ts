@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { SetupError, run } from './process';
-import { venvPython } from './python-venv';
+import { pythonRuntimeDir, venvPython } from './python-venv';
 import {
   gatewayCertFile,
   localstackDir,
@@ -53,7 +53,7 @@ export async function ensureLocalstack(): Promise<'running' | 'started'> {
   const child = spawn(venvPython, ['-m', 'localstack.runtime.main'], {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, ...localstackEnvironment() },
+    env: { ...process.env, ...localstackEnvironment(), DATACYCLE_PYTHON_RUNTIME_PATH: pythonRuntimeDir },
   });
   closeSync(log);
   child.unref();

@@ -7,6 +7,9 @@ import { packageRoot, venvDir } from './settings';
 const lockFile = path.join(packageRoot, 'localcloud', 'requirements.lock');
 const executorDir = path.join(packageRoot, 'localcloud', 'executor');
 const stampFile = path.join(venvDir, '.datacycle-stamp');
+const runtimeLock = path.join(packageRoot, 'localcloud', 'python-runtime.lock');
+/** Where the executor finds AWS's Python runtime interface client (see python-runtime.lock). */
+export const pythonRuntimeDir = path.join(venvDir, 'lambda-python-runtime');
 
 export const venvPython = path.join(venvDir, 'bin', 'python');
 
@@ -18,6 +21,7 @@ export async function ensurePythonVenv(): Promise<'ready' | 'installed'> {
   const stamp = createHash('sha256')
     .update(readFileSync(lockFile))
     .update(readFileSync(path.join(executorDir, 'pyproject.toml')))
+    .update(readFileSync(runtimeLock))
     // The plugin is installed editable from here: another datacycle install needs its own.
     .update(executorDir)
     .digest('hex');
@@ -43,6 +47,17 @@ export async function ensurePythonVenv(): Promise<'ready' | 'installed'> {
     );
   });
   await run(pip[0]!, [...pip.slice(1), 'install', '--quiet', '--no-deps', '-e', executorDir]);
+  await run(pip[0]!, [
+    ...pip.slice(1),
+    'install',
+    '--quiet',
+    '--no-deps',
+    '--upgrade',
+    '--target',
+    pythonRuntimeDir,
+    '-r',
+    runtimeLock,
+  ]);
   writeFileSync(stampFile, stamp);
   return 'installed';
 }

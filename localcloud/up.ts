@@ -14,6 +14,7 @@ import { ensureLocalstack } from './localstack';
 import { ensurePostgres } from './postgres';
 import { SetupError, step } from './process';
 import { ensurePythonVenv } from './python-venv';
+import { ensureR } from './r-runtime';
 import { restorePublications } from './restore';
 import { runSchemaResource } from './schema-resource';
 import { exampleProjectDir } from './settings';
@@ -32,6 +33,9 @@ export async function up(projectDir: string = exampleProjectDir) {
   await timed('venv', 'Python venv with LocalStack (pinned)', ensurePythonVenv);
   const databaseUrl = await timed('postgres', 'PostgreSQL with PostGIS', ensurePostgres);
   await timed('localstack', 'LocalStack (host mode, node-process Lambda executor)', ensureLocalstack);
+  const loaded = await loadProject(projectDir);
+  if (loaded.ok && loaded.project.models.some((model) => model.language === 'r'))
+    await timed('r', 'R for the R models (the local cloud runs them with this machine’s R)', ensureR);
   const outputs = await timed(
     'deploy',
     `CDK stack of ${path.relative(process.cwd(), projectDir) || '.'} on LocalStack`,

@@ -79,6 +79,9 @@ export class DataBuckets extends Construct {
         { id: 'quarantine', prefix: 'quarantine/', expiration: Duration.days(180) },
         { id: 'reports', prefix: 'reports/', expiration: Duration.days(400) },
         { id: 'backups', prefix: 'backups/', expiration: Duration.days(35) },
+        // Inputs and results of Python and R models, deleted after each model; leftovers of
+        // a pass that died go here.
+        { id: 'transform-exchange', prefix: 'transform-exchange/', expiration: Duration.days(1) },
       ],
     });
     const throughCloudFront = props.publicReaders === 'cloudfront';

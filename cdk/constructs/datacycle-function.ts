@@ -10,6 +10,16 @@ export interface DatacycleFunctionProps {
   /** Folder of the bundled handler (see bundleFunction). */
   codeDir: string;
   coreLayer: lambda.ILayerVersion;
+  /**
+   * Another runtime than Node.js (the Python and R model runners): its runtime, handler,
+   * architecture (that of its layers' native code) and layers, instead of the core layer.
+   */
+  runtime?: {
+    runtime: lambda.Runtime;
+    handler: string;
+    architecture: lambda.Architecture;
+    layers: lambda.ILayerVersion[];
+  };
   environment: Record<string, string>;
   timeout?: Duration;
   memorySize?: number;
@@ -56,12 +66,13 @@ export class DatacycleFunction extends Construct {
         }),
       );
     // Its policy's wildcards are acknowledged, kind by kind, by ScopedWildcards.
+    const other = props.runtime;
     this.function = new lambda.Function(this, 'Function', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
+      runtime: other?.runtime ?? lambda.Runtime.NODEJS_24_X,
+      architecture: other?.architecture ?? lambda.Architecture.ARM_64,
+      handler: other?.handler ?? 'index.handler',
       code: lambda.Code.fromAsset(props.codeDir),
-      layers: [props.coreLayer],
+      layers: other?.layers ?? [props.coreLayer],
       timeout: props.timeout ?? Duration.minutes(1),
       memorySize: props.memorySize ?? 512,
       ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB ?? 512),
@@ -70,7 +81,7 @@ export class DatacycleFunction extends Construct {
       role,
       ...props.network,
       logGroup,
-      environment: { NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...props.environment },
+      environment: { ...(other ? {} : { NODE_OPTIONS: FUNCTION_NODE_OPTIONS }), ...props.environment },
     });
   }
 }

@@ -1,5 +1,6 @@
 import { loadProject } from '@datacycle/core';
 import { parseArgs } from '../args';
+import { checkModelCode } from '../model-checks';
 import { projectDirOf, versionProblem } from '../project';
 
 /**
@@ -23,6 +24,16 @@ export async function checkCommand(args: string[]): Promise<number> {
     console.error(`✗ datacycle.yaml › datacycle: ${problem}`);
     return 1;
   }
+  // Python and R models, by their own language (syntax, the function's parameters).
+  const languageChecks = await checkModelCode(project.models);
+  const codeIssues = languageChecks.flatMap((check) => check.issues);
+  for (const check of languageChecks) if (check.skipped) console.error(`! ${check.skipped}`);
+  if (codeIssues.length > 0) {
+    for (const issue of codeIssues)
+      console.error(`✗ ${issue.file}${issue.path ? ` › ${issue.path}` : ''}: ${issue.message}`);
+    console.error(`\n${codeIssues.length} problem(s) in ${dir}`);
+    return 1;
+  }
   console.log(`✓ ${project.config.name}: ${project.config.title}`);
   for (const dataset of project.datasets) {
     const sources = dataset.config.sources.map((s) =>
@@ -38,8 +49,9 @@ export async function checkCommand(args: string[]): Promise<number> {
   }
   for (const model of project.models) {
     const reads = [...model.sources.map((s) => `source ${s}`), ...model.refs.map((r) => `ref ${r}`)];
+    const kind = `${model.header.materialized}${model.language === 'sql' ? '' : ` (${model.language === 'python' ? 'Python' : 'R'})`}`;
     console.log(
-      `  model ${model.name.padEnd(18)} ${model.header.materialized.padEnd(11)} ← ${reads.join(', ')}${testCount(model.header.tests)}`,
+      `  model ${model.name.padEnd(22)} ${kind.padEnd(14)} ← ${reads.join(', ')}${testCount(model.header.tests)}`,
     );
   }
   return 0;

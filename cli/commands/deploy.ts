@@ -122,6 +122,8 @@ export async function deployCommand(args: string[]): Promise<number> {
   const context = cdkArguments(projectDir, {
     ...databaseContext(flags),
     ...edgeContext(flags),
+    // R models: the layer that brings R to Lambda (docs/transform.md).
+    ...contextOf(flags, [['r-layer-arn', 'rLayerArn']]),
     retainData: 'true',
   });
   const where = env.AWS_ENDPOINT_URL ?? `AWS${env.AWS_PROFILE ? ` (profile ${env.AWS_PROFILE})` : ''}`;

@@ -2,10 +2,15 @@ import {
   batchHandler,
   deleteDrained,
   drainBurst,
+  EXCHANGE_PREFIX,
+  lambdaRunners,
   readQueueMessages,
   runTransform,
   unknownOutputs,
+  type ModelRunners,
 } from '@datacycle/core';
+
+let runners: ModelRunners | undefined;
 
 /**
  * Transform queue consumer. The queue gathers the dataset.loaded events of a burst (the event
@@ -32,7 +37,21 @@ export const handler = batchHandler(
     );
     const loads = [...items, ...more.items].map((item) => item.message.detail);
     const outcome = await runTransform(
-      { pool: await platform.pool(), project: platform.project, eventBus: platform.eventBus },
+      {
+        pool: await platform.pool(),
+        project: platform.project,
+        eventBus: platform.eventBus,
+        // Python and R models run in their own functions; files pass through the internal bucket.
+        exchange: {
+          s3: platform.s3,
+          bucket: platform.buckets.internal,
+          prefix: EXCHANGE_PREFIX,
+          runners: (runners ??= lambdaRunners({
+            python: platform.env.PYTHON_MODELS_FUNCTION,
+            r: platform.env.R_MODELS_FUNCTION,
+          })),
+        },
+      },
       {
         datasets: [...new Set(loads.map((load) => load.dataset))],
         runIds: [...new Set(loads.map((load) => load.runId))],

@@ -84,9 +84,10 @@ afterAll(async () => {
 
 describe('the data portal, in headless Chromium', () => {
   it('lists every dataset and model with badges, and filters as one types', async () => {
+    // 5 datasets and 5 models (3 SQL, 1 Python, 1 R).
     const { page, problems } = await open(`${portal}index.html`);
     const cards = page.locator('ul.cards > li');
-    expect(await cards.count()).toBe(7);
+    expect(await cards.count()).toBe(10);
     expect(await page.locator('html').getAttribute('lang')).toBe('fr');
     expect(await page.locator('h1').count()).toBe(1);
     const statique = cards.filter({ has: page.locator('a[href="datasets/irve-statique.html"]') });
@@ -109,7 +110,7 @@ describe('the data portal, in headless Chromium', () => {
     expect(await page.locator('#search-count').textContent()).toBe(`${(await visible()).length} affiché(s)`);
     // Keyboard: the search field is reachable with Tab after the skip link and the title.
     await page.getByLabel('Rechercher un jeu de données').fill('');
-    expect(await page.locator('ul.cards > li:visible').count()).toBe(7);
+    expect(await page.locator('ul.cards > li:visible').count()).toBe(10);
     expect(problems).toEqual([]);
   });
 

@@ -89,6 +89,31 @@ describe('load → transform → tests → publish, on the deployed stack', () =
     expect(step).toMatchObject({ status: 'succeeded', error: null });
     expect(await pointsIn('45')).toBe(2);
     expect(await pointsIn('67')).toBe(0);
+    // The Python model (pandas, on the Python runtime) and the R model (custom runtime), in the
+    // same pass: both points were put into service in January 2020, both at 22 kW.
+    expect(
+      (
+        await pool.query(
+          `SELECT mois::text, mises_en_service::int, cumul::int, moyenne_3_mois
+           FROM enriched.irve_mises_en_service WHERE code_departement = '45'`,
+        )
+      ).rows,
+    ).toEqual([{ mois: '2020-01-01', mises_en_service: 2, cumul: 2, moyenne_3_mois: 2 }]);
+    expect(
+      (
+        await pool.query(
+          "SELECT points, moyenne_kw, mediane_kw, max_kw FROM enriched.irve_puissance_resume WHERE code_departement = '45'",
+        )
+      ).rows,
+    ).toEqual([{ points: '2', moyenne_kw: 22, mediane_kw: 22, max_kw: 22 }]);
+    // And the SQL view on the Python model's result.
+    expect(
+      (
+        await pool.query(
+          "SELECT count(*)::int AS n FROM enriched.irve_tendance_recente WHERE code_departement = '45'",
+        )
+      ).rows,
+    ).toEqual([{ n: 1 }]);
     // Then the publish step: the dataset and the models it rebuilt, in every format.
     const published = await eventually(
       async () =>
@@ -105,7 +130,13 @@ describe('load → transform → tests → publish, on the deployed stack', () =
     expect(published.status).toBe('succeeded');
     // (A load of another dataset may share the pass: the schedules fire by themselves too.)
     expect(published.details.outputs.map((output) => output.name)).toEqual(
-      expect.arrayContaining(['irve-statique', 'irve_points', 'irve_par_departement']),
+      expect.arrayContaining([
+        'irve-statique',
+        'irve_points',
+        'irve_par_departement',
+        'irve_mises_en_service',
+        'irve_puissance_resume',
+      ]),
     );
     const latest = (name: string, format: string) =>
       readText(s3, outputs.PublicBucket, `exports/${name}/latest/${name}.${format}`);
@@ -206,8 +237,9 @@ describe('load → transform → tests → publish, on the deployed stack', () =
       "SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'pass')::int AS failing FROM ops.test_results WHERE transform_id = $1",
       [step.details.transformId],
     );
-    // irve-statique's 2 tests and the 8 of its 2 models (departements did not change).
-    expect(tests).toEqual([{ n: 10, failing: 0 }]);
+    // irve-statique's 2 tests and the 15 of its 5 models: SQL 3 + 5 + 1, Python 3, R 3
+    // (departements did not change).
+    expect(tests).toEqual([{ n: 17, failing: 0 }]);
   });
 
   it('keeps the published indicators when a test fails, and alerts the channel', async () => {
@@ -228,7 +260,9 @@ describe('load → transform → tests → publish, on the deployed stack', () =
       60_000,
       'the test-failed alert at the webhook',
     );
-    expect(alert.text).toContain('data tests failed: irve_points, irve_par_departement not published');
+    expect(alert.text).toContain(
+      'data tests failed: irve_points, irve_mises_en_service, irve_par_departement, irve_puissance_resume, irve_tendance_recente not published',
+    );
     const { rows: runs } = await pool.query('SELECT status FROM ops.runs WHERE id = $1', [runId]);
     expect(runs).toEqual([{ status: 'failed' }]);
   });

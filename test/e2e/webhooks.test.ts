@@ -86,15 +86,18 @@ describe('webhooks through the deployed stack', () => {
         const mine = payloads(demo).filter(
           (r) => r.payload.type === 'dataset.published' && r.payload.data.runIds?.includes(file.run_id),
         );
-        return mine.length >= 3 ? mine : undefined;
+        return mine.length >= 6 ? mine : undefined;
       },
       90_000,
       'dataset.published deliveries of the run',
     );
     expect(published.map((r) => r.payload.data.dataset).sort()).toEqual([
       'irve-statique',
+      'irve_mises_en_service',
       'irve_par_departement',
       'irve_points',
+      'irve_puissance_resume',
+      'irve_tendance_recente',
     ]);
     for (const delivery of published) {
       expect(delivery.verified).toBe('ok');

@@ -13,7 +13,7 @@ import { internetNeeds, type ManagedDatabaseProps } from '../../cdk/constructs/m
 import { DatacycleStack } from '../../cdk/stack';
 
 let project: Project;
-let code: { coreLayer: string; functions: Record<string, string> };
+let code: Awaited<ReturnType<typeof exampleStackInputs>>['code'];
 
 function synth(managed: ManagedDatabaseProps): Template {
   const stack = new DatacycleStack(new App(), 'managed-stack', { project, database: { managed }, code });

@@ -13,7 +13,7 @@ import type { DatabaseSettingsProps } from '../../cdk/constructs/database-settin
 import { DatacycleStack, type DatacycleStackProps } from '../../cdk/stack';
 
 let project: Project;
-let code: { coreLayer: string; functions: Record<string, string> };
+let code: Awaited<ReturnType<typeof exampleStackInputs>>['code'];
 
 beforeAll(async () => {
   ({ project, code } = await exampleStackInputs());

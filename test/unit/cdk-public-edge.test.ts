@@ -12,7 +12,7 @@ import { DatacycleStack, defaultRates, type DatacycleStackProps } from '../../cd
 import { exampleStackInputs } from '../helpers/example-stack';
 
 let project: Project;
-let code: { coreLayer: string; functions: Record<string, string> };
+let code: Awaited<ReturnType<typeof exampleStackInputs>>['code'];
 
 function synth(
   edge?: { api: EdgeSettings; push: EdgeSettings },

@@ -28,7 +28,7 @@ describe('SQL models', () => {
     expect(parsed.issues).toEqual([]);
     expect(parsed.model).toMatchObject({
       name: 'par_dep',
-      sqlLine: 8,
+      codeLine: 8,
       refs: ['points'],
       sources: ['irve-statique'],
       header: {
@@ -40,7 +40,7 @@ describe('SQL models', () => {
         ],
       },
     });
-    expect(renderModelSql(parsed.model!.sql, (kind, name) => `${kind}_${name}`)).toBe(
+    expect(renderModelSql(parsed.model!.code, (kind, name) => `${kind}_${name}`)).toBe(
       'SELECT code, count(*) AS n FROM source_irve-statique\nJOIN ref_points USING (code) GROUP BY code',
     );
   });
@@ -85,5 +85,91 @@ describe('SQL models', () => {
     expect(downstreamModels(ordered, ['irve']).map((m) => m.name)).toEqual(['points', 'per_dep']);
     expect(downstreamModels(ordered, ['deps']).map((m) => m.name)).toEqual(['per_dep']);
     expect(downstreamModels(ordered, ['other'])).toEqual([]);
+  });
+});
+
+describe('Python and R models', () => {
+  it('reads a Python model: its docstring is the header, its inputs are what it depends on', () => {
+    const parsed = parseModel(
+      'tendance',
+      'models/tendance.py',
+      [
+        '"""',
+        'title: Tendance',
+        'inputs:',
+        "  points: ref('irve_points')",
+        "  departements: source('departements')",
+        'tests:',
+        '  - not_null: code',
+        '"""',
+        'import pandas as pd',
+        '',
+        'def model(points, departements):',
+        '    return points',
+      ].join('\n'),
+      'python',
+    );
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.model).toMatchObject({
+      language: 'python',
+      codeLine: 1,
+      refs: ['irve_points'],
+      sources: ['departements'],
+      inputs: [
+        { parameter: 'points', kind: 'ref', name: 'irve_points' },
+        { parameter: 'departements', kind: 'source', name: 'departements' },
+      ],
+      header: { materialized: 'table', title: 'Tendance', tests: [{ not_null: 'code' }] },
+    });
+    expect(parsed.model!.code).toContain('def model(points, departements):');
+  });
+
+  it('takes only the columns an input names', () => {
+    const parsed = parseModel(
+      'a',
+      'models/a.R',
+      [
+        '# inputs:',
+        '#   x:',
+        "#     from: source('d')",
+        '#     columns: [id, day]',
+        'model <- function(x) x',
+      ].join('\n'),
+      'r',
+    );
+    expect(parsed.model?.inputs).toEqual([
+      { parameter: 'x', kind: 'source', name: 'd', columns: ['id', 'day'] },
+    ]);
+  });
+
+  it('reads an R model: its opening # lines are the header', () => {
+    const parsed = parseModel(
+      'resume',
+      'models/resume.R',
+      ["#' inputs:", "#'   x: ref('a')", '# description: Résumé', 'model <- function(x) x'].join('\n'),
+      'r',
+    );
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.model).toMatchObject({ language: 'r', refs: ['a'], header: { description: 'Résumé' } });
+  });
+
+  it('refuses what it cannot run, saying where', () => {
+    expect(parseModel('a', 'models/a.py', 'def model(): pass', 'python').issues).toEqual([
+      { path: 'header', message: expect.stringContaining('module docstring') },
+    ]);
+    expect(
+      parseModel(
+        'a',
+        'models/a.py',
+        '"""\nmaterialized: view\ninputs: { x: "table(\'b\')" }\n"""\n',
+        'python',
+      ).issues,
+    ).toEqual([
+      { path: 'header.materialized', message: expect.stringContaining('materialized as a table') },
+      { path: 'header.inputs.x', message: `"table('b')": write ref('model') or source('dataset')` },
+    ]);
+    expect(parseModel('a', 'models/a.sql', '-- inputs: { x: "ref(\'b\')" }\nSELECT 1').issues).toEqual([
+      { path: 'header.inputs', message: expect.stringContaining('names its inputs in its SQL') },
+    ]);
   });
 });

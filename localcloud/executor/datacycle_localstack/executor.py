@@ -1,4 +1,4 @@
-"""A LocalStack runtime executor that runs Node.js Lambda functions as local processes.
+"""A LocalStack runtime executor that runs Lambda functions as local processes.
 
 LocalStack's community executor needs Docker. This one starts `supervisor.mjs` (shipped
 beside this file) with the host's `node`, and speaks LocalStack's executor protocol:
@@ -8,6 +8,12 @@ receives `POST /invoke` on a loopback port, and answers through the
 
 Layers are resolved here (the community Docker executor does not mount them): each layer's
 unzipped `nodejs/node_modules` goes on NODE_PATH, like /opt/nodejs/node_modules on AWS.
+
+Python functions (python3.x) and custom runtimes (provided.*) run too: the supervisor then
+serves the Lambda Runtime API to the runtime's own process, AWS's runtime interface client
+(awslambdaric, from DATACYCLE_PYTHON_RUNTIME_PATH) with the host's Python of the same version
+and each layer's `python` folder on PYTHONPATH, or the function's `bootstrap`. A custom
+runtime uses the host's programs (the R models' runner: the host's R).
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import collections
 import logging
 import os
 import shutil
+import json
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -68,6 +76,41 @@ def _node_path(function_version: FunctionVersion) -> str:
     return os.pathsep.join(paths)
 
 
+def _python_binary(runtime: str) -> str | None:
+    """The host's Python of the runtime's version (python3.11 for python3.11), outside any venv."""
+    version = runtime.removeprefix("python")
+    base = getattr(sys, "_base_executable", sys.executable)
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version and os.path.exists(base):
+        return base
+    return shutil.which(f"python{version}")
+
+
+def _runtime_command(function_version: FunctionVersion, code_location: Path) -> tuple[list[str], dict[str, str]]:
+    """The runtime process of a non-Node.js function, and the environment it needs."""
+    runtime = function_version.config.runtime or ""
+    handler = function_version.config.handler or ""
+    layers = _layer_code_locations(function_version)
+    if runtime.startswith("python"):
+        python = _python_binary(runtime)
+        if not python:
+            raise LambdaRuntimeException(
+                f"{function_version.id.function_name} uses {runtime}: install {runtime.replace('python', 'Python ')} on this machine"
+            )
+        ric = os.environ.get("DATACYCLE_PYTHON_RUNTIME_PATH", "")
+        paths = [str(code_location)] + [str(layer / "python") for layer in layers] + ([ric] if ric else [])
+        # -S: no site-packages of the host; the function sees its code, its layers and the client.
+        return [python, "-S", "-m", "awslambdaric", handler], {"PYTHONPATH": os.pathsep.join(paths)}
+    if runtime.startswith("provided"):
+        for folder in [code_location, *layers]:
+            if (folder / "bootstrap").is_file():
+                return [str(folder / "bootstrap")], {"LAMBDA_RUNTIME_DIR": str(folder)}
+        raise LambdaRuntimeException(f"{function_version.id.function_name}: no bootstrap in its code or layers")
+    raise LambdaRuntimeException(
+        f"node-process executor runs Node.js, Python and custom runtimes; "
+        f"{function_version.id.function_name} uses runtime '{runtime}'"
+    )
+
+
 class NodeProcessRuntimeExecutor(RuntimeExecutor):
     """One execution environment = one supervisor process (which keeps one worker)."""
 
@@ -84,11 +127,6 @@ class NodeProcessRuntimeExecutor(RuntimeExecutor):
 
     def start(self, env_vars: dict[str, str]) -> None:
         runtime = self.function_version.config.runtime or ""
-        if not runtime.startswith("nodejs"):
-            raise LambdaRuntimeException(
-                f"node-process executor runs Node.js functions only; "
-                f"{self.function_version.id.function_name} uses runtime '{runtime}'"
-            )
         node = _node_binary()
         if not node:
             raise LambdaRuntimeException("node-process executor: no `node` binary on PATH")
@@ -105,6 +143,11 @@ class NodeProcessRuntimeExecutor(RuntimeExecutor):
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self.port}",
             }
         )
+        if not runtime.startswith("nodejs"):
+            command, extra = _runtime_command(self.function_version, Path(code_location))
+            environment.update(extra)
+            environment["_HANDLER"] = self.function_version.config.handler or ""
+            environment["DATACYCLE_RUNTIME_COMMAND"] = json.dumps(command)
         LOG.debug("Starting %s for %s", SUPERVISOR, self.function_version.qualified_arn)
         self.process = subprocess.Popen(
             [node, str(SUPERVISOR)],

@@ -5,7 +5,11 @@
 // reports through LocalStack's callbacks (status/ready, status/error, invocations/<id>/logs,
 // invocations/<id>/response, invocations/<id>/error). A timed-out or crashed worker is killed
 // and replaced, so the next invocation gets a fresh runtime, as on AWS.
-import { fork } from 'node:child_process';
+//
+// Other runtimes (Python, custom runtimes): DATACYCLE_RUNTIME_COMMAND names the runtime's own
+// process (AWS's Python runtime interface client, a `bootstrap`), which talks to the Lambda
+// Runtime API that the supervisor serves on the same port (AWS_LAMBDA_RUNTIME_API).
+import { fork, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +32,11 @@ function runSupervisor() {
   let workerReady = null; // promise resolved when the current worker has loaded the handler
   let current = null; // { requestId, logs: string[], timer, started }
   let announcedReady = false;
+  // Runtime API mode: the runtime's command, its pending `next` request, the event it awaits.
+  const runtimeCommand = env.DATACYCLE_RUNTIME_COMMAND ? JSON.parse(env.DATACYCLE_RUNTIME_COMMAND) : null;
+  let waitingNext = null;
+  let pendingEvent = null;
+  let runtimeStarted = null; // resolves workerReady at the runtime's first `next`
 
   function required(name) {
     const value = env[name];
@@ -57,6 +66,7 @@ function runSupervisor() {
   }
 
   function startWorker() {
+    if (runtimeCommand) return startRuntimeProcess();
     worker = fork(fileURLToPath(import.meta.url), ['worker'], {
       env,
       silent: true,
@@ -72,19 +82,97 @@ function runSupervisor() {
         else if (message.type === 'init-error') reject(message.error);
         else if (message.type === 'result' || message.type === 'error') finish(message);
       });
-      thisWorker.on('exit', (code, signal) => {
-        const reason = {
-          errorType: 'Runtime.ExitError',
-          errorMessage: `Runtime exited with ${signal ?? `code ${code}`}`,
-        };
-        reject(reason);
-        if (worker === thisWorker) {
-          worker = null;
-          if (current) finish({ type: 'error', error: reason });
-        }
-      });
+      thisWorker.on('exit', whenExited(thisWorker, reject));
     });
     workerReady.catch(() => {}); // observed by whoever awaits it
+  }
+
+  /** A worker or runtime that exits: not ready, and the invocation it held fails. */
+  function whenExited(process, reject) {
+    return (code, signal) => {
+      const reason = {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `Runtime exited with ${signal ?? `code ${code}`}`,
+      };
+      reject(reason);
+      if (worker === process) {
+        worker = null;
+        waitingNext = null;
+        if (current) finish({ type: 'error', error: reason });
+      }
+    };
+  }
+
+  function startRuntimeProcess() {
+    const child = spawn(runtimeCommand[0], runtimeCommand.slice(1), {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    worker = child;
+    child.stdout.on('data', relay);
+    child.stderr.on('data', relay);
+    waitingNext = null;
+    workerReady = new Promise((resolve, reject) => {
+      runtimeStarted = { resolve, reject };
+      child.on('error', (error) => reject({ errorType: 'Runtime.InvalidEntrypoint', errorMessage: error.message }));
+      child.on('exit', whenExited(child, reject));
+    });
+    workerReady.catch(() => {});
+  }
+
+  /** Hands an event to the runtime: now if it waits in `next`, else at its next `next`. */
+  function deliverToRuntime(event) {
+    if (!waitingNext) {
+      pendingEvent = event;
+      return;
+    }
+    const res = waitingNext;
+    waitingNext = null;
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'lambda-runtime-aws-request-id': event.requestId,
+      'lambda-runtime-deadline-ms': String(event.deadline),
+      'lambda-runtime-invoked-function-arn': event.functionArn ?? '',
+      'lambda-runtime-trace-id': event.traceId ?? '',
+    });
+    res.end(event.payload);
+  }
+
+  /** The Lambda Runtime API, as the runtime process calls it. */
+  function runtimeApi(req, res, body) {
+    const url = req.url ?? '';
+    if (req.method === 'GET' && url === '/2018-06-01/runtime/invocation/next') {
+      runtimeStarted?.resolve();
+      waitingNext = res;
+      if (pendingEvent) {
+        const event = pendingEvent;
+        pendingEvent = null;
+        deliverToRuntime(event);
+      }
+      return;
+    }
+    const match = /^\/2018-06-01\/runtime\/(?:invocation\/([^/]+)\/(response|error)|init\/error)$/.exec(url);
+    if (req.method !== 'POST' || !match) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"OK"}');
+    const text = body.toString('utf8');
+    if (!match[1]) {
+      runtimeStarted?.reject(parseError(text, 'Runtime.InitError'));
+      return;
+    }
+    if (!current || current.requestId !== match[1]) return; // a late answer to a timed-out call
+    if (match[2] === 'response') finish({ type: 'result', payload: text });
+    else finish({ type: 'error', error: parseError(text, 'Error') });
+  }
+
+  function parseError(text, fallbackType) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return { errorType: fallbackType, errorMessage: text };
+    }
   }
 
   async function finish(message) {
@@ -141,17 +229,34 @@ function runSupervisor() {
       return;
     }
     if (!current || current.requestId !== requestId || !worker) return; // timed out while starting
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    if (runtimeCommand) {
+      deliverToRuntime({
+        requestId,
+        functionArn: request['invoked-function-arn'],
+        traceId: request['trace-id'],
+        payload: request.payload,
+        deadline,
+      });
+      return;
+    }
     worker.send({
       type: 'invoke',
       requestId,
       functionArn: request['invoked-function-arn'],
       traceId: request['trace-id'],
       payload: request.payload,
-      deadline: Date.now() + timeoutSeconds * 1000,
+      deadline,
     });
   }
 
   const server = createServer((req, res) => {
+    if (runtimeCommand && req.url?.startsWith('/2018-06-01/runtime/')) {
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => runtimeApi(req, res, Buffer.concat(chunks)));
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/invoke') {
       res.writeHead(404).end();
       return;

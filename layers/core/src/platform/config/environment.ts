@@ -47,6 +47,9 @@ export const functionEnvironmentSchema = z.object({
   /** Direct connection string (local tools and tests); the secret wins when both are set. */
   DATABASE_URL: z.string().min(1).optional(),
   PROJECT_FILE: z.string().default('project.json'),
+  /** The functions that run the project's Python and R models (see stages/transform/runners.ts). */
+  PYTHON_MODELS_FUNCTION: z.string().min(1).optional(),
+  R_MODELS_FUNCTION: z.string().min(1).optional(),
   /** The stack's event bus, where alerts (and pipeline events) are published. */
   EVENT_BUS_NAME: z.string().min(1).optional(),
   /**

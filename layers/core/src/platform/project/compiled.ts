@@ -15,9 +15,18 @@ export const compiledProjectSchema = z.object({
     z.object({
       name: z.string(),
       file: z.string(),
+      language: z.enum(['sql', 'python', 'r']),
       header: modelHeaderSchema,
-      sql: z.string(),
-      sqlLine: z.number(),
+      code: z.string(),
+      codeLine: z.number(),
+      inputs: z.array(
+        z.object({
+          parameter: z.string(),
+          kind: z.enum(['ref', 'source']),
+          name: z.string(),
+          columns: z.array(z.string()).optional(),
+        }),
+      ),
       refs: z.array(z.string()),
       sources: z.array(z.string()),
     }),

@@ -46,7 +46,7 @@ export async function loadProject(projectDir: string): Promise<ProjectLoadResult
 
   // models/ is optional: a project may only collect and share.
   const models = await readModels(
-    (await listFiles(path.join(projectDir, 'models'), /\.sql$/)) ?? [],
+    (await listFiles(path.join(projectDir, 'models'), /\.(sql|py|R)$/)) ?? [],
     issues,
     rel,
   );

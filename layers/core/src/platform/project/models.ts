@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { orderModels } from './model-graph';
-import { parseModel, type Chart, type Model } from './model';
+import { modelExtensions, parseModel, type Chart, type Model } from './model';
 import { parseRelationTarget, testColumns, type DataTest } from './test-declarations';
 import type { Dataset, ProjectIssue } from './types';
 
-/** Reads models/*.sql: each file parsed, its problems reported with file and place. */
+/** Reads models/*.{sql,py,R}: each file parsed, its problems reported with file and place. */
 export async function readModels(
   files: readonly string[],
   issues: ProjectIssue[],
@@ -13,7 +13,13 @@ export async function readModels(
 ): Promise<Model[]> {
   const models: Model[] = [];
   for (const file of files) {
-    const parsed = parseModel(path.basename(file, '.sql'), rel(file), await readFile(file, 'utf8'));
+    const extension = path.extname(file);
+    const parsed = parseModel(
+      path.basename(file, extension),
+      rel(file),
+      await readFile(file, 'utf8'),
+      modelExtensions[extension],
+    );
     if (parsed.model) models.push(parsed.model);
     else for (const issue of parsed.issues) issues.push({ file: rel(file), ...issue });
   }
@@ -34,6 +40,17 @@ export function checkModels(
 ): void {
   const datasetIds = new Set(datasets.map((dataset) => dataset.id));
   const modelNames = new Set(models.map((model) => model.name));
+  const seen = new Map<string, string>();
+  for (const model of models) {
+    const other = seen.get(model.name);
+    if (other)
+      issues.push({
+        file: model.file,
+        path: '',
+        message: `${other} already defines the model ${model.name}: one file per model name`,
+      });
+    seen.set(model.name, model.file);
+  }
   const relationExists = (test: DataTest) => {
     if (!('relationships' in test)) return undefined;
     const target = parseRelationTarget(test.relationships.to);
@@ -48,16 +65,31 @@ export function checkModels(
       if (!modelNames.has(ref))
         issues.push({
           file: model.file,
-          path: 'sql',
+          path: model.language === 'sql' ? 'sql' : 'header.inputs',
           message: `ref('${ref}'): no model named ${ref} in models/`,
         });
     for (const source of model.sources)
       if (!datasetIds.has(source))
         issues.push({
           file: model.file,
-          path: 'sql',
+          path: model.language === 'sql' ? 'sql' : 'header.inputs',
           message: `source('${source}'): no dataset named ${source} in datasets/`,
         });
+    // The columns a Python or R model asks of its inputs exist (when they are known).
+    for (const input of model.inputs) {
+      const known =
+        input.kind === 'source'
+          ? datasets.find((dataset) => dataset.id === input.name)?.tableSchema.fields.map((field) => field.name)
+          : Object.keys(models.find((other) => other.name === input.name)?.header.columns ?? {});
+      if (!known || known.length === 0) continue;
+      for (const column of input.columns ?? [])
+        if (!known.includes(column))
+          issues.push({
+            file: model.file,
+            path: `header.inputs.${input.parameter}.columns`,
+            message: `column "${column}" is not in ${input.kind}('${input.name}')`,
+          });
+    }
     const documented = new Set(Object.keys(model.header.columns));
     // Columns are known only when the header documents them.
     const checkColumns = (where: { file: string; path: string }, columns: string[]) => {

@@ -18,7 +18,7 @@ export interface Dataset {
 export interface Project {
   config: ProjectConfig;
   datasets: Dataset[];
-  /** SQL models of models/*.sql, in dependency order (each after the models it refs). */
+  /** Models of models/*.{sql,py,R}, in dependency order (each after the models it refs). */
   models: Model[];
 }
 

@@ -9,11 +9,14 @@ import { connect, datasetTableName, qualified, quoteIdent } from '../../platform
 import { runDataTest, type TestResult, type TestSubject } from './data-tests';
 import { downstreamModels } from '../../platform/project/model-graph';
 import { renderModelSql, type Model } from '../../platform/project/model';
+import { buildExternalModel, type ModelExchange } from './external-model';
 
 export interface TransformContext {
   pool: pg.Pool;
   project: Project;
   eventBus?: EventBus;
+  /** Where Python and R models run (absent: a project with SQL models only). */
+  exchange?: ModelExchange;
 }
 
 export interface TransformRequest {
@@ -115,7 +118,7 @@ export async function runTransform(
       if (rows[0]?.loaded) await client.query(`ANALYZE ${table}`);
     }
     for (const model of models) {
-      const problem = await buildModel(client, model, resolve);
+      const problem = await buildModel(client, model, resolve, context.exchange);
       if (problem) {
         await client.query('ROLLBACK');
         outcome = failed(problem);
@@ -175,9 +178,15 @@ async function buildModel(
   client: pg.PoolClient,
   model: Model,
   resolve: (kind: 'ref' | 'source', name: string) => string,
+  exchange: ModelExchange | undefined,
 ): Promise<string | undefined> {
-  const body = renderModelSql(model.sql, resolve);
   const building = qualified(ENRICHED, `${model.name}${BUILDING}`);
+  if (model.language !== 'sql') {
+    if (!exchange)
+      return `model ${model.name} (${model.file}): ${model.language === 'python' ? 'Python' : 'R'} models run in the deployed stack (datacycle up, or deploy)`;
+    return buildExternalModel(client, model, building, resolve, exchange);
+  }
+  const body = renderModelSql(model.code, resolve);
   let prefix: string;
   switch (model.header.materialized) {
     case 'view':
@@ -241,7 +250,7 @@ async function buildIncremental(
 /** PostgreSQL's message, with the model file and line its position points at. */
 function locate(model: Model, error: unknown, prefixLength: number, body: string): string {
   const position = Number((error as { position?: string }).position);
-  let line = model.sqlLine;
+  let line = model.codeLine;
   // Templates render on one line, so the rendered body keeps the file's line breaks.
   if (Number.isFinite(position) && position > prefixLength) {
     const before = body.slice(0, position - prefixLength - 1);
