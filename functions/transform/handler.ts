@@ -51,6 +51,13 @@ export const handler = batchHandler(
             r: platform.env.R_MODELS_FUNCTION,
           })),
         },
+        // OpenLineage events: files in the internal bucket, and the project's endpoint if any.
+        lineage: {
+          s3: platform.s3,
+          bucket: platform.buckets.internal,
+          url: platform.project.config.lineage.url,
+          network: platform.project.config.network,
+        },
       },
       {
         datasets: [...new Set(loads.map((load) => load.dataset))],

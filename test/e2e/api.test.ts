@@ -296,3 +296,123 @@ describe('the read API, against its own OpenAPI document', () => {
     );
   });
 });
+
+describe('indicator history, through drops and the read API', () => {
+  /** The example's two points at `[lon,lat]`, made unique, dropped; resolves once its transform ended. */
+  async function dropPointsAt(lonLat: string): Promise<string> {
+    const marker = uniqueName('hist');
+    const body = irveExample
+      .replace(/\[7\.48710500,48\.345345\]/g, lonLat)
+      .replace(/Picpus/g, `Picpus ${marker}`);
+    const key = `irve-statique/${marker}.csv`;
+    await s3.send(new PutObjectCommand({ Bucket: outputs.LandingBucket, Key: key, Body: body }));
+    const file = await recordedFile(pool, key);
+    expect(file.status).toBe('loaded');
+    const step = await eventually(
+      async () =>
+        (
+          await pool.query(
+            "SELECT status FROM ops.run_steps WHERE run_id = $1 AND step = 'transform' AND status <> 'running'",
+            [file.run_id],
+          )
+        ).rows[0] as { status: string } | undefined,
+      90_000,
+      `the transform of ${key}`,
+    );
+    expect(step.status).toBe('succeeded');
+    return file.run_id;
+  }
+
+  it('keeps each published pass, filters by series, measure and time, pages, and alerts on a crossed threshold', async () => {
+    const started = new Date();
+    // Bas-Rhin first (the Loiret has none), then both points in the Loiret: 0 → 44 kW there,
+    // beyond the example's threshold (above 40 kW).
+    await dropPointsAt('[7.48710500,48.345345]');
+    const loiret = await dropPointsAt('[1.909251,47.902964]');
+
+    const since = `from=${encodeURIComponent(started.toISOString())}`;
+    const page = (
+      await checked(
+        `/datasets/irve_par_departement/history?measure=puissance_totale_kw&code_departement=45&${since}`,
+      )
+    ).json<{
+      data: {
+        takenAt: string;
+        series: object;
+        label: string;
+        measure: string;
+        value: number;
+        runIds: string[];
+      }[];
+    }>();
+    expect(page.data.map((value) => [value.series, value.label, value.measure, value.value])).toEqual([
+      [{ code_departement: '45' }, 'Loiret', 'puissance_totale_kw', 0],
+      [{ code_departement: '45' }, 'Loiret', 'puissance_totale_kw', 44],
+    ]);
+    expect(page.data[1]!.runIds).toContain(loiret);
+
+    // Every value of both passes (96 départements × 2 measures × 2), one page or fifty at a time.
+    const all = rowsOf(await checked(`/datasets/irve_par_departement/history?${since}&limit=1000`)).data;
+    expect(all.length % (96 * 2)).toBe(0);
+    expect(all.length).toBeGreaterThanOrEqual(2 * 96 * 2);
+    const paged: unknown[] = [];
+    let next: string | null = `/datasets/irve_par_departement/history?${since}&limit=50`;
+    while (next) {
+      const answer = rowsOf(await checked(next));
+      paged.push(...answer.data);
+      next = answer.links.next ? pathOf(answer.links.next) : null;
+    }
+    expect(paged).toEqual(all);
+    const until = rowsOf(
+      await checked(
+        `/datasets/irve_par_departement/history?to=${encodeURIComponent(started.toISOString())}&limit=1`,
+      ),
+    ).data as { takenAt: string }[];
+    for (const value of until) expect(Date.parse(value.takenAt)).toBeLessThan(started.getTime());
+
+    // (No history path for a model that is not an indicator: the API says which are.)
+    const none = await callApi(outputs.ApiUrl, '/datasets/irve_points/history');
+    expect(none.status).toBe(404);
+    expect(none.text).toContain('indicators: irve_par_departement');
+    expect((await checked('/datasets/irve_par_departement/history?measure=nope')).status).toBe(400);
+    expect((await checked('/datasets/irve_par_departement/history?from=yesterday')).status).toBe(400);
+
+    // The threshold: one alert, and the indicator.threshold_crossed event to the subscriber.
+    const alert = await eventually(
+      async () =>
+        (
+          await pool.query(
+            "SELECT severity, title, details FROM ops.alerts WHERE kind = 'threshold-crossed' AND run_id = $1",
+            [loiret],
+          )
+        ).rows[0] as
+          { severity: string; title: string; details: { indicator: { crossings: unknown[] } } } | undefined,
+      30_000,
+      'the threshold-crossed alert',
+    );
+    expect(alert.title).toBe('Plus de 40 kW installés dans un département: 1 series crossed');
+    expect(alert.details.indicator.crossings).toEqual([
+      { series: { code_departement: '45' }, label: 'Loiret', value: 44, previous: 0 },
+    ]);
+    const delivery = await eventually(
+      async () =>
+        (
+          await pool.query(
+            "SELECT payload FROM ops.deliveries WHERE event_type = 'indicator.threshold_crossed' AND payload->'data'->>'runId' = $1",
+            [loiret],
+          )
+        ).rows[0] as { payload: { data: { dataset: string; indicator: object } } } | undefined,
+      30_000,
+      'the indicator.threshold_crossed delivery',
+    );
+    expect(delivery.payload.data).toMatchObject({
+      dataset: 'irve_par_departement',
+      indicator: {
+        model: 'irve_par_departement',
+        measure: 'puissance_totale_kw',
+        above: 40,
+        crossings: [{ series: { code_departement: '45' }, label: 'Loiret', value: 44, previous: 0 }],
+      },
+    });
+  });
+});

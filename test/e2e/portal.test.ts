@@ -161,6 +161,15 @@ describe('the data portal, in headless Chromium', () => {
     expect(await page.locator('ul.legend li').count()).toBeGreaterThan(1);
     // Every chart has its data as a table too.
     expect(await page.locator('figure.chart details table tr').count()).toBeGreaterThanOrEqual(96);
+    // Its history (an indicator): one time-series chart per value followed, six series at most,
+    // each with a point per published pass.
+    const history = page.locator('svg.line-chart');
+    expect(await history.count()).toBe(2);
+    const lines = await history.first().locator('g.series').count();
+    expect(lines).toBeGreaterThanOrEqual(1);
+    expect(lines).toBeLessThanOrEqual(6);
+    expect(await history.first().locator('g.series circle').count()).toBeGreaterThanOrEqual(lines);
+    await history.first().screenshot({ path: path.join(artifacts, 'history.png') });
     await page.screenshot({ path: path.join(artifacts, 'irve_par_departement.png'), fullPage: true });
     await page
       .locator('figure.map')

@@ -7,9 +7,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { RunEvent } from '@datacycle/core';
 import { irveExample } from '../helpers/projects';
-import { readGeoParquet, validateDataPackage, validateDcatAp } from '../helpers/conformance';
+import {
+  readGeoParquet,
+  validateDataPackage,
+  validateDcatAp,
+  validateOpenLineage,
+} from '../helpers/conformance';
 
 async function readBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
   const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -80,9 +86,34 @@ afterAll(async () => {
   await pool.end();
 });
 
+/** A value deep in a JSON document (undefined when the path is not there). */
+const at = (value: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], value);
+
+/** The OpenLineage events the stack wrote to its internal bucket since `since`. */
+async function lineageEventsSince(since: Date): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: outputs.InternalBucket,
+        Prefix: `lineage/${since.toISOString().slice(0, 10)}/`,
+        ContinuationToken: token,
+      }),
+    );
+    for (const object of page.Contents ?? [])
+      if (object.LastModified && object.LastModified.getTime() >= since.getTime() - 1000)
+        events.push(JSON.parse(await readText(s3, outputs.InternalBucket, object.Key!)) as RunEvent);
+    token = page.NextContinuationToken;
+  } while (token);
+  return events;
+}
+
 describe('load → transform → tests → publish, on the deployed stack', () => {
   it('publishes the indicators of a dropped file, in the run of its load', async () => {
     // Orléans: two points in the Loiret (45).
+    const started = new Date();
     const marker = uniqueName('orleans');
     const { runId, step } = await dropAndTransform(pointsAt('[1.909251,47.902964]', marker));
 
@@ -114,6 +145,64 @@ describe('load → transform → tests → publish, on the deployed stack', () =
         )
       ).rows,
     ).toEqual([{ n: 1 }]);
+    // OpenLineage: a START and a COMPLETE per model and per tested relation, valid against
+    // the specification's schemas; schema, statistics and (SQL) column lineage on the outputs.
+    const jobs = [
+      'transform.irve_points',
+      'transform.irve_mises_en_service',
+      'transform.irve_puissance_resume',
+      'transform.irve_par_departement',
+      'test.irve_points',
+      'test.irve-statique',
+    ];
+    // (Written once the pass is recorded: they may land a moment after the step.)
+    const lineage = await eventually(
+      async () => {
+        const events = (await lineageEventsSince(started)).filter(
+          (event) => Date.parse(event.eventTime) >= started.getTime() - 1000,
+        );
+        const done = jobs.every((job) =>
+          events.some((event) => event.job.name === job && event.eventType === 'COMPLETE'),
+        );
+        return done ? events : undefined;
+      },
+      30_000,
+      'the lineage events of the pass',
+    );
+    expect(await validateOpenLineage(lineage)).toEqual([]);
+    const complete = (job: string) =>
+      lineage.find((event) => event.job.name === job && event.eventType === 'COMPLETE');
+    for (const job of jobs) {
+      expect(complete(job), job).toBeDefined();
+      expect(
+        lineage.some((event) => event.job.name === job && event.eventType === 'START'),
+        job,
+      ).toBe(true);
+    }
+    const indicator = complete('transform.irve_par_departement')!;
+    expect(indicator.inputs.map((input) => input.name).sort()).toEqual([
+      'enriched.irve_points',
+      'raw.departements',
+    ]);
+    expect(indicator.outputs.map((output) => output.name)).toEqual(['enriched.irve_par_departement']);
+    expect(at(indicator, 'outputs', 0, 'outputFacets', 'outputStatistics', 'rowCount')).toBe(96);
+    expect(at(indicator, 'outputs', 0, 'facets', 'schema', 'fields', 2, 'name')).toBe('points_de_recharge');
+    expect(
+      at(indicator, 'outputs', 0, 'facets', 'columnLineage', 'fields', 'points_de_recharge', 'inputFields'),
+    ).toEqual([expect.objectContaining({ name: 'enriched.irve_points', field: 'id_pdc_itinerance' })]);
+    expect(at(complete('transform.irve_mises_en_service'), 'job', 'facets', 'jobType', 'jobType')).toBe(
+      'MODEL_PYTHON',
+    );
+    const assertions = at(
+      complete('test.irve_points'),
+      'inputs',
+      0,
+      'inputFacets',
+      'dataQualityAssertions',
+      'assertions',
+    );
+    expect(assertions).toHaveLength(3);
+    expect(assertions).toEqual(expect.arrayContaining([expect.objectContaining({ success: true })]));
     // Then the publish step: the dataset and the models it rebuilt, in every format.
     const published = await eventually(
       async () =>

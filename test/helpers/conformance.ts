@@ -215,3 +215,49 @@ export async function runSchemathesis(options: {
     }),
   );
 }
+
+/**
+ * OpenLineage events checked with the `jsonschema` library against the specification's own
+ * JSON Schemas (test/fixtures/openlineage): each event as a RunEvent, and each facet against
+ * the schema its `_schemaURL` names (a facet of an unknown schema is an error). Returns the
+ * errors found, none when every event is valid.
+ */
+export function validateOpenLineage(events: unknown[]): Promise<string[]> {
+  return runConformancePython<string[]>(
+    `
+import json, pathlib, sys
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+root = pathlib.Path(${JSON.stringify(path.join(packageRoot, 'test', 'fixtures', 'openlineage'))})
+resources = []
+for file in root.rglob('*.json'):
+    schema = json.loads(file.read_text())
+    resources.append((schema['$id'], Resource.from_contents(schema)))
+registry = Registry().with_resources(resources)
+known = dict(resources)
+def check(schema_ref, value, where, errors):
+    validator = Draft202012Validator({'$ref': schema_ref}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    for error in validator.iter_errors(value):
+        errors.append(f"{where}: {error.message} at {'/'.join(map(str, error.absolute_path))}")
+errors = []
+for index, event in enumerate(json.load(sys.stdin)):
+    where = f"event {index} ({event.get('job', {}).get('name')} {event.get('eventType')})"
+    check('https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent', event, where, errors)
+    facets = [('job', event.get('job', {}).get('facets', {})), ('run', event.get('run', {}).get('facets', {}))]
+    for kind in ('inputs', 'outputs'):
+        for dataset in event.get(kind, []):
+            for group in ('facets', 'inputFacets', 'outputFacets'):
+                facets.append((f"{kind} {dataset.get('name')} {group}", dataset.get(group, {})))
+    for place, group in facets:
+        for name, value in group.items():
+            url = value.get('_schemaURL', '')
+            base = url.split('#')[0]
+            if base not in known:
+                errors.append(f"{where} {place} {name}: no known schema {url}")
+                continue
+            check(url, value, f"{where} {place} {name}", errors)
+print(json.dumps(errors))
+`,
+    events,
+  );
+}

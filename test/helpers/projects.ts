@@ -38,6 +38,8 @@ export function testProject(
       ingest: { memoryMb: 1769, timeoutMinutes: 5 },
       backups: { schedule: 'cron(0 3 * * ? *)' },
       alerts: { channels: [] },
+      indicators: { thresholds: [] },
+      lineage: {},
       network: { allow: ['127.0.0.1/32'] },
       webhooks: { retrySchedule: [0, 1, 1], disableAfterHours: 72, subscriptions: [] },
     },

@@ -16,6 +16,12 @@
 --   - row_count: { min: 96, max: 96 }
 --   - expression: points_de_recharge >= stations AND puissance_totale_kw >= 0
 --   - relationships: { column: code_departement, to: "source('departements')", field: code }
+-- # Followed over time: each published pass keeps these values per département
+-- # (/datasets/irve_par_departement/history, and charts on its portal page).
+-- indicator:
+--   key: code_departement
+--   label: nom_departement
+--   values: [points_de_recharge, puissance_totale_kw]
 -- charts:
 --   - type: bar
 --     title: Points de recharge par département

@@ -3,6 +3,7 @@ export * from './config';
 export * from './errors';
 export * from './events';
 export * from './formats';
+export * from './lineage';
 export * from './logging';
 export * from './net';
 export * from './project';

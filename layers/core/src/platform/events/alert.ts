@@ -9,6 +9,7 @@ export const alertKinds = [
   'dataset-stale',
   'dead-letter',
   'subscription-disabled',
+  'threshold-crossed',
 ] as const;
 
 export type AlertKind = (typeof alertKinds)[number];

@@ -45,6 +45,7 @@ export {
   PAYLOAD_VERSION,
   alertDataSchema,
   publishedDataSchema,
+  thresholdDataSchema,
   webhookCatalog,
   webhookCatalogMarkdown,
   webhookEventTypes,

@@ -29,6 +29,26 @@ export const alertDataSchema = z.object({
   links: z.object({ run: z.string().optional().describe('the run in the read API') }),
 });
 
+/** `data` of an indicator.threshold_crossed payload: the alert, and which series crossed what. */
+export const thresholdDataSchema = alertDataSchema.extend({
+  indicator: z.object({
+    model: z.string().describe('the indicator model'),
+    measure: z.string().describe('the value followed'),
+    above: z.number().optional().describe('the threshold, when crossing means going above it'),
+    below: z.number().optional().describe('the threshold, when crossing means going below it'),
+    crossings: z
+      .array(
+        z.object({
+          series: z.record(z.string(), z.unknown()).describe("the series' key columns and values"),
+          label: z.string().nullable().describe('its label'),
+          value: z.number().describe('its value now'),
+          previous: z.number().nullable().describe('its value at the previous snapshot, if any'),
+        }),
+      )
+      .describe('each series beyond the threshold now that was not before'),
+  }),
+});
+
 interface CatalogEntry {
   /** When a subscriber hears of it. */
   when: string;
@@ -67,6 +87,12 @@ export const webhookCatalog = {
     from: 'datacycle.alert',
     alertKinds: ['test-failed'],
     data: alertDataSchema,
+  },
+  'indicator.threshold_crossed': {
+    when: "an indicator's value crossed a threshold declared in the project (datacycle.yaml)",
+    from: 'datacycle.alert',
+    alertKinds: ['threshold-crossed'],
+    data: thresholdDataSchema,
   },
   'run.failed': {
     when: 'a run failed (collection, transform, publication)',

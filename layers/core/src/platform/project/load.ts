@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { tableSchemaSchema } from '../table-schema';
 import { orderModels } from './model-graph';
-import { checkModels, readModels } from './models';
+import { checkModels, checkThresholds, readModels } from './models';
 import type { Dataset, ProjectIssue, ProjectLoadResult } from './types';
 import { datasetIdPattern, datasetSchema, projectSchema } from './schema';
 
@@ -51,6 +51,7 @@ export async function loadProject(projectDir: string): Promise<ProjectLoadResult
     rel,
   );
   checkModels(models, datasets, datasetsDir, issues, rel);
+  if (config) checkThresholds(config.indicators.thresholds, models, rel(configFile), issues);
   const ordered = orderModels(models);
 
   if (issues.length > 0 || !config || 'cycle' in ordered) return { ok: false, issues };

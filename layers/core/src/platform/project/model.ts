@@ -51,6 +51,20 @@ export const modelHeaderSchema = z
       .default(['csv', 'xlsx', 'geojson', 'parquet']),
     charts: z.array(chartSchema).default([]),
     /**
+     * Followed over time: each pass that publishes the model keeps a snapshot of `values` for
+     * each series (`key`), queryable at /datasets/{name}/history and charted on the portal.
+     */
+    indicator: z
+      .strictObject({
+        /** The columns that identify a series (none: the model is one row, one series). */
+        key: z.union([column, z.array(column).min(1)]).optional(),
+        /** The numeric columns followed. */
+        values: z.array(column).min(1),
+        /** A column naming each series on charts (else its key). */
+        label: column.optional(),
+      })
+      .optional(),
+    /**
      * Python and R models: the relations their function receives, by parameter name
      * (`stations: ref('irve_points')`). SQL models name theirs in the SQL.
      */
@@ -168,7 +182,8 @@ export function parseModel(
     if (header?.inputs)
       issues.push({
         path: 'header.inputs',
-        message: "a SQL model names its inputs in its SQL, with {{ ref('model') }} and {{ source('dataset') }}",
+        message:
+          "a SQL model names its inputs in its SQL, with {{ ref('model') }} and {{ source('dataset') }}",
       });
     for (const match of split.code.matchAll(templatePattern)) {
       const call = callPattern.exec(match[1]!);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { orderModels } from './model-graph';
 import { modelExtensions, parseModel, type Chart, type Model } from './model';
 import { parseRelationTarget, testColumns, type DataTest } from './test-declarations';
+import type { Threshold } from './schema';
 import type { Dataset, ProjectIssue } from './types';
 
 /** Reads models/*.{sql,py,R}: each file parsed, its problems reported with file and place. */
@@ -79,7 +80,9 @@ export function checkModels(
     for (const input of model.inputs) {
       const known =
         input.kind === 'source'
-          ? datasets.find((dataset) => dataset.id === input.name)?.tableSchema.fields.map((field) => field.name)
+          ? datasets
+              .find((dataset) => dataset.id === input.name)
+              ?.tableSchema.fields.map((field) => field.name)
           : Object.keys(models.find((other) => other.name === input.name)?.header.columns ?? {});
       if (!known || known.length === 0) continue;
       for (const column of input.columns ?? [])
@@ -109,6 +112,13 @@ export function checkModels(
       const unknown = relationExists(test);
       if (unknown) issues.push({ ...where, message: unknown });
     });
+    const indicator = model.header.indicator;
+    if (indicator)
+      checkColumns({ file: model.file, path: 'header.indicator' }, [
+        ...[indicator.key ?? []].flat(),
+        ...indicator.values,
+        ...(indicator.label ? [indicator.label] : []),
+      ]);
     model.header.charts.forEach((chart, index) => {
       const where = { file: model.file, path: `header.charts[${index}]` };
       checkColumns(where, chartColumns(chart));
@@ -148,4 +158,33 @@ export function checkModels(
 function chartColumns(chart: Chart): string[] {
   if (chart.type === 'bar') return [chart.label, chart.value];
   return [chart.value, ...(chart.label ? [chart.label] : []), ...(chart.key ? [chart.key] : [])];
+}
+
+/** Each threshold names an indicator model, one of its values, and key columns for its series. */
+export function checkThresholds(
+  thresholds: readonly Threshold[],
+  models: readonly Model[],
+  file: string,
+  issues: ProjectIssue[],
+): void {
+  thresholds.forEach((threshold, index) => {
+    const where = { file, path: `indicators.thresholds[${index}]` };
+    const indicator = models.find((model) => model.name === threshold.model)?.header.indicator;
+    if (!indicator) {
+      issues.push({ ...where, message: `${threshold.model} is not a model with an indicator: header` });
+      return;
+    }
+    if (!indicator.values.includes(threshold.measure))
+      issues.push({
+        ...where,
+        message: `${threshold.measure} is not among the values of ${threshold.model}'s indicator (${indicator.values.join(', ')})`,
+      });
+    const keys = [indicator.key ?? []].flat();
+    for (const column of Object.keys(threshold.series ?? {}))
+      if (!keys.includes(column))
+        issues.push({
+          ...where,
+          message: `series: ${column} is not a key column of ${threshold.model}'s indicator`,
+        });
+  });
 }

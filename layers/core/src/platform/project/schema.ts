@@ -253,6 +253,28 @@ export const webhooksSchema = z.strictObject({
     .default([]),
 });
 
+/**
+ * A threshold on an indicator's measure: crossing it (the value goes from its side to beyond,
+ * or a first value is beyond) raises an alert and an indicator.threshold_crossed webhook event.
+ */
+export const thresholdSchema = z
+  .strictObject({
+    model: z.string().min(1),
+    measure: z.string().min(1),
+    above: z.number().optional(),
+    below: z.number().optional(),
+    /** Only these series (key column → value); all series otherwise. */
+    series: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    severity: z.enum(['warning', 'error']).default('warning'),
+    /** What the threshold means, in the alert's title. */
+    title: z.string().min(1).optional(),
+  })
+  .refine((threshold) => (threshold.above === undefined) !== (threshold.below === undefined), {
+    message: 'a threshold has either above or below',
+  });
+
+export type Threshold = z.infer<typeof thresholdSchema>;
+
 export const projectSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { message: 'lower-case letters, digits and dashes' }),
   title: z.string().min(1),
@@ -289,6 +311,20 @@ export const projectSchema = z.strictObject({
       schedule: scheduleExpression.default('cron(0 3 * * ? *)'),
     })
     .default({ schedule: 'cron(0 3 * * ? *)' }),
+  indicators: z
+    .strictObject({ thresholds: z.array(thresholdSchema).default([]) })
+    .default({ thresholds: [] }),
+  /**
+   * OpenLineage: every run's events are kept as JSON in the internal bucket (lineage/); with a
+   * url (Marquez: …/api/v1/lineage, DataHub's OpenLineage endpoint), they are posted there too.
+   */
+  lineage: z
+    .strictObject({
+      url: z.url().optional(),
+      /** The namespace of datacycle's jobs and datasets (default: datacycle/<project name>). */
+      namespace: z.string().min(1).optional(),
+    })
+    .default({}),
   alerts: z
     .strictObject({
       channels: z

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import type { RunRow } from '../../platform/runs';
 import { isNotFound, readObjectText } from '../../platform/storage';
-import { inTransaction, qualified } from '../../platform/warehouse';
+import { qualified } from '../../platform/warehouse';
 import { exportColumns, tableSchemaType, type ExportColumn } from '../../stages/publish/columns';
 import { projectOutputs, type Output } from '../../stages/publish/outputs';
 import {
@@ -17,7 +17,8 @@ import {
 import { openApiDocument } from './openapi';
 import { redactJson } from './redact';
 import { callerHoldsKey } from './router';
-import { CURSOR_PATTERN, operatorsFor, parseRowsRequest, rowsPage, STATEMENT_TIMEOUT_MS } from './rows';
+import { CURSOR_PATTERN, operatorsFor, parseRowsRequest, rowsPage } from './rows';
+import { keysetPage, reading } from './listing';
 import type { ApiContext, Route } from './router';
 
 const segment = '([^/]+)';
@@ -33,18 +34,6 @@ export const dataRoutes: Route[] = [
   { method: 'GET', pattern: /^\/runs$/, handler: runs },
   { method: 'GET', pattern: new RegExp(`^/runs/${segment}$`), handler: run },
 ];
-
-/** Reads, in one read-only transaction with a statement timeout. */
-function reading<T>(context: ApiContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return inTransaction(
-    context.pool,
-    async (client) => {
-      await client.query(`SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
-      return work(client);
-    },
-    'BEGIN READ ONLY',
-  );
-}
 
 function outputOf(context: ApiContext, id: string): Output {
   const output = projectOutputs(context.project).find((candidate) => candidate.name === id);
@@ -241,20 +230,14 @@ async function runs(context: ApiContext, request: ApiRequest): Promise<ApiRespon
           throw notFound('no such page of runs: follow the next link as given');
         throw error;
       });
-    const page = rows.slice(0, limit);
-    const self = new URL(`${request.baseUrl}/runs`);
-    for (const [key, value] of request.query) if (key !== 'cursor') self.searchParams.append(key, value);
-    let next: string | null = null;
-    if (rows.length > limit) {
-      const last = page[page.length - 1]!;
-      const url = new URL(self);
-      url.searchParams.set('cursor', Buffer.from(`${last.started_text}|${last.id}`).toString('base64url'));
-      next = url.toString();
-    }
-    return json(200, {
-      data: page.map((row) => shown(runJson(row))),
-      links: { self: self.toString(), next },
-    });
+    const { page, links } = keysetPage(
+      rows,
+      limit,
+      request,
+      '/runs',
+      (last) => `${last.started_text}|${last.id}`,
+    );
+    return json(200, { data: page.map((row) => shown(runJson(row))), links });
   });
 }
 

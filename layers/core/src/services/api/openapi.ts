@@ -6,6 +6,13 @@ import { projectOutputs } from '../../stages/publish/outputs';
 import { subscriptionRules } from '../webhooks';
 import { DELIVERY_ID_PATTERN, SUBSCRIPTION_ID_PATTERN } from './subscription-routes';
 import {
+  HISTORY_MAX_PAGE_SIZE,
+  HISTORY_PAGE_SIZE,
+  HISTORY_PARAMETERS,
+  indicatorModels,
+  INSTANT_PATTERN,
+} from './history-routes';
+import {
   CURSOR_PATTERN,
   DEFAULT_PAGE_SIZE,
   integerRanges,
@@ -227,6 +234,76 @@ export function openApiDocument(
       ];
     }),
   );
+  // The history of each indicator model: its values at each pass, filtered by time, measure
+  // and the series' key columns.
+  const historyPaths = Object.fromEntries(
+    indicatorModels(project.models).map((model) => {
+      const indicator = model.header.indicator;
+      const keys = [indicator.key ?? []]
+        .flat()
+        .filter((key) => !(HISTORY_PARAMETERS as readonly string[]).includes(key));
+      return [
+        `/datasets/${model.name}/history`,
+        {
+          get: {
+            operationId: `history_${model.name}`,
+            summary: `History of the indicator ${model.header.title ?? model.name}`,
+            description:
+              'Its values at each transform pass that published it, oldest first; `links.next` leads to the next page.',
+            tags: ['data'],
+            parameters: [
+              queryParameter('measure', 'only this value', { type: 'string', enum: indicator.values }),
+              queryParameter('from', 'from this instant (included)', {
+                type: 'string',
+                pattern: INSTANT_PATTERN,
+              }),
+              queryParameter('to', 'until this instant (excluded)', {
+                type: 'string',
+                pattern: INSTANT_PATTERN,
+              }),
+              queryParameter('limit', `values per page (default ${HISTORY_PAGE_SIZE})`, {
+                type: 'integer',
+                minimum: 1,
+                maximum: HISTORY_MAX_PAGE_SIZE,
+              }),
+              queryParameter(
+                'cursor',
+                'opaque: the `next` link carries it; a cursor no page of this listing gave answers 404',
+                { type: 'string', pattern: CURSOR_PATTERN },
+              ),
+              ...keys.map((key) =>
+                queryParameter(key, `only the series whose ${key} is this (as text)`, {
+                  type: 'string',
+                  maxLength: 1000,
+                }),
+              ),
+            ],
+            responses: {
+              '200': {
+                description: 'One page of values',
+                content: {
+                  'application/json': {
+                    schema: {
+                      type: 'object',
+                      required: ['data', 'links', 'meta'],
+                      properties: {
+                        data: { type: 'array', items: ref('IndicatorValue') },
+                        links: ref('PageLinks'),
+                        meta: { type: 'object' },
+                      },
+                    },
+                  },
+                },
+              },
+              '400': problem,
+              '404': problem,
+              '503': problem,
+            },
+          },
+        },
+      ];
+    }),
+  );
   const rowSchemas = Object.fromEntries(
     outputs.map(({ output, columns }) => [
       `Row_${output.name}`,
@@ -391,6 +468,7 @@ export function openApiDocument(
         },
       },
       ...rowsPaths,
+      ...historyPaths,
       '/runs': {
         get: {
           operationId: 'runs',
@@ -595,6 +673,19 @@ export function openApiDocument(
                 properties: { parameter: { type: 'string' }, message: { type: 'string' } },
               },
             },
+          },
+        },
+        IndicatorValue: {
+          type: 'object',
+          required: ['takenAt', 'transformId', 'runIds', 'series', 'label', 'measure', 'value'],
+          properties: {
+            takenAt: { type: 'string', format: 'date-time', description: 'when the pass published it' },
+            transformId: { type: 'string', format: 'uuid' },
+            runIds: { type: 'array', items: { type: 'string' } },
+            series: { type: 'object', description: "the series' key columns and values ({}: one series)" },
+            label: { type: ['string', 'null'] },
+            measure: { type: 'string' },
+            value: { type: ['number', 'null'] },
           },
         },
         PageLinks: {

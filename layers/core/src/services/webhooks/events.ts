@@ -4,6 +4,7 @@ import {
   webhookTypesOfAlert,
   type QueueMessage,
   type WebhookEventType,
+  thresholdDataSchema,
   type alertDataSchema,
   type publishedDataSchema,
 } from '../../platform/events';
@@ -19,7 +20,8 @@ export interface WebhookEvent {
 }
 
 /** The data of a payload, as the catalogue describes it. */
-type WebhookData = z.infer<typeof publishedDataSchema> | z.infer<typeof alertDataSchema>;
+type WebhookData =
+  z.infer<typeof publishedDataSchema> | z.infer<typeof alertDataSchema> | z.infer<typeof thresholdDataSchema>;
 
 /** Where the links of the payloads point. */
 export interface PublicLinks {
@@ -66,6 +68,9 @@ export function webhookEventsOf(event: QueueMessage<'webhookEvents'>, links: Pub
       message: alert.message,
       ...(alert.hint ? { hint: alert.hint } : {}),
       links: api && alert.runId ? { run: `${api}/runs/${alert.runId}` } : {},
+      ...(type === 'indicator.threshold_crossed'
+        ? { indicator: thresholdDataSchema.shape.indicator.parse(alert.details?.indicator) }
+        : {}),
     }),
   );
 }

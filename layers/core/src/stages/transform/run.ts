@@ -10,6 +10,9 @@ import { runDataTest, type TestResult, type TestSubject } from './data-tests';
 import { downstreamModels } from '../../platform/project/model-graph';
 import { renderModelSql, type Model } from '../../platform/project/model';
 import { buildExternalModel, type ModelExchange } from './external-model';
+import { snapshotIndicators, type CrossedThreshold } from './indicators';
+import { emitTransformLineage, transformLineage } from './lineage';
+import type { LineageSink } from '../../platform/lineage';
 
 export interface TransformContext {
   pool: pg.Pool;
@@ -17,6 +20,8 @@ export interface TransformContext {
   eventBus?: EventBus;
   /** Where Python and R models run (absent: a project with SQL models only). */
   exchange?: ModelExchange;
+  /** Where the pass's OpenLineage events go (absent: none emitted). */
+  lineage?: LineageSink;
 }
 
 export interface TransformRequest {
@@ -41,6 +46,8 @@ export interface TransformOutcome {
   datasets: string[];
   models: string[];
   tests: TestResult[];
+  /** Thresholds of the project's indicators that this pass's values crossed. */
+  crossed?: CrossedThreshold[];
   error?: string;
 }
 
@@ -59,6 +66,7 @@ export async function runTransform(
   request: TransformRequest,
 ): Promise<TransformOutcome> {
   const { pool, project } = context;
+  const started = new Date();
   const known = new Set(project.datasets.map((dataset) => dataset.id));
   const datasets = request.all ? [...known] : request.datasets.filter((id) => known.has(id));
   const models = request.all ? project.models : downstreamModels(project.models, datasets);
@@ -75,7 +83,7 @@ export async function runTransform(
   );
   if (models.length === 0 && testedDatasets.length === 0) {
     // Nothing to build or test: the datasets go straight on to publication.
-    return conclude(context, runIds, {
+    return conclude(context, runIds, started, {
       transformId,
       status: 'nothing-to-do',
       datasets,
@@ -122,7 +130,7 @@ export async function runTransform(
       if (problem) {
         await client.query('ROLLBACK');
         outcome = failed(problem);
-        return await conclude(context, runIds, outcome);
+        return await conclude(context, runIds, started, outcome);
       }
     }
     const tests: TestResult[] = [];
@@ -152,8 +160,13 @@ export async function runTransform(
           await client.query(
             `ALTER ${model.header.materialized === 'view' ? 'VIEW' : 'TABLE'} ${qualified(ENRICHED, `${model.name}${BUILDING}`)} RENAME TO ${quoteIdent(model.name)}`,
           );
+      // The indicators' history, in the same transaction: it holds exactly what was published.
+      const crossed = await snapshotIndicators(client, models, project.config.indicators.thresholds, {
+        transformId,
+        runIds,
+      });
       await client.query('COMMIT');
-      outcome = { transformId, status: 'swapped-in', datasets, models: details.models, tests };
+      outcome = { transformId, status: 'swapped-in', datasets, models: details.models, tests, crossed };
     }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -170,7 +183,7 @@ export async function runTransform(
       await finishStep(pool, id, 'transform', 'failed', { error }).catch(() => undefined);
     throw transient;
   }
-  return conclude(context, runIds, outcome);
+  return conclude(context, runIds, started, outcome);
 }
 
 /** Builds one model inside the pass's transaction; returns what went wrong, located in the model file. */
@@ -273,6 +286,7 @@ async function dropPublished(client: pg.PoolClient, name: string): Promise<void>
 async function conclude(
   context: TransformContext,
   runIds: string[],
+  started: Date,
   outcome: TransformOutcome,
 ): Promise<TransformOutcome> {
   const { pool } = context;
@@ -334,6 +348,48 @@ async function conclude(
       details: { transformId: outcome.transformId },
     });
   }
+  for (const { threshold, crossings } of outcome.crossed ?? []) {
+    const limit = threshold.above !== undefined ? `above ${threshold.above}` : `below ${threshold.below}`;
+    const name = (crossing: (typeof crossings)[number]) =>
+      crossing.label ??
+      (Object.entries(crossing.series)
+        .map(([key, value]) => `${key}=${String(value)}`)
+        .join(', ') ||
+        threshold.model);
+    const shown = crossings
+      .slice(0, 20)
+      .map(
+        (crossing) =>
+          `${name(crossing)}: ${crossing.value}${crossing.previous === null ? '' : ` (was ${crossing.previous})`}`,
+      );
+    await raiseAlert(alertContext, {
+      kind: 'threshold-crossed',
+      severity: threshold.severity,
+      subject: threshold.model,
+      runId: runIds[0],
+      title: threshold.title
+        ? `${threshold.title}: ${crossings.length} series crossed`
+        : `${threshold.model}.${threshold.measure} went ${limit} for ${crossings.length} series`,
+      message: [...shown, ...(crossings.length > 20 ? [`… and ${crossings.length - 20} more`] : [])].join(
+        '\n',
+      ),
+      hint: `the history is at /datasets/${threshold.model}/history?measure=${threshold.measure}, and on the model's portal page`,
+      details: {
+        transformId: outcome.transformId,
+        indicator: {
+          model: threshold.model,
+          measure: threshold.measure,
+          ...(threshold.above !== undefined ? { above: threshold.above } : { below: threshold.below }),
+          crossings,
+        },
+      },
+    });
+  }
+  // Lineage: each model's run and each tested relation's assertions.
+  const built = context.project.models.filter((model) => outcome.models.includes(model.name));
+  await emitTransformLineage(context.lineage, () =>
+    transformLineage(pool, context.project, built, outcome, { started, ended: new Date() }),
+  );
   // Publication follows only a pass whose error-level tests passed.
   if ((outcome.status === 'swapped-in' || outcome.status === 'nothing-to-do') && context.eventBus) {
     await publishEvent(context.eventBus, pipelineEvents.datasetTransformed, {

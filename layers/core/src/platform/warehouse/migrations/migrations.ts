@@ -239,4 +239,26 @@ export const migrations: Migration[] = [
     name: 'loader, reader and api roles',
     sql: assignRolesSql,
   },
+  {
+    version: 12,
+    name: 'indicator history',
+    sql: `
+      -- One value of one measure of one series of an indicator model, per pass that published
+      -- it: the history behind /datasets/{name}/history, the portal's time series, thresholds.
+      CREATE TABLE ops.indicator_values (
+        id bigserial PRIMARY KEY,
+        model text NOT NULL,
+        taken_at timestamptz NOT NULL,
+        transform_id uuid NOT NULL,
+        run_ids text[] NOT NULL,
+        -- The key columns' values ({} for a one-series indicator), and its label when declared.
+        series jsonb NOT NULL,
+        label text,
+        measure text NOT NULL,
+        value double precision
+      );
+      CREATE INDEX indicator_values_by_time ON ops.indicator_values (model, measure, taken_at, id);
+      CREATE INDEX indicator_values_by_series ON ops.indicator_values USING gin (series);
+    `,
+  },
 ];

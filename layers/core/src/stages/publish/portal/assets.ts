@@ -45,6 +45,12 @@ figcaption { color: var(--muted); font-size: .9rem; }
 .map-tools { position: absolute; top: .5rem; right: .5rem; display: flex; gap: .25rem; }
 .map-tools button { font: inherit; min-width: 2.25rem; min-height: 2.25rem; border: 1px solid var(--muted); background: var(--bg); border-radius: 4px; cursor: pointer; }
 .bar-chart { width: 100%; height: auto; font-size: 11px; }
+.line-chart { width: 100%; height: auto; font-size: 11px; }
+.line-chart .axis line { stroke: var(--ink); stroke-width: 1; }
+.line-chart .axis text { fill: var(--ink); }
+.line-chart .series path { fill: none; stroke: currentColor; stroke-width: 2; }
+.line-chart .series circle { fill: currentColor; }
+.line-chart .series text { fill: currentColor; }
 .bar-chart rect { fill: var(--accent); }
 .bar-chart text { fill: var(--ink); }
 .bar-chart .bar:hover rect { fill: #f59e0b; }

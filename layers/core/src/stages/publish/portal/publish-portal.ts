@@ -21,13 +21,17 @@ import {
 import {
   barChartRows,
   choroplethOf,
+  indicatorHistory,
   lastRuns,
   latestTestResults,
   mapFeatureLimit,
   mapOf,
   previewOf,
 } from './queries';
-import { barChartSvg, legend, mapSvg, quantileClasses } from './svg';
+import { barChartSvg, legend, lineChartSvg, mapSvg, quantileClasses } from './svg';
+
+/** Series drawn on an indicator's history chart (the largest last values). */
+const HISTORY_SERIES = 6;
 
 /**
  * Generates the data portal into `portal/` of the public bucket: a home page listing every
@@ -133,6 +137,24 @@ async function entryOf(
         );
       }
     }
+    // An indicator's history: one line chart per value followed.
+    for (const measure of model?.header.indicator?.values ?? []) {
+      const { series, total } = await indicatorHistory(client, output.name, measure, HISTORY_SERIES);
+      if (series.length === 0) continue;
+      const { text } = labelsFor(site.language);
+      const title = `${output.title} — ${text.history.replace('{measure}', columnTitle(model!, measure))}`;
+      const caption =
+        total > series.length
+          ? `${title} (${text.historyTop.replace('{n}', String(series.length)).replace('{t}', String(total))})`
+          : title;
+      const rows = series.flatMap((line) =>
+        line.points.map((point) => ({
+          label: `${line.label} — ${point.at.toLocaleDateString(locale, { dateStyle: 'medium' })}`,
+          value: point.value,
+        })),
+      );
+      charts.push(chartFigure(lineChartSvg(series, { title, locale }), caption, rows, site.language));
+    }
     return {
       output,
       keywords: dataset?.config.keywords ?? [],
@@ -177,4 +199,9 @@ function freshnessOf(output: Output, health: Map<string, DatasetHealth>): Portal
     lastLoad: item.lastLoad.toISOString(),
     limitHours: item.limitHours,
   };
+}
+
+/** A column as its documentation names it (the first clause), else its name. */
+function columnTitle(model: { header: { columns: Record<string, string> } }, column: string): string {
+  return model.header.columns[column]?.split(/[.(]/)[0]?.trim() || column;
 }

@@ -4,7 +4,7 @@ import { parseRelationTarget } from '../../../platform/project/test-declarations
 import { datasetTableName, qualified, quoteIdent } from '../../../platform/warehouse';
 import { exportColumns, type ExportColumn } from '../columns';
 import type { Output } from '../outputs';
-import type { Extent, MapFeature } from './svg';
+import type { Extent, MapFeature, TimeSeries } from './svg';
 
 /** The most features drawn on a map: beyond that, a random sample of them. */
 export const mapFeatureLimit = 2_000;
@@ -219,4 +219,49 @@ export async function latestTestResults(
     bySubject.set(row.subject, list);
   }
   return bySubject;
+}
+
+/**
+ * An indicator's history for one measure: the `limit` series with the largest last value,
+ * each with its values at every snapshot (oldest first).
+ */
+export async function indicatorHistory(
+  client: pg.PoolClient,
+  model: string,
+  measure: string,
+  limit: number,
+): Promise<{ series: TimeSeries[]; total: number }> {
+  const { rows } = await client.query<{
+    series: string;
+    label: string | null;
+    at: Date;
+    value: number;
+    rank: number;
+    total: number;
+  }>(
+    `WITH last AS (
+       SELECT DISTINCT ON (series) series, value FROM ops.indicator_values
+       WHERE model = $1 AND measure = $2 AND value IS NOT NULL ORDER BY series, taken_at DESC, id DESC
+     ), ranked AS (
+       SELECT series, row_number() OVER (ORDER BY value DESC, series::text) AS rank, count(*) OVER () AS total FROM last
+     )
+     SELECT v.series::text AS series, v.label, v.taken_at AS at, v.value, r.rank::int AS rank, r.total::int AS total
+     FROM ops.indicator_values v JOIN ranked r ON r.series = v.series
+     WHERE v.model = $1 AND v.measure = $2 AND v.value IS NOT NULL AND r.rank <= $3
+     ORDER BY r.rank, v.taken_at, v.id`,
+    [model, measure, limit],
+  );
+  const bySeries = new Map<string, TimeSeries>();
+  for (const row of rows) {
+    let line = bySeries.get(row.series);
+    if (!line) {
+      const key = Object.values(JSON.parse(row.series) as Record<string, unknown>)
+        .map(String)
+        .join(' · ');
+      bySeries.set(row.series, (line = { label: row.label ?? (key || model), points: [] }));
+    }
+    line.label = row.label ?? line.label;
+    line.points.push({ at: row.at, value: row.value });
+  }
+  return { series: [...bySeries.values()], total: rows[0]?.total ?? 0 };
 }

@@ -153,3 +153,65 @@ export function barChartSvg(
 function truncate(text: string, length: number): string {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
+
+/** One line of a time-series chart: a series of an indicator, its values over time. */
+export interface TimeSeries {
+  label: string;
+  points: { at: Date; value: number }[];
+}
+
+/** Distinct hues, each readable on white (WCAG non-text contrast ≥ 3:1). */
+export const seriesPalette = ['#1f4e9c', '#b3400d', '#1b7a3c', '#7a2d91', '#8a6a00', '#0e6f7a'];
+
+/**
+ * Lines of values over time (an indicator's history), one per series, with a point at each
+ * snapshot; labelled at their last value, so no legend is needed.
+ */
+export function lineChartSvg(series: TimeSeries[], options: { title: string; locale: string }): Html {
+  const width = 700;
+  const height = 260;
+  const margin = { left: 60, right: 150, top: 12, bottom: 28 };
+  const plotWidth = width - margin.left - margin.right;
+  const plotHeight = height - margin.top - margin.bottom;
+  const times = series.flatMap((line) => line.points.map((point) => point.at.getTime()));
+  const values = series.flatMap((line) => line.points.map((point) => point.value));
+  const [t0, t1] = [Math.min(...times), Math.max(...times)];
+  const top = Math.max(...values, 0);
+  const bottom = Math.min(...values, 0);
+  const x = (time: number) => margin.left + (t1 > t0 ? ((time - t0) / (t1 - t0)) * plotWidth : plotWidth / 2);
+  const y = (value: number) =>
+    margin.top + (top > bottom ? (1 - (value - bottom) / (top - bottom)) * plotHeight : plotHeight / 2);
+  const day = (time: number) => new Date(time).toLocaleDateString(options.locale, { dateStyle: 'medium' });
+  const lines = series.map((line, index) => {
+    const color = seriesPalette[index % seriesPalette.length];
+    const path = line.points
+      .map(
+        (point, i) =>
+          `${i === 0 ? 'M' : 'L'}${x(point.at.getTime()).toFixed(1)},${y(point.value).toFixed(1)}`,
+      )
+      .join(' ');
+    const last = line.points[line.points.length - 1]!;
+    return html`<g class="series" style="color:${color}"><title>${line.label}</title><path d="${path}"></path>${line.points.map(
+      (point) =>
+        html`<circle cx="${x(point.at.getTime()).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="3"><title>${line.label}, ${day(point.at.getTime())}: ${number(point.value, options.locale)}</title></circle>`,
+    )}<text x="${(x(last.at.getTime()) + 6).toFixed(1)}" y="${(y(last.value) + 4).toFixed(1)}">${truncate(line.label, 20)}</text></g>`;
+  });
+  return html`<svg
+    class="line-chart"
+    viewBox="0 0 ${width} ${height}"
+    role="img"
+    aria-label="${options.title}"
+    xmlns="http://www.w3.org/2000/svg"
+  >
+    <title>${options.title}</title>
+    <g class="axis">
+      <line x1="${margin.left}" y1="${margin.top + plotHeight}" x2="${margin.left + plotWidth}" y2="${margin.top + plotHeight}"></line>
+      <line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotHeight}"></line>
+      <text x="${margin.left - 6}" y="${margin.top + 4}" text-anchor="end">${number(top, options.locale)}</text>
+      <text x="${margin.left - 6}" y="${margin.top + plotHeight}" text-anchor="end">${number(bottom, options.locale)}</text>
+      <text x="${margin.left}" y="${height - 8}">${day(t0)}</text>
+      <text x="${margin.left + plotWidth}" y="${height - 8}" text-anchor="end">${day(t1)}</text>
+    </g>
+    ${lines}
+  </svg>`;
+}
