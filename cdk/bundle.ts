@@ -1,4 +1,12 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { compileProject, type Project } from '@datacycle/core';
@@ -9,7 +17,10 @@ const dist = path.join(repoRoot, 'dist');
 /** Functions are the folders of functions/ that hold a handler.ts. */
 export function functionNames(): string[] {
   return readdirSync(path.join(repoRoot, 'functions'), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(path.join(repoRoot, 'functions', entry.name, 'handler.ts')))
+    .filter(
+      (entry) =>
+        entry.isDirectory() && existsSync(path.join(repoRoot, 'functions', entry.name, 'handler.ts')),
+    )
     .map((entry) => entry.name)
     .sort();
 }

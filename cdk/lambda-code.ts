@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { compileProject, type Project } from '@datacycle/core';
 import type { RunnerCode } from './constructs/model-runners';
@@ -66,7 +75,9 @@ function pythonModelsLayer(requirements: string, buildDir: string): string {
     ...['--python-version', '3.11', '--implementation', 'cp', '--only-binary=:all:', '-r', requirements],
   ];
   try {
-    execFileSync(process.env.DATACYCLE_PIP_PYTHON ?? 'python3', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.env.DATACYCLE_PIP_PYTHON ?? 'python3', args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message;
     throw new Error(

@@ -208,7 +208,9 @@ export class DatacycleStack extends Stack {
       TransformQueueUrl: transform.queue.queue.queueUrl,
       TransformDlqUrl: transform.queue.deadLetterQueue.queueUrl,
       TransformFunctionName: transform.function.functionName,
-      ...(transform.runners.python ? { PythonModelsFunctionName: transform.runners.python.functionName } : {}),
+      ...(transform.runners.python
+        ? { PythonModelsFunctionName: transform.runners.python.functionName }
+        : {}),
       ...(transform.runners.r ? { RModelsFunctionName: transform.runners.r.functionName } : {}),
       MonitorFunctionName: monitoring.function.functionName,
       BackupFunctionName: backups.function.functionName,

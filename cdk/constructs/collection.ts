@@ -35,6 +35,7 @@ export class Collection extends Construct {
       retryAttempts: 0,
     }).function;
     props.buckets.landing.grantPut(this.function);
+    props.buckets.internal.grantPut(this.function, 'lineage/*'); // OpenLineage events
     props.grantDatabase(this.function);
 
     // Source credentials: read access to exactly the secrets the project names.

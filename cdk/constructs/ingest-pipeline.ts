@@ -40,6 +40,7 @@ export class IngestPipeline extends Construct {
     raw.grantPut(this.function);
     internal.grantPut(this.function, 'reports/*');
     internal.grantPut(this.function, 'quarantine/*');
+    internal.grantPut(this.function, 'lineage/*'); // OpenLineage events
     props.grantDatabase(this.function);
   }
 }

@@ -46,5 +46,6 @@ export class Publication extends Construct {
     for (const prefix of ['exports/*', 'catalog/*', 'portal/*'])
       props.buckets.public.grantPut(this.function, prefix);
     props.buckets.public.grantRead(this.function, 'exports/*');
+    props.buckets.internal.grantPut(this.function, 'lineage/*'); // OpenLineage events
   }
 }

@@ -57,6 +57,7 @@ export class TransformPipeline extends Construct {
     // Python and R models: the pass hands their inputs and takes their results through the
     // internal bucket (presigned URLs, which carry this function's rights), and waits for them.
     props.buckets.internal.grantReadWrite(this.function, 'transform-exchange/*');
+    props.buckets.internal.grantPut(this.function, 'lineage/*'); // OpenLineage events
     this.runners.grantInvoke(this.function);
   }
 }

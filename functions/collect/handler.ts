@@ -6,6 +6,8 @@ import {
   isTransient,
   raiseAlert,
   lambdaHandler,
+  lineageNamespace,
+  projectLineageSink,
   runIdOf,
 } from '@datacycle/core';
 
@@ -29,6 +31,10 @@ export const handler = lambdaHandler('collect', async (event: unknown, { platfor
         landingBucket: platform.buckets.landing,
         secretValue: platform.secretValue,
         http: { allowNetworks: platform.project.config.network.allow },
+        lineage: {
+          sink: projectLineageSink(platform.project, platform.s3, platform.buckets.internal),
+          namespace: lineageNamespace(platform.project),
+        },
       },
       dataset,
       request.source,

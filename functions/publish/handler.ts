@@ -1,4 +1,4 @@
-import { publishPass, queueHandler, unknownOutputs } from '@datacycle/core';
+import { projectLineageSink, publishPass, queueHandler, unknownOutputs } from '@datacycle/core';
 
 /**
  * Publish queue consumer: after a transform pass whose tests passed, exports the datasets it
@@ -16,6 +16,7 @@ export const handler = queueHandler(
         bucket: platform.buckets.public,
         project: platform.project,
         eventBus: platform.eventBus,
+        lineage: projectLineageSink(platform.project, platform.s3, platform.buckets.internal),
       },
       event.detail,
     );

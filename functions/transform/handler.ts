@@ -4,6 +4,7 @@ import {
   drainBurst,
   EXCHANGE_PREFIX,
   lambdaRunners,
+  projectLineageSink,
   readQueueMessages,
   runTransform,
   unknownOutputs,
@@ -52,12 +53,7 @@ export const handler = batchHandler(
           })),
         },
         // OpenLineage events: files in the internal bucket, and the project's endpoint if any.
-        lineage: {
-          s3: platform.s3,
-          bucket: platform.buckets.internal,
-          url: platform.project.config.lineage.url,
-          network: platform.project.config.network,
-        },
+        lineage: projectLineageSink(platform.project, platform.s3, platform.buckets.internal),
       },
       {
         datasets: [...new Set(loads.map((load) => load.dataset))],

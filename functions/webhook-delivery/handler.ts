@@ -23,7 +23,8 @@ export const handler = queueHandler(
       },
       message,
     );
-    for (const outcome of outcomes) (outcome.kind === 'failed' ? log.error : log.info)('delivery', { ...outcome });
+    for (const outcome of outcomes)
+      (outcome.kind === 'failed' ? log.error : log.info)('delivery', { ...outcome });
   },
   {
     concurrency: 10,

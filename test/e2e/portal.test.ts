@@ -190,6 +190,42 @@ describe('the data portal, in headless Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('catalogues the sources (origin, owner, last runs) and draws the lineage from sources to exports', async () => {
+    const { page, problems } = await open(`${portal}catalogue.html`);
+    const rows = page.locator('table tbody tr');
+    // The 5 datasets, each with where it comes from.
+    expect(await rows.count()).toBe(5);
+    const statique = rows.filter({ has: page.locator('a[href="datasets/irve-statique.html"]') });
+    expect(await statique.locator('td').first().textContent()).toContain('drop (landing/irve-statique/)');
+    expect(await statique.locator('td').nth(1).textContent()).toContain('data@example.org');
+    expect(await statique.locator('td').nth(3).textContent()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    // The project's lineage: every dataset and model a link to its page, sources to exports.
+    const graph = page.locator('svg.lineage');
+    expect(await graph.locator('a.node.dataset').count()).toBe(5);
+    expect(await graph.locator('a.node.model').count()).toBe(5);
+    expect(await graph.locator('g.node.exports').count()).toBe(10);
+    expect(await graph.locator('path.edge').count()).toBeGreaterThanOrEqual(15);
+    await graph.screenshot({ path: path.join(artifacts, 'lineage.png') });
+    expect(problems).toEqual([]);
+
+    // A model's page: what it is built from and what is built from it, itself highlighted.
+    const model = await open(`${portal}datasets/irve_points.html`);
+    const around = model.page.locator('svg.lineage');
+    expect(await around.locator('.node.focus').count()).toBe(1);
+    const labels = await around.locator('a.node title').allTextContents();
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        'irve-statique',
+        'departements',
+        'irve_points',
+        'irve_par_departement',
+        'irve_tendance_recente',
+      ]),
+    );
+    expect(labels).not.toContain('regions');
+    expect(model.problems).toEqual([]);
+  });
+
   it('passes axe-core (WCAG 2.1 A and AA) on every page type, wide and on a phone', async () => {
     const pages = {
       'the list': 'index.html',
@@ -197,6 +233,8 @@ describe('the data portal, in headless Chromium', () => {
       'an indicator with charts': 'datasets/irve_par_departement.html',
       'a dataset of polygons': 'datasets/departements.html',
       'a model with points': 'datasets/irve_points.html',
+      'a Python model': 'datasets/irve_mises_en_service.html',
+      'the catalogue of sources': 'catalogue.html',
     };
     const found: string[] = [];
     for (const [what, page] of Object.entries(pages)) {

@@ -217,6 +217,36 @@ describe('load → transform → tests → publish, on the deployed stack', () =
       'the publish step',
     );
     expect(published.status).toBe('succeeded');
+    // The load's and the publication's lineage too: the ingest run is the datacycle run.
+    const around = await eventually(
+      async () => {
+        const events = await lineageEventsSince(started);
+        const ingest = events.find(
+          (event) => event.job.name === 'ingest.irve-statique' && event.run.runId === runId,
+        );
+        const publish = events.find(
+          (event) => event.job.name === 'publish.irve_par_departement' && event.eventType === 'COMPLETE',
+        );
+        return ingest && publish
+          ? events.filter((event) => [ingest.job.name, publish.job.name].includes(event.job.name))
+          : undefined;
+      },
+      30_000,
+      'the ingest and publish lineage events',
+    );
+    expect(await validateOpenLineage(around)).toEqual([]);
+    const ingestDone = around.find(
+      (event) => event.job.name === 'ingest.irve-statique' && event.eventType === 'COMPLETE',
+    )!;
+    expect(ingestDone.outputs.map((output) => output.name)).toEqual(['raw.irve_statique']);
+    expect(at(ingestDone, 'outputs', 0, 'outputFacets', 'outputStatistics', 'rowCount')).toBe(2);
+    const publishDone = around.find(
+      (event) => event.job.name === 'publish.irve_par_departement' && event.eventType === 'COMPLETE',
+    )!;
+    expect(publishDone.inputs.map((input) => input.name)).toEqual(['enriched.irve_par_departement']);
+    expect(publishDone.outputs.map((output) => output.name.split('/').pop())).toEqual(
+      expect.arrayContaining(['irve_par_departement.csv', 'irve_par_departement.parquet']),
+    );
     // (A load of another dataset may share the pass: the schedules fire by themselves too.)
     expect(published.details.outputs.map((output) => output.name)).toEqual(
       expect.arrayContaining([

@@ -144,3 +144,48 @@ describe('model charts', () => {
     ]);
   });
 });
+
+describe('the lineage graph', () => {
+  const lineageOf = async () => {
+    const { projectLineage, neighbourhood, lineageSvg } =
+      await import('../../layers/core/src/stages/publish/portal/lineage');
+    const { testProject } = await import('../helpers/projects');
+    const model = (name: string, sql: string): Model => parseModel(name, `models/${name}.sql`, sql).model!;
+    const project = testProject(
+      [
+        { id: 'stations', schema: { fields: [{ name: 'id' }] } },
+        { id: 'communes', schema: { fields: [{ name: 'code' }] } },
+        { id: 'weather', schema: { fields: [{ name: 'day' }] } },
+      ],
+      [
+        model('points', "SELECT * FROM {{ source('stations') }} JOIN {{ source('communes') }} USING (code)"),
+        model('per_city', "-- materialized: view\nSELECT count(*) FROM {{ ref('points') }}"),
+      ],
+    );
+    return { graph: projectLineage(project), neighbourhood, lineageSvg };
+  };
+
+  it('goes from sources to models to exports', async () => {
+    const { graph } = await lineageOf();
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        ['stations', 'points'],
+        ['communes', 'points'],
+        ['points', 'per_city'],
+        ['per_city', 'per_city#exports'],
+      ]),
+    );
+  });
+
+  it('keeps around a node what it is made from and what is made of it, and draws links to their pages', async () => {
+    const { graph, neighbourhood, lineageSvg } = await lineageOf();
+    const around = neighbourhood(graph, 'points');
+    expect(around.nodes.map((node) => node.id).sort()).toEqual(
+      ['communes', 'per_city', 'per_city#exports', 'points', 'points#exports', 'stations'].sort(),
+    );
+    const svg = String(lineageSvg(around, { title: 'Lineage of points', focus: 'points' }));
+    expect(svg).toContain('<a href="points.html" class="node model focus">');
+    expect(svg).not.toContain('weather');
+    expect(svg.match(/<path class="edge"/g)).toHaveLength(around.edges.length);
+  });
+});

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { guardedFetch, type NetworkPolicy } from '../net/guard';
+import type { Project } from '../project/types';
+import { datasetTableName } from '../warehouse/sql';
 
 /**
  * OpenLineage 2-0-2 run events (https://openlineage.io/spec/2-0-2/OpenLineage.json), with the
@@ -213,3 +215,24 @@ export async function emitLineage(sink: LineageSink, events: RunEvent[]): Promis
     }
   }
 }
+
+/** The lineage sink of a deployed project: its internal bucket, its endpoint if any. */
+export function projectLineageSink(project: Project, s3: S3Client, internalBucket: string): LineageSink {
+  return { s3, bucket: internalBucket, url: project.config.lineage.url, network: project.config.network };
+}
+
+/** The namespace of a project's jobs and warehouse datasets. */
+export const lineageNamespace = (project: Project) =>
+  project.config.lineage.namespace ?? `datacycle/${project.config.name}`;
+
+/** A relation of the warehouse as an OpenLineage dataset: schema.table in the project's namespace. */
+export const relationDataset = (project: Project, kind: 'ref' | 'source', name: string): LineageDataset => ({
+  namespace: lineageNamespace(project),
+  name: kind === 'source' ? `raw.${datasetTableName(name)}` : `enriched.${name}`,
+});
+
+/** An S3 object as an OpenLineage dataset (s3://bucket, key). */
+export const objectDataset = (bucket: string, key: string): LineageDataset => ({
+  namespace: `s3://${bucket}`,
+  name: key,
+});

@@ -174,6 +174,8 @@ export const sourceSchema = z.discriminatedUnion('type', [
 export const datasetSchema = z.strictObject({
   title: z.string().min(1),
   description: z.string().min(1),
+  /** Who answers for the dataset (the portal's catalogue of sources); default: the project's contact. */
+  owner: z.strictObject({ name: z.string().min(1), email: z.email().optional() }).optional(),
   keywords: z.array(z.string().min(1)).default([]),
   /** EU data themes (e.g. TRAN, ENER, ENVI, REGI): the codes of the EU data-theme vocabulary. */
   theme: z.array(z.enum(euDataThemeCodes)).default([]),

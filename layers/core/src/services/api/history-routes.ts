@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import type { Model } from '../../platform/project/model';
-import {
-  badRequest,
-  json,
-  notFound,
-  queryObject,
-  zodProblem,
-  type ApiRequest,
-  type ApiResponse,
-} from './http';
+import { json, notFound, queryObject, zodProblem, type ApiRequest, type ApiResponse } from './http';
 import type { ApiContext, Route } from './router';
 import { keysetPage, reading } from './listing';
 import { CURSOR_PATTERN } from './rows';
@@ -16,9 +8,13 @@ import { CURSOR_PATTERN } from './rows';
 /** Values per page of a history: a year of daily snapshots of a few hundred series fits in a few pages. */
 export const HISTORY_PAGE_SIZE = 1000;
 export const HISTORY_MAX_PAGE_SIZE = 10_000;
-/** An ISO 8601 date or date-time, as `from` and `to` take it. */
+/**
+ * An ISO 8601 date or date-time, as `from` and `to` take it: every value the pattern admits is
+ * an instant (a day past the month's end rolls over, as JavaScript's dates do).
+ */
 export const INSTANT_PATTERN =
-  '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2}))?$';
+  '^[1-9]\\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])' +
+  '(T([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,6})?)?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d))?$';
 /** Parameters of every history; the indicator's key columns come on top. */
 export const HISTORY_PARAMETERS = ['measure', 'from', 'to', 'limit', 'cursor'] as const;
 
@@ -40,7 +36,8 @@ const instant = z
     new RegExp(INSTANT_PATTERN),
     'an ISO 8601 date or date-time with its offset (2026-12-01, 2026-12-01T08:00:00Z)',
   )
-  .refine((text) => !Number.isNaN(Date.parse(text)), 'not a real date');
+  .refine((text) => !Number.isNaN(Date.parse(text)), 'not a real date')
+  .transform((text) => new Date(Date.parse(text)).toISOString());
 
 async function history(context: ApiContext, request: ApiRequest, [name]: string[]): Promise<ApiResponse> {
   const model = context.project.models.find((candidate) => candidate.name === name);
@@ -71,8 +68,6 @@ async function history(context: ApiContext, request: ApiRequest, [name]: string[
   if (!parsed.success) throw zodProblem(parsed.error, `parameters for /datasets/${name}/history`);
   const query = parsed.data as Record<string, string | number | undefined>;
   const { from, to, limit, cursor } = parsed.data;
-  if (from && to && Date.parse(from) >= Date.parse(to))
-    throw badRequest('an empty time range', [{ parameter: 'to', message: 'to must come after from' }]);
   let after: [string, string] | undefined;
   if (cursor) {
     const decoded = /^(\d{4}-[\d:.TZ+-]+)\|(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -1,6 +1,16 @@
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
+import {
+  emitLineage,
+  jobRunEvents,
+  lineageNamespace,
+  objectDataset,
+  outputStatistics,
+  projectLineageSink,
+  relationDataset,
+  schemaFacets,
+} from '../../platform/lineage';
 import type { Logger } from '../../platform/logging';
 import { raiseAlert, type AlertContext } from '../../platform/events';
 import { pipelineEvents, publishEvent } from '../../platform/events/bus';
@@ -391,6 +401,43 @@ async function finalize(context: IngestContext, report: IngestReport, reportKey:
       },
     );
   }
+  await emitIngestLineage(context, report);
   // Landing is an inbox: the original now lives in raw/ (and quarantine/ when rejected).
   await deleteObject(s3, report.source);
+}
+
+/**
+ * The ingest job's OpenLineage run (its id is the datacycle run's): the landed file in, the
+ * raw table out with its schema and the rows loaded; FAIL for a rejected file.
+ */
+async function emitIngestLineage(context: IngestContext, report: IngestReport): Promise<void> {
+  const { project } = context;
+  const dataset = project.datasets.find((candidate) => candidate.id === report.dataset);
+  if (!dataset) return;
+  const output = relationDataset(project, 'source', dataset.id);
+  output.facets = schemaFacets(
+    dataset.tableSchema.fields.map((field) => ({
+      name: field.name,
+      type: field.type ?? 'any',
+      ...(field.description ? { description: field.description } : {}),
+    })),
+    dataset.config.description,
+  );
+  if (report.verdict === 'loaded')
+    output.outputFacets = outputStatistics(report.rows.loaded, report.sizeBytes);
+  const events = jobRunEvents(
+    {
+      namespace: lineageNamespace(project),
+      job: `ingest.${dataset.id}`,
+      jobType: 'INGEST',
+      runId: report.runId,
+      inputs: [objectDataset(report.source.bucket, report.source.key)],
+      outputs: [output],
+    },
+    { started: new Date(report.startedAt), ended: new Date(report.finishedAt) },
+    report.verdict === 'rejected' ? { status: 'FAIL', error: report.summary } : { status: 'COMPLETE' },
+  );
+  await emitLineage(projectLineageSink(project, context.s3, context.buckets.internal), events).catch(
+    () => undefined,
+  );
 }

@@ -253,12 +253,15 @@ export function catalogDocument(project: Project, publicBaseUrl: string, facts: 
             },
           }
         : {}),
-      // What a model is built from: DCAT-AP's dct:source, and PROV's own term for it.
+      // What a model is built from (datasets and other models): DCAT-AP's dct:source, and
+      // PROV's own term for it.
       ...(model
         ? {
-            'dct:source': model.sources.map((source) => ({ '@id': `${base}/catalog/datasets/${source}` })),
-            'prov:wasDerivedFrom': model.sources.map((source) => ({
-              '@id': `${base}/catalog/datasets/${source}`,
+            'dct:source': [...model.sources, ...model.refs].map((input) => ({
+              '@id': `${base}/catalog/datasets/${input}`,
+            })),
+            'prov:wasDerivedFrom': [...model.sources, ...model.refs].map((input) => ({
+              '@id': `${base}/catalog/datasets/${input}`,
             })),
           }
         : {}),

@@ -12,6 +12,17 @@ import { errorMessage } from '../../platform/errors/errors';
 import { pipelineEvents, publishEvent, type EventBus } from '../../platform/events/bus';
 import type { Project } from '../../platform/project';
 import { finishRun, startRun } from '../../platform/runs/runs';
+import {
+  emitLineage,
+  jobRunEvents,
+  lineageNamespace,
+  objectDataset,
+  outputStatistics,
+  relationDataset,
+  type LineageDataset,
+  type LineageSink,
+  type RunEvent,
+} from '../../platform/lineage';
 import { MeasuredStream, publicBucketUrl, putText } from '../../platform/storage';
 import { publishCatalog } from './catalog';
 import { publishPortal } from './portal/publish-portal';
@@ -300,7 +311,15 @@ export function publicationVersion(at = new Date()): string {
  * failure is recorded and alerted, and leaves the previous `latest/` in place.
  */
 export async function publishPass(
-  context: { pool: pg.Pool; s3: S3Client; bucket: string; project: Project; eventBus?: EventBus },
+  context: {
+    pool: pg.Pool;
+    s3: S3Client;
+    bucket: string;
+    project: Project;
+    eventBus?: EventBus;
+    /** Where each output's OpenLineage run goes (absent: none). */
+    lineage?: LineageSink;
+  },
   pass: { datasets: string[]; models: string[]; runIds: string[] },
 ): Promise<{ publications: Publication[]; failed: { name: string; error: string }[] }> {
   const wanted = new Set([...pass.datasets, ...pass.models]);
@@ -313,13 +332,39 @@ export async function publishPass(
   }
   const publications: Publication[] = [];
   const failed: { name: string; error: string }[] = [];
+  const lineage: RunEvent[] = [];
   for (const output of outputs) {
+    const started = new Date();
+    let outcome: Parameters<typeof jobRunEvents>[2] = { status: 'COMPLETE' };
+    let files: LineageDataset[] = [];
     try {
-      publications.push(await publishOutput(context, output, version));
+      const publication = await publishOutput(context, output, version);
+      publications.push(publication);
+      files = publication.files.map((file) => ({
+        ...objectDataset(context.bucket, file.key),
+        outputFacets: outputStatistics(publication.rows, file.bytes),
+      }));
     } catch (error) {
       failed.push({ name: output.name, error: errorMessage(error) });
+      outcome = { status: 'FAIL', error: errorMessage(error) };
     }
+    lineage.push(
+      ...jobRunEvents(
+        {
+          namespace: lineageNamespace(context.project),
+          job: `publish.${output.name}`,
+          jobType: 'PUBLISH',
+          inputs: [
+            relationDataset(context.project, output.kind === 'dataset' ? 'source' : 'ref', output.name),
+          ],
+          outputs: files,
+        },
+        { started, ended: new Date() },
+        outcome,
+      ),
+    );
   }
+  if (context.lineage) await emitLineage(context.lineage, lineage).catch(() => undefined);
   // The catalog and the portal are part of the step: when the step says published, they say
   // so too.
   if (publications.length > 0) {

@@ -3,10 +3,11 @@ import {
   columnLineage,
   emitLineage,
   jobRunEvents,
+  lineageNamespace,
   outputStatistics,
   qualityAssertions,
+  relationDataset,
   schemaFacets,
-  type LineageDataset,
   type LineageSink,
   type RunEvent,
 } from '../../platform/lineage';
@@ -14,16 +15,6 @@ import type { Project } from '../../platform/project';
 import { renderModelSql, type Model } from '../../platform/project/model';
 import { datasetTableName, qualified } from '../../platform/warehouse';
 import type { TestResult } from './data-tests';
-
-/** The namespace of a project's jobs and datasets. */
-export const lineageNamespace = (project: Project) =>
-  project.config.lineage.namespace ?? `datacycle/${project.config.name}`;
-
-/** A relation of the warehouse as an OpenLineage dataset (named schema.table in the project's namespace). */
-const relationDataset = (project: Project, kind: 'ref' | 'source', name: string): LineageDataset => ({
-  namespace: lineageNamespace(project),
-  name: kind === 'source' ? `raw.${datasetTableName(name)}` : `enriched.${name}`,
-});
 
 /**
  * The OpenLineage events of a transform pass: a run of each model's job (START, then COMPLETE

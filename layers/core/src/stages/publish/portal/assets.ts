@@ -46,6 +46,15 @@ figcaption { color: var(--muted); font-size: .9rem; }
 .map-tools button { font: inherit; min-width: 2.25rem; min-height: 2.25rem; border: 1px solid var(--muted); background: var(--bg); border-radius: 4px; cursor: pointer; }
 .bar-chart { width: 100%; height: auto; font-size: 11px; }
 .line-chart { width: 100%; height: auto; font-size: 11px; }
+figure.lineage { margin: 0; overflow-x: auto; }
+.lineage { width: 100%; height: auto; font-size: 12px; }
+.lineage .edge { fill: none; stroke: #6b7280; stroke-width: 1.5; }
+.lineage .node rect { fill: #fff; stroke: var(--ink); stroke-width: 1; }
+.lineage .node.model rect { fill: #e8effa; }
+.lineage .node.exports rect { fill: #f3f4f6; stroke-dasharray: 3 2; }
+.lineage .node.focus rect { stroke: var(--accent); stroke-width: 3; }
+.lineage .node text { fill: var(--ink); }
+.lineage a.node:focus rect, .lineage a.node:hover rect { stroke: var(--accent); stroke-width: 2; }
 .line-chart .axis line { stroke: var(--ink); stroke-width: 1; }
 .line-chart .axis text { fill: var(--ink); }
 .line-chart .series path { fill: none; stroke: currentColor; stroke-width: 2; }

@@ -47,6 +47,17 @@ const english = {
   period: 'period covered',
   modified: 'last modified',
   sources: 'built from',
+  origin: 'origin',
+  owner: 'owner',
+  lastSuccess: 'last success',
+  lastFailure: 'last failure',
+  lineage: 'Lineage',
+  lineageGraph: 'Where {name} comes from and what is made of it',
+  catalogue: 'Catalogue of sources',
+  catalogueIntro:
+    'Every source the team collects or receives: where it comes from, when, who answers for it, and how it last went. The graph shows what each model is built from and what is published.',
+  projectLineage: 'Lineage of the project: sources, models, exports',
+  noRunYet: '—',
   catalog: 'DCAT catalog',
   published: 'Published',
   started: 'started',
@@ -106,6 +117,17 @@ const labels: Record<'en' | 'fr', Labels> = {
     period: 'période couverte',
     modified: 'dernière modification',
     sources: 'construit à partir de',
+    origin: 'origine',
+    owner: 'responsable',
+    lastSuccess: 'dernier succès',
+    lastFailure: 'dernier échec',
+    lineage: 'Lignage',
+    lineageGraph: 'D’où vient {name} et ce qui en est fait',
+    catalogue: 'Catalogue des sources',
+    catalogueIntro:
+      'Toutes les sources que l’équipe collecte ou reçoit : d’où elles viennent, quand, qui en répond, et comment s’est passée la dernière fois. Le graphe montre de quoi chaque modèle est construit et ce qui est publié.',
+    projectLineage: 'Lignage du projet : sources, modèles, exports',
+    noRunYet: '—',
     catalog: 'Catalogue DCAT',
     published: 'Publié le',
     started: 'début',
@@ -139,6 +161,10 @@ export interface PortalEntry {
   map?: Html;
   charts: Html[];
   runs: RunSummary[];
+  /** A dataset's provenance: where it comes from, who answers for it, how its runs went. */
+  provenance?: { origin: string[]; owner?: string; lastSuccess?: Date; lastFailure?: Date };
+  /** The lineage graph around it (SVG). */
+  lineage?: Html;
 }
 
 export interface Site {
@@ -244,6 +270,7 @@ export function homePage(site: Site, entries: PortalEntry[]): Html {
     '',
     html`<h1>${site.title}</h1>
       <p>${site.description}</p>
+      <p><a href="catalogue.html">${text.catalogue}</a></p>
       <h2>${text.datasets}</h2>
       <div class="search" role="search">
         <label for="search">${text.search}</label><br /><input id="search" type="search" autocomplete="off" />
@@ -275,6 +302,10 @@ export function datasetPage(site: Site, entry: PortalEntry): Html {
     [text.rows, entry.rows?.toLocaleString(locale)],
     [text.period, entry.temporal ? `${entry.temporal.start} → ${entry.temporal.end}` : undefined],
     [text.modified, entry.modified],
+    [text.origin, entry.provenance ? entry.provenance.origin.join(' · ') : undefined],
+    [text.owner, entry.provenance?.owner],
+    [text.lastSuccess, entry.provenance?.lastSuccess?.toISOString().slice(0, 16).replace('T', ' ')],
+    [text.lastFailure, entry.provenance?.lastFailure?.toISOString().slice(0, 16).replace('T', ' ')],
     [
       text.sources,
       entry.sources.length > 0
@@ -324,6 +355,12 @@ export function datasetPage(site: Site, entry: PortalEntry): Html {
       entry.charts.length > 0
         ? html`<h2 id="charts">${text.charts}</h2>
             ${entry.charts}`
+        : ''
+    }
+    ${
+      entry.lineage
+        ? html`<h2 id="lineage">${text.lineage}</h2>
+            <figure class="lineage">${entry.lineage}</figure>`
         : ''
     }
 
@@ -473,4 +510,50 @@ export function chartFigure(
       </div>
     </details>
   </figure>`;
+}
+
+/** The catalogue of sources: each dataset's origin, schedule, owner, licence and last runs; the project's lineage. */
+export function cataloguePage(site: Site, entries: PortalEntry[], lineage: Html): Html {
+  const { text } = labelsFor(site.language);
+  const day = (date?: Date) => (date ? date.toISOString().slice(0, 16).replace('T', ' ') : text.noRunYet);
+  const rows = entries
+    .filter((entry) => entry.provenance)
+    .map(
+      (entry) =>
+        html`<tr>
+          <th scope="row"><a href="datasets/${entry.output.name}.html">${entry.output.title}</a></th>
+          <td>${entry.provenance!.origin.map((origin, index) => html`${index > 0 ? html`<br />` : ''}${origin}`)}</td>
+          <td>${entry.provenance!.owner ?? ''}</td>
+          <td>${entry.output.licence}</td>
+          <td>${day(entry.provenance!.lastSuccess)}</td>
+          <td>${day(entry.provenance!.lastFailure)}</td>
+        </tr>`,
+    );
+  return layout(
+    site,
+    `${text.catalogue} — ${site.title}`,
+    '',
+    html`<p><a href="index.html">← ${text.home}</a></p>
+      <h1>${text.catalogue}</h1>
+      <p>${text.catalogueIntro}</p>
+      <div class="table-wrap" tabindex="0" role="region" aria-label="${text.catalogue}">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">${text.dataset}</th>
+              <th scope="col">${text.origin}</th>
+              <th scope="col">${text.owner}</th>
+              <th scope="col">${text.licence}</th>
+              <th scope="col">${text.lastSuccess}</th>
+              <th scope="col">${text.lastFailure}</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows}
+          </tbody>
+        </table>
+      </div>
+      <h2 id="lineage">${text.projectLineage}</h2>
+      <figure class="lineage">${lineage}</figure>`,
+  );
 }

@@ -9,7 +9,9 @@ import { describeField, exportColumns, tableSchemaType } from '../columns';
 import { projectOutputs, type Output } from '../outputs';
 import { portalCss, portalJs } from './assets';
 import { html, type Html } from './html';
+import { lineageSvg, neighbourhood, projectLineage } from './lineage';
 import {
+  cataloguePage,
   chartFigure,
   datasetPage,
   homePage,
@@ -27,6 +29,7 @@ import {
   mapFeatureLimit,
   mapOf,
   previewOf,
+  sourceRuns,
 } from './queries';
 import { barChartSvg, legend, lineChartSvg, mapSvg, quantileClasses } from './svg';
 
@@ -54,8 +57,27 @@ export async function publishPortal(
   const health = new Map((await datasetHealth(context.pool, project)).map((item) => [item.dataset, item]));
   const tests = await latestTestResults(context.pool);
   const entries: PortalEntry[] = [];
+  const graph = projectLineage(project);
+  const runsBySource = await sourceRuns(context.pool);
+  const { text } = labelsFor(site.language);
   for (const output of projectOutputs(project)) {
-    entries.push(await entryOf(context, site, output, facts, health, tests));
+    const entry = await entryOf(context, site, output, facts, health, tests);
+    entry.lineage = lineageSvg(neighbourhood(graph, output.name), {
+      title: text.lineageGraph.replace('{name}', output.title),
+      focus: output.name,
+    });
+    const dataset = project.datasets.find((candidate) => candidate.id === output.name);
+    if (dataset) {
+      const runs = runsBySource.get(dataset.id);
+      const owner = dataset.config.owner ?? project.config.contact;
+      entry.provenance = {
+        origin: dataset.config.sources.map(describeSource),
+        owner: owner.email ? `${owner.name} <${owner.email}>` : owner.name,
+        lastSuccess: runs?.lastSuccess ?? undefined,
+        lastFailure: runs?.lastFailure ?? undefined,
+      };
+    }
+    entries.push(entry);
   }
   const put = (key: string, body: string | Html, type: string) =>
     putText(context.s3, { bucket: context.bucket, key }, String(body), type);
@@ -67,6 +89,17 @@ export async function publishPortal(
     await put(key, datasetPage(site, entry), 'text/html; charset=utf-8');
     pages.push(key);
   }
+  // The catalogue of sources, with the whole project's lineage (dataset pages are relative to datasets/).
+  const projectGraph = {
+    ...graph,
+    nodes: graph.nodes.map((node) => ({ ...node, href: node.href && `datasets/${node.href}` })),
+  };
+  await put(
+    'portal/catalogue.html',
+    cataloguePage(site, entries, lineageSvg(projectGraph, { title: text.projectLineage })),
+    'text/html; charset=utf-8',
+  );
+  pages.push('portal/catalogue.html');
   // The home page last: it links to pages that exist.
   await put('portal/index.html', homePage(site, entries), 'text/html; charset=utf-8');
   pages.push('portal/index.html');
@@ -204,4 +237,18 @@ function freshnessOf(output: Output, health: Map<string, DatasetHealth>): Portal
 /** A column as its documentation names it (the first clause), else its name. */
 function columnTitle(model: { header: { columns: Record<string, string> } }, column: string): string {
   return model.header.columns[column]?.split(/[.(]/)[0]?.trim() || column;
+}
+
+/** Where a source's data comes from, in a line: its kind, its address, its schedule. */
+function describeSource(source: Project['datasets'][number]['config']['sources'][number]): string {
+  switch (source.type) {
+    case 's3':
+      return `drop (landing/${source.prefix})`;
+    case 'push':
+      return `push (${source.auth})`;
+    case 'udata':
+      return `udata ${source.dataset} (${source.api}), ${source.schedule}`;
+    default:
+      return `${source.type} ${source.url}, ${source.schedule}`;
+  }
 }

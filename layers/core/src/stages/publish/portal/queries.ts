@@ -265,3 +265,22 @@ export async function indicatorHistory(
   }
   return { series: [...bySeries.values()], total: rows[0]?.total ?? 0 };
 }
+
+/** Each dataset's last successful and last failed run (collection or load). */
+export async function sourceRuns(
+  pool: pg.Pool,
+): Promise<Map<string, { lastSuccess: Date | null; lastFailure: Date | null }>> {
+  const { rows } = await pool.query<{
+    dataset: string;
+    last_success: Date | null;
+    last_failure: Date | null;
+  }>(
+    `SELECT dataset,
+       max(coalesce(finished_at, started_at)) FILTER (WHERE status = 'succeeded') AS last_success,
+       max(coalesce(finished_at, started_at)) FILTER (WHERE status = 'failed') AS last_failure
+     FROM ops.runs WHERE dataset IS NOT NULL GROUP BY dataset`,
+  );
+  return new Map(
+    rows.map((row) => [row.dataset, { lastSuccess: row.last_success, lastFailure: row.last_failure }]),
+  );
+}

@@ -181,7 +181,31 @@ export function lineChartSvg(series: TimeSeries[], options: { title: string; loc
   const x = (time: number) => margin.left + (t1 > t0 ? ((time - t0) / (t1 - t0)) * plotWidth : plotWidth / 2);
   const y = (value: number) =>
     margin.top + (top > bottom ? (1 - (value - bottom) / (top - bottom)) * plotHeight : plotHeight / 2);
-  const day = (time: number) => new Date(time).toLocaleDateString(options.locale, { dateStyle: 'medium' });
+  // Within two days, the time of day tells the snapshots apart.
+  const day = (time: number) =>
+    t1 - t0 < 2 * 86_400_000
+      ? new Date(time).toLocaleString(options.locale, {
+          dateStyle: 'short',
+          timeStyle: 'short',
+          timeZone: 'UTC',
+        })
+      : new Date(time).toLocaleDateString(options.locale, { dateStyle: 'medium', timeZone: 'UTC' });
+  // End labels at least a line apart, in the order of the lines' last values, inside the chart.
+  const labelY = new Map<TimeSeries, number>();
+  const byLastValue = [...series].sort(
+    (a, b) => y(a.points[a.points.length - 1]!.value) - y(b.points[b.points.length - 1]!.value),
+  );
+  let floor = -Infinity;
+  for (const line of byLastValue) {
+    floor = Math.max(y(line.points[line.points.length - 1]!.value) + 4, floor + 12);
+    labelY.set(line, floor);
+  }
+  let ceiling = height - 4;
+  for (const line of byLastValue.reverse()) {
+    const placed = Math.min(labelY.get(line)!, ceiling);
+    labelY.set(line, placed);
+    ceiling = placed - 12;
+  }
   const lines = series.map((line, index) => {
     const color = seriesPalette[index % seriesPalette.length];
     const path = line.points
@@ -194,7 +218,7 @@ export function lineChartSvg(series: TimeSeries[], options: { title: string; loc
     return html`<g class="series" style="color:${color}"><title>${line.label}</title><path d="${path}"></path>${line.points.map(
       (point) =>
         html`<circle cx="${x(point.at.getTime()).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="3"><title>${line.label}, ${day(point.at.getTime())}: ${number(point.value, options.locale)}</title></circle>`,
-    )}<text x="${(x(last.at.getTime()) + 6).toFixed(1)}" y="${(y(last.value) + 4).toFixed(1)}">${truncate(line.label, 20)}</text></g>`;
+    )}<text x="${(x(last.at.getTime()) + 6).toFixed(1)}" y="${labelY.get(line)!.toFixed(1)}">${truncate(line.label, 20)}</text></g>`;
   });
   return html`<svg
     class="line-chart"
