@@ -1,8 +1,14 @@
-/** Indicator history and thresholds in transform passes, on a real PostgreSQL. */
+/**
+ * Indicator history and thresholds in transform passes, on a real PostgreSQL; the pass's
+ * OpenLineage events, sent to an HTTP endpoint and kept in the bucket of the local cloud.
+ */
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, parseModel, runTransform, type Model, type Project } from '@datacycle/core';
-import { testPool, uniqueName } from '../helpers/local-cloud';
-import { testProject } from '../helpers/projects';
+import { migrate, parseModel, runTransform, type Model, type Project, type RunEvent } from '@datacycle/core';
+import { validateOpenLineage } from '../helpers/conformance';
+import { startServer } from '../helpers/http-server';
+import { localS3, testPool, uniqueName } from '../helpers/local-cloud';
+import { createTestBuckets, testProject } from '../helpers/projects';
 
 const pool = testPool();
 const suffix = uniqueName('ind').replace(/-/g, '_');
@@ -145,5 +151,108 @@ describe('indicator history', () => {
       (await pool.query('SELECT count(*)::int AS n FROM ops.indicator_values WHERE model = $1', [perCity]))
         .rows[0],
     ).toEqual(before);
+  });
+});
+
+describe('OpenLineage events of a pass', () => {
+  it('posts them to the configured endpoint and keeps them in the bucket; FAIL says why; a refusing endpoint loses nothing', async () => {
+    const s3 = localS3();
+    const buckets = await createTestBuckets(s3, uniqueName('ol'));
+    const received: RunEvent[] = [];
+    let refuse = false;
+    const endpoint = await startServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (req.url === '/api/v1/lineage' && req.headers['content-type'] === 'application/json')
+          received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as RunEvent);
+        res.writeHead(refuse ? 500 : 201).end();
+      });
+    });
+    const lineage = {
+      s3,
+      bucket: buckets.internal,
+      url: `${endpoint.url}/api/v1/lineage`,
+      network: { allow: ['127.0.0.1/32'] },
+    };
+    const stored = async () => {
+      const { Contents = [] } = await s3.send(
+        new ListObjectsV2Command({ Bucket: buckets.internal, Prefix: 'lineage/' }),
+      );
+      return Promise.all(
+        Contents.map(
+          async (object) =>
+            JSON.parse(
+              await (
+                await s3.send(new GetObjectCommand({ Bucket: buckets.internal, Key: object.Key! }))
+              ).Body!.transformToString(),
+            ) as RunEvent,
+        ),
+      );
+    };
+    try {
+      await pool.query(`TRUNCATE raw.${countsTable}`);
+      await pool.query(`INSERT INTO raw.${countsTable} VALUES ('orleans', 22), ('tours', 7)`);
+      const outcome = await runTransform(
+        { pool, project: project(), lineage },
+        { datasets: [counts], runIds: [] },
+      );
+      expect(outcome.status).toBe('swapped-in');
+      // A START and a COMPLETE for each model; valid against the specification's schemas.
+      expect(received.map((event) => `${event.job.name} ${event.eventType}`).sort()).toEqual(
+        [
+          `transform.${perCity} COMPLETE`,
+          `transform.${perCity} START`,
+          `transform.${total} COMPLETE`,
+          `transform.${total} START`,
+        ].sort(),
+      );
+      expect(await validateOpenLineage(received)).toEqual([]);
+      const sorted = (events: RunEvent[]) => events.map((event) => JSON.stringify(event)).sort();
+      expect(sorted(await stored())).toEqual(sorted(received));
+      const complete = received.find(
+        (event) => event.job.name === `transform.${perCity}` && event.eventType === 'COMPLETE',
+      )!;
+      expect(complete.inputs).toEqual([{ namespace: 'datacycle/itest', name: `raw.${countsTable}` }]);
+      expect(complete.outputs[0]).toMatchObject({
+        name: `enriched.${perCity}`,
+        outputFacets: { outputStatistics: { rowCount: 2 } },
+        facets: {
+          columnLineage: {
+            fields: {
+              city: {
+                inputFields: [{ namespace: 'datacycle/itest', name: `raw.${countsTable}`, field: 'city' }],
+              },
+              power: {
+                inputFields: [{ namespace: 'datacycle/itest', name: `raw.${countsTable}`, field: 'power' }],
+              },
+            },
+          },
+        },
+      });
+
+      // A model that does not build: FAIL events with the error; the endpoint refusing them
+      // does not fail the pass's outcome, and the bucket keeps them.
+      received.length = 0;
+      refuse = true;
+      await pool.query(`ALTER TABLE raw.${countsTable} RENAME COLUMN power TO watts`);
+      try {
+        const failed = await runTransform(
+          { pool, project: project(), lineage },
+          { datasets: [counts], runIds: [] },
+        );
+        expect(failed.status).toBe('failed');
+        const fail = received.find(
+          (event) => event.job.name === `transform.${perCity}` && event.eventType === 'FAIL',
+        )!;
+        expect(fail.run.facets).toMatchObject({ errorMessage: { message: failed.error } });
+        expect(await validateOpenLineage(received)).toEqual([]);
+        expect((await stored()).filter((event) => event.eventType === 'FAIL')).toHaveLength(2);
+      } finally {
+        await pool.query(`ALTER TABLE raw.${countsTable} RENAME COLUMN watts TO power`);
+      }
+    } finally {
+      await endpoint.close();
+    }
   });
 });

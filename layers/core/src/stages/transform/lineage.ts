@@ -155,15 +155,29 @@ async function describeRelation(
     for (const child of node.Plans ?? []) visit(child);
   };
   visit(root);
+  // A plan over one relation names its columns unqualified: they can only be that relation's.
+  const [only] = aliases.size === 1 ? [...aliases.values()] : [];
+  const onlyColumns = only
+    ? new Set(
+        (
+          await pool.query<{ name: string }>(
+            `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+            [only],
+          )
+        ).rows.map((row) => row.name),
+      )
+    : undefined;
   const lineage: Record<string, { namespace: string; name: string; field: string }[]> = {};
   root.Output.forEach((expression, index) => {
     const inputs = new Map<string, { name: string; field: string }>();
-    for (const match of expression.matchAll(
-      /\b([a-z_][a-z0-9_]*)\.(?:"((?:[^"]|"")+)"|([a-z_][a-z0-9_$]*))/gi,
-    )) {
-      const table = aliases.get(match[1]!);
-      if (!table) continue;
+    // alias.column, alias."Column", or (one relation) a bare column that is not a function name.
+    // (String constants first blanked: a word in a literal is no column.)
+    for (const match of expression
+      .replace(/'(?:[^']|'')*'/g, "''")
+      .matchAll(/(?:\b([a-z_][a-z0-9_]*)\.)?(?:"((?:[^"]|"")+)"|\b([a-z_][a-z0-9_$]*)\b(?!\s*\())/gi)) {
       const field = match[2]?.replace(/""/g, '"') ?? match[3]!;
+      const table = match[1] ? aliases.get(match[1]) : onlyColumns?.has(field) ? only : undefined;
+      if (!table) continue;
       inputs.set(`${table}.${field}`, { name: table, field });
     }
     if (inputs.size > 0)
