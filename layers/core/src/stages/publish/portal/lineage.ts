@@ -1,5 +1,6 @@
 import type { Project } from '../../../platform/project';
 import { html, type Html } from './html';
+import { svgRoot, truncate } from './svg';
 
 /** A node of the project's lineage: a source dataset, a model, or the exports of an output. */
 export interface LineageNode {
@@ -108,20 +109,14 @@ export function lineageSvg(graph: LineageGraph, options: { title: string; focus?
   });
   const nodes = graph.nodes.map((node) => {
     const { x, y } = place.get(node.id)!;
-    const box = html`<rect x="${x}" y="${y}" width="${width}" height="${boxHeight}" rx="4"></rect><text x="${x + 8}" y="${y + 16}">${node.label.length > 26 ? `${node.label.slice(0, 25)}…` : node.label}</text>`;
+    const box = html`<rect x="${x}" y="${y}" width="${width}" height="${boxHeight}" rx="4"></rect><text x="${x + 8}" y="${y + 16}">${truncate(node.label, 26)}</text>`;
     const classes = `node ${node.kind}${node.id === options.focus ? ' focus' : ''}`;
     return node.href
       ? html`<a href="${node.href}" class="${classes}"><title>${node.label}</title>${box}</a>`
       : html`<g class="${classes}"><title>${node.label}</title>${box}</g>`;
   });
-  return html`<svg
-    class="lineage"
-    viewBox="0 0 ${svgWidth} ${svgHeight}"
-    role="group"
-    aria-label="${options.title}"
-    xmlns="http://www.w3.org/2000/svg"
-  >
-    <title>${options.title}</title>
-    ${edges}${nodes}
-  </svg>`;
+  return svgRoot(
+    { className: 'lineage', width: svgWidth, height: svgHeight, title: options.title, role: 'group' },
+    html`${edges}${nodes}`,
+  );
 }

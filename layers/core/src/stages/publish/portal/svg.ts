@@ -16,6 +16,26 @@ export interface Extent {
 /** Sequential palette (light to dark) for choropleth classes; readable on white. */
 export const palette = ['#deebf7', '#9ecae1', '#6baed6', '#3182bd', '#08519c'];
 
+/**
+ * The root of every chart and graph: its class, size, title (read by screen readers) and role,
+ * `img` for a picture, `group` for one that holds links.
+ */
+export function svgRoot(
+  options: { className: string; width: number; height: number; title: string; role?: 'img' | 'group' },
+  content: Html,
+): Html {
+  return html`<svg
+    class="${options.className}"
+    viewBox="0 0 ${options.width} ${options.height}"
+    role="${options.role ?? 'img'}"
+    aria-label="${options.title}"
+    xmlns="http://www.w3.org/2000/svg"
+  >
+    <title>${options.title}</title>
+    ${content}
+  </svg>`;
+}
+
 const number = (value: number, locale: string) => value.toLocaleString(locale, { maximumFractionDigits: 2 });
 
 /**
@@ -138,19 +158,13 @@ export function barChartSvg(
     const textY = y + barHeight - 4;
     return html`<g class="bar"><title>${text}</title><text x="${labelWidth - 6}" y="${textY}" text-anchor="end">${truncate(row.label, 28)}</text><rect x="${labelWidth}" y="${y}" width="${width}" height="${barHeight}"></rect><text class="value" x="${(labelWidth + scale(row.value) + 4).toFixed(1)}" y="${textY}">${number(row.value, options.locale)}</text></g>`;
   });
-  return html`<svg
-    class="bar-chart"
-    viewBox="0 0 ${labelWidth + plotWidth + valueWidth} ${height}"
-    role="img"
-    aria-label="${options.title}"
-    xmlns="http://www.w3.org/2000/svg"
-  >
-    <title>${options.title}</title>
-    ${bars}
-  </svg>`;
+  return svgRoot(
+    { className: 'bar-chart', width: labelWidth + plotWidth + valueWidth, height, title: options.title },
+    html`${bars}`,
+  );
 }
 
-function truncate(text: string, length: number): string {
+export function truncate(text: string, length: number): string {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
@@ -220,15 +234,9 @@ export function lineChartSvg(series: TimeSeries[], options: { title: string; loc
         html`<circle cx="${x(point.at.getTime()).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="3"><title>${line.label}, ${day(point.at.getTime())}: ${number(point.value, options.locale)}</title></circle>`,
     )}<text x="${(x(last.at.getTime()) + 6).toFixed(1)}" y="${labelY.get(line)!.toFixed(1)}">${truncate(line.label, 20)}</text></g>`;
   });
-  return html`<svg
-    class="line-chart"
-    viewBox="0 0 ${width} ${height}"
-    role="img"
-    aria-label="${options.title}"
-    xmlns="http://www.w3.org/2000/svg"
-  >
-    <title>${options.title}</title>
-    <g class="axis">
+  return svgRoot(
+    { className: 'line-chart', width, height, title: options.title },
+    html`<g class="axis">
       <line x1="${margin.left}" y1="${margin.top + plotHeight}" x2="${margin.left + plotWidth}" y2="${margin.top + plotHeight}"></line>
       <line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotHeight}"></line>
       <text x="${margin.left - 6}" y="${margin.top + 4}" text-anchor="end">${number(top, options.locale)}</text>
@@ -236,6 +244,6 @@ export function lineChartSvg(series: TimeSeries[], options: { title: string; loc
       <text x="${margin.left}" y="${height - 8}">${day(t0)}</text>
       <text x="${margin.left + plotWidth}" y="${height - 8}" text-anchor="end">${day(t1)}</text>
     </g>
-    ${lines}
-  </svg>`;
+    ${lines}`,
+  );
 }
