@@ -20,7 +20,7 @@ import { createPool, migrate, tableSchemaSchema, validationWorkers } from '@data
 import { ensurePostgres } from '../localcloud/postgres';
 import { awsLocalEnvironment, localDir, packageRoot } from '../localcloud/settings';
 import { buildSync } from 'esbuild';
-import { bundleOptions, bundleValidationWorker } from '../cdk/bundle';
+import { bundleOptions, bundleWorkers } from '../cdk/bundle';
 import { benchStartup, startupSection, type StartupBench } from './startup';
 import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
@@ -54,7 +54,7 @@ function bundleMeasure() {
     entryPoints: [path.join(packageRoot, 'bench/measure-load.ts')],
     outfile: measureBundle,
   });
-  bundleValidationWorker(path.dirname(measureBundle));
+  bundleWorkers(path.dirname(measureBundle));
 }
 
 /** Rounds of the reference and the load, taken in turns (see main). */

@@ -5,7 +5,7 @@
  * peak RSS from GNU time, median of the runs, taken in turns.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensureConformanceVenv } from '../test/helpers/conformance';
 import { localDir, packageRoot } from '../localcloud/settings';
@@ -52,6 +52,7 @@ const median = <T extends { seconds: number }>(measures: T[]): T =>
 
 export async function benchValidate(runs = 3): Promise<ValidateBench> {
   const generated = path.join(localDir, 'bench', `irve-valid-${VALIDATE_ROWS}.csv`);
+  mkdirSync(path.dirname(generated), { recursive: true });
   if (!existsSync(generated)) await generateIrveCsv(generated, VALIDATE_ROWS, 0);
   const file = path.relative(packageRoot, generated);
   const schema = 'examples/territoires/schemas/irve-statique.json';

@@ -1,15 +1,17 @@
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
-import { compileProject, type Project } from '@datacycle/core';
+import { compileProject, type Project, type WorkerScript } from '@datacycle/core';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 const dist = path.join(repoRoot, 'dist');
@@ -33,22 +35,30 @@ export const bundleOptions = {
   format: 'cjs' as const,
   sourcemap: 'linked' as const,
   logLevel: 'warning' as const,
-  // pg's optional native binding is never used.
-  external: ['pg-native'],
+  // pg's optional native binding is never used; parquet-wasm loads its WebAssembly module
+  // from beside its own script: it ships as a package (see bundleCoreLayer).
+  external: ['pg-native', 'parquet-wasm'],
   // import.meta is empty in CommonJS: code that reads it knows (see ValidationPool).
   logOverride: { 'empty-import-meta': 'silent' as const },
 };
 
+/** The core's worker scripts (see startWorker) and where their sources are. */
+const workerSources: Record<WorkerScript, string> = {
+  'validation-worker': 'layers/core/src/stages/ingest/validation-worker.ts',
+  'parquet-worker': 'layers/core/src/stages/publish/parquet-worker.ts',
+};
+
 /**
- * The validation workers' script (see ValidationPool), bundled into `dir`: it must sit
+ * The core's worker scripts (validation, Parquet encoding), bundled into `dir`: they must sit
  * beside every bundle that holds the core library.
  */
-export function bundleValidationWorker(dir: string): void {
-  buildSync({
-    ...bundleOptions,
-    entryPoints: [path.join(repoRoot, 'layers/core/src/stages/ingest/validation-worker.ts')],
-    outfile: path.join(dir, 'validation-worker.cjs'),
-  });
+export function bundleWorkers(dir: string): void {
+  for (const [script, source] of Object.entries(workerSources))
+    buildSync({
+      ...bundleOptions,
+      entryPoints: [path.join(repoRoot, source)],
+      outfile: path.join(dir, `${script}.cjs`),
+    });
 }
 
 /**
@@ -63,11 +73,19 @@ export function bundleCoreLayer(out = path.join(dist, 'layers', 'core')): string
     entryPoints: [path.join(repoRoot, 'layers/core/src/index.ts')],
     outfile: path.join(pkg, 'index.cjs'),
   });
-  bundleValidationWorker(pkg);
+  bundleWorkers(pkg);
   writeFileSync(
     path.join(pkg, 'package.json'),
     JSON.stringify({ name: '@datacycle/core', main: 'index.cjs' }, null, 2),
   );
+  // The Parquet writer's package as it is (its Node.js build and WebAssembly module), where
+  // the core's require() finds it.
+  const parquetWasm = path.resolve(createRequire(import.meta.url).resolve('parquet-wasm/node'), '../..');
+  const to = path.join(out, 'nodejs', 'node_modules', 'parquet-wasm');
+  mkdirSync(to, { recursive: true });
+  for (const file of ['package.json', 'LICENSE_MIT', 'LICENSE_APACHE'])
+    copyFileSync(path.join(parquetWasm, file), path.join(to, file));
+  cpSync(path.join(parquetWasm, 'node'), path.join(to, 'node'), { recursive: true });
   return out;
 }
 

@@ -4,13 +4,13 @@
  * datacycle runs without TypeScript.
  *   dist/cli.mjs (+ chunks)      the `datacycle` command; each command a chunk loaded on use
  *   dist/cdk-app.mjs             the CDK app `datacycle up` and `deploy` run
- *   dist/validation-worker.cjs   the validation workers of `datacycle validate`
+ *   dist/*-worker.cjs            the core's worker threads (validation of `datacycle validate`)
  *   dist/lambda/                 the core layer and every function's handler (esbuild, CommonJS)
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { bundleLambdaCode, bundleValidationWorker, repoRoot } from '../cdk/bundle';
+import { bundleLambdaCode, bundleWorkers, repoRoot } from '../cdk/bundle';
 
 const dist = path.join(repoRoot, 'dist');
 
@@ -37,7 +37,7 @@ export async function buildPackage(): Promise<void> {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
-  bundleValidationWorker(dist);
+  bundleWorkers(dist);
   bundleLambdaCode(path.join(dist, 'lambda'));
   console.log(`datacycle built in ${((Date.now() - started) / 1000).toFixed(1)} s: ${dist}`);
 }

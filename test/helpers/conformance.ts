@@ -110,6 +110,10 @@ export interface GeoParquetReading {
   wkt: (string | null)[];
   /** The bounds of every geometry read: [xmin, ymin, xmax, ymax]. */
   totalBounds: number[];
+  /** Each column's Arrow type as pyarrow reads the file's schema (e.g. date32[day]). */
+  types: Record<string, string>;
+  /** Non-geometry cells as pandas reads them, rendered by json.dumps(default=str). */
+  records: Record<string, unknown>[];
 }
 
 export function readGeoParquet(file: string): Promise<GeoParquetReading> {
@@ -126,7 +130,9 @@ print(json.dumps({
   "crs": ":".join(crs) if crs else None,
   "wkt": [None if g is None else g.wkt for g in frame.geometry],
   "totalBounds": [float(v) for v in frame.total_bounds],
-}))
+  "types": {field.name: str(field.type) for field in pq.read_schema(path)},
+  "records": json.loads(frame.drop(columns=list(geo["columns"])).to_json(orient="records", date_format="iso")),
+}, default=str))
 `,
     file,
   );

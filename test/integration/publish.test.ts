@@ -192,6 +192,20 @@ describe('publishOutput', () => {
     expect(geoparquet.crs).toBe('OGC:CRS84');
     expect(geoparquet.wkt).toEqual(expectedPointsWkt);
     expect(geoparquet.geo.columns.position!.bbox).toEqual(geoparquet.totalBounds);
+    // Typed as pyarrow reads the schema; dates as dates, nulls as nulls.
+    expect(geoparquet.types).toEqual({
+      code: 'string',
+      puissance: 'double',
+      points: 'int64',
+      gratuit: 'bool',
+      mise_en_service: 'date32[day]',
+      position: 'binary',
+    });
+    expect(geoparquet.records.map((record) => [record.gratuit, record.mise_en_service])).toEqual([
+      [true, '2023-04-13T00:00:00.000'],
+      [false, null],
+      [null, '2019-01-02T00:00:00.000'],
+    ]);
 
     // The data package: every resource with its size and hash (Parquet's aside, see
     // dataPackage), the schema with the CSV.

@@ -1,12 +1,19 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { PassThrough } from 'node:stream';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
 import {
   BinaryCopyParser,
   ByteOutput,
   ZipWriter,
+  ROW_GROUP_ROWS,
   readCell,
+  writeParquet,
+  type ExportColumn,
   type CellBatch,
   type CellType,
 } from '@datacycle/core';
@@ -141,6 +148,36 @@ describe('ZipWriter', () => {
     for (const entry of entries) expect(entry.crc).toBe(crc32(entry.data));
     expect(entries[1]!.compressed).toBeLessThan(large.length / 10);
   });
+
+  it('deflates a large part in blocks, several at once, into one stream a reader inflates whole', async () => {
+    const stream = new PassThrough();
+    const archive: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => archive.push(chunk));
+    const zip = new ZipWriter(stream);
+    // 9 MiB and some: more blocks of 1 MiB than are deflated at once, in pieces that straddle
+    // them; rows that differ (numbers, a multi-byte character) so that no block looks alike.
+    const rows: string[] = [];
+    for (let row = 0; rows.length < 160_000; row++)
+      rows.push(`<row r="${row}"><c r="A${row}"><v>${(row * 7919) % 100_003}</v></c><t>é${row}</t></row>`);
+    const large = Buffer.from(rows.join(''));
+    expect(large.length).toBeGreaterThan(9 << 20);
+    async function* pieces() {
+      for (let at = 0; at < large.length; at += 300_001) yield large.subarray(at, at + 300_001);
+    }
+    async function* nothing(): AsyncGenerator<Buffer> {}
+    await zip.addStream('xl/worksheets/sheet1.xml', pieces());
+    await zip.addStream('xl/worksheets/empty.xml', nothing());
+    await zip.finish();
+
+    const entries = await readZip(Buffer.concat(archive));
+    expect(entries.map((entry) => entry.name)).toEqual([
+      'xl/worksheets/sheet1.xml',
+      'xl/worksheets/empty.xml',
+    ]);
+    expect(entries[0]!.data.equals(large)).toBe(true);
+    expect(entries[0]!.crc).toBe(crc32(large));
+    expect(entries[1]!.data.length).toBe(0);
+  });
 });
 
 function readZip(bytes: Buffer): Promise<{ name: string; data: Buffer; crc: number; compressed: number }[]> {
@@ -169,3 +206,64 @@ function readZip(bytes: Buffer): Promise<{ name: string; data: Buffer; crc: numb
     });
   });
 }
+
+describe('writeParquet', () => {
+  const columns: ExportColumn[] = [
+    { name: 'code', pgType: 'text', notNull: true, kind: 'string' },
+    { name: 'points', pgType: 'bigint', notNull: false, kind: 'integer' },
+    { name: 'puissance', pgType: 'double precision', notNull: false, kind: 'number' },
+    { name: 'gratuit', pgType: 'boolean', notNull: false, kind: 'boolean' },
+    { name: 'mise_en_service', pgType: 'date', notNull: false, kind: 'date' },
+    { name: 'vu', pgType: 'timestamp with time zone', notNull: false, kind: 'datetime' },
+  ];
+  const types: CellType[] = ['text', 'int8', 'float', 'bool', 'date', 'time'];
+  // More rows than a row group, and than the batches handed to the encoder: every fifth cell
+  // null (but the key), dates at ±infinity null too.
+  const count = ROW_GROUP_ROWS + 20_003;
+  const cells = (row: number) => [
+    Buffer.from(`FR*${row}*é`),
+    row % 5 === 1 ? null : int8(BigInt(row)),
+    row % 5 === 2 ? null : float8(row / 4),
+    row % 5 === 3 ? null : Buffer.from([row % 2]),
+    row % 5 === 4 ? null : int4(row % 7 === 0 ? 0x7fffffff : row % 1000),
+    row % 5 === 0 ? null : int8(BigInt(row) * 1_000_000n),
+  ];
+  async function* batches(rows: number) {
+    const parser = new BinaryCopyParser(columns.length);
+    const copy = binaryCopy(Array.from({ length: rows }, (_, row) => cells(row)));
+    for (let at = 0; at < copy.length; at += 65_536) {
+      const batch = parser.push(copy.subarray(at, at + 65_536));
+      if (batch.rows > 0) yield batch;
+    }
+    parser.finish();
+  }
+
+  it('writes typed columns with their nulls, in row groups, that a Parquet reader reads back', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'parquet-')), 'out.parquet');
+    await writeParquet(batches(count), columns, types, file);
+    const bytes = readFileSync(file);
+    const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const metadata = parquetMetadata(arrayBuffer);
+    expect(Number(metadata.num_rows)).toBe(count);
+    expect(metadata.row_groups.map((group) => Number(group.num_rows))).toEqual([ROW_GROUP_ROWS, 20_003]);
+    const records = await parquetReadObjects({ file: arrayBuffer });
+    const day = (days: number) => new Date((days + 10_957) * 86_400_000);
+    for (const row of [0, 1, 2, 3, 4, 7, 8191, 8192, 8193, ROW_GROUP_ROWS, count - 1]) {
+      expect(records[row]).toEqual({
+        code: `FR*${row}*é`,
+        points: row % 5 === 1 ? null : BigInt(row),
+        puissance: row % 5 === 2 ? null : row / 4,
+        gratuit: row % 5 === 3 ? null : row % 2 === 1,
+        mise_en_service: row % 5 === 4 || row % 7 === 0 ? null : day(row % 1000),
+        vu: row % 5 === 0 ? null : new Date(946_684_800_000 + row * 1000),
+      });
+    }
+  });
+
+  it("fails with the writer's own error (here: the file's folder is missing)", async () => {
+    const file = path.join(tmpdir(), 'no-such-folder', 'out.parquet');
+    await expect(writeParquet(batches(10), columns, types, file)).rejects.toThrow(
+      /the Parquet writer failed: .*no-such-folder/,
+    );
+  });
+});

@@ -14,3 +14,4 @@ export * from './storage';
 export * from './table-schema';
 export * from './text';
 export * from './warehouse';
+export * from './workers';

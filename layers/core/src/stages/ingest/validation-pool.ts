@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { TerminalError } from '../../platform/errors/errors';
+import { startWorker } from '../../platform/workers';
 import type { CsvRun, Delimiter } from '../../platform/formats';
 import type { RowClaim } from '../../platform/table-schema';
 import type { TableSetup } from './batch-validation';
@@ -98,7 +97,7 @@ export class ValidationPool {
 
   constructor(count: number, setup: WorkerSetup) {
     this.workers = Array.from({ length: count }, () => {
-      const worker = startWorker(setup);
+      const worker = startValidationWorker(setup);
       const entry = { worker, pending: 0 };
       worker.on('message', (reply: RunReply) => this.settle(entry, reply));
       worker.on('error', (error) => this.fail(worker, error));
@@ -159,23 +158,11 @@ export class ValidationPool {
  */
 const resourceLimits = { maxYoungGenerationSizeMb: 24 };
 
-/**
- * Bundled, the worker's script sits beside the bundle: CommonJS (the Lambda layer, the bench)
- * or ES modules (the datacycle command, whose chunks are one folder below it). From the
- * TypeScript source (tsx, vitest), the worker's source runs through tsx.
- */
-function startWorker(setup: WorkerSetup): Worker {
+/** A validation worker (validation-worker.ts), bundled or from the sources (see startWorker). */
+function startValidationWorker(setup: WorkerSetup): Worker {
   // esbuild leaves import.meta empty in a CommonJS bundle.
-  const source = import.meta.url as string | undefined;
-  if (source === undefined)
-    return new Worker(path.join(__dirname, 'validation-worker.cjs'), { workerData: setup, resourceLimits });
-  for (const candidate of ['./validation-worker.cjs', '../validation-worker.cjs']) {
-    const bundled = new URL(candidate, source);
-    if (source.endsWith('.mjs') && existsSync(bundled))
-      return new Worker(bundled, { workerData: setup, resourceLimits });
-  }
-  const script = new URL('./validation-worker.ts', source).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(script)}); });`;
-  return new Worker(code, { eval: true, workerData: setup, resourceLimits });
+  return startWorker('validation-worker', import.meta.url as string | undefined, {
+    workerData: setup,
+    resourceLimits,
+  });
 }

@@ -21,9 +21,14 @@ export class ByteOutput {
   }
 
   bytes(bytes: Buffer): void {
-    this.room(bytes.length);
-    this.buffer.set(bytes, this.position);
-    this.position += bytes.length;
+    const length = bytes.length;
+    this.room(length);
+    const target = this.buffer;
+    const at = this.position;
+    // Most are a few bytes of markup: a loop beats set()'s call for them.
+    if (length > 32) target.set(bytes, at);
+    else for (let index = 0; index < length; index++) target[at + index] = bytes[index]!;
+    this.position = at + length;
   }
 
   ascii(text: string): void {

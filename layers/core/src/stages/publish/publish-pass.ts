@@ -32,7 +32,8 @@ import { copyRows } from './copy-rows';
 import { projectOutputs, type Output } from './outputs';
 import { writeXlsxStream } from './xlsx-writer';
 import { writeGeoJson } from './geojson-writer';
-import { mediaTypes, writeCsv, writeParquet, type ExportFormat, type GeometryColumnFacts } from './formats';
+import { mediaTypes, writeCsv, type ExportFormat } from './formats';
+import { writeParquet, type GeometryColumnFacts } from './parquet-writer';
 
 export interface PublishedFile {
   format: ExportFormat;
