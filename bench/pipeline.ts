@@ -10,8 +10,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { createPool, loadProject, migrate, runTransform } from '@datacycle/core';
-import { localS3 } from '../localcloud/aws-clients';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  createPool,
+  EXCHANGE_PREFIX,
+  lambdaRunners,
+  loadProject,
+  migrate,
+  runTransform,
+} from '@datacycle/core';
+import { localClientConfig, localS3 } from '../localcloud/aws-clients';
 import { ensureDepartements } from '../localcloud/pipeline-files';
 import { up } from '../localcloud/up';
 import { exampleProjectDir, packageRoot } from '../localcloud/settings';
@@ -61,11 +69,24 @@ export async function benchTransform(baseUrl: string, measureBundle: string, irv
     loadRaw(measureBundle, url, irveFile, path.join(example, 'schemas/irve-statique.json'), 'irve_statique');
     const loaded = await loadProject(example);
     if (!loaded.ok) throw new Error('the example project is invalid');
+    // The example's Python and R models run in the deployed stack's runners, as in production.
+    const { outputs } = await up(exampleProjectDir);
+    const exchange = {
+      s3: localS3(),
+      bucket: outputs.InternalBucket,
+      prefix: EXCHANGE_PREFIX,
+      runners: lambdaRunners(
+        { python: outputs.PythonModelsFunctionName, r: outputs.RModelsFunctionName },
+        new LambdaClient(localClientConfig()),
+      ),
+    };
     const started = process.hrtime.bigint();
     const outcome = await runTransform(
-      { pool, project: loaded.project },
+      { pool, project: loaded.project, exchange },
       { datasets: [], runIds: [], all: true },
     );
+    if (outcome.status !== 'swapped-in')
+      throw new Error(`the transform pass of the bench ended ${outcome.status}: ${JSON.stringify(outcome)}`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return {
       rows,

@@ -572,6 +572,9 @@ a row group at a time.
 A full transform pass of the example project (\`ANALYZE\` of the loaded table, which loads leave to
 the pass; \`irve_points\`: each charging point attached to
 its département by a spatial join on a GiST index; \`irve_par_departement\`: the indicator;
+\`irve_mises_en_service\` in Python (pandas) and \`irve_puissance_resume\` in R, each run by the
+deployed stack's runner function on LocalStack, their inputs and results passing as CSV through
+the internal bucket; \`irve_tendance_recente\`, a view on the Python model;
 ${pipeline.transform.tests} data tests) after loading ${n(pipeline.transform.rows)} generated IRVE rows, in one transaction: **${pipeline.transform.seconds} s**
 (${pipeline.transform.status}).
 
@@ -615,8 +618,26 @@ CSV comes straight from \`COPY\` (PostgreSQL formats and quotes it). The other f
 the rows in COPY's binary format (no formatting on the server: \`row_to_json\` of the same rows
 took PostgreSQL 25 s, binary COPY 2 s) and write them here: GeoJSON from the cells' bytes
 (text copied and escaped as JSON requires, never decoded into strings); XLSX streams row by row
-(SpreadsheetML into a streaming zip, deflate level 1); Parquet holds one row group (10 000 rows)
-of columns at a time.
+(SpreadsheetML into a streaming zip, deflate level 1); Parquet copies the cells into Arrow
+columns 8,192 rows at a time and a worker thread encodes them with parquet-wasm (Apache
+Arrow's Rust writer in WebAssembly; row groups of 65,536 rows, Snappy, dictionaries,
+statistics).
+
+What changed, from profiles of these measures (\`node --cpu-prof\`; figures from one run on
+this machine, whose speed drifts by up to 2× from hour to hour: compare ratios, not seconds):
+- Parquet, 20.5 s → 5.3 s, 329 → 245–256 MB: hyparquet-writer (pure JavaScript) spent ~8 s in
+  statistics, dictionaries and UTF-8 encoding, ~3 s decoding cells into strings and 2.8 s
+  collecting garbage. Arrow columns are now filled from the cells' bytes (offsets and one byte
+  buffer per text column), handed as Arrow IPC through one shared buffer to the worker, which
+  runs arrow-rs's encoder (3.2 s of WebAssembly) while the main thread reads the next rows.
+  Sending each group as its own buffer left ~100 MB waiting for a collection in the worker (it
+  hardly allocates, so it rarely collects): the shared buffer removed it.
+- XLSX, 24.4 s → 12.4–14.8 s: the main thread waited 10 s of 24 on zlib, whose deflate stream
+  runs on one thread. The sheet is now deflated in blocks of 1 MiB, four at a time on libuv's
+  pool, each but the last ending with a sync flush so that they make one deflate stream (pigz's
+  way); short markup is copied with a loop rather than \`set()\` (3.8 s → under 1 s).
+  Writing the rows on worker threads as well (jobs of 1 MiB, bytes back in order) was tried and
+  dropped: on 2 cores it cost 5 s more CPU than it saved and 100 MB per worker.
 
 ## Read API
 
