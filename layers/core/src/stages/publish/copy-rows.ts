@@ -36,7 +36,22 @@ const casts: Record<CellType, string> = {
 
 /** Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
 const POSTGRES_EPOCH_DAYS = 10_957;
-const POSTGRES_EPOCH_MS = POSTGRES_EPOCH_DAYS * 86_400_000;
+const POSTGRES_EPOCH_MICROS = BigInt(POSTGRES_EPOCH_DAYS) * 86_400_000_000n;
+
+/**
+ * A binary date (days since 2000-01-01) as days since 1970-01-01; null for ±infinity (the
+ * int32 extremes), which have no calendar day, spreadsheet serial or Parquet DATE.
+ */
+export function unixDays(days: number): number | null {
+  return days === 0x7fffffff || days === -0x80000000 ? null : days + POSTGRES_EPOCH_DAYS;
+}
+
+/** A binary timestamp (microseconds since 2000-01-01) as microseconds since 1970; null for ±infinity. */
+export function unixMicros(micros: bigint): bigint | null {
+  return micros === 0x7fffffffffffffffn || micros === -0x8000000000000000n
+    ? null
+    : micros + POSTGRES_EPOCH_MICROS;
+}
 
 type Reader = (buffer: Buffer, start: number, length: number) => Cell;
 
@@ -44,15 +59,10 @@ const readers: Record<CellType, Reader> = {
   text: (buffer, start, length) => buffer.toString('utf8', start, start + length),
   bytes: (buffer, start, length) => buffer.subarray(start, start + length),
   bool: (buffer, start) => buffer[start] === 1,
-  date: (buffer, start) => {
-    const days = buffer.readInt32BE(start);
-    // ±infinity are the int32 extremes: no calendar day, no spreadsheet serial.
-    return days === 0x7fffffff || days === -0x80000000 ? null : days + POSTGRES_EPOCH_DAYS;
-  },
+  date: (buffer, start) => unixDays(buffer.readInt32BE(start)),
   time: (buffer, start) => {
-    const micros = buffer.readBigInt64BE(start);
-    if (micros === 0x7fffffffffffffffn || micros === -0x8000000000000000n) return null;
-    return Number(micros / 1000n) + POSTGRES_EPOCH_MS;
+    const micros = unixMicros(buffer.readBigInt64BE(start));
+    return micros === null ? null : Number(micros / 1000n);
   },
   float: (buffer, start) => buffer.readDoubleBE(start),
   int8: (buffer, start) => buffer.readBigInt64BE(start),

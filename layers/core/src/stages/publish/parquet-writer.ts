@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../platform/workers';
-import type { ExportColumn } from './columns';
-import type { CellBatch, CellType } from './copy-rows';
+import { zoned, type ExportColumn } from './columns';
+import { unixDays, unixMicros, type CellBatch, type CellType } from './copy-rows';
 import { fromParquetWorkerSchema, type ParquetWorkerSetup, type ToParquetWorker } from './parquet-messages';
 
 /** What GeoParquet says of one geometry column: its geometry types and bounding box (EPSG:4326). */
@@ -50,12 +50,6 @@ export const ROW_GROUP_ROWS = 65_536;
  * the row group being written, so only the batch in flight is held raw (~4 MB of IRVE rows).
  */
 const BATCH_ROWS = 8_192;
-
-/** Days from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch), and the same in microseconds. */
-const POSTGRES_EPOCH_DAYS = 10_957;
-const POSTGRES_EPOCH_MICROS = BigInt(POSTGRES_EPOCH_DAYS) * 86_400_000_000n;
-/** PostgreSQL's `infinity` timestamp (and `-infinity`, one less than its negation). */
-const INFINITY_MICROS = 0x7fffffffffffffffn;
 
 type Arrow = typeof import('apache-arrow');
 
@@ -239,13 +233,10 @@ function builderOf(column: ExportColumn, type: CellType): ColumnBuilder {
           arrow.makeData({ type: new arrow.Bool(), ...group, data: packBits(values) }),
       );
     case 'date':
-      // ±infinity (the int32 extremes) have no calendar day: nulls, as in the other formats.
+      // ±infinity: nulls, as in the other formats.
       return new FixedBuilder(
         (n) => new Int32Array(n),
-        (buffer, start) => {
-          const days = buffer.readInt32BE(start);
-          return days === 0x7fffffff || days === -0x80000000 ? undefined : days + POSTGRES_EPOCH_DAYS;
-        },
+        (buffer, start) => unixDays(buffer.readInt32BE(start)) ?? undefined,
         (arrow) => new arrow.DateDay(),
         (arrow, { values, ...group }) =>
           arrow.makeData({ type: new arrow.DateDay(), ...group, data: values }),
@@ -253,15 +244,10 @@ function builderOf(column: ExportColumn, type: CellType): ColumnBuilder {
     case 'time': {
       // Microseconds, PostgreSQL's own precision; an instant (timestamptz) is marked UTC, a
       // wall-clock time (timestamp) is left without a zone.
-      const zone = column.pgType.startsWith('timestamp with time zone') ? 'UTC' : null;
+      const zone = zoned(column) ? 'UTC' : null;
       return new FixedBuilder(
         (n) => new BigInt64Array(n),
-        (buffer, start) => {
-          const micros = buffer.readBigInt64BE(start);
-          return micros === INFINITY_MICROS || micros === -INFINITY_MICROS - 1n
-            ? undefined
-            : micros + POSTGRES_EPOCH_MICROS;
-        },
+        (buffer, start) => unixMicros(buffer.readBigInt64BE(start)) ?? undefined,
         (arrow) => new arrow.TimestampMicrosecond(zone),
         (arrow, { values, ...group }) =>
           arrow.makeData({ type: new arrow.TimestampMicrosecond(zone), ...group, data: values }),
