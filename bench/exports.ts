@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensureVenv } from '../test/helpers/conformance';
 import { localDir, packageRoot } from '../localcloud/settings';
+import { FUNCTION_ENVIRONMENT } from '../cdk/constructs/datacycle-function';
 
 export const exportGoals = { csv: 0.9, geojson: 0.5, parquet: 0.5, xlsx: 0.25 } as const;
 export const EXPORT_RSS_GOAL_MB = 256;
@@ -119,7 +120,8 @@ export async function benchExports(
     const result = spawnSync(process.execPath, [measureBundle, '-', schemaFile, format, mode], {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
-      env: { ...process.env, ...env, DATABASE_URL: url, BENCH_BUCKET: bucket },
+      // As the publish function runs it (its Node.js options and allocator setting).
+      env: { ...process.env, ...FUNCTION_ENVIRONMENT, ...env, DATABASE_URL: url, BENCH_BUCKET: bucket },
     });
     if (result.status !== 0) throw new Error(`${mode} ${format} failed: ${result.stderr}`);
     return JSON.parse(result.stdout.trim().split('\n').pop()!) as {

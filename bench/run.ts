@@ -22,7 +22,7 @@ import { awsLocalEnvironment, localDir, packageRoot } from '../localcloud/settin
 import { buildSync } from 'esbuild';
 import { bundleOptions, bundleWorkers } from '../cdk/bundle';
 import { benchStartup, startupSection, type StartupBench } from './startup';
-import { FUNCTION_NODE_OPTIONS } from '../cdk/constructs/datacycle-function';
+import { FUNCTION_ENVIRONMENT } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
 import { readStackOutputs } from '../localcloud/deploy';
 import { stopLocalstack } from '../localcloud/localstack';
@@ -75,7 +75,7 @@ function child(
   const result = spawnSync(process.execPath, [measureBundle, file, schema, table, mode], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
-    env: { ...process.env, NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...env },
+    env: { ...process.env, ...FUNCTION_ENVIRONMENT, ...env },
   });
   if (result.status !== 0) throw new Error(`${mode} failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as Measure;
@@ -482,8 +482,10 @@ the same rounds: ${oneThread.map((r) => `${n(r.rows)} rows ${r.datacycleLoadOneT
 
 Measured by \`npm run bench\` on ${machine}, ${measuredOn.slice(0, 10)}.
 Raw numbers: [bench/results/ingest.json](../bench/results/ingest.json). The measured code is
-bundled and run exactly like the ingest function (same esbuild settings, same Node.js
-options: \`${FUNCTION_NODE_OPTIONS}\`), one process per measure so that its peak RSS is its own.
+bundled and run exactly like the functions (same esbuild settings, same environment:
+${Object.entries(FUNCTION_ENVIRONMENT)
+  .map(([name, value]) => `\`${name}=${value}\``)
+  .join(', ')}), one process per measure so that its peak RSS is its own.
 Ingestion is measured with LocalStack stopped (idle, it takes about a tenth of a core).
 Past their first 4 MiB, CSV files are validated by ${workerThreads} here (the default,
 one per core: [validation workers](operations.md#validation-workers)).

@@ -99,6 +99,9 @@ describe('DatacycleStack', () => {
       Environment: {
         Variables: Match.objectLike({
           DATABASE_SECRET_ARN: { Ref: Match.stringLikeRegexp('DatabaseSecret') },
+          // Peak memory of large exports (see FUNCTION_ENVIRONMENT).
+          MALLOC_MMAP_THRESHOLD_: '1048576',
+          NODE_OPTIONS: '--max-semi-space-size=16',
         }),
       },
     });
