@@ -73,6 +73,42 @@ describe('warehouse', () => {
       expect(encode({ type: 'number' }, 'NaN')).toBe('00000008' + '0000' + '0000' + 'c000' + '0000');
     });
 
+    it('writes rows longer than the room it reserves, values copied from their source or not', () => {
+      const fields = ['a', 'b', 'c', 'd'].map((name) => fieldSchema.parse({ name, type: 'string' }));
+      const rows = new CopyBinaryRows(fields, lineage, true, [0, 1, 2, 3]);
+      const long = 'x'.repeat(70_000);
+      const quoted = `"${'q'.repeat(40)}"`; // a quoted cell: not its bytes in the source
+      const text = `${long},${quoted},,${'é'.repeat(3)}\n`;
+      const bytes = Buffer.from(text, 'latin1');
+      const source = {
+        view: new DataView(bytes.buffer, bytes.byteOffset),
+        starts: Int32Array.from([0, -1, 70_044, 70_045]),
+      };
+      const cells = [long, 'q'.repeat(40), '', 'é'.repeat(3)];
+      const out = new CopyWriter(16);
+      for (let row = 1; row <= 3; row++)
+        rows.write([cells[0]!, cells[1]!, null, cells[3]!], row, out, cells, source, 0);
+      const written = out.take();
+      let at = 0;
+      for (let row = 1; row <= 3; row++) {
+        expect(written.readUInt16BE(at)).toBe(7);
+        at += 2;
+        for (const expected of [long, 'q'.repeat(40), null, 'é'.repeat(3)]) {
+          const length = written.readInt32BE(at);
+          at += 4;
+          if (expected === null) expect(length).toBe(-1);
+          else {
+            expect(written.toString('latin1', at, at + length)).toBe(expected);
+            at += length;
+          }
+        }
+        at += 4 + 16 + 4 + Buffer.byteLength(lineage.sourceKey) + 4;
+        expect(Number(written.readBigInt64BE(at))).toBe(row);
+        at += 8;
+      }
+      expect(at).toBe(written.length);
+    });
+
     it('writes a point as its EWKB bytes', () => {
       const ewkb = '0101000020e6100000000000000000f03f0000000000000040';
       expect(encode({ type: 'geopoint' }, Buffer.from(ewkb, 'hex').toString('latin1'))).toBe(

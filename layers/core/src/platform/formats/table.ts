@@ -33,7 +33,7 @@ export interface DataTable {
  * where each cell starts in it (in reading order, -1 for a quoted cell; TableRow.firstCell is
  * the index of a row's first): encoders copy unchanged cells from its bytes.
  */
-export type RowBatch = TableRow[] & { source?: { text: string; starts: number[] } };
+export type RowBatch = TableRow[] & { source?: { text: string; starts: Int32Array } };
 
 export interface TableRow {
   /** 1-based row number in the file (for a spreadsheet, the sheet's own row number). */
