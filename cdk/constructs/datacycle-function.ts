@@ -41,8 +41,19 @@ export interface DatacycleFunctionProps {
 export const FUNCTION_NODE_OPTIONS = '--max-semi-space-size=16';
 
 /**
- * The environment every Node.js function starts with: its Node.js options, and glibc's
- * allocator told to map every block of 1 MiB or more on its own (MALLOC_MMAP_THRESHOLD_), so
+ * File reads through libuv's thread pool rather than io_uring. Node.js 20's libuv (1.46) uses
+ * io_uring with a kernel thread polling its submission queue (iou-sqp-<pid>), which spun
+ * while a large file was read: 2.2 CPU-s of it for the 463 MB bench file, taken from the
+ * validation workers and PostgreSQL on 2 cores (a 1M-row load: 15-17.7 CPU-s against
+ * 10.5-11.7 without it, 11.4-13.2 s against 9.1-9.8 s). libuv made io_uring opt-in in 1.49
+ * (Node.js 22 and 24, the Lambda runtime): this gives Node.js 20 hosts, such as LocalStack's
+ * functions run on the machine's Node.js, the same reads.
+ */
+export const NO_IO_URING: Readonly<Record<string, string>> = { UV_USE_IO_URING: '0' };
+
+/**
+ * The environment every Node.js function starts with: its Node.js options, file reads off
+ * io_uring (see NO_IO_URING), and glibc's allocator told to map every block of 1 MiB or more on its own (MALLOC_MMAP_THRESHOLD_), so
  * that a freed one goes back to the system at once. By default glibc raises that threshold to
  * the size of the last mapped block freed (up to 32 MiB): after the first few, the exports'
  * multi-MiB buffers (Arrow batches, deflate blocks) were carved from the heaps of the threads
@@ -53,6 +64,7 @@ export const FUNCTION_NODE_OPTIONS = '--max-semi-space-size=16';
 export const FUNCTION_ENVIRONMENT: Readonly<Record<string, string>> = {
   NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
   MALLOC_MMAP_THRESHOLD_: String(1024 * 1024),
+  ...NO_IO_URING,
 };
 
 /** The one place that sets the defaults of every datacycle function. */

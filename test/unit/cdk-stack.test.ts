@@ -99,9 +99,10 @@ describe('DatacycleStack', () => {
       Environment: {
         Variables: Match.objectLike({
           DATABASE_SECRET_ARN: { Ref: Match.stringLikeRegexp('DatabaseSecret') },
-          // Peak memory of large exports (see FUNCTION_ENVIRONMENT).
+          // Peak memory of large exports, CPU of large reads (see FUNCTION_ENVIRONMENT).
           MALLOC_MMAP_THRESHOLD_: '1048576',
           NODE_OPTIONS: '--max-semi-space-size=16',
+          UV_USE_IO_URING: '0',
         }),
       },
     });
