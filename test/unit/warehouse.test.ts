@@ -5,6 +5,7 @@ import {
   createTableSql,
   fieldSchema,
   datasetTableName,
+  parseCsvRun,
   quoteIdent,
   tableSchemaSchema,
 } from '@datacycle/core';
@@ -107,6 +108,36 @@ describe('warehouse', () => {
         at += 8;
       }
       expect(at).toBe(written.length);
+    });
+
+    it('copies cells from the bytes of their CSV run as it would write their values, quoted or not', () => {
+      const fields = ['a', 'b', 'c'].map((name) => fieldSchema.parse({ name, type: 'string' }));
+      const rows = new CopyBinaryRows(fields, lineage, true, [0, 1, 2]);
+      const text = Buffer.from(
+        'plain,"quoted, with a comma","a ""doubled"" quote"\r\n"",x,"\xc3\xa9t\xc3\xa9"\n',
+        'latin1',
+      );
+      const batch = parseCsvRun(
+        { text: text.toString('latin1'), firstLine: 2, newlines: 2, firstRow: 2, records: 2 },
+        ',',
+      );
+      const source = {
+        view: new DataView(text.buffer, text.byteOffset, text.length),
+        starts: batch.source!.starts,
+      };
+      const fromSource = new CopyWriter(16);
+      const fromValues = new CopyWriter(16);
+      for (const { rowNumber, cells, firstCell } of batch) {
+        rows.write(cells, rowNumber, fromSource, cells, source, firstCell);
+        rows.write([...cells], rowNumber, fromValues);
+      }
+      expect(batch.map((row) => row.cells)).toEqual([
+        ['plain', 'quoted, with a comma', 'a "doubled" quote'],
+        ['', 'x', '\xc3\xa9t\xc3\xa9'],
+      ]);
+      // The doubled quote is the one cell not copied from the run.
+      expect([...batch.source!.starts.subarray(0, 6)]).toEqual([0, 7, -1, 53, 55, 58]);
+      expect(fromSource.take().equals(fromValues.take())).toBe(true);
     });
 
     it('writes a point as its EWKB bytes', () => {

@@ -28,7 +28,10 @@ export const MAX_CELLS_PER_RECORD = 16_384;
 export function parseCsvRecords(
   text: string,
   delimiter: string,
-  /** Filled, when given, with where each cell starts in `text` (-1 for a quoted cell), in reading order. */
+  /**
+   * Filled, when given, with where each cell's value starts in `text`, in reading order: for
+   * a quoted cell, right after its quote, or -1 when it held a doubled quote (not its bytes).
+   */
   starts?: CellStarts,
 ): string[][] {
   const records: string[][] = [];
@@ -47,8 +50,9 @@ export function parseCsvRecords(
   let at = 0;
   for (;;) {
     if (text.charCodeAt(at) === QUOTE) {
-      starts?.add(-1);
       const closed = readQuoted(text, at);
+      // Its bytes are the text between the quotes, unless a doubled quote was undone.
+      starts?.add(closed.value.length === closed.next - at - 2 ? at + 1 : -1);
       record[cells++] = closed.value;
       if (cells > MAX_CELLS_PER_RECORD) throw new TooManyCells(at);
       at = closed.next;

@@ -30,8 +30,9 @@ export interface DataTable {
 
 /**
  * Rows that travel together. A CSV run's batch knows the text its cells were cut from, and
- * where each cell starts in it (in reading order, -1 for a quoted cell; TableRow.firstCell is
- * the index of a row's first): encoders copy unchanged cells from its bytes.
+ * where each cell's value starts in it (in reading order, -1 for a quoted cell that held a
+ * doubled quote; TableRow.firstCell is the index of a row's first): encoders copy unchanged
+ * cells from its bytes.
  */
 export type RowBatch = TableRow[] & { source?: { text: string; starts: Int32Array } };
 

@@ -397,26 +397,35 @@ function pointEwkb(lon: number, lat: number): string {
   COORDINATES[1] = lat;
   const b = COORDINATE_BYTES;
   const at = LITTLE_ENDIAN_BYTE;
-  return (
-    EWKB_POINT_HEADER +
-    String.fromCharCode(
-      b[at[0]!]!,
-      b[at[1]!]!,
-      b[at[2]!]!,
-      b[at[3]!]!,
-      b[at[4]!]!,
-      b[at[5]!]!,
-      b[at[6]!]!,
-      b[at[7]!]!,
-      b[at[8]!]!,
-      b[at[9]!]!,
-      b[at[10]!]!,
-      b[at[11]!]!,
-      b[at[12]!]!,
-      b[at[13]!]!,
-      b[at[14]!]!,
-      b[at[15]!]!,
-    )
+  // One call, header included: a concatenation would make a cons string, which the COPY
+  // writer would have to flatten to read.
+  return String.fromCharCode(
+    // Byte order 1 (little-endian); type Point (1) with the SRID flag (0x20000000); SRID 4326.
+    1,
+    1,
+    0,
+    0,
+    0x20,
+    0xe6,
+    0x10,
+    0,
+    0,
+    b[at[0]!]!,
+    b[at[1]!]!,
+    b[at[2]!]!,
+    b[at[3]!]!,
+    b[at[4]!]!,
+    b[at[5]!]!,
+    b[at[6]!]!,
+    b[at[7]!]!,
+    b[at[8]!]!,
+    b[at[9]!]!,
+    b[at[10]!]!,
+    b[at[11]!]!,
+    b[at[12]!]!,
+    b[at[13]!]!,
+    b[at[14]!]!,
+    b[at[15]!]!,
   );
 }
 
@@ -425,8 +434,6 @@ export function valuesAreBytes(field: Field): boolean {
   return field.type === 'geopoint';
 }
 
-/** Byte order 1 (little-endian), type Point with the SRID flag, SRID 4326; x and y follow. */
-const EWKB_POINT_HEADER = '\x01\x01\0\0\x20\xe6\x10\0\0';
 const COORDINATES = new Float64Array(2);
 const COORDINATE_BYTES = new Uint8Array(COORDINATES.buffer);
 const LITTLE_ENDIAN_PLATFORM = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

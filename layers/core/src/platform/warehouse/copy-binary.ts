@@ -31,8 +31,9 @@ export interface Lineage {
 
 /**
  * The bytes a batch's cells were read from: a run of CSV records read as UTF-8 bytes (one
- * character per byte, so a cell's characters are its bytes), and where each cell starts in
- * them, in reading order (-1 for a quoted cell, which is not its bytes).
+ * character per byte, so a cell's characters are its bytes), and where each cell's value
+ * starts in them, in reading order (-1 for a quoted cell that held a doubled quote, which is
+ * not its bytes).
  */
 export interface CellSource {
   view: DataView;
@@ -49,6 +50,7 @@ export class CopyBinaryRows {
   private readonly fieldCount: number;
   /** The lineage columns but the row number's value: the same on every row. */
   private readonly lineage: Buffer;
+  private readonly lineageView: DataView;
   /** A row's bytes but its values' (field count, lengths, lineage). */
   private readonly fixedBytes: number;
 
@@ -70,6 +72,7 @@ export class CopyBinaryRows {
       sourceKey,
       Buffer.from([0, 0, 0, 8]),
     ]);
+    this.lineageView = new DataView(this.lineage.buffer, this.lineage.byteOffset, this.lineage.length);
     this.fixedBytes = 2 + 5 * fields.length + this.lineage.length + 8;
   }
 
@@ -173,11 +176,16 @@ export class CopyBinaryRows {
           break;
       }
     }
-    if (at + this.lineage.length + 8 > buffer.length) buffer = grow(out, at, this.lineage.length + 8);
-    if (this.lineage.length < 64)
-      for (let k = 0; k < this.lineage.length; k++) buffer[at + k] = this.lineage[k]!;
-    else buffer.set(this.lineage, at);
-    at += this.lineage.length;
+    if (at + this.lineage.length + 8 > buffer.length) {
+      buffer = grow(out, at, this.lineage.length + 8);
+      view = out.view;
+    }
+    // Four bytes at a time (a native copy's call costs more for a few dozen bytes).
+    const lineage = this.lineageView;
+    let k = 0;
+    for (; k + 4 <= lineage.byteLength; k += 4) view.setUint32(at + k, lineage.getUint32(k));
+    for (; k < lineage.byteLength; k++) buffer[at + k] = lineage.getUint8(k);
+    at += lineage.byteLength;
     putInt64(buffer, at, rowNumber);
     out.length = at + 8;
   }
