@@ -555,6 +555,28 @@ max(${postgresCpuSeconds}, (${nodeCpuSeconds} + ${postgresCpuSeconds}) / ${cores
 (datacycle took ${largest.datacycleLoad.seconds} s: the GiST index, built by PostgreSQL alone
 once the rows are in, leaves the other core idle for most of a second).
 
+What changed, from profiles of the load (\`node --cpu-prof\` with line ticks, \`perf\`, CPU per
+thread from \`/proc\`; alternated runs of the old and new code, as this machine drifts):
+- A kernel thread, \`iou-sqp-<pid>\`, spun for 2.2 CPU-s while the 463 MB file was read:
+  Node.js 20's libuv polls io_uring's submission queue from it. On 2 cores it took that time
+  from the workers and PostgreSQL (loads of 11.4-13.2 s against 9.1-9.8 s at that hour). The
+  functions now start with \`UV_USE_IO_URING=0\` (reads on libuv's thread pool, as Node.js 22
+  and 24, the Lambda runtime, do by default), and so do these measures.
+- In the validation workers (one thread over 60 MB of the file): a third of the time went to
+  encoding COPY rows, mostly a first pass over each row's values for the room to reserve, and
+  a point's EWKB built by concatenation, a cons string the writer flattened character by
+  character; parsing grew each record's array cell by cell. Rows are now encoded in one pass,
+  points are flat strings, quoted cells are copied from the file's bytes like the others,
+  records are allocated at the previous one's width and cell starts kept in an Int32Array:
+  5.9-6.4 → 5.3-5.8 µs per row for parse, validate and encode (same bytes), and 9.5 → 8.8
+  CPU-s of Node.js for the whole load. Tried and dropped: scanning cells with a character
+  loop instead of \`indexOf\` (parsing 1.2 → 2.0 µs per row), one search of a boolean's true and
+  false spellings, hand-read coordinates, a larger young generation (no measurable change).
+- On 2 cores with PostgreSQL on the same machine, one worker now loads about as fast as two
+  (7.3-8.7 s against 7.7-8.0 s over 6 alternated runs, 45 MB and ~5 % CPU less), the reading
+  thread and PostgreSQL sharing the other core; two are steadier. The default stays one worker
+  per core, which a database on another host (as in AWS) leaves to the function.
+
 ## Other input formats
 
 The same ${n(formats.rows)} rows written as NDJSON, a JSON array, a GeoJSON FeatureCollection (a
@@ -640,6 +662,11 @@ this machine, whose speed drifts by up to 2× from hour to hour: compare ratios,
   way); short markup is copied with a loop rather than \`set()\` (3.8 s → under 1 s).
   Writing the rows on worker threads as well (jobs of 1 MiB, bytes back in order) was tried and
   dropped: on 2 cores it cost 5 s more CPU than it saved and 100 MB per worker.
+- Parquet memory, 243-266 → 221-229 MB: glibc's malloc raises its mmap threshold to the size
+  of the last large block freed (up to 32 MiB), so after a few groups the multi-MiB Arrow and
+  IPC buffers were carved from the threads' heaps and kept there, fragmented, once freed. The
+  functions now start with \`MALLOC_MMAP_THRESHOLD_=1048576\`: blocks of 1 MiB or more are
+  mapped on their own and returned when freed (same speed; the load's 240 → 228 MB).
 
 ## Read API
 

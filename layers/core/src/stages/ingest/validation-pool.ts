@@ -48,7 +48,8 @@ export function failureError(failure: NonNullable<RunOutcome['failure']>): Error
  * CPU core, at most 4, and none on a single core (they would only take turns with the reading
  * thread). The reading thread does little besides (reading, cutting records, forwarding
  * bytes to PostgreSQL: idle most of a 1M-row load), so it needs no core of its own: on 2
- * cores, 2 workers load 1M IRVE rows ~8 % faster than 1 and validate them ~20 % faster.
+ * cores, 2 workers validate 1M IRVE rows ~20 % faster than 1 (and load them about as fast as
+ * 1 when PostgreSQL runs on the same 2 cores).
  * In Lambda, cores are counted from the memory size (one vCPU per 1769 MB): the sandbox
  * shows more than it lets a small function use. 0 turns them off.
  */
