@@ -41,30 +41,26 @@ export interface DatacycleFunctionProps {
 export const FUNCTION_NODE_OPTIONS = '--max-semi-space-size=16';
 
 /**
- * File reads through libuv's thread pool rather than io_uring. Node.js 20's libuv (1.46) uses
- * io_uring with a kernel thread polling its submission queue (iou-sqp-<pid>), which spun
- * while a large file was read: 2.2 CPU-s of it for the 463 MB bench file, taken from the
- * validation workers and PostgreSQL on 2 cores (a 1M-row load: 15-17.7 CPU-s against
- * 10.5-11.7 without it, 11.4-13.2 s against 9.1-9.8 s). libuv made io_uring opt-in in 1.49
- * (Node.js 22 and 24, the Lambda runtime): this gives Node.js 20 hosts, such as LocalStack's
- * functions run on the machine's Node.js, the same reads.
- */
-export const NO_IO_URING: Readonly<Record<string, string>> = { UV_USE_IO_URING: '0' };
-
-/**
- * The environment every Node.js function starts with: its Node.js options, file reads off
- * io_uring (see NO_IO_URING), and glibc's allocator told to map every block of 1 MiB or more on its own (MALLOC_MMAP_THRESHOLD_), so
- * that a freed one goes back to the system at once. By default glibc raises that threshold to
- * the size of the last mapped block freed (up to 32 MiB): after the first few, the exports'
- * multi-MiB buffers (Arrow batches, deflate blocks) were carved from the heaps of the threads
- * that made them and kept there, in pieces, after being freed. A 1M-row Parquet export peaked
- * at 243-266 MB of RSS, 226-229 MB with it, at the same speed; smaller blocks (the COPY
- * chunks of ingestion) stay in the heap, where 128 KiB cost ingestion ~5 % more CPU.
+ * The environment every Node.js function starts with:
+ * - its Node.js options (FUNCTION_NODE_OPTIONS);
+ * - glibc's allocator told to map every block of 1 MiB or more on its own, so that a freed one
+ *   goes back to the system at once. By default glibc raises that threshold to the size of the
+ *   last mapped block freed (up to 32 MiB): the exports' multi-MiB buffers (Arrow batches,
+ *   deflate blocks) were then carved from the threads' heaps and kept there, in pieces, once
+ *   freed. A 1M-row Parquet export peaked at 243-266 MB of RSS, 221-229 MB with it, at the same
+ *   speed; smaller blocks (ingestion's COPY chunks) stay in the heap, where 128 KiB cost
+ *   ingestion ~5 % more CPU;
+ * - file reads on libuv's thread pool rather than io_uring: Node.js 20's libuv (1.46) polls
+ *   io_uring's submission queue from a kernel thread (iou-sqp-<pid>), which spun for 2.2 CPU-s
+ *   while the 463 MB bench file was read, taken from the validation workers and PostgreSQL on
+ *   2 cores. libuv 1.49 made io_uring opt-in (Node.js 22 and 24, the Lambda runtime): this
+ *   gives Node.js 20 hosts, such as LocalStack's functions run on the machine's Node.js, the
+ *   same reads.
  */
 export const FUNCTION_ENVIRONMENT: Readonly<Record<string, string>> = {
   NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
   MALLOC_MMAP_THRESHOLD_: String(1024 * 1024),
-  ...NO_IO_URING,
+  UV_USE_IO_URING: '0',
 };
 
 /** The one place that sets the defaults of every datacycle function. */
