@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import {
   BinaryCopyParser,
   ByteOutput,
+  Markup,
+  viewOf,
+  type ByteSource,
   ZipWriter,
   ROW_GROUP_ROWS,
   readCell,
@@ -96,23 +99,48 @@ describe('ByteOutput', () => {
     '',
     "<b>&amp;</b> 'quoted' \u2028",
   ];
-  const written = (write: (out: ByteOutput, bytes: Buffer) => void, text: string) => {
+  const written = (write: (out: ByteOutput, bytes: ByteSource) => void, text: string) => {
     const out = new ByteOutput();
-    const bytes = Buffer.from(text);
-    write(out, bytes);
+    const buffer = Buffer.from(text);
+    write(out, { buffer, view: viewOf(buffer) });
     return (out.take() ?? Buffer.alloc(0)).toString('utf8');
   };
 
   it('writes UTF-8 text as JSON strings that parse back to the same text', () => {
     for (const text of tricky) {
-      const json = written((out, bytes) => out.jsonString(bytes, 0, bytes.length), text);
+      const json = written((out, bytes) => out.jsonString(bytes, 0, bytes.buffer.length), text);
       expect(JSON.parse(json)).toBe(text);
     }
   });
 
+  // Text is read four bytes at a time while none needs escaping: each special character at
+  // each place in a word, between plain and multibyte characters.
+  const shifted = (special: string) =>
+    Array.from({ length: 8 }, (_, shift) => `${'abcdéfgh'.slice(0, shift)}${special}xyz€w${special}${special}`);
+
+  it('escapes a special character wherever it falls in a four-byte word', () => {
+    for (const special of ['"', '\\', '\n', '\u0000', '\u001f', '<', '&', '\uffff'])
+      for (const text of shifted(special)) {
+        const json = written((out, bytes) => out.jsonString(bytes, 0, bytes.buffer.length), text);
+        expect(JSON.parse(json)).toBe(text);
+      }
+    for (const text of shifted('<')) {
+      const xml = written((out, bytes) => out.xmlText(bytes, 0, bytes.buffer.length), `${text}\uffff&`);
+      expect(xml).toBe(`${text.replaceAll('<', '&lt;')}&amp;`);
+    }
+  });
+
+  it('writes markup whole, whatever its length, and what follows it right after', () => {
+    const out = new ByteOutput();
+    const pieces = ['', 'a', 'ab', 'abc', 'abcd', 'abcdé', '{"type":"Feature","geometry":'];
+    for (const piece of pieces) out.markup(new Markup(piece));
+    out.ascii('!');
+    expect(out.take()!.toString('utf8')).toBe(`${pieces.join('')}!`);
+  });
+
   it('writes XML character data: markup escaped, characters XML 1.0 forbids dropped', () => {
     const xml = written(
-      (out, bytes) => out.xmlText(bytes, 0, bytes.length),
+      (out, bytes) => out.xmlText(bytes, 0, bytes.buffer.length),
       'a<b>&"c"\u0001\t\n\uffff\ufffe\ufffdz',
     );
     expect(xml).toBe('a&lt;b&gt;&amp;&quot;c&quot;\t\n\ufffdz');
@@ -121,8 +149,10 @@ describe('ByteOutput', () => {
   it('keeps what it was given across its 1 MiB blocks', () => {
     const out = new ByteOutput();
     const piece = Buffer.from('0123456789abcdef'.repeat(4096)); // 64 KiB
-    for (let index = 0; index < 40; index++) out.copy(piece, 0, piece.length);
-    expect(out.take()!.equals(Buffer.concat(Array(40).fill(piece)))).toBe(true);
+    const source = { buffer: piece, view: viewOf(piece) };
+    for (let index = 0; index < 40; index++) out.copy(source, index % 7, piece.length - (index % 7));
+    const expected = Array.from({ length: 40 }, (_, index) => piece.subarray(index % 7));
+    expect(out.take()!.equals(Buffer.concat(expected))).toBe(true);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { viewOf, type ByteSource } from './byte-output';
 
 /**
  * How a cell travels from PostgreSQL in COPY's binary format, and what it becomes here:
@@ -76,8 +77,7 @@ const HEADER_BYTES = 19;
  * `lengths[row * columns + column]` bytes of `buffer` at `starts[…]` (length -1: null).
  * GeoJSON and XLSX write from the bytes; Parquet reads typed cells (readCell).
  */
-export interface CellBatch {
-  buffer: Buffer;
+export interface CellBatch extends ByteSource {
   rows: number;
   columns: number;
   starts: Int32Array;
@@ -116,9 +116,11 @@ export class BinaryCopyParser {
     const most = Math.floor((buffer.length - at) / (2 + 4 * columns)) + 1;
     const starts = new Int32Array(most * columns);
     const lengths = new Int32Array(most * columns);
+    // A DataView reads the lengths: Buffer's readInt32BE checks its arguments at each call.
+    const view = viewOf(buffer);
     let rows = 0;
     while (!this.ended && buffer.length - at >= 2) {
-      const fields = buffer.readInt16BE(at);
+      const fields = view.getInt16(at);
       if (fields === -1) {
         this.ended = true;
         at += 2;
@@ -133,7 +135,7 @@ export class BinaryCopyParser {
           whole = false;
           break;
         }
-        const length = buffer.readInt32BE(position);
+        const length = view.getInt32(position);
         position += 4;
         starts[index] = position;
         lengths[index] = length;
@@ -148,7 +150,7 @@ export class BinaryCopyParser {
       rows++;
       at = position;
     }
-    return this.keep(buffer, at, rows, starts, lengths);
+    return this.keep(buffer, at, rows, starts, lengths, view);
   }
 
   private keep(
@@ -157,9 +159,10 @@ export class BinaryCopyParser {
     rows: number,
     starts: Int32Array,
     lengths: Int32Array,
+    view = viewOf(buffer),
   ): CellBatch {
     this.rest = from < buffer.length ? buffer.subarray(from) : undefined;
-    return { buffer, rows, columns: this.columns, starts, lengths };
+    return { buffer, view, rows, columns: this.columns, starts, lengths };
   }
 
   /** Throws when the stream stopped inside a row or before COPY's trailer. */

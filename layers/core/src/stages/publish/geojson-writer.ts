@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { copiedColumn, zoned, type ExportColumn } from './columns';
 import { copyRows, readCell, type CellBatch } from './copy-rows';
-import { ByteOutput } from './byte-output';
+import { ByteOutput, Markup } from './byte-output';
 import { dayText } from './formats';
 
 /**
@@ -29,17 +29,17 @@ export async function writeGeoJson(
   let first = true;
   bytes.ascii('{"type":"FeatureCollection","features":[\n');
   for await (const batch of copyRows(client, relation, copied)) {
-    const { buffer, starts, lengths, columns: width } = batch;
+    const { starts, lengths, columns: width } = batch;
     for (let row = 0; row < batch.rows; row++) {
       const at = row * width;
-      bytes.bytes(first ? FEATURE : NEXT_FEATURE);
+      bytes.markup(first ? FEATURE : NEXT_FEATURE);
       first = false;
       // A missing geometry is null (RFC 7946).
-      if (lengths[at]! < 0) bytes.bytes(NULL);
-      else bytes.copy(buffer, starts[at]!, lengths[at]!);
-      bytes.bytes(PROPERTIES);
+      if (lengths[at]! < 0) bytes.markup(NULL);
+      else bytes.copy(batch, starts[at]!, lengths[at]!);
+      bytes.markup(PROPERTIES);
       for (let index = 0; index < members.length; index++) members[index]!(bytes, batch, at + index + 1);
-      bytes.bytes(END_FEATURE);
+      bytes.markup(END_FEATURE);
     }
     await bytes.flushTo(out);
   }
@@ -47,11 +47,11 @@ export async function writeGeoJson(
   await bytes.flushTo(out);
 }
 
-const FEATURE = Buffer.from('{"type":"Feature","geometry":');
-const NEXT_FEATURE = Buffer.from(',\n{"type":"Feature","geometry":');
-const PROPERTIES = Buffer.from(',"properties":{');
-const END_FEATURE = Buffer.from('}}');
-const NULL = Buffer.from('null');
+const FEATURE = new Markup('{"type":"Feature","geometry":');
+const NEXT_FEATURE = new Markup(',\n{"type":"Feature","geometry":');
+const PROPERTIES = new Markup(',"properties":{');
+const END_FEATURE = new Markup('}}');
+const NULL = new Markup('null');
 
 /** Writes one cell of a batch as a JSON value, or a member of an object (its key first). */
 type JsonValue = (out: ByteOutput, batch: CellBatch, index: number) => void;
@@ -62,18 +62,18 @@ type JsonValue = (out: ByteOutput, batch: CellBatch, index: number) => void;
  * booleans `"key":true` and `"key":false`.
  */
 function property(column: ExportColumn, key: string): JsonValue {
-  const name = Buffer.from(key);
-  const withNull = Buffer.from(`${key}null`);
+  const name = new Markup(key);
+  const withNull = new Markup(`${key}null`);
   if (column.kind === 'boolean') {
-    const withTrue = Buffer.from(`${key}true`);
-    const withFalse = Buffer.from(`${key}false`);
+    const withTrue = new Markup(`${key}true`);
+    const withFalse = new Markup(`${key}false`);
     return (out, { buffer, starts, lengths }, index) =>
-      out.bytes(lengths[index]! < 0 ? withNull : buffer[starts[index]!] === 1 ? withTrue : withFalse);
+      out.markup(lengths[index]! < 0 ? withNull : buffer[starts[index]!] === 1 ? withTrue : withFalse);
   }
   const value = jsonValue(column);
   return (out, batch, index) => {
-    if (batch.lengths[index]! < 0) return out.bytes(withNull);
-    out.bytes(name);
+    if (batch.lengths[index]! < 0) return out.markup(withNull);
+    out.markup(name);
     value(out, batch, index);
   };
 }
@@ -89,11 +89,12 @@ function jsonValue(column: ExportColumn): JsonValue {
   switch (column.kind) {
     case 'integer':
     case 'number':
-      return (out, { buffer, starts, lengths }, index) => {
+      return (out, batch, index) => {
+        const { buffer, starts, lengths } = batch;
         const start = starts[index]!;
         const lead = buffer[start] === 0x2d ? buffer[start + 1]! : buffer[start]!;
-        if (lead >= 0x30 && lead <= 0x39) out.copy(buffer, start, lengths[index]!);
-        else out.jsonString(buffer, start, lengths[index]!);
+        if (lead >= 0x30 && lead <= 0x39) out.copy(batch, start, lengths[index]!);
+        else out.jsonString(batch, start, lengths[index]!);
       };
     case 'date': {
       const day = dayText();
@@ -107,15 +108,15 @@ function jsonValue(column: ExportColumn): JsonValue {
       const local = !zoned(column);
       return (out, batch, index) => {
         const time = readCell(batch, index, 'time') as number | null;
-        if (time === null) return out.bytes(NULL);
+        if (time === null) return out.markup(NULL);
         const iso = new Date(time).toISOString();
         out.ascii(`"${local ? iso.slice(0, -1) : iso}"`);
       };
     }
     case 'json':
     case 'geometry':
-      return (out, batch, index) => out.copy(batch.buffer, batch.starts[index]!, batch.lengths[index]!);
+      return (out, batch, index) => out.copy(batch, batch.starts[index]!, batch.lengths[index]!);
     default:
-      return (out, batch, index) => out.jsonString(batch.buffer, batch.starts[index]!, batch.lengths[index]!);
+      return (out, batch, index) => out.jsonString(batch, batch.starts[index]!, batch.lengths[index]!);
   }
 }

@@ -1,7 +1,7 @@
 export { mediaTypes, type ExportFormat } from './formats';
 export { exportColumns } from './columns';
 export { BinaryCopyParser, readCell, type CellBatch, type CellType } from './copy-rows';
-export { ByteOutput } from './byte-output';
+export { ByteOutput, Markup, viewOf, type ByteSource } from './byte-output';
 export { ZipWriter } from './zip-writer';
 export { writeParquet, ROW_GROUP_ROWS } from './parquet-writer';
 export type { ExportColumn } from './columns';

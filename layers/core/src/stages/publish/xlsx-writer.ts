@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { ByteOutput } from './byte-output';
+import { ByteOutput, Markup } from './byte-output';
 import type { ExportColumn } from './columns';
 import { readCell, type CellBatch } from './copy-rows';
 import { ZipWriter } from './zip-writer';
@@ -53,57 +53,58 @@ async function* dataSheet(
     ),
   );
   out.bytes(header);
-  const opens = columns.map((_, index) => Buffer.from(`<c r="${columnLetters(index)}`));
+  const opens = columns.map((_, index) => new Markup(`<c r="${columnLetters(index)}`));
   const cells = columns.map((column, index) => cellWriter(column, opens[index]!));
   let number = 1;
   for await (const batch of batches) {
     const { columns: width } = batch;
     for (let at = 0; at < batch.rows * width; at += width) {
-      const digits = Buffer.from(String(++number));
-      out.bytes(ROW_OPEN);
-      out.bytes(digits);
-      out.bytes(ROW_OPENED);
+      const digits = new Markup(String(++number));
+      out.markup(ROW_OPEN);
+      out.markup(digits);
+      out.markup(ROW_OPENED);
       for (let index = 0; index < width; index++) {
         if (batch.lengths[at + index]! >= 0) cells[index]!(out, batch, at + index, digits);
         else {
           // An empty cell, written all the same: readers count a row's cells up to its last.
-          out.bytes(opens[index]!);
-          out.bytes(digits);
-          out.bytes(EMPTY_CELL);
+          out.markup(opens[index]!);
+          out.markup(digits);
+          out.markup(EMPTY_CELL);
         }
       }
-      out.bytes(ROW_CLOSE);
+      out.markup(ROW_CLOSE);
     }
-    const chunk = out.take();
-    if (chunk) yield chunk;
+    // Whole blocks, which the zip writer deflates as they are (no copy into blocks of its own).
+    yield* out.takeFilled();
   }
   out.ascii(tail);
   yield out.take()!;
 }
 
-const ROW_OPEN = Buffer.from('<row r="');
-const ROW_OPENED = Buffer.from('">');
-const ROW_CLOSE = Buffer.from('</row>');
-const EMPTY_CELL = Buffer.from('"/>');
-const TEXT_OPEN = Buffer.from('" t="inlineStr"><is><t xml:space="preserve">');
-const PLAIN_TEXT_OPEN = Buffer.from('" t="inlineStr"><is><t>');
-const TEXT_CLOSE = Buffer.from('</t></is></c>');
+const ROW_OPEN = new Markup('<row r="');
+const ROW_OPENED = new Markup('">');
+const ROW_CLOSE = new Markup('</row>');
+const EMPTY_CELL = new Markup('"/>');
+const TEXT_OPEN = new Markup('" t="inlineStr"><is><t xml:space="preserve">');
+const PLAIN_TEXT_OPEN = new Markup('" t="inlineStr"><is><t>');
+const TEXT_CLOSE = new Markup('</t></is></c>');
 const space = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
-const VALUE_OPEN = Buffer.from('"><v>');
-const VALUE_CLOSE = Buffer.from('</v></c>');
-const TRUE_CELL = Buffer.from('" t="b"><v>1</v></c>');
-const FALSE_CELL = Buffer.from('" t="b"><v>0</v></c>');
+const VALUE_OPEN = new Markup('"><v>');
+const VALUE_CLOSE = new Markup('</v></c>');
+const TRUE_CELL = new Markup('" t="b"><v>1</v></c>');
+const FALSE_CELL = new Markup('" t="b"><v>0</v></c>');
 
 /** Writes one non-null cell of a column: its reference's letters (`open`), row digits, value. */
-type CellWriter = (out: ByteOutput, batch: CellBatch, index: number, digits: Buffer) => void;
+type CellWriter = (out: ByteOutput, batch: CellBatch, index: number, digits: Markup) => void;
 
-function cellWriter(column: ExportColumn, open: Buffer): CellWriter {
-  const start = (out: ByteOutput, digits: Buffer, rest: Buffer) => {
-    out.bytes(open);
-    out.bytes(digits);
-    out.bytes(rest);
+function cellWriter(column: ExportColumn, open: Markup): CellWriter {
+  const start = (out: ByteOutput, digits: Markup, rest: Markup) => {
+    out.markup(open);
+    out.markup(digits);
+    out.markup(rest);
   };
-  const inline: CellWriter = (out, { buffer, starts, lengths }, index, digits) => {
+  const inline: CellWriter = (out, batch, index, digits) => {
+    const { buffer, starts, lengths } = batch;
     const first = starts[index]!;
     const length = lengths[index]!;
     // xml:space="preserve" only where it matters (leading or trailing white space): it is
@@ -115,8 +116,8 @@ function cellWriter(column: ExportColumn, open: Buffer): CellWriter {
         ? TEXT_OPEN
         : PLAIN_TEXT_OPEN,
     );
-    out.xmlText(buffer, first, length);
-    out.bytes(TEXT_CLOSE);
+    out.xmlText(batch, first, length);
+    out.markup(TEXT_CLOSE);
   };
   switch (column.kind) {
     case 'integer':
@@ -128,15 +129,15 @@ function cellWriter(column: ExportColumn, open: Buffer): CellWriter {
         const lead = buffer[first] === 0x2d ? buffer[first + 1]! : buffer[first]!;
         if (lead < 0x30 || lead > 0x39) return inline(out, batch, index, digits);
         start(out, digits, VALUE_OPEN);
-        out.copy(buffer, first, lengths[index]!);
-        out.bytes(VALUE_CLOSE);
+        out.copy(batch, first, lengths[index]!);
+        out.markup(VALUE_CLOSE);
       };
     case 'boolean':
       return (out, { buffer, starts }, index, digits) =>
         start(out, digits, buffer[starts[index]!] === 1 ? TRUE_CELL : FALSE_CELL);
     case 'date':
     case 'datetime': {
-      const open = Buffer.from(`" s="${column.kind === 'date' ? STYLE_DATE : STYLE_DATETIME}"><v>`);
+      const open = new Markup(`" s="${column.kind === 'date' ? STYLE_DATE : STYLE_DATETIME}"><v>`);
       const type = column.kind === 'date' ? 'date' : 'time';
       const perDay = column.kind === 'date' ? 1 : 86_400_000;
       return (out, batch, index, digits) => {
@@ -145,7 +146,7 @@ function cellWriter(column: ExportColumn, open: Buffer): CellWriter {
         if (value === null) return start(out, digits, EMPTY_CELL);
         start(out, digits, open);
         out.ascii(String(value / perDay + EXCEL_1970));
-        out.bytes(VALUE_CLOSE);
+        out.markup(VALUE_CLOSE);
       };
     }
     case 'geometry':
@@ -161,7 +162,7 @@ function cellWriter(column: ExportColumn, open: Buffer): CellWriter {
           return inline(out, batch, index, digits);
         start(out, digits, TEXT_OPEN);
         out.ascii('(too long for a cell: see the GeoJSON export)');
-        out.bytes(TEXT_CLOSE);
+        out.markup(TEXT_CLOSE);
       };
     default:
       return inline;

@@ -80,6 +80,12 @@ export class ZipWriter {
       for await (const chunk of chunks) {
         crc = crc32(chunk, crc);
         size += chunk.length;
+        if (pendingBytes === 0 && chunk.length >= DEFLATE_BLOCK_BYTES / 2) {
+          // A block already (the XLSX writer's): deflated as it is, without a copy.
+          inFlight.push(deflateBlock(chunk, false));
+          if (inFlight.length >= DEFLATE_BLOCKS_IN_FLIGHT) await writeOldest();
+          continue;
+        }
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes < DEFLATE_BLOCK_BYTES) continue;
