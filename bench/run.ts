@@ -615,7 +615,7 @@ Each format of the ${n(pipeline.exports.rows)}-row \`raw.irve_statique\` table (
 measure, its peak RSS), against \`psql \\copy (SELECT * …) TO\` a local file of the same rows:
 ${pipeline.exports.psqlCopyOut.seconds} s (${n(pipeline.exports.psqlCopyOut.rowsPerSecond)} rows/s, median of 3). Each export is measured twice: written into a
 local file as psql's copy is (hashed with sha256 for the data package, as when published): the
-goals' measure; then streamed into the public bucket of the local cloud until stored under its
+goals' measure, the median of 3 like the reference's; then streamed into the public bucket of the local cloud until stored under its
 version, and the whole publication (with the copy to \`latest/\` and the data package). On the
 local cloud the bucket is LocalStack's S3, a Python process on the same 2 cores, receiving the
 upload while PostgreSQL and Node.js write it.

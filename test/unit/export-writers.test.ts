@@ -154,6 +154,29 @@ describe('ByteOutput', () => {
     const expected = Array.from({ length: 40 }, (_, index) => piece.subarray(index % 7));
     expect(out.take()!.equals(Buffer.concat(expected))).toBe(true);
   });
+
+  it('hands a stream its filled blocks only, then the rest, in order', async () => {
+    const out = new ByteOutput();
+    const stream = new PassThrough({ highWaterMark: 1 });
+    const received: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => received.push(chunk));
+    const piece = Buffer.from('0123456789abcdef'.repeat(4096)); // 64 KiB
+    const source = { buffer: piece, view: viewOf(piece) };
+    for (let index = 0; index < 40; index++) {
+      out.copy(source, index % 5, piece.length - (index % 5));
+      await out.flushFilledTo(stream);
+    }
+    // 40 pieces of about 64 KiB fill two blocks of 1 MiB (a block is closed when the next
+    // piece does not fit); the third is still being written.
+    expect(received).toHaveLength(2);
+    for (const chunk of received) {
+      expect(chunk.length).toBeGreaterThan(1024 * 1024 - piece.length);
+      expect(chunk.length).toBeLessThanOrEqual(1024 * 1024);
+    }
+    await out.flushTo(stream);
+    const expected = Array.from({ length: 40 }, (_, index) => piece.subarray(index % 5));
+    expect(Buffer.concat(received).equals(Buffer.concat(expected))).toBe(true);
+  });
 });
 
 describe('ZipWriter', () => {

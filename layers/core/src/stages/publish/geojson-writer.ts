@@ -41,7 +41,7 @@ export async function writeGeoJson(
       for (let index = 0; index < members.length; index++) members[index]!(bytes, batch, at + index + 1);
       bytes.markup(END_FEATURE);
     }
-    await bytes.flushTo(out);
+    await bytes.flushFilledTo(out);
   }
   bytes.ascii('\n]}\n');
   await bytes.flushTo(out);
