@@ -299,6 +299,8 @@ export class CopyWriter {
 
   /** The bytes written since the last take, over an ArrayBuffer of their own (it can be transferred). */
   take(): Buffer<ArrayBuffer> {
+    // Nothing written (validation alone): the buffer is kept, not reallocated for each job.
+    if (this.length === 0) return Buffer.allocUnsafeSlow(0);
     const written = this.buffer.subarray(0, this.length);
     this.buffer = Buffer.allocUnsafeSlow(this.initialBytes);
     this.view = new DataView(this.buffer.buffer);
