@@ -154,6 +154,45 @@ describe('indicator history', () => {
   });
 });
 
+  it('times a pass once it holds the transform lock: after the pass it waited for committed', async () => {
+    // Another pass holds the lock; ours begins its transaction and waits. Timed at its
+    // transaction's start, its values would come before those of the pass it waited for,
+    // and a client paging the history by time past that pass would never see them.
+    const holder = await pool.connect();
+    let released: Date;
+    let outcome: Awaited<ReturnType<typeof load>>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtext('datacycle:transform'))`);
+      const { rows: held } = await holder.query<{ at: Date }>('SELECT clock_timestamp() AS at');
+      const waiting = load([['orleans', 1]]);
+      // Until a transaction begun after the lock was taken waits for it (ours, or another
+      // test's pass, in which case ours begins later and the assertion holds all the same).
+      for (let tries = 0; ; tries++) {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND xact_start > $1`,
+          [held[0]!.at],
+        );
+        if (rows[0]!.n > 0) break;
+        if (tries > 200) throw new Error('the pass never waited for the transform lock');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      released = (await holder.query<{ at: Date }>('SELECT clock_timestamp() AS at')).rows[0]!.at;
+      await holder.query('COMMIT');
+      outcome = await waiting;
+    } finally {
+      holder.release();
+    }
+    expect(outcome.status).toBe('swapped-in');
+    const { rows: taken } = await pool.query<{ taken_at: Date }>(
+      'SELECT DISTINCT taken_at FROM ops.indicator_values WHERE transform_id = $1',
+      [outcome.transformId],
+    );
+    expect(taken).toHaveLength(1);
+    expect(taken[0]!.taken_at.getTime()).toBeGreaterThanOrEqual(released.getTime());
+  });
+
 describe('OpenLineage events of a pass', () => {
   it('posts them to the configured endpoint and keeps them in the bucket; FAIL says why; a refusing endpoint loses nothing', async () => {
     const s3 = localS3();

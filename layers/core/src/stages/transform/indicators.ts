@@ -27,7 +27,8 @@ export async function snapshotIndicators(
   client: pg.PoolClient,
   models: readonly Model[],
   thresholds: readonly Threshold[],
-  pass: { transformId: string; runIds: string[] },
+  /** takenAt: the pass's time, the same for all its values (see runTransform). */
+  pass: { transformId: string; runIds: string[]; takenAt: Date },
 ): Promise<CrossedThreshold[]> {
   const crossed: CrossedThreshold[] = [];
   for (const model of models) {
@@ -35,7 +36,7 @@ export async function snapshotIndicators(
     if (!indicator) continue;
     const keys = [indicator.key ?? []].flat();
     // Key and measure names are values here (JSON keys, the measure column): parameters.
-    const parameters: unknown[] = [model.name, pass.transformId, pass.runIds];
+    const parameters: unknown[] = [model.name, pass.transformId, pass.runIds, pass.takenAt];
     const parameter = (value: string) => `$${parameters.push(value)}::text`;
     const series =
       keys.length > 0
@@ -47,7 +48,7 @@ export async function snapshotIndicators(
       .join(', ');
     await client.query(
       `INSERT INTO ops.indicator_values (model, taken_at, transform_id, run_ids, series, label, measure, value)
-       SELECT $1, now(), $2, $3, ${series}, ${label}, m.measure, m.value
+       SELECT $1, $4::timestamptz, $2, $3, ${series}, ${label}, m.measure, m.value
        FROM ${qualified('enriched', model.name)} AS t CROSS JOIN LATERAL (VALUES ${measures}) AS m(measure, value)`,
       parameters,
     );

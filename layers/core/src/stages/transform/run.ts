@@ -114,6 +114,11 @@ export async function runTransform(
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('datacycle:transform'))`);
+    // The pass's time, once it holds the lock (not now(), its transaction's start): passes
+    // take the lock in turn and keep it until they commit, so each is timed after the last
+    // one committed, and a history paged by time never misses a pass published meanwhile.
+    const { rows: clock } = await client.query<{ taken_at: Date }>('SELECT clock_timestamp() AS taken_at');
+    const takenAt = clock[0]!.taken_at;
     // The new data's statistics, for the plans below: gathered here, once per pass however
     // many loads it takes in, rather than by each load (a table no model reads is left to
     // autovacuum). A replaced table has none until then; an appended one has stale ones.
@@ -164,6 +169,7 @@ export async function runTransform(
       const crossed = await snapshotIndicators(client, models, project.config.indicators.thresholds, {
         transformId,
         runIds,
+        takenAt,
       });
       await client.query('COMMIT');
       outcome = { transformId, status: 'swapped-in', datasets, models: details.models, tests, crossed };
