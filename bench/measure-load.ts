@@ -14,7 +14,7 @@
  * data package).
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { finished } from 'node:stream/promises';
@@ -94,7 +94,10 @@ async function main() {
     rows = publication.rows;
     await pool.end();
   } else if (mode === 'validate') {
-    const result = await validateFile(createReadStream(file), schema, { name: path.basename(file) });
+    const result = await validateFile(createReadStream(file), schema, {
+      name: path.basename(file),
+      fileBytes: statSync(file).size, // as `datacycle validate` does
+    });
     rows = result.rows.read;
   } else if (mode === 'parse') {
     rows = 0;

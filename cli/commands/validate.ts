@@ -35,6 +35,7 @@ export async function validateCommand(args: string[]): Promise<number> {
   const result = await validateFile(createReadStream(file, { highWaterMark: READ_BYTES }), parsed.data, {
     name: path.basename(file),
     subject: path.basename(schemaFile),
+    fileBytes: size,
     sheet:
       typeof sheetFlag === 'string' ? (/^\d+$/.test(sheetFlag) ? Number(sheetFlag) : sheetFlag) : undefined,
     csv: {
