@@ -487,7 +487,8 @@ ${Object.entries(FUNCTION_ENVIRONMENT)
   .map(([name, value]) => `\`${name}=${value}\``)
   .join(', ')}), one process per measure so that its peak RSS is its own.
 Ingestion is measured with LocalStack stopped (idle, it takes about a tenth of a core).
-Past their first 4 MiB, CSV files are validated by ${workerThreads} here (the default,
+Past their first 4 MiB (for \`datacycle validate\` of a file of 8 MiB or more, from their
+second run of records), CSV files are validated by ${workerThreads} here (the default,
 one per core: [validation workers](operations.md#validation-workers)).
 
 ${goalsSection(results[results.length - 1]!, pipeline, activation, startup, validate)}
