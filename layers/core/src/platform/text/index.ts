@@ -1,1 +1,2 @@
 export * from './utf8-bytes';
+export * from './copy-bytes';

@@ -1,4 +1,5 @@
 import { digitsAt } from '../table-schema/cast';
+import { copyBytes } from '../text/copy-bytes';
 import type { Field } from '../table-schema/schema';
 import { loadColumnType } from './column-types';
 
@@ -180,16 +181,6 @@ export class CopyBinaryRows {
     putInt64(buffer, at, rowNumber);
     out.length = at + 8;
   }
-}
-
-/**
- * Copies a few dozen bytes four at a time, then the rest: quicker, for such lengths, than byte
- * by byte, a native copy's call or a subarray per value.
- */
-function copyBytes(from: DataView, start: number, to: DataView, at: number, length: number): void {
-  let k = 0;
-  for (; k + 4 <= length; k += 4) to.setUint32(at + k, from.getUint32(start + k));
-  for (; k < length; k++) to.setUint8(at + k, from.getUint8(start + k));
 }
 
 /** Room reserved at the start of a row, past its fixed bytes: most rows take less. */

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { copyBytes } from '../../platform/text/copy-bytes';
 
 const HEX = '0123456789abcdef';
 
@@ -61,12 +62,7 @@ export class ByteOutput {
     const target = this.buffer;
     const at = this.position;
     if (length > 64) source.copy(target, at, start, start + length);
-    else {
-      const to = this.view;
-      let index = 0;
-      for (; index + 4 <= length; index += 4) to.setInt32(at + index, from.getInt32(start + index, true), true);
-      for (; index < length; index++) target[at + index] = source[start + index]!;
-    }
+    else copyBytes(from, start, this.view, at, length);
     this.position = at + length;
   }
 
