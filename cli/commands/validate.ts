@@ -43,9 +43,7 @@ export async function validateCommand(args: string[]): Promise<number> {
         typeof flags.get('delimiter') === 'string' ? (flags.get('delimiter') as Delimiter) : undefined,
       encoding: typeof flags.get('encoding') === 'string' ? (flags.get('encoding') as Encoding) : undefined,
     },
-    onProgress: progress
-      ? (rows) => process.stderr.write(`\r  … ${rows.toLocaleString('en')} rows`)
-      : undefined,
+    onProgress: progress ? (rows) => process.stderr.write(`\r  … ${groupedDigits(rows)} rows`) : undefined,
   });
   if (progress) process.stderr.write('\r');
   const seconds = (Date.now() - started) / 1000;
@@ -81,4 +79,9 @@ export async function validateCommand(args: string[]): Promise<number> {
   }
   if (result.errors.length > 20) console.log(`  … (--json for the ${result.errors.length} errors kept)`);
   return result.valid ? 0 : 1;
+}
+
+/** 1,234,567: as toLocaleString('en') writes it, without loading Intl's data (~17 ms at the first call). */
+function groupedDigits(count: number): string {
+  return String(count).replace(/\B(?=(\d{3})+$)/g, ',');
 }

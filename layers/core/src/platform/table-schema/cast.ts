@@ -92,9 +92,11 @@ export function utf8BytesReader(compiled: CompiledField): CellReader {
     return (bytes) => (isAllowed(bytes) ? bytes : decoded(bytes));
   }
   if (onlyEnum && field.type === 'boolean' && allowed === undefined) {
-    const isTrue = memberOf((field.trueValues ?? DEFAULT_TRUE).map(toUtf8Bytes));
-    const isFalse = memberOf((field.falseValues ?? DEFAULT_FALSE).map(toUtf8Bytes));
-    return (bytes) => (isTrue(bytes) ? 't' : isFalse(bytes) ? 'f' : decoded(bytes));
+    const truth = truthOf(
+      (field.trueValues ?? DEFAULT_TRUE).map(toUtf8Bytes),
+      (field.falseValues ?? DEFAULT_FALSE).map(toUtf8Bytes),
+    );
+    return (bytes) => truth(bytes) ?? decoded(bytes);
   }
   const grammar = [
     field.format,
@@ -147,7 +149,7 @@ function typeReader(field: Field): CellReader {
       return (text) => {
         const cleaned = field.bareNumber === false ? text.replace(/^[^\d-]+|[^\d]+$/g, '') : text;
         if (!/^[+-]?\d+$/.test(cleaned)) return typeError(field, text, 'an integer');
-        const value = cleaned.replace(/^\+/, '');
+        const value = cleaned.charCodeAt(0) === 43 ? cleaned.slice(1) : cleaned;
         return value.length < 19 || (BigInt(value) >= INT64_MIN && BigInt(value) <= INT64_MAX)
           ? ok(value)
           : typeError(field, text, 'an integer between -9223372036854775808 and 9223372036854775807');
@@ -155,10 +157,8 @@ function typeReader(field: Field): CellReader {
     case 'number':
       return numberReader(field);
     case 'boolean': {
-      const isTrue = memberOf(field.trueValues ?? DEFAULT_TRUE);
-      const isFalse = memberOf(field.falseValues ?? DEFAULT_FALSE);
-      return (text) =>
-        isTrue(text) ? ok('t') : isFalse(text) ? ok('f') : typeError(field, text, 'a boolean');
+      const truth = truthOf(field.trueValues ?? DEFAULT_TRUE, field.falseValues ?? DEFAULT_FALSE);
+      return (text) => truth(text) ?? typeError(field, text, 'a boolean');
     }
     case 'date':
       return dateReader(field);
@@ -233,6 +233,8 @@ function numberReader(field: Field): CellReader {
     if (groupChar) cleaned = cleaned.split(groupChar).join('');
     if (decimalChar !== '.') cleaned = cleaned.replace(decimalChar, '.');
     if (field.bareNumber === false) cleaned = cleaned.replace(/^[^\d+-.]+|[^\d]+$/g, '');
+    // The usual spelling first: one pattern, and no exponent to weigh (see fitsNumeric).
+    if (PLAIN_DECIMAL.test(cleaned) && cleaned.length <= 1000) return cleaned;
     if (/^(NaN|INF|-INF)$/.test(cleaned)) return cleaned.replace('INF', 'Infinity');
     if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(cleaned)) return typeError(field, text, 'a number');
     return fitsNumeric(cleaned)
@@ -240,6 +242,9 @@ function numberReader(field: Field): CellReader {
       : typeError(field, text, 'a number PostgreSQL can store (131072 digits before the point, 16383 after)');
   };
 }
+
+/** [+-]digits[.digits]: a number without exponent (of at most 1,000 characters, numeric holds it). */
+const PLAIN_DECIMAL = /^[+-]?\d+(?:\.\d*)?$/;
 
 /**
  * Whether PostgreSQL's numeric holds the number: at most 131072 digits before the point and
@@ -490,6 +495,34 @@ function memberOf(values: readonly string[]): (text: string) => boolean {
     if (candidates === undefined) return false;
     for (let i = 0; i < candidates.length; i++) if (text === candidates[i]) return true;
     return false;
+  };
+}
+
+/**
+ * A boolean cell's value, 't' or 'f', or undefined when it is neither: both lists searched
+ * in one lookup by length (13 boolean cells on each IRVE row), the true values first.
+ */
+function truthOf(
+  trueValues: readonly string[],
+  falseValues: readonly string[],
+): (text: string) => 't' | 'f' | undefined {
+  const byLength: ([string, 't' | 'f'][] | undefined)[] = [];
+  const seen = new Set<string>();
+  for (const [values, value] of [
+    [trueValues, 't'],
+    [falseValues, 'f'],
+  ] as const) {
+    for (const spelling of values) {
+      if (seen.has(spelling)) continue;
+      seen.add(spelling);
+      (byLength[spelling.length] ??= []).push([spelling, value]);
+    }
+  }
+  return (text) => {
+    const candidates = byLength[text.length];
+    if (candidates === undefined) return undefined;
+    for (let i = 0; i < candidates.length; i++) if (text === candidates[i]![0]) return candidates[i]![1];
+    return undefined;
   };
 }
 

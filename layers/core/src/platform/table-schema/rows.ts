@@ -92,7 +92,10 @@ export class RowValidator {
   }
 
   validate(cells: readonly string[], rowNumber: number): RowResult {
+    // Most rows start with a printable character: not blank, without a look at every cell.
+    const lead = cells.length > 0 ? cells[0]!.charCodeAt(0) : NaN;
     if (
+      !(lead > 32 && lead < 127) &&
       cells.every((cell) => cell === '' || (!PRINTABLE_ASCII.test(cell) && this.text(cell).trim() === ''))
     ) {
       return { ok: false, errors: [{ type: 'blank-row', rowNumber, message: `row ${rowNumber} is blank` }] };
