@@ -133,6 +133,27 @@ describe('table-schema', () => {
       expect(field({ type: 'geopoint', format: 'array' }).cast('[48.3, 200]')).toMatchObject({ ok: false });
     });
 
+    it('reads each coordinate as the very double Number() reads from its text', () => {
+      // Digits read by hand up to 15, Number() beyond: both must give the same bits.
+      const reader = field({ type: 'geopoint', format: 'array' });
+      let seed = 7;
+      const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+      const spellings = ['-0', '+0.5', '0.1', '179.999999999999', '-89.0000000000001', '12.3456789012345678'];
+      for (let i = 0; i < 5000; i++) {
+        const decimals = Math.floor(random() * 16);
+        const lon = (random() * 360 - 180).toFixed(decimals);
+        spellings.push(random() < 0.5 ? lon : `+${lon.replace('-', '')}`);
+      }
+      for (const lon of spellings) {
+        const lat = (Number(lon) / 2).toFixed(9);
+        const result = reader.cast(`[${lon}, ${lat}]`);
+        expect(result.ok, lon).toBe(true);
+        const bytes = Buffer.from(result.ok ? (result.value ?? '') : '', 'latin1');
+        expect(Object.is(bytes.readDoubleLE(9), Number(lon)), lon).toBe(true);
+        expect(bytes.readDoubleLE(17), lat).toBe(Number(lat));
+      }
+    });
+
     it('checks enums, email and lengths', () => {
       expect(field({ constraints: { enum: ['Direct', 'Indirect'] } }).cast('direct')).toMatchObject({
         ok: false,

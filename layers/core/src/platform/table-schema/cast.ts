@@ -345,15 +345,13 @@ function readPair(text: string, bracketed: boolean): boolean {
     if (text.charCodeAt(at) !== 91) return false;
     at = spacesFrom(text, at + 1);
   }
-  let end = decimalEnd(text, at);
+  let end = readDecimal(text, at, 0);
   if (end < 0) return false;
-  PAIR[0] = Number(text.slice(at, end));
   at = spacesFrom(text, end);
   if (text.charCodeAt(at) !== 44) return false;
   at = spacesFrom(text, at + 1);
-  end = decimalEnd(text, at);
+  end = readDecimal(text, at, 1);
   if (end < 0) return false;
-  PAIR[1] = Number(text.slice(at, end));
   at = spacesFrom(text, end);
   if (bracketed) {
     if (text.charCodeAt(at) !== 93) return false;
@@ -371,19 +369,42 @@ function spacesFrom(text: string, at: number): number {
   return at;
 }
 
-/** The end of [+-]digits[.digits] at `at`, or -1. */
-function decimalEnd(text: string, at: number): number {
+/**
+ * Reads [+-]digits[.digits] at `at` into PAIR[slot]; returns its end, or -1. With at most 15
+ * digits, the digits as an integer and the power of ten are exact doubles, so their quotient
+ * (one correctly rounded division) is the double Number() reads from the text; longer
+ * numbers go through Number(). No slice, no string-to-number call for the usual coordinate.
+ */
+function readDecimal(text: string, at: number, slot: 0 | 1): number {
+  const from = at;
   const sign = text.charCodeAt(at);
   if (sign === 43 || sign === 45) at++;
   const digitsFrom = at;
-  while (isDigit(text.charCodeAt(at))) at++;
-  if (at === digitsFrom) return -1;
-  if (text.charCodeAt(at) === 46 && isDigit(text.charCodeAt(at + 1))) {
-    at++;
-    while (isDigit(text.charCodeAt(at))) at++;
+  let digits = 0;
+  let fraction = 0;
+  let code = text.charCodeAt(at);
+  while (code >= 48 && code <= 57) {
+    digits = digits * 10 + (code - 48);
+    code = text.charCodeAt(++at);
   }
+  if (at === digitsFrom) return -1;
+  let count = at - digitsFrom;
+  if (code === 46 && isDigit(text.charCodeAt(at + 1))) {
+    code = text.charCodeAt(++at);
+    while (code >= 48 && code <= 57) {
+      digits = digits * 10 + (code - 48);
+      fraction++;
+      code = text.charCodeAt(++at);
+    }
+    count += fraction;
+  }
+  PAIR[slot] =
+    count <= 15 ? (sign === 45 ? -digits : digits) / POWERS_OF_TEN[fraction]! : Number(text.slice(from, at));
   return at;
 }
+
+/** 10^0 … 10^15, each exact as a double. */
+const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
