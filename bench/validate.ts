@@ -77,6 +77,6 @@ export async function benchValidate(runs = 3): Promise<ValidateBench> {
     runs,
     datacycle,
     frictionless: { version, ...frictionless },
-    speedup: Math.round((frictionless.seconds / datacycle.seconds) * 10) / 10,
+    speedup: Math.round((frictionless.seconds / datacycle.seconds) * 100) / 100,
   };
 }
