@@ -24,6 +24,8 @@ import {
   COPY_BINARY_TRAILER,
   FileValidation,
   createPool,
+  databaseOnThisMachine,
+  validationWorkers,
   inTransaction,
   loadTable,
   openTables,
@@ -118,7 +120,10 @@ async function main() {
     rows = validation.rows.read;
   } else {
     const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datacycle');
-    const validation = new FileValidation(schema, 'bench');
+    // As the ingest function counts its workers.
+    const validation = new FileValidation(schema, 'bench', {
+      workers: validationWorkers(process.env, { databaseOnThisMachine: databaseOnThisMachine(pool) }),
+    });
     await inTransaction(pool, async (client) => {
       await loadTable(client, {
         schemaName: process.env.BENCH_SCHEMA ?? 'bench',

@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
 import {
   FileValidation,
+  createPool,
+  databaseOnThisMachine,
   TerminalError,
   openTables,
   tableSchemaSchema,
@@ -173,6 +175,32 @@ describe('validation in worker threads', () => {
     expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(
       Math.min(cores, 6) < 2 ? 0 : Math.min(cores, 4),
     );
+    // A load whose database shares the machine leaves it a core: 3538 MB (2 vCPUs) get one.
+    const local = { databaseOnThisMachine: true };
+    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538' }, local)).toBe(
+      Math.min(cores, 2) < 2 ? 0 : 1,
+    );
+    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' }, local)).toBe(0);
+    expect(validationWorkers({ DATACYCLE_VALIDATION_WORKERS: '3' }, local)).toBe(3);
+  });
+
+  it('know a database on this machine by its URL: loopback host or Unix socket', async () => {
+    const onThisMachine = async (url: string) => {
+      const pool = createPool(url);
+      try {
+        return databaseOnThisMachine(pool);
+      } finally {
+        await pool.end();
+      }
+    };
+    expect(await onThisMachine('postgres://postgres@127.0.0.1:5432/datacycle')).toBe(true);
+    expect(await onThisMachine('postgres://u:p@localhost/db')).toBe(true);
+    expect(await onThisMachine('postgres://u@[::1]:5433/db')).toBe(true);
+    expect(await onThisMachine('postgres:///db?host=/var/run/postgresql')).toBe(true);
+    expect(
+      await onThisMachine('postgres://u@db.abc123.eu-west-3.rds.amazonaws.com:5432/db?sslmode=require'),
+    ).toBe(false);
+    expect(await onThisMachine('postgres://u@10.0.3.17/db?sslmode=disable')).toBe(false);
   });
 
   it('fail what they were given when they stop, rather than leave it waiting', async () => {

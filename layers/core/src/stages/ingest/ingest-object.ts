@@ -40,6 +40,7 @@ import {
   type ObjectRef,
 } from '../../platform/storage/buckets';
 import {
+  databaseOnThisMachine,
   datasetTableName,
   findForeignKeyViolations,
   inTransaction,
@@ -48,6 +49,7 @@ import {
 import { type IngestReport, type Verdict } from './report';
 import { renderReportMarkdown } from './report-markdown';
 import { FileValidation, HeaderMismatch } from './validate-file';
+import { validationWorkers } from './validation-pool';
 
 export interface Buckets {
   landing: string;
@@ -204,7 +206,9 @@ async function validateAndLoad(
   file: FileToLoad,
 ): Promise<PartialReport> {
   const { raw, source, runId } = file;
-  const validation = new FileValidation(dataset.tableSchema, dataset.id);
+  const validation = new FileValidation(dataset.tableSchema, dataset.id, {
+    workers: validationWorkers(process.env, { databaseOnThisMachine: databaseOnThisMachine(context.pool) }),
+  });
   const { collector, rows } = validation;
   const reject = (summary: string): PartialReport => ({
     verdict: 'rejected',
