@@ -140,14 +140,14 @@ export async function benchExports(measureBundle: string, baseUrl: string): Prom
   const psqlAll: number[] = [];
   for (const format of formatNames) {
     const theirs: number[] = [];
-    const ours: { seconds: number; maxRssMb: number }[] = [];
+    const exported: { seconds: number; maxRssMb: number }[] = [];
     for (let round = 0; round < 3; round++) {
       theirs.push(psqlRun());
-      ours.push(measure(format, 'export-file'));
+      exported.push(measure(format, 'export-file'));
     }
     psqlAll.push(...theirs);
     const psqlSeconds = medianOf(theirs);
-    const file = ours.sort((a, b) => a.seconds - b.seconds)[1]!;
+    const file = exported.sort((a, b) => a.seconds - b.seconds)[1]!;
     const bucketed = stored.get(format)!;
     formats.push({
       format,

@@ -24,8 +24,7 @@ import {
   COPY_BINARY_TRAILER,
   FileValidation,
   createPool,
-  databaseOnThisMachine,
-  validationWorkers,
+  loadValidationWorkers,
   inTransaction,
   loadTable,
   openTables,
@@ -122,7 +121,7 @@ async function main() {
     const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datacycle');
     // As the ingest function counts its workers.
     const validation = new FileValidation(schema, 'bench', {
-      workers: validationWorkers(process.env, { databaseOnThisMachine: databaseOnThisMachine(pool) }),
+      workers: loadValidationWorkers(pool),
     });
     await inTransaction(pool, async (client) => {
       await loadTable(client, {

@@ -522,6 +522,9 @@ function memberOf(values: readonly string[]): (text: string) => boolean {
 /**
  * A boolean cell's value, 't' or 'f', or undefined when it is neither: both lists searched
  * in one lookup by length (13 boolean cells on each IRVE row), the true values first.
+ * memberOf's search, kept apart: one generic lookup serving both (memberOf then a wrapper
+ * over it) made `datacycle validate` of 200,000 rows 6 % slower (0.79 → 0.845 s, 10
+ * alternated runs each).
  */
 function truthOf(
   trueValues: readonly string[],

@@ -40,7 +40,6 @@ import {
   type ObjectRef,
 } from '../../platform/storage/buckets';
 import {
-  databaseOnThisMachine,
   datasetTableName,
   findForeignKeyViolations,
   inTransaction,
@@ -49,7 +48,7 @@ import {
 import { type IngestReport, type Verdict } from './report';
 import { renderReportMarkdown } from './report-markdown';
 import { FileValidation, HeaderMismatch } from './validate-file';
-import { validationWorkers } from './validation-pool';
+import { loadValidationWorkers } from './validation-pool';
 
 export interface Buckets {
   landing: string;
@@ -207,7 +206,7 @@ async function validateAndLoad(
 ): Promise<PartialReport> {
   const { raw, source, runId } = file;
   const validation = new FileValidation(dataset.tableSchema, dataset.id, {
-    workers: validationWorkers(process.env, { databaseOnThisMachine: databaseOnThisMachine(context.pool) }),
+    workers: loadValidationWorkers(context.pool),
   });
   const { collector, rows } = validation;
   const reject = (summary: string): PartialReport => ({

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { TerminalError } from '../../platform/errors/errors';
 import { startWorker } from '../../platform/workers';
+import { databaseOnThisMachine, type Pool } from '../../platform/warehouse';
 import type { CsvRun, Delimiter } from '../../platform/formats';
 import type { RowClaim } from '../../platform/table-schema';
 import type { TableSetup } from './batch-validation';
@@ -83,6 +84,11 @@ export function validationWorkers(
       : availableParallelism();
   if (cores < 2) return 0;
   return Math.min(databaseOnThisMachine ? cores - 1 : cores, 4);
+}
+
+/** The validation workers of a load into the pool's database (see validationWorkers). */
+export function loadValidationWorkers(pool: Pool, env: NodeJS.ProcessEnv = process.env): number {
+  return validationWorkers(env, { databaseOnThisMachine: databaseOnThisMachine(pool) });
 }
 
 /** Jobs in flight per worker: enough to keep it busy while the reading thread catches up. */
