@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { examplePortalPort } from '../../localcloud/example-portal';
 import { exampleDataDir } from '../../localcloud/example-portal';
 import {
+  eventually,
   fireAndWaitForRun,
   localS3,
   readStackOutputs,
@@ -102,9 +103,17 @@ describe('a collected source that fails', () => {
       expect(made).toBeGreaterThan(1); // retried before giving up
       expect(run.details.key).toBeUndefined(); // nothing written to landing
       expect(await published()).toEqual(before);
-      const { rows: alerts } = await pool.query(
-        "SELECT 1 FROM ops.alerts WHERE kind = 'collect-failed' AND run_id = $1",
-        [run.id],
+      // The function raises its alert after the run is recorded as failed: wait for it.
+      const alerts = await eventually(
+        async () => {
+          const { rows } = await pool.query(
+            "SELECT 1 FROM ops.alerts WHERE kind = 'collect-failed' AND run_id = $1",
+            [run.id],
+          );
+          return rows.length > 0 ? rows : undefined;
+        },
+        30_000,
+        `the collect-failed alert of run ${run.id}`,
       );
       expect(alerts).toHaveLength(1);
       figures[mode] = { requests: made, secondsToFailedRun: seconds, error: run.error };
