@@ -15,6 +15,9 @@ import {
   openCsv,
 } from '@datacycle/core';
 
+/** Runs read as decoded UTF-8 text. */
+const utf8Text = (bytes: Uint8Array) => ({ text: Buffer.from(bytes).toString('utf8') });
+
 const streamOf = (bytes: Buffer | string, chunkSize = 7) => {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
   const chunks: Buffer[] = [];
@@ -98,20 +101,24 @@ describe('formats', () => {
     // Lines end with LF and CRLF alternately.
     const text = records.map((cells, i) => cells.map(quote).join(',') + (i % 2 ? '\r\n' : '\n')).join('');
 
-    function split(input: string, chunkChars: number, minRunChars: number): string[][] {
-      const splitter = new RecordSplitter(',', 1_000_000, minRunChars);
+    const utf8 = (run: CsvRun) => Buffer.from(run.bytes).toString('utf8');
+
+    function split(input: string, chunkBytes: number, minRunBytes: number): string[][] {
+      const splitter = new RecordSplitter(',', 1_000_000, minRunBytes);
       const rows: string[][] = [];
       const parse = (run: CsvRun | undefined) => {
         if (run === undefined) return;
-        const cells = Papa.parse<string[]>(run.text, { newline: '\n', delimiter: ',' }).data;
-        if (run.text.endsWith('\n')) cells.pop();
+        const text = utf8(run);
+        const cells = Papa.parse<string[]>(text, { newline: '\n', delimiter: ',' }).data;
+        if (text.endsWith('\n')) cells.pop();
         expect(run.firstRow).toBe(rows.length + 1);
         expect(run.records).toBe(cells.length);
         for (const row of cells)
           rows.push(row.map((cell, i) => (i === row.length - 1 ? cell.replace(/\r$/, '') : cell)));
       };
-      for (let at = 0; at < input.length; at += chunkChars)
-        parse(splitter.push(input.slice(at, at + chunkChars)));
+      // Pieces of bytes: characters of several bytes ("é — €") are cut between them.
+      const bytes = Buffer.from(input);
+      for (let at = 0; at < bytes.length; at += chunkBytes) parse(splitter.push(bytes.subarray(at, at + chunkBytes)));
       parse(splitter.end());
       return rows;
     }
@@ -122,9 +129,9 @@ describe('formats', () => {
       [4096, 1024],
       [100_000, 32 * 1024],
     ])(
-      'cuts only between records and numbers them (chunks of %i characters, runs of %i)',
-      (chunkChars, minRunChars) => {
-        expect(split(text, chunkChars, minRunChars)).toEqual(records);
+      'cuts only between records and numbers them (chunks of %i bytes, runs of %i)',
+      (chunkBytes, minRunBytes) => {
+        expect(split(text, chunkBytes, minRunBytes)).toEqual(records);
       },
     );
 
@@ -149,7 +156,7 @@ describe('formats', () => {
         try {
           for (let at = 0; at < text.length;) {
             const size = 1 + Math.floor(next() * 5);
-            const run = splitter.push(text.slice(at, at + size));
+            const run = splitter.push(Buffer.from(text.slice(at, at + size)));
             if (run) runs.push(run);
             at += size;
           }
@@ -159,25 +166,42 @@ describe('formats', () => {
           // The parser read this text: the splitter must too (it may not see a quote unclosed).
           throw new Error(`${JSON.stringify(text)}: ${String(error)}`, { cause: error });
         }
-        const rows = runs.flatMap((run) => parseCsvRun(run, ';').map((row) => row.rowNumber));
+        const rows = runs.flatMap((run) => parseCsvRun(run, ';', utf8Text).map((row) => row.rowNumber));
         expect(rows, JSON.stringify(text)).toEqual(records.map((_, index) => index + 1));
       }
     });
 
     it('bounds the record in progress and names the line where a quote opened', () => {
       const splitter = new RecordSplitter(',', 100, 0);
-      expect(splitter.push('a,b\n1,2\n')).toMatchObject({ text: 'a,b\n1,2\n', firstRow: 1, records: 2 });
-      expect(() => splitter.push('3,"' + 'x'.repeat(200))).toThrow(
-        /record starting near line 3 is longer than 100/,
+      const first = splitter.push(Buffer.from('a,b\n1,2\n'));
+      expect(first).toMatchObject({ firstRow: 1, records: 2, newlines: 2 });
+      expect(utf8(first!)).toBe('a,b\n1,2\n');
+      expect(() => splitter.push(Buffer.from('3,"' + 'x'.repeat(200)))).toThrow(
+        /record starting near line 3 is longer than 100 bytes/,
       );
       const unbalanced = new RecordSplitter(',', 1000, 0);
-      unbalanced.push('a\n"b\nc\n');
+      unbalanced.push(Buffer.from('a\n"b\nc\n'));
       expect(() => unbalanced.end()).toThrow('the quote opened at line 2 is never closed');
+    });
+
+    it('gives each run a buffer of its own, taken back for a later run once recycled', () => {
+      const splitter = new RecordSplitter(',', 1_000_000, 0);
+      const first = splitter.push(Buffer.from('a,b\n1,'))!;
+      // Nothing else in its buffer: it can be transferred to a worker whole.
+      expect(first.bytes.byteOffset).toBe(0);
+      expect(utf8(first)).toBe('a,b\n');
+      const second = splitter.push(Buffer.from('2\n'))!;
+      expect(second.bytes.buffer).not.toBe(first.bytes.buffer);
+      splitter.recycle(first);
+      const third = splitter.push(Buffer.from('3,4\n'))!;
+      expect(third.bytes.buffer).toBe(first.bytes.buffer);
+      expect([utf8(second), utf8(third)]).toEqual(['1,2\n', '3,4\n']);
+      expect([second.firstRow, third.firstRow]).toEqual([2, 3]);
     });
 
     it('reads a quote inside a bare cell as text, as the parser does', () => {
       const splitter = new RecordSplitter(',', 1000, 0);
-      expect(splitter.push('size,name\n5",screen\n6,"tv"\n')).toMatchObject({ records: 3 });
+      expect(splitter.push(Buffer.from('size,name\n5",screen\n6,"tv"\n'))).toMatchObject({ records: 3 });
       expect(splitter.end()).toBeUndefined();
     });
   });

@@ -60,7 +60,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function validate(bytes: Buffer, schema: TableSchema, workers: number, name = 'irve.csv') {
   // Workers from the first run on, so that a small file has many runs in flight.
-  const validation = new FileValidation(schema, 'test', { workers, workersAfterChars: 0 });
+  const validation = new FileValidation(schema, 'test', { workers, workersAfterBytes: 0 });
   const output: Buffer[] = [];
   const pieces = Array.from({ length: Math.ceil(bytes.length / 5000) }, (_, i) =>
     bytes.subarray(i * 5000, (i + 1) * 5000),
@@ -213,8 +213,9 @@ describe('validation in worker threads', () => {
         utf8Bytes: false,
       },
       delimiter: ',',
+      reading: 'utf-8',
     });
-    const run = { text: 'a\n', firstLine: 2, newlines: 1, firstRow: 2, records: 1 };
+    const run = { bytes: Buffer.from('a\n'), firstLine: 2, newlines: 1, firstRow: 2, records: 1 };
     await expect(pool.validate([run])).rejects.toThrow();
     await pool.close();
   });
@@ -225,7 +226,7 @@ describe('validation in worker threads', () => {
     const bundled = createRequire(import.meta.url)(
       path.join(layer, 'nodejs/node_modules/@datacycle/core/index.cjs'),
     ) as typeof import('@datacycle/core');
-    const validation = new bundled.FileValidation(irve, 'test', { workers: 1, workersAfterChars: 0 });
+    const validation = new bundled.FileValidation(irve, 'test', { workers: 1, workersAfterBytes: 0 });
     const tables = bundled.openTables(Readable.from([file]), { name: 'irve.csv', csv: { utf8Bytes: true } });
     const chunks: Buffer[] = [];
     for await (const chunk of validation.copyRows(tables, lineage)) chunks.push(chunk);

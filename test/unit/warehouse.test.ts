@@ -117,10 +117,9 @@ describe('warehouse', () => {
         'plain,"quoted, with a comma","a ""doubled"" quote"\r\n"",x,"\xc3\xa9t\xc3\xa9"\n',
         'latin1',
       );
-      const batch = parseCsvRun(
-        { text: text.toString('latin1'), firstLine: 2, newlines: 2, firstRow: 2, records: 2 },
-        ',',
-      );
+      const batch = parseCsvRun({ bytes: text, firstLine: 2, newlines: 2, firstRow: 2, records: 2 }, ',', (bytes) => ({
+        text: Buffer.from(bytes).toString('latin1'),
+      }));
       const source = {
         view: new DataView(text.buffer, text.byteOffset, text.length),
         starts: batch.source!.starts,

@@ -1,5 +1,6 @@
 import { TerminalError } from '../errors/errors';
 import { countNewlines, type CsvRun } from './record-splitter';
+import type { RunTextReader } from './run-text';
 import type { Delimiter } from './sniff';
 import type { RowBatch, TableRow } from './table';
 
@@ -172,32 +173,34 @@ function isBlank(code: number, delimiterCode: number): boolean {
 }
 
 /**
- * Parses a run of records (from RecordSplitter) into a batch of numbered rows. The same
- * wherever it runs: in the reading thread or in a validation worker.
+ * Parses a run of records (from RecordSplitter) into a batch of numbered rows, its bytes read
+ * by `read` (see runTextReader). The same wherever it runs: in the reading thread or in a
+ * validation worker.
  */
-export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
+export function parseCsvRun(run: CsvRun, delimiter: Delimiter, read: RunTextReader): RowBatch {
+  const { text, bytes } = read(run.bytes);
   let records: string[][];
   // IRVE cells average ~10 bytes: room for one per 8 bytes rarely grows.
-  const starts = new CellStarts(run.text.length >> 3);
+  const starts = new CellStarts(text.length >> 3);
   try {
-    records = parseCsvRecords(run.text, delimiter, starts);
+    records = parseCsvRecords(text, delimiter, starts);
   } catch (error) {
     if (error instanceof TooManyCells) {
-      const line = run.firstLine + countNewlines(run.text.slice(0, error.position));
+      const line = run.firstLine + countNewlines(text.slice(0, error.position));
       throw new TerminalError(
         `the CSV cannot be read at line ${line}: ${error.message} (the cap on columns: PostgreSQL tables take at most 1,600)`,
         `check the delimiter (${JSON.stringify(delimiter)} was used; --delimiter or format.delimiter sets it) and that lines end with a newline`,
       );
     }
     if (!(error instanceof MalformedQuote)) throw error;
-    const line = run.firstLine + countNewlines(run.text.slice(0, error.position));
+    const line = run.firstLine + countNewlines(text.slice(0, error.position));
     throw new TerminalError(
       `the CSV cannot be read at line ${line}: ${error.message}`,
       'check quotes: a cell that starts with " must end with " right before the delimiter or the line end, and each " inside it must be doubled ("")',
     );
   }
   // A run ending with a newline parses to one more, empty, record: it is not data.
-  if (run.text.endsWith('\n')) records.pop();
+  if (text.endsWith('\n')) records.pop();
   if (records.length !== run.records) {
     // Row numbers come from the splitter's count: they must not drift silently.
     throw new Error(
@@ -211,7 +214,7 @@ export function parseCsvRun(run: CsvRun, delimiter: Delimiter): RowBatch {
     batch[index] = { rowNumber: run.firstRow + index, cells, firstCell };
     firstCell += cells.length;
   }
-  batch.source = { text: run.text, starts: starts.values() };
+  batch.source = { text, bytes, starts: starts.values() };
   return batch;
 }
 

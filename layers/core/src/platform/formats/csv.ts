@@ -6,7 +6,8 @@ import { detectDelimiter, detectEncoding, peek, type Delimiter, type Encoding } 
 import type { CsvDialect, CsvRuns, RowBatch } from './table';
 
 export type { CsvDialect, CsvRuns } from './table';
-import { fromUtf8Bytes, utf8ByteReader } from '../text/utf8-bytes';
+import { fromUtf8Bytes } from '../text/utf8-bytes';
+import { runTextReader, type RunReading } from './run-text';
 
 export interface CsvTable {
   dialect: CsvDialect;
@@ -52,27 +53,42 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
     );
   }
   const encoding: Encoding = options.encoding === 'latin1' ? 'windows-1252' : (options.encoding ?? detected);
-  const decode = await decoderOf(encoding);
-  const sampleText = decode.text(sample);
+  const sampleText = (await runTextReader(encoding))(sample).text;
   const delimiter = options.delimiter ?? detectDelimiter(sampleText.replace(/^\uFEFF/, ''));
 
-  // The splitter hands out runs of whole records, numbered; each is parsed in one
-  // synchronous call (parseCsvRun), here or in a validation worker, so rows travel in
-  // batches rather than one promise each.
+  // The splitter hands out runs of whole records, numbered, still as bytes; each is decoded
+  // and parsed in one synchronous call (parseCsvRun), here or in a validation worker, so rows
+  // travel in batches rather than one promise each.
   const splitter = new RecordSplitter(delimiter, options.maxCellBytes ?? 16 * 1024 * 1024);
   const utf8Bytes = options.utf8Bytes === true && encoding === 'utf-8';
-  const decoder = utf8Bytes ? utf8ByteReader() : decode.stream();
+  const reading: RunReading = utf8Bytes ? 'utf8-bytes' : encoding;
+  const read = await runTextReader(reading);
   async function* runs(): AsyncGenerator<CsvRun> {
-    for await (const chunk of stream) {
-      // Decoded in small pieces: strings over ~64k characters would be allocated outside
-      // the young generation and make garbage collection far more expensive.
-      for (let at = 0; at < (chunk as Buffer).length; at += PIECE_BYTES) {
-        const run = splitter.push(decoder.write((chunk as Buffer).subarray(at, at + PIECE_BYTES)));
+    // A UTF-8 byte order mark is not text: dropped at the start of the file only.
+    let start: Buffer | undefined = encoding === 'utf-8' ? Buffer.alloc(0) : undefined;
+    for await (const piece of stream) {
+      let chunk = piece as Buffer;
+      if (start !== undefined) {
+        chunk = start.length === 0 ? chunk : Buffer.concat([start, chunk]);
+        if (chunk.length < BOM.length && BOM.subarray(0, chunk.length).equals(chunk)) {
+          start = chunk; // too short to tell
+          continue;
+        }
+        start = undefined;
+        if (chunk.subarray(0, BOM.length).equals(BOM)) chunk = chunk.subarray(BOM.length);
+      }
+      // Cut in small pieces: a run is at least 32 KiB and ends at the piece in which that
+      // was reached, so runs stay small (a string over ~64k characters would be allocated
+      // outside the young generation, where garbage collection costs far more).
+      for (let at = 0; at < chunk.length; at += PIECE_BYTES) {
+        const run = splitter.push(chunk.subarray(at, at + PIECE_BYTES));
         if (run !== undefined) yield run;
       }
     }
-    const run = splitter.push(decoder.end());
-    if (run !== undefined) yield run;
+    if (start !== undefined && start.length > 0) {
+      const run = splitter.push(start);
+      if (run !== undefined) yield run;
+    }
     const rest = splitter.end();
     if (rest !== undefined) yield rest;
   }
@@ -80,48 +96,23 @@ export async function openCsv(input: Readable, options: CsvOptions = {}): Promis
   const source = runs();
   const first = await source.next();
   if (first.done) throw new TerminalError('the file is empty', 'send a file with a header row and data rows');
-  const parsed = parseCsvRun(first.value, delimiter);
+  const parsed = parseCsvRun(first.value, delimiter, read);
   const header = parsed.shift()!.cells.map((label) => (utf8Bytes ? fromUtf8Bytes(label) : label).trim());
 
   async function* batches(): AsyncGenerator<RowBatch> {
     if (parsed.length > 0) yield parsed;
-    for await (const run of source) yield parseCsvRun(run, delimiter);
+    for await (const run of source) yield parseCsvRun(run, delimiter, read);
   }
   return {
     dialect: { encoding, delimiter },
     header,
     utf8Bytes,
     batches: batches(),
-    runs: { delimiter, parsed, rest: source },
+    runs: { delimiter, reading, read, parsed, rest: source, recycle: (run) => splitter.recycle(run) },
   };
 }
 
-/**
- * UTF-8 through the platform's decoder (several times faster); Windows-1252 through
- * iconv-lite, loaded only then (the offline commands start faster without it).
- */
-async function decoderOf(encoding: Encoding): Promise<{
-  text(bytes: Buffer): string;
-  stream(): { write(chunk: Buffer): string; end(): string };
-}> {
-  if (encoding === 'utf-8') {
-    return {
-      text: (bytes) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes),
-      stream() {
-        const decoder = new TextDecoder('utf-8'); // drops a byte order mark
-        return { write: (chunk) => decoder.decode(chunk, { stream: true }), end: () => decoder.decode() };
-      },
-    };
-  }
-  const { default: iconv } = await import('iconv-lite');
-  return {
-    text: (bytes) => iconv.decode(bytes, encoding),
-    stream() {
-      const decoder = iconv.getDecoder(encoding);
-      return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() ?? '' };
-    },
-  };
-}
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 function looksBinary(sample: Buffer): boolean {
   const head = sample.subarray(0, 8192);

@@ -2,6 +2,8 @@ export { openCsv } from './csv';
 export { RecordSplitter } from './record-splitter';
 export type { CsvRun } from './record-splitter';
 export { MalformedQuote, parseCsvRecords, parseCsvRun } from './csv-records';
+export { runTextReader } from './run-text';
+export type { RunReading, RunText, RunTextReader } from './run-text';
 export type { CsvTable, CsvDialect, CsvOptions, CsvRuns } from './csv';
 export { detectDelimiter, detectEncoding, peek } from './sniff';
 export type { Encoding, Delimiter } from './sniff';

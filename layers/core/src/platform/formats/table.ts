@@ -1,4 +1,5 @@
 import type { CsvRun } from './record-splitter';
+import type { RunReading, RunTextReader } from './run-text';
 import type { Delimiter, Encoding } from './sniff';
 
 export type FileFormat = 'csv' | 'xlsx' | 'json' | 'ndjson' | 'geojson' | 'parquet';
@@ -34,7 +35,14 @@ export interface DataTable {
  * doubled quote; TableRow.firstCell is the index of a row's first): encoders copy unchanged
  * cells from its bytes.
  */
-export type RowBatch = TableRow[] & { source?: { text: string; starts: Int32Array } };
+export type RowBatch = TableRow[] & {
+  source?: {
+    text: string;
+    /** The text's own bytes, one per character, when the run's bytes are (see RunText). */
+    bytes?: Uint8Array;
+    starts: Int32Array;
+  };
+};
 
 export interface TableRow {
   /** 1-based row number in the file (for a spreadsheet, the sheet's own row number). */
@@ -121,6 +129,11 @@ export interface CsvDialect {
  */
 export interface CsvRuns {
   delimiter: Delimiter;
+  /** How the runs' bytes are read (a worker makes its own reader: see runTextReader). */
+  reading: RunReading;
+  read: RunTextReader;
+  /** Takes back a run that nothing reads any more, for its buffer (see RecordSplitter.recycle). */
+  recycle(run: CsvRun): void;
   parsed: RowBatch;
   rest: AsyncIterable<CsvRun>;
 }

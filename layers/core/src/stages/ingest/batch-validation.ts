@@ -50,7 +50,7 @@ export class BatchValidation {
       this.uniquenessElsewhere && this.validator.checksUniqueness ? [] : undefined;
     const source =
       rows !== undefined && this.bytesOfCells && batch.source !== undefined
-        ? { view: bytesView(batch.source.text), starts: batch.source.starts }
+        ? { view: bytesView(batch.source), starts: batch.source.starts }
         : undefined;
     let valid = 0;
     for (const { rowNumber, cells, firstCell } of batch) {
@@ -65,9 +65,10 @@ export class BatchValidation {
   }
 }
 
-/** The bytes of a byte string (one character per byte), over an ArrayBuffer of their own. */
-function bytesView(text: string): DataView {
-  const bytes = Buffer.allocUnsafeSlow(text.length);
-  bytes.write(text, 0, 'latin1');
-  return new DataView(bytes.buffer);
+/** The bytes of a batch's byte string (one character per byte): the run's own, or written again. */
+function bytesView({ text, bytes }: NonNullable<RowBatch['source']>): DataView {
+  if (bytes !== undefined) return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const written = Buffer.allocUnsafeSlow(text.length);
+  written.write(text, 0, 'latin1');
+  return new DataView(written.buffer);
 }

@@ -14,7 +14,7 @@ import type { Lineage } from '../../platform/warehouse';
 import { CopyWriter } from '../../platform/warehouse/copy-binary';
 import { BatchValidation, type TableSetup } from './batch-validation';
 import { ErrorCollector, type IngestReport } from './report';
-import { ValidationPool, failureError, validationWorkers, type RunOutcome } from './validation-pool';
+import { ValidationPool, failureError, validationWorkers, type RunResult } from './validation-pool';
 
 /** Thrown by FileValidation.copyRows when a table's header does not match the schema. */
 export class HeaderMismatch extends Error {}
@@ -37,7 +37,7 @@ export class FileValidation {
   readonly tables: TableSummary[] = [];
   headerProblem?: string;
   private readonly workers: number;
-  private readonly workersAfterChars: number;
+  private readonly workersAfterBytes: number;
 
   constructor(
     private readonly schema: TableSchema,
@@ -47,11 +47,11 @@ export class FileValidation {
       /** Validation worker threads for a large CSV table (0: none); see validationWorkers. */
       workers?: number;
       /**
-       * Text of a CSV table validated in this thread before workers start: a small file is
+       * Bytes of a CSV table validated in this thread before workers start: a small file is
        * done before they would have started. Default: 4 MiB, or none for a file known to be
        * large (fileBytes).
        */
-      workersAfterChars?: number;
+      workersAfterBytes?: number;
       /**
        * The file's size, when known (a compressed file's: its text is larger still), to
        * validate a large file without loading it (`datacycle validate`): from
@@ -65,8 +65,8 @@ export class FileValidation {
     } = {},
   ) {
     this.workers = options.workers ?? validationWorkers();
-    this.workersAfterChars =
-      options.workersAfterChars ?? ((options.fileBytes ?? 0) >= WORKERS_AT_ONCE_BYTES ? 0 : 4 * 1024 * 1024);
+    this.workersAfterBytes =
+      options.workersAfterBytes ?? ((options.fileBytes ?? 0) >= WORKERS_AT_ONCE_BYTES ? 0 : 4 * 1024 * 1024);
   }
 
   get dialect() {
@@ -126,7 +126,7 @@ export class FileValidation {
   private async *csvInWorkers(runs: CsvRuns, here: TableValidation): AsyncGenerator<Buffer> {
     function* inThisThread(some: Iterable<CsvRun>): Generator<Buffer> {
       for (const run of some) {
-        const output = here.validate(parseCsvRun(run, runs.delimiter));
+        const output = here.validate(parseCsvRun(run, runs.delimiter, runs.read));
         if (output !== undefined) yield output;
       }
     }
@@ -138,23 +138,27 @@ export class FileValidation {
     const output = here.validate(runs.parsed);
     if (output !== undefined) yield output;
     let next = await source.next();
-    for (let chars = 0; !next.done && chars < this.workersAfterChars; next = await source.next()) {
-      chars += next.value.text.length;
+    for (let bytes = 0; !next.done && bytes < this.workersAfterBytes; next = await source.next()) {
+      bytes += next.value.bytes.length;
       yield* inThisThread([next.value]);
     }
     // A table of one run is done: no worker is started for it.
     if (next.done) return;
     let ahead: CsvRun | undefined = next.value;
-    const pool = new ValidationPool(this.workers, { table: here.setup, delimiter: runs.delimiter });
+    const pool = new ValidationPool(this.workers, {
+      table: here.setup,
+      delimiter: runs.delimiter,
+      reading: runs.reading,
+    });
     try {
-      const inFlight: { runs: CsvRun[]; outcome: Promise<RunOutcome> }[] = [];
+      const inFlight: Promise<RunResult>[] = [];
       let more = true;
       let taken = 0;
       let again = 0;
       for (;;) {
         while (more && inFlight.length < pool.capacity) {
           const job: CsvRun[] = [];
-          for (let chars = 0; chars < JOB_CHARS;) {
+          for (let bytes = 0; bytes < JOB_BYTES;) {
             let run = ahead;
             ahead = undefined;
             if (run === undefined) {
@@ -166,26 +170,28 @@ export class FileValidation {
               run = fetched.value;
             }
             job.push(run);
-            chars += run.text.length;
+            bytes += run.bytes.length;
           }
-          if (job.length > 0) inFlight.push({ runs: job, outcome: pool.validate(job) });
+          if (job.length > 0) inFlight.push(pool.validate(job));
         }
         const head = inFlight.shift();
         if (head === undefined) return;
-        const outcome = await head.outcome;
+        const outcome = await head;
         if (!outcome.claims || here.validation.validator.claim(outcome.claims)) {
           taken++;
           yield* here.validatedElsewhere(outcome);
           if (outcome.failure) throw failureError(outcome.failure);
+          outcome.runs.forEach(runs.recycle);
           continue;
         }
         // A value seen in an earlier job, or an empty key: the runs again, here, for their
         // errors (a failing run fails here the same way).
-        yield* inThisThread(head.runs);
+        yield* inThisThread(outcome.runs);
+        outcome.runs.forEach(runs.recycle);
         // Repeats in most jobs (a `unique` field that is not): each job would be validated
         // twice, so the rest of the table is validated here alone.
         if (++again >= 4 && again > taken) {
-          for (const pending of inFlight) yield* inThisThread(pending.runs);
+          for (const pending of inFlight) yield* inThisThread((await pending).runs);
           yield* restInThisThread();
           return;
         }
@@ -204,8 +210,8 @@ export const WORKERS_AT_ONCE_BYTES = 8 * 1024 * 1024;
 
 /** What copyRows yields for validated rows when nothing is loaded: a beat for progress reports. */
 const NO_ROWS = Buffer.alloc(0);
-/** Text of the runs sent to a worker at once (see ValidationPool.validate). */
-const JOB_CHARS = 256 * 1024;
+/** Bytes of the runs sent to a worker at once (see ValidationPool.validate). */
+const JOB_BYTES = 256 * 1024;
 /** COPY bytes sent to PostgreSQL at once, at least, by this thread. */
 const COPY_CHUNK_BYTES = 256 * 1024;
 
@@ -245,7 +251,7 @@ class TableValidation {
   }
 
   /** Takes a worker's outcome; returns what copyRows yields for it, after what was gathered here. */
-  *validatedElsewhere(outcome: RunOutcome): Generator<Buffer> {
+  *validatedElsewhere(outcome: RunResult): Generator<Buffer> {
     this.file.collector.merge(outcome.kept, outcome.counts, this.member);
     this.file.counted(outcome.read, outcome.valid);
     if (this.setup.lineage === undefined) {

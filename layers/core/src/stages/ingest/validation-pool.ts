@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { TerminalError } from '../../platform/errors/errors';
 import { startWorker } from '../../platform/workers';
 import { databaseOnThisMachine, type Pool } from '../../platform/warehouse';
-import type { CsvRun, Delimiter } from '../../platform/formats';
+import type { CsvRun, Delimiter, RunReading } from '../../platform/formats';
 import type { RowClaim } from '../../platform/table-schema';
 import type { TableSetup } from './batch-validation';
 import type { IngestReport } from './report';
@@ -13,9 +13,13 @@ import type { IngestReport } from './report';
 export interface WorkerSetup {
   table: TableSetup;
   delimiter: Delimiter;
+  reading: RunReading;
 }
 
-/** Consecutive runs of records sent together: one message each way for all of them. */
+/**
+ * Consecutive runs of records sent together: one message each way for all of them. Their
+ * bytes are transferred, not copied, and come back with the outcome (RunResult.runs).
+ */
 export interface RunJob {
   id: number;
   runs: CsvRun[];
@@ -35,7 +39,10 @@ export interface RunOutcome {
   failure?: { message: string; hint?: string; terminal: boolean };
 }
 
-export type RunReply = { id: number } & RunOutcome;
+/** What a job's promise gives: the outcome, and the runs back (their bytes were lent to the worker). */
+export type RunResult = RunOutcome & { runs: CsvRun[] };
+
+export type RunReply = { id: number } & RunResult;
 
 /** The error a worker's failure stands for, as validating in this thread would have thrown it. */
 export function failureError(failure: NonNullable<RunOutcome['failure']>): Error {
@@ -95,7 +102,7 @@ export function loadValidationWorkers(pool: Pool, env: NodeJS.ProcessEnv = proce
 const JOBS_PER_WORKER = 3;
 
 interface Waiting {
-  resolve: (outcome: RunOutcome) => void;
+  resolve: (outcome: RunResult) => void;
   reject: (error: Error) => void;
   worker: Worker;
 }
@@ -129,17 +136,23 @@ export class ValidationPool {
     return this.workers.length * JOBS_PER_WORKER;
   }
 
-  /** Validates consecutive runs (each message costs: send a few hundred kB at once). */
-  validate(runs: CsvRun[]): Promise<RunOutcome> {
+  /**
+   * Validates consecutive runs (each message costs: send a few hundred kB at once). Their
+   * bytes move to the worker: read the runs again from the result, not from `runs`.
+   */
+  validate(runs: CsvRun[]): Promise<RunResult> {
     const entry = this.workers.reduce((least, next) => (next.pending < least.pending ? next : least));
     const id = this.nextId++;
     entry.pending++;
-    const outcome = new Promise<RunOutcome>((resolve, reject) => {
+    const outcome = new Promise<RunResult>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, worker: entry.worker });
     });
     // Awaited in order by the caller, or never if an earlier run failed: not unhandled then.
     outcome.catch(() => undefined);
-    entry.worker.postMessage({ id, runs } satisfies RunJob);
+    entry.worker.postMessage(
+      { id, runs } satisfies RunJob,
+      runs.map((run) => run.bytes.buffer as ArrayBuffer),
+    );
     return outcome;
   }
 

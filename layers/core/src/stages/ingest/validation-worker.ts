@@ -1,19 +1,23 @@
 /**
- * A validation worker thread (see ValidationPool): parses, validates and encodes the runs of
- * CSV records it is sent, and hands back their COPY bytes, errors and claims.
+ * A validation worker thread (see ValidationPool): decodes, parses, validates and encodes the
+ * runs of CSV records it is sent, and hands back their COPY bytes, errors and claims, with
+ * the runs themselves (their bytes were transferred here).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TerminalError } from '../../platform/errors/errors';
 import { parseCsvRun } from '../../platform/formats/csv-records';
+import { runTextReader, type RunTextReader } from '../../platform/formats/run-text';
 import type { RowClaim, RowError } from '../../platform/table-schema/rows';
 import { CopyWriter } from '../../platform/warehouse/copy-binary';
 import { BatchValidation } from './batch-validation';
 import { ERRORS_KEPT_PER_TYPE } from './report';
 import type { RunJob, RunOutcome, RunReply, WorkerSetup } from './validation-pool';
 
-const { table, delimiter } = workerData as WorkerSetup;
+const { table, delimiter, reading } = workerData as WorkerSetup;
 const validation = new BatchValidation(table, true);
 const output = new CopyWriter();
+/** Made once, before the first job (Windows-1252 loads its decoder). */
+const reader = runTextReader(reading);
 /**
  * Errors of each type sent so far. The reading thread takes jobs in file order, so once this
  * worker has sent it ERRORS_KEPT_PER_TYPE of a type, its report holds that many already:
@@ -21,7 +25,10 @@ const output = new CopyWriter();
  */
 const sent = new Map<string, number>();
 
-parentPort!.on('message', ({ id, runs }: RunJob) => {
+// Jobs are taken in the order they came: each waits for the reader, which is made once.
+parentPort!.on('message', (job: RunJob) => void reader.then((textOf) => validateJob(job, textOf)));
+
+function validateJob({ id, runs }: RunJob, textOf: RunTextReader): void {
   const kept: RowError[] = [];
   const counts: Record<string, number> = {};
   const onError = (error: RowError) => {
@@ -37,7 +44,7 @@ parentPort!.on('message', ({ id, runs }: RunJob) => {
   let failure: RunOutcome['failure'];
   try {
     for (const run of runs) {
-      const batch = parseCsvRun(run, delimiter);
+      const batch = parseCsvRun(run, delimiter, textOf);
       const validated = validation.validate(batch, onError, table.lineage === undefined ? undefined : output);
       read += batch.length;
       valid += validated.valid;
@@ -51,15 +58,6 @@ parentPort!.on('message', ({ id, runs }: RunJob) => {
     };
   }
   const copy = output.take();
-  const reply: RunReply = {
-    id,
-    copy,
-    read,
-    valid,
-    kept,
-    counts,
-    claims,
-    failure,
-  };
-  parentPort!.postMessage(reply, [copy.buffer]);
-});
+  const reply: RunReply = { id, copy, read, valid, kept, counts, claims, failure, runs };
+  parentPort!.postMessage(reply, [copy.buffer, ...runs.map((run) => run.bytes.buffer as ArrayBuffer)]);
+}
