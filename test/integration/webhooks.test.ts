@@ -102,7 +102,6 @@ async function drain(
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
     );
-    if (Messages.length > 0) idleSince = Date.now();
     for (const message of Messages) {
       const parsed: DeliveryMessage = deliveryMessageSchema.parse(JSON.parse(message.Body!));
       outcomes.push(
@@ -110,6 +109,9 @@ async function drain(
       );
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queue, ReceiptHandle: message.ReceiptHandle! }));
     }
+    // Idle from the end of the last handling: a bundle that took longer than idleMs to send
+    // (110 deliveries on a busy machine) must not end the wait for the retries it enqueued.
+    if (Messages.length > 0) idleSince = Date.now();
   }
   return outcomes;
 }
