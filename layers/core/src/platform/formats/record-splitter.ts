@@ -3,7 +3,7 @@ import { TerminalError } from '../errors/errors';
 /** Whole CSV records cut from a file, still as the file's bytes, with where they sit in it. */
 export interface CsvRun {
   /**
-   * The records' bytes (see readRunText for their text), over an ArrayBuffer of their own so
+   * The records' bytes (see runTextReader for their text), over an ArrayBuffer of their own so
    * that they can be handed to a validation worker without a copy; every run but the file's
    * last ends with a newline.
    */
