@@ -5,6 +5,8 @@ const alias = {
   '@datacycle/core/validation': path.resolve(import.meta.dirname, 'layers/core/src/validation.ts'),
   '@datacycle/core': path.resolve(import.meta.dirname, 'layers/core/src/index.ts'),
 };
+// The reference validators some integration and e2e tests run (frictionless, pyshacl, ...).
+const conformanceVenv = path.resolve(import.meta.dirname, 'test/setup/conformance-venv.ts');
 
 export default defineConfig({
   resolve: { alias },
@@ -20,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: [conformanceVenv],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -29,6 +32,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: [conformanceVenv],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // The deployed stack is shared: run its scenarios one after the other.
