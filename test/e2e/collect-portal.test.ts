@@ -6,7 +6,13 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { examplePortalPort, serveExamplePortal } from '../../localcloud/example-portal';
-import { fireAndWaitForRun, readStackOutputs, recordedFile, testPool } from '../helpers/local-cloud';
+import {
+  eventually,
+  fireAndWaitForRun,
+  readStackOutputs,
+  recordedFile,
+  testPool,
+} from '../helpers/local-cloud';
 
 const outputs = readStackOutputs();
 const pool = testPool();
@@ -33,14 +39,25 @@ describe('udata and WFS sources on the deployed stack', () => {
     expect(landed).toContain(file.status);
     // One run from the schedule to the load: collect, then ingest, as its steps.
     expect(file.run_id).toBe(run.id);
-    const { rows: steps } = await pool.query(
-      'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
-      [run.id],
+    // The file is recorded in the load's transaction, its step ended just after: wait for it.
+    const steps = await eventually(
+      async () => {
+        const { rows } = await pool.query<{ step: string; status: string }>(
+          'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
+          [run.id],
+        );
+        return rows.some((row) => row.status === 'running') ? undefined : rows;
+      },
+      30_000,
+      `the steps of run ${run.id} to end`,
     );
     expect(steps).toEqual([
       { step: 'collect', status: 'succeeded' },
       { step: 'ingest', status: file.status === 'loaded' ? 'succeeded' : 'skipped' },
     ]);
+    // The run is over with its last step, and as good as its steps.
+    const { rows: ended } = await pool.query('SELECT status FROM ops.runs WHERE id = $1', [run.id]);
+    expect(ended).toEqual([{ status: 'succeeded' }]);
     const { rows } = await pool.query('SELECT id_pdc_itinerance FROM raw.irve_consolidation ORDER BY 1');
     expect(rows.map((row) => row.id_pdc_itinerance)).toEqual(['ESZUNE1111ER7', 'FRA68E680210015']);
   });

@@ -28,6 +28,8 @@ export type StepName = 'collect' | 'push' | 'ingest' | 'transform' | 'test' | 'p
 /**
  * Starts a step of a run, creating the run when this step is its first (a schedule, a push
  * or a drop starts it; later steps join it through the run id carried by the landing object).
+ * A run that a step joins is running again until that step ends: a collected file's run is
+ * not over while its ingestion goes on.
  */
 export async function startRun(
   db: pg.Pool | pg.PoolClient,
@@ -35,7 +37,7 @@ export async function startRun(
 ): Promise<void> {
   await db.query(
     `INSERT INTO ops.runs (id, trigger, dataset, status, details) VALUES ($1, $2, $3, 'running', $4)
-     ON CONFLICT (id) DO NOTHING`,
+     ON CONFLICT (id) DO UPDATE SET status = 'running', finished_at = NULL`,
     [run.id, run.trigger, run.dataset ?? null, JSON.stringify(run.details ?? {})],
   );
   await db.query(
@@ -45,8 +47,11 @@ export async function startRun(
 }
 
 /**
- * Ends the step in progress, and brings the run's status up to date: a run is as bad as its
- * worst step (failed > succeeded > skipped), whatever order its steps finish in.
+ * Ends the step in progress, and brings the run's status up to date from its steps, each
+ * step (collect, ingest, ...) by its latest attempt (a retried step's failed attempt is
+ * superseded): running while one is, otherwise as bad as its worst (failed > succeeded >
+ * skipped), whatever order its steps finish in. One statement: nobody sees the step ended
+ * and its run not yet judged.
  */
 export async function finishRun(
   db: pg.Pool | pg.PoolClient,
@@ -55,14 +60,27 @@ export async function finishRun(
   status: Exclude<RunStatus, 'running'>,
   outcome: { error?: string; details?: Record<string, unknown> } = {},
 ): Promise<void> {
-  await finishStep(db, runId, step, status, outcome);
-  const details = JSON.stringify(outcome.details ?? {});
+  // The statement's parts read the table as it was before it: the step just ended is taken
+  // from `ended`, not from ops.run_steps.
   await db.query(
-    `UPDATE ops.runs SET
-       status = CASE WHEN ${rank('$2')} >= ${rank('status')} THEN $2 ELSE status END,
-       finished_at = now(), error = COALESCE($3, error), details = details || $4::jsonb
-     WHERE id = $1`,
-    [runId, status, outcome.error ?? null, details],
+    `WITH ended AS (${END_STEP} RETURNING id, step, status),
+     steps AS (
+       SELECT id, step, status FROM ops.run_steps WHERE run_id = $1 AND id NOT IN (SELECT id FROM ended)
+       UNION ALL SELECT id, step, status FROM ended
+     ),
+     latest AS (SELECT DISTINCT ON (step) status FROM steps ORDER BY step, id DESC),
+     judged AS (
+       SELECT CASE WHEN bool_or(status = 'running') THEN 'running'
+                   WHEN bool_or(status = 'failed') THEN 'failed'
+                   WHEN bool_or(status = 'succeeded') THEN 'succeeded'
+                   ELSE 'skipped' END AS status
+       FROM latest
+     )
+     UPDATE ops.runs SET status = judged.status,
+       finished_at = CASE WHEN judged.status = 'running' THEN NULL ELSE now() END,
+       error = COALESCE($4, error), details = details || $5::jsonb
+     FROM judged WHERE id = $1`,
+    stepParameters(runId, step, status, outcome),
   );
 }
 
@@ -74,11 +92,20 @@ export async function finishStep(
   status: Exclude<RunStatus, 'running'>,
   outcome: { error?: string; details?: Record<string, unknown> } = {},
 ): Promise<void> {
-  await db.query(
-    `UPDATE ops.run_steps SET status = $3, finished_at = now(), error = $4, details = details || $5::jsonb
-     WHERE id = (SELECT max(id) FROM ops.run_steps WHERE run_id = $1 AND step = $2 AND status = 'running')`,
-    [runId, step, status, outcome.error ?? null, JSON.stringify(outcome.details ?? {})],
-  );
+  await db.query(END_STEP, stepParameters(runId, step, status, outcome));
+}
+
+/** Ends a run's latest running attempt of a step ($1 run, $2 step, $3 status, $4 error, $5 details). */
+const END_STEP = `UPDATE ops.run_steps SET status = $3, finished_at = now(), error = $4, details = details || $5::jsonb
+     WHERE id = (SELECT max(id) FROM ops.run_steps WHERE run_id = $1 AND step = $2 AND status = 'running')`;
+
+function stepParameters(
+  runId: string,
+  step: StepName,
+  status: Exclude<RunStatus, 'running'>,
+  outcome: { error?: string; details?: Record<string, unknown> },
+): unknown[] {
+  return [runId, step, status, outcome.error ?? null, JSON.stringify(outcome.details ?? {})];
 }
 
 /**
@@ -120,9 +147,6 @@ export async function closeInterruptedSteps(
     );
   return [...new Set(rows.map((row) => row.run_id))];
 }
-
-const rank = (value: string) =>
-  `CASE ${value} WHEN 'failed' THEN 3 WHEN 'succeeded' THEN 2 WHEN 'skipped' THEN 1 ELSE 0 END`;
 
 export interface FileRecord {
   runId: string;
