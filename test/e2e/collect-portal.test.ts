@@ -11,6 +11,7 @@ import {
   fireAndWaitForRun,
   readStackOutputs,
   recordedFile,
+  runSteps,
   testPool,
 } from '../helpers/local-cloud';
 
@@ -42,11 +43,8 @@ describe('udata and WFS sources on the deployed stack', () => {
     // The file is recorded in the load's transaction, its step ended just after: wait for it.
     const steps = await eventually(
       async () => {
-        const { rows } = await pool.query<{ step: string; status: string }>(
-          'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
-          [run.id],
-        );
-        return rows.some((row) => row.status === 'running') ? undefined : rows;
+        const all = await runSteps(pool, run.id);
+        return all.some((one) => one.status === 'running') ? undefined : all;
       },
       30_000,
       `the steps of run ${run.id} to end`,

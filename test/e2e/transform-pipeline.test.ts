@@ -31,6 +31,7 @@ import {
   readText,
   readStackOutputs,
   recordedFile,
+  runSteps,
   testPool,
   uniqueName,
 } from '../helpers/local-cloud';
@@ -343,11 +344,7 @@ describe('load → transform → tests → publish, on the deployed stack', () =
     expect(refused.results.map((result) => result.path)).toContain(
       'http://www.w3.org/2004/02/skos/core#prefLabel',
     );
-    const { rows: steps } = await pool.query(
-      'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
-      [runId],
-    );
-    expect(steps).toEqual([
+    expect(await runSteps(pool, runId)).toEqual([
       { step: 'ingest', status: 'succeeded' },
       { step: 'transform', status: 'succeeded' },
       { step: 'publish', status: 'succeeded' },

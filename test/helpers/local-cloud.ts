@@ -110,6 +110,15 @@ export async function fireAndWaitForRun(
   );
 }
 
+/** The steps of a run, in the order they started (ops.run_steps). */
+export async function runSteps(pool: pg.Pool, runId: string): Promise<{ step: string; status: string }[]> {
+  const { rows } = await pool.query<{ step: string; status: string }>(
+    'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
+    [runId],
+  );
+  return rows;
+}
+
 export interface ApiAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { finishRun, finishStep, newRunId, startRun } from '@datacycle/core';
-import { testPool, uniqueName } from '../helpers/local-cloud';
+import { runSteps, testPool, uniqueName } from '../helpers/local-cloud';
 
 const pool = testPool();
 const dataset = uniqueName('runs');
@@ -50,6 +50,13 @@ describe('a run and its steps', () => {
     await start(id, 'ingest');
     await finishRun(pool, id, 'ingest', 'succeeded');
     expect(await runOf(id)).toEqual({ status: 'failed', finished: true, error: 'HTTP 503' });
+
+    const later = newRunId();
+    await start(later, 'ingest');
+    await finishRun(pool, later, 'ingest', 'succeeded');
+    await start(later, 'transform');
+    await finishRun(pool, later, 'transform', 'failed', { error: 'a test failed' });
+    expect(await runOf(later)).toEqual({ status: 'failed', finished: true, error: 'a test failed' });
   });
 
   it('counts a retried step by its latest attempt', async () => {
@@ -63,11 +70,7 @@ describe('a run and its steps', () => {
     await start(id, 'ingest');
     await finishRun(pool, id, 'ingest', 'succeeded');
     expect(await runOf(id)).toEqual({ status: 'succeeded', finished: true, error: null });
-    const { rows } = await pool.query(
-      'SELECT step, status FROM ops.run_steps WHERE run_id = $1 ORDER BY id',
-      [id],
-    );
-    expect(rows).toEqual([
+    expect(await runSteps(pool, id)).toEqual([
       { step: 'collect', status: 'succeeded' },
       { step: 'ingest', status: 'failed' },
       { step: 'ingest', status: 'succeeded' },
