@@ -62,7 +62,7 @@ module.exports = {
       comment: 'functions and the CLI import @datacycle/core, not its files (the layer ships one bundle)',
       severity: 'error',
       from: { path: '^(functions|cli)/' },
-      to: { path: `${core}.+`, pathNot: `${core}(index|validation)\\.ts$` },
+      to: { path: `${core}.+`, pathNot: `${core}(index|validation|validation-start)\\.ts$` },
     },
   ],
   options: {

@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 const alias = {
   '@datacycle/core/validation': path.resolve(import.meta.dirname, 'layers/core/src/validation.ts'),
+  '@datacycle/core/validation-start': path.resolve(import.meta.dirname, 'layers/core/src/validation-start.ts'),
   '@datacycle/core': path.resolve(import.meta.dirname, 'layers/core/src/index.ts'),
 };
 // The reference validators some integration and e2e tests run (frictionless, pyshacl, ...).

@@ -24,7 +24,6 @@ import {
   COPY_BINARY_TRAILER,
   FileValidation,
   createPool,
-  loadValidationWorkers,
   inTransaction,
   loadTable,
   openTables,
@@ -119,10 +118,8 @@ async function main() {
     rows = validation.rows.read;
   } else {
     const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datacycle');
-    // As the ingest function counts its workers.
-    const validation = new FileValidation(schema, 'bench', {
-      workers: loadValidationWorkers(pool),
-    });
+    // As the ingest function validates (its default workers).
+    const validation = new FileValidation(schema, 'bench');
     await inTransaction(pool, async (client) => {
       await loadTable(client, {
         schemaName: process.env.BENCH_SCHEMA ?? 'bench',

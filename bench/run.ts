@@ -462,7 +462,7 @@ function writeReport(
   const fastestLoad = Math.max(postgresCpuSeconds, (nodeCpuSeconds + postgresCpuSeconds) / cores);
   // As the functions count them: the bench's PostgreSQL is on this machine.
   const threads = (workers: number) => `${workers} worker thread${workers === 1 ? '' : 's'}`;
-  const workerThreads = `${threads(validationWorkers(process.env, { databaseOnThisMachine: true }))} for the loads and ${threads(validationWorkers())} for validation alone`;
+  const workerThreads = threads(validationWorkers());
   // Results of runs before the one-thread measure existed have none.
   const oneThread = results.filter((r) => r.datacycleLoadOneThread !== undefined);
   const oneThreadText = oneThread.length
@@ -479,8 +479,8 @@ ${Object.entries(FUNCTION_ENVIRONMENT)
   .join(', ')}), one process per measure so that its peak RSS is its own.
 Ingestion is measured with LocalStack stopped (idle, it takes about a tenth of a core).
 Past their first 4 MiB (for \`datacycle validate\` of a file of 8 MiB or more, from their
-second run of records), CSV files are validated by ${workerThreads} here (the default:
-one per core, one fewer for a load whose PostgreSQL shares the machine, as here:
+second run of records), CSV files are validated by ${workerThreads} here, for the loads
+as for validation alone (the default: one per core, at most 4:
 [validation workers](operations.md#validation-workers)).
 
 ${goalsSection(results[results.length - 1]!, pipeline, activation, startup, validate)}

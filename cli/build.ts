@@ -31,6 +31,7 @@ export async function buildPackage(): Promise<void> {
     alias: {
       // The offline surface first: the validate and infer commands load no pg or AWS SDK.
       '@datacycle/core/validation': path.join(repoRoot, 'layers/core/src/validation.ts'),
+      '@datacycle/core/validation-start': path.join(repoRoot, 'layers/core/src/validation-start.ts'),
       '@datacycle/core': path.join(repoRoot, 'layers/core/src/index.ts'),
     },
     chunkNames: 'chunks/[name]-[hash]',

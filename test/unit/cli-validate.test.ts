@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateIrveCsv } from '../../bench/irve-generator';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const schema = path.join(root, 'examples/territoires/schemas/irve-statique.json');
@@ -49,5 +50,50 @@ describe('datacycle validate', () => {
 
   it('exits 2 when the schema is missing', () => {
     expect(datacycle('validate', 'x.csv').status).toBe(2);
+  });
+
+  describe('a file large enough for workers started with the command', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dc-validate-large-'));
+    const file = path.join(dir, 'irve.csv');
+    beforeAll(async () => {
+      // Past WORKERS_AT_ONCE_BYTES (8 MiB): the command starts its workers before it reads the schema.
+      await generateIrveCsv(file, 20_000, 0.03);
+      expect(statSync(file).size).toBeGreaterThan(8 * 1024 * 1024);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reports as validating in one thread does', () => {
+      const json = (env: NodeJS.ProcessEnv) => {
+        const result = spawnSync(
+          'node',
+          ['bin/datacycle.mjs', 'validate', file, '--schema', schema, '--json'],
+          {
+            cwd: root,
+            encoding: 'utf8',
+            env: { ...process.env, ...env },
+            maxBuffer: 16 * 1024 * 1024,
+          },
+        );
+        expect(result.status, result.stderr).toBe(1);
+        const { seconds, ...report } = JSON.parse(result.stdout) as { seconds: number };
+        expect(seconds).toBeGreaterThan(0);
+        return report;
+      };
+      const inWorkers = json({ DATACYCLE_VALIDATION_WORKERS: '2' });
+      expect(inWorkers).toMatchObject({ rows: { read: 20_000 } });
+      expect(inWorkers).toEqual(json({ DATACYCLE_VALIDATION_WORKERS: '0' }));
+    }, 60_000);
+
+    it('exits at once on a schema error: the workers started do not hold it', () => {
+      const bad = path.join(dir, 'bad-schema.json');
+      writeFileSync(bad, JSON.stringify({ fields: [{ name: 'x', type: 'no-such-type' }] }));
+      const result = spawnSync('node', ['bin/datacycle.mjs', 'validate', file, '--schema', bad], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr).toContain('fields.0.type');
+    }, 60_000);
   });
 });

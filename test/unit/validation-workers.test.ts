@@ -14,10 +14,9 @@ import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import {
   FileValidation,
-  createPool,
-  databaseOnThisMachine,
   TerminalError,
   openTables,
   tableSchemaSchema,
@@ -26,6 +25,8 @@ import {
 } from '@datacycle/core';
 import { generateIrveCsv } from '../../bench/irve-generator';
 import { ValidationPool } from '../../layers/core/src/stages/ingest/validation-pool';
+import { StartedValidationWorkers } from '@datacycle/core/validation-start';
+import { startValidationWorker } from '../../layers/core/src/stages/ingest/validation-threads';
 import { bundleCoreLayer } from '../../cdk/bundle';
 
 const irve = tableSchemaSchema.parse(
@@ -58,9 +59,15 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function validate(bytes: Buffer, schema: TableSchema, workers: number, name = 'irve.csv') {
+async function validate(
+  bytes: Buffer,
+  schema: TableSchema,
+  workers: number,
+  name = 'irve.csv',
+  started?: StartedValidationWorkers,
+) {
   // Workers from the first run on, so that a small file has many runs in flight.
-  const validation = new FileValidation(schema, 'test', { workers, workersAfterBytes: 0 });
+  const validation = new FileValidation(schema, 'test', { workers, workersAfterBytes: 0, started });
   const output: Buffer[] = [];
   const pieces = Array.from({ length: Math.ceil(bytes.length / 5000) }, (_, i) =>
     bytes.subarray(i * 5000, (i + 1) * 5000),
@@ -175,32 +182,28 @@ describe('validation in worker threads', () => {
     expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(
       Math.min(cores, 6) < 2 ? 0 : Math.min(cores, 4),
     );
-    // A load whose database shares the machine leaves it a core: 3538 MB (2 vCPUs) get one.
-    const local = { databaseOnThisMachine: true };
-    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538' }, local)).toBe(
-      Math.min(cores, 2) < 2 ? 0 : 1,
-    );
-    expect(validationWorkers({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' }, local)).toBe(0);
-    expect(validationWorkers({ DATACYCLE_VALIDATION_WORKERS: '3' }, local)).toBe(3);
   });
 
-  it('know a database on this machine by its URL: loopback host or Unix socket', async () => {
-    const onThisMachine = async (url: string) => {
-      const pool = createPool(url);
-      try {
-        return databaseOnThisMachine(pool);
-      } finally {
-        await pool.end();
-      }
-    };
-    expect(await onThisMachine('postgres://postgres@127.0.0.1:5432/datacycle')).toBe(true);
-    expect(await onThisMachine('postgres://u:p@localhost/db')).toBe(true);
-    expect(await onThisMachine('postgres://u@[::1]:5433/db')).toBe(true);
-    expect(await onThisMachine('postgres:///db?host=/var/run/postgresql')).toBe(true);
-    expect(
-      await onThisMachine('postgres://u@db.abc123.eu-west-3.rds.amazonaws.com:5432/db?sslmode=require'),
-    ).toBe(false);
-    expect(await onThisMachine('postgres://u@10.0.3.17/db?sslmode=disable')).toBe(false);
+  it('started ahead, before the file is read, give the same result; those not taken are stopped', async () => {
+    const all: Worker[] = [];
+    const started = new StartedValidationWorkers(3, () => {
+      const worker = startValidationWorker();
+      all.push(worker);
+      return worker;
+    });
+    const exits = all.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+    // The pool takes the 2 it needs, and stops them when done; one is left idle.
+    const ahead = await validate(file, uniqueId, 2, 'irve.csv', started);
+    await Promise.all(exits.slice(0, 2));
+    const here = await validate(file, uniqueId, 0);
+    expect(ahead.failure).toBeUndefined();
+    expect(ahead.rows).toEqual(here.rows);
+    expect(ahead.errors).toEqual(here.errors);
+    expect(ahead.copy.equals(here.copy)).toBe(true);
+    // As validateFile ends: close stops the one no pool took.
+    await started.close();
+    await exits[2];
+    expect(started.take(3)).toEqual([]);
   });
 
   it('fail what they were given when they stop, rather than leave it waiting', async () => {

@@ -1,4 +1,4 @@
-export { connect, createPool, databaseOnThisMachine, inTransaction } from './pool';
+export { connect, createPool, inTransaction } from './pool';
 export type { Pool, PoolClient, PoolOptions } from './pool';
 export { connectionTls, sslModes, sslModeSchema } from './tls';
 export type { SslMode, TlsDefaults } from './tls';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { connectionTls, isLoopback, type TlsDefaults } from './tls';
+import { connectionTls, type TlsDefaults } from './tls';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -35,27 +35,6 @@ export function createPool(connectionString: string, max = 2, options: PoolOptio
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;
-}
-
-/**
- * Whether the pool's PostgreSQL runs on this machine (a loopback host, or a Unix socket):
- * it then shares the cores with the process, which should leave it one (see
- * validationWorkers). On AWS the database is another host.
- */
-export function databaseOnThisMachine(pool: pg.Pool): boolean {
-  const { connectionString, host } = pool.options;
-  let hosts = host === undefined ? [] : [host];
-  if (connectionString) {
-    try {
-      const url = new URL(connectionString);
-      hosts = [url.hostname, url.searchParams.get('host') ?? '', ...hosts];
-    } catch {
-      return false;
-    }
-  }
-  const named = hosts.filter((name) => name !== '');
-  // No host at all: libpq's default, the local Unix socket.
-  return named.length === 0 || named.some((name) => isLoopback(name) || name.startsWith('/'));
 }
 
 const guarded = new WeakSet<pg.PoolClient>();

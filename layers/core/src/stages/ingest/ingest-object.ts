@@ -48,7 +48,6 @@ import {
 import { type IngestReport, type Verdict } from './report';
 import { renderReportMarkdown } from './report-markdown';
 import { FileValidation, HeaderMismatch } from './validate-file';
-import { loadValidationWorkers } from './validation-pool';
 
 export interface Buckets {
   landing: string;
@@ -205,9 +204,7 @@ async function validateAndLoad(
   file: FileToLoad,
 ): Promise<PartialReport> {
   const { raw, source, runId } = file;
-  const validation = new FileValidation(dataset.tableSchema, dataset.id, {
-    workers: loadValidationWorkers(context.pool),
-  });
+  const validation = new FileValidation(dataset.tableSchema, dataset.id);
   const { collector, rows } = validation;
   const reject = (summary: string): PartialReport => ({
     verdict: 'rejected',

@@ -15,6 +15,7 @@ import { CopyWriter } from '../../platform/warehouse/copy-binary';
 import { BatchValidation, type TableSetup } from './batch-validation';
 import { ErrorCollector, type IngestReport } from './report';
 import { ValidationPool, failureError, validationWorkers, type RunResult } from './validation-pool';
+import { WORKERS_AT_ONCE_BYTES, type StartedValidationWorkers } from './validation-threads';
 
 /** Thrown by FileValidation.copyRows when a table's header does not match the schema. */
 export class HeaderMismatch extends Error {}
@@ -38,6 +39,7 @@ export class FileValidation {
   headerProblem?: string;
   private readonly workers: number;
   private readonly workersAfterBytes: number;
+  private readonly started?: StartedValidationWorkers;
 
   constructor(
     private readonly schema: TableSchema,
@@ -62,8 +64,11 @@ export class FileValidation {
        * same 2 cores, the same start cost 5 % (1M rows: 5.18 -> 5.47 s, 6 alternated runs).
        */
       fileBytes?: number;
+      /** Workers started ahead, taken by the first table validated in workers. */
+      started?: StartedValidationWorkers;
     } = {},
   ) {
+    this.started = options.started;
     this.workers = options.workers ?? validationWorkers();
     this.workersAfterBytes =
       options.workersAfterBytes ?? ((options.fileBytes ?? 0) >= WORKERS_AT_ONCE_BYTES ? 0 : 4 * 1024 * 1024);
@@ -145,11 +150,11 @@ export class FileValidation {
     // A table of one run is done: no worker is started for it.
     if (next.done) return;
     let ahead: CsvRun | undefined = next.value;
-    const pool = new ValidationPool(this.workers, {
-      table: here.setup,
-      delimiter: runs.delimiter,
-      reading: runs.reading,
-    });
+    const pool = new ValidationPool(
+      this.workers,
+      { table: here.setup, delimiter: runs.delimiter, reading: runs.reading },
+      this.started?.take(this.workers),
+    );
     try {
       const inFlight: Promise<RunResult>[] = [];
       let more = true;
@@ -201,12 +206,6 @@ export class FileValidation {
     }
   }
 }
-
-/**
- * A file from which size on the workers start at once (see fileBytes). Below it, they would
- * cost more than they save: a 4 MB file took 0.20 s with none, 0.25 s with two.
- */
-export const WORKERS_AT_ONCE_BYTES = 8 * 1024 * 1024;
 
 /** What copyRows yields for validated rows when nothing is loaded: a beat for progress reports. */
 const NO_ROWS = Buffer.alloc(0);
@@ -291,10 +290,17 @@ export interface ValidationResult {
 export async function validateFile(
   input: Readable,
   schema: TableSchema,
-  options: OpenOptions & { subject?: string; fileBytes?: number; onProgress?: (rowsRead: number) => void },
+  options: OpenOptions & {
+    subject?: string;
+    fileBytes?: number;
+    /** Workers started ahead (see StartedValidationWorkers); those not taken are stopped. */
+    started?: StartedValidationWorkers;
+    onProgress?: (rowsRead: number) => void;
+  },
 ): Promise<ValidationResult> {
   const validation = new FileValidation(schema, options.subject ?? options.name, {
     fileBytes: options.fileBytes,
+    started: options.started,
   });
   const result = (summary: string): ValidationResult => ({
     valid: validation.collector.total === 0 && validation.rows.read > 0,
@@ -321,6 +327,8 @@ export async function validateFile(
       return result(error.message);
     }
     throw error;
+  } finally {
+    await options.started?.close();
   }
   const { read, invalid } = validation.rows;
   if (read === 0) {

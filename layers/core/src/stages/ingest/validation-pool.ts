@@ -1,19 +1,25 @@
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { TerminalError } from '../../platform/errors/errors';
-import { startWorker } from '../../platform/workers';
-import { databaseOnThisMachine, type Pool } from '../../platform/warehouse';
 import type { CsvRun, Delimiter, RunReading } from '../../platform/formats';
 import type { RowClaim } from '../../platform/table-schema';
 import type { TableSetup } from './batch-validation';
 import type { IngestReport } from './report';
+import { defaultValidationWorkers, startValidationWorker } from './validation-threads';
 
-/** What a worker is started with: one table's setup. */
+/** What a worker validates: one table's setup. */
 export interface WorkerSetup {
   table: TableSetup;
   delimiter: Delimiter;
   reading: RunReading;
+}
+
+/**
+ * A worker's first message, its setup: sent rather than given as workerData, so that a worker
+ * can be started before the table it will validate is known (StartedValidationWorkers).
+ */
+export interface WorkerStart {
+  setup: WorkerSetup;
 }
 
 /**
@@ -54,22 +60,16 @@ export function failureError(failure: NonNullable<RunOutcome['failure']>): Error
 /**
  * How many validation workers a large CSV file gets: DATACYCLE_VALIDATION_WORKERS, or one per
  * CPU core, at most 4, and none on a single core (they would only take turns with the reading
- * thread). The reading thread does little besides (reading, cutting records, forwarding
- * bytes to PostgreSQL: idle most of a 1M-row load), so it needs no core of its own: on 2
- * cores, 2 workers validate 1M IRVE rows ~20 % faster than 1.
- * In Lambda, cores are counted from the memory size (one vCPU per 1769 MB): the sandbox
- * shows more than it lets a small function use. 0 turns them off.
+ * thread); see defaultValidationWorkers. The reading thread does little besides (reading,
+ * cutting records, forwarding bytes to PostgreSQL: idle most of a 1M-row load), so it needs
+ * no core of its own: on 2 cores, 2 workers validate 1M IRVE rows ~20 % faster than 1.
  *
- * A load whose PostgreSQL runs on this machine (the local cloud) leaves it a core: one worker
- * fewer, at least one. On 2 cores with PostgreSQL beside, one worker loaded 1M IRVE rows in
- * 6.73 s against 6.90 s for two, and 6.51 s against 6.75 s (medians of 5 and 6 alternated
- * runs; 7 % less CPU in Node.js): the backend, the workers and the reading thread take turns
- * on the cores, and fewer threads waste less of them.
+ * A load whose PostgreSQL shares the machine gets as many: on 2 cores, one worker is the
+ * whole load's bottleneck (busy 95 % of the time, while PostgreSQL waits for rows and a core
+ * idles 10-15 %), and two loaded 1M IRVE rows faster in 11 of 15 alternated rounds (median
+ * ratio to psql's copy of the same rows 0.87 against 0.84). 0 turns them off.
  */
-export function validationWorkers(
-  env: NodeJS.ProcessEnv = process.env,
-  { databaseOnThisMachine = false }: { databaseOnThisMachine?: boolean } = {},
-): number {
+export function validationWorkers(env: NodeJS.ProcessEnv = process.env): number {
   const setting = z.coerce
     .number()
     .int()
@@ -83,19 +83,7 @@ export function validationWorkers(
       'set it to the number of threads that validate a large CSV file (0: validate in the reading thread)',
     );
   }
-  if (setting.data !== undefined) return setting.data;
-  const lambdaMemory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  const cores =
-    lambdaMemory > 0
-      ? Math.min(availableParallelism(), Math.round(lambdaMemory / 1769))
-      : availableParallelism();
-  if (cores < 2) return 0;
-  return Math.min(databaseOnThisMachine ? cores - 1 : cores, 4);
-}
-
-/** The validation workers of a load into the pool's database (see validationWorkers). */
-export function loadValidationWorkers(pool: Pool, env: NodeJS.ProcessEnv = process.env): number {
-  return validationWorkers(env, { databaseOnThisMachine: databaseOnThisMachine(pool) });
+  return setting.data ?? defaultValidationWorkers(env);
 }
 
 /** Jobs in flight per worker: enough to keep it busy while the reading thread catches up. */
@@ -118,9 +106,16 @@ export class ValidationPool {
   private nextId = 0;
   private closing = false;
 
-  constructor(count: number, setup: WorkerSetup) {
-    this.workers = Array.from({ length: count }, () => {
-      const worker = startValidationWorker(setup);
+  constructor(
+    count: number,
+    setup: WorkerSetup,
+    /** Workers started ahead (see StartedValidationWorkers), used before any is started. */
+    started: Worker[] = [],
+  ) {
+    this.workers = Array.from({ length: count }, (_, index) => {
+      const worker = started[index] ?? startValidationWorker();
+      worker.ref();
+      worker.postMessage({ setup } satisfies WorkerStart);
       const entry = { worker, pending: 0 };
       worker.on('message', (reply: RunReply) => this.settle(entry, reply));
       worker.on('error', (error) => this.fail(worker, error));
@@ -178,20 +173,4 @@ export class ValidationPool {
       waiting.reject(error);
     }
   }
-}
-
-/**
- * A worker's young generation (new objects): 24 MB, i.e. semi-spaces of 8 MB rather than the
- * 16 MB of Node.js's default (or the functions' NODE_OPTIONS). Its batches are short-lived and
- * small: at 200k IRVE rows, `datacycle validate` peaks at 160 MB instead of 191 MB, no slower.
- */
-const resourceLimits = { maxYoungGenerationSizeMb: 24 };
-
-/** A validation worker (validation-worker.ts), bundled or from the sources (see startWorker). */
-function startValidationWorker(setup: WorkerSetup): Worker {
-  // esbuild leaves import.meta empty in a CommonJS bundle.
-  return startWorker('validation-worker', import.meta.url as string | undefined, {
-    workerData: setup,
-    resourceLimits,
-  });
 }

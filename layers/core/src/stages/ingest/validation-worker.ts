@@ -1,63 +1,75 @@
 /**
- * A validation worker thread (see ValidationPool): decodes, parses, validates and encodes the
- * runs of CSV records it is sent, and hands back their COPY bytes, errors and claims, with
- * the runs themselves (their bytes were transferred here).
+ * A validation worker thread (see ValidationPool): told by its first message which table it
+ * validates, it then decodes, parses, validates and encodes the runs of CSV records it is sent,
+ * and hands back their COPY bytes, errors and claims, with the runs themselves (their bytes
+ * were transferred here).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { TerminalError } from '../../platform/errors/errors';
 import { parseCsvRun } from '../../platform/formats/csv-records';
-import { runTextReader, type RunTextReader } from '../../platform/formats/run-text';
+import { runTextReader } from '../../platform/formats/run-text';
 import type { RowClaim, RowError } from '../../platform/table-schema/rows';
 import { CopyWriter } from '../../platform/warehouse/copy-binary';
 import { BatchValidation } from './batch-validation';
 import { ERRORS_KEPT_PER_TYPE } from './report';
-import type { RunJob, RunOutcome, RunReply, WorkerSetup } from './validation-pool';
+import type { RunJob, RunOutcome, RunReply, WorkerSetup, WorkerStart } from './validation-pool';
 
-const { table, delimiter, reading } = workerData as WorkerSetup;
-const validation = new BatchValidation(table, true);
-const output = new CopyWriter();
-/** Made once, before the first job (Windows-1252 loads its decoder). */
-const reader = runTextReader(reading);
-/**
- * Errors of each type sent so far. The reading thread takes jobs in file order, so once this
- * worker has sent it ERRORS_KEPT_PER_TYPE of a type, its report holds that many already:
- * later ones are only counted (sparing their copy between threads).
- */
-const sent = new Map<string, number>();
+/** The job handler, once the setup (the first message) is read. */
+let ready: Promise<(job: RunJob) => void> | undefined;
 
-// Jobs are taken in the order they came: each waits for the reader, which is made once.
-parentPort!.on('message', (job: RunJob) => void reader.then((textOf) => validateJob(job, textOf)));
+// Jobs are taken in the order they came: each waits for the setup, read once.
+parentPort!.on('message', (message: WorkerStart | RunJob) => {
+  if ('setup' in message) ready = jobHandler(message.setup);
+  else void ready!.then((validateJob) => validateJob(message));
+});
 
-function validateJob({ id, runs }: RunJob, textOf: RunTextReader): void {
-  const kept: RowError[] = [];
-  const counts: Record<string, number> = {};
-  const onError = (error: RowError) => {
-    counts[error.type] = (counts[error.type] ?? 0) + 1;
-    const before = sent.get(error.type) ?? 0;
-    if (before >= ERRORS_KEPT_PER_TYPE) return;
-    sent.set(error.type, before + 1);
-    kept.push(error);
-  };
-  let read = 0;
-  let valid = 0;
-  let claims: RowClaim[] | undefined;
-  let failure: RunOutcome['failure'];
-  try {
-    for (const run of runs) {
-      const batch = parseCsvRun(run, delimiter, textOf);
-      const validated = validation.validate(batch, onError, table.lineage === undefined ? undefined : output);
-      read += batch.length;
-      valid += validated.valid;
-      if (validated.claims) claims = claims ? claims.concat(validated.claims) : validated.claims;
-    }
-  } catch (error) {
-    failure = {
-      message: error instanceof Error ? error.message : String(error),
-      hint: error instanceof TerminalError ? error.hint : undefined,
-      terminal: error instanceof TerminalError,
+async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(job: RunJob) => void> {
+  const validation = new BatchValidation(table, true);
+  const output = new CopyWriter();
+  /** Made once, before the first job (Windows-1252 loads its decoder). */
+  const textOf = await runTextReader(reading);
+  /**
+   * Errors of each type sent so far. The reading thread takes jobs in file order, so once this
+   * worker has sent it ERRORS_KEPT_PER_TYPE of a type, its report holds that many already:
+   * later ones are only counted (sparing their copy between threads).
+   */
+  const sent = new Map<string, number>();
+
+  return ({ id, runs }) => {
+    const kept: RowError[] = [];
+    const counts: Record<string, number> = {};
+    const onError = (error: RowError) => {
+      counts[error.type] = (counts[error.type] ?? 0) + 1;
+      const before = sent.get(error.type) ?? 0;
+      if (before >= ERRORS_KEPT_PER_TYPE) return;
+      sent.set(error.type, before + 1);
+      kept.push(error);
     };
-  }
-  const copy = output.take();
-  const reply: RunReply = { id, copy, read, valid, kept, counts, claims, failure, runs };
-  parentPort!.postMessage(reply, [copy.buffer, ...runs.map((run) => run.bytes.buffer as ArrayBuffer)]);
+    let read = 0;
+    let valid = 0;
+    let claims: RowClaim[] | undefined;
+    let failure: RunOutcome['failure'];
+    try {
+      for (const run of runs) {
+        const batch = parseCsvRun(run, delimiter, textOf);
+        const validated = validation.validate(
+          batch,
+          onError,
+          table.lineage === undefined ? undefined : output,
+        );
+        read += batch.length;
+        valid += validated.valid;
+        if (validated.claims) claims = claims ? claims.concat(validated.claims) : validated.claims;
+      }
+    } catch (error) {
+      failure = {
+        message: error instanceof Error ? error.message : String(error),
+        hint: error instanceof TerminalError ? error.hint : undefined,
+        terminal: error instanceof TerminalError,
+      };
+    }
+    const copy = output.take();
+    const reply: RunReply = { id, copy, read, valid, kept, counts, claims, failure, runs };
+    parentPort!.postMessage(reply, [copy.buffer, ...runs.map((run) => run.bytes.buffer as ArrayBuffer)]);
+  };
 }
