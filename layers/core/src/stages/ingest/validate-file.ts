@@ -131,7 +131,9 @@ export class FileValidation {
   private async *csvInWorkers(runs: CsvRuns, here: TableValidation): AsyncGenerator<Buffer> {
     function* inThisThread(some: Iterable<CsvRun>): Generator<Buffer> {
       for (const run of some) {
-        const output = here.validate(parseCsvRun(run, runs.delimiter, runs.read));
+        const output = here.validate(
+          parseCsvRun(run, runs.delimiter, runs.read, here.setup.lineage !== undefined),
+        );
         if (output !== undefined) yield output;
       }
     }

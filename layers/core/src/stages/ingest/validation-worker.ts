@@ -34,6 +34,8 @@ async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(
    * later ones are only counted (sparing their copy between threads).
    */
   const sent = new Map<string, number>();
+  /** Valid rows are encoded for COPY (a load), unchanged cells copied from their bytes. */
+  const encodes = table.lineage !== undefined;
 
   return ({ id, runs }) => {
     const kept: RowError[] = [];
@@ -51,12 +53,8 @@ async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(
     let failure: RunOutcome['failure'];
     try {
       for (const run of runs) {
-        const batch = parseCsvRun(run, delimiter, textOf);
-        const validated = validation.validate(
-          batch,
-          onError,
-          table.lineage === undefined ? undefined : output,
-        );
+        const batch = parseCsvRun(run, delimiter, textOf, encodes);
+        const validated = validation.validate(batch, onError, encodes ? output : undefined);
         read += batch.length;
         valid += validated.valid;
         if (validated.claims) claims = claims ? claims.concat(validated.claims) : validated.claims;
