@@ -594,6 +594,15 @@ thread from \`/proc\`; alternated runs of the old and new code, as this machine 
   local database, so that PostgreSQL and the reading thread are never kept waiting for a core:
   8 alternated rounds against psql gave a median ratio of 0.85 against 0.81 for one worker,
   within this machine's noise (0.73-1.0 for either); not kept.
+- Then, on a slower machine (psql's reference 9.3-14.7 s), \`perf record -a\` over a load
+  with one worker showed it the bottleneck: busy 95 % of the COPY while PostgreSQL was busy
+  60 % and a core idled 10-15 % (the worker's CPU: the COPY row writer 17 %, the CSV parser
+  10 %, the row loop 7 %, patterns 10 %; \`postMessage\`, 10 % of its wall-clock profile,
+  was the thread being switched out, not work). Two workers loaded the same rows faster in 11
+  of 15 alternated rounds (median ratio 0.87 against 0.84), using ~2.5 CPU-s more and 45 MB
+  more, so a load now gets as many workers as \`datacycle validate\` (one per core, at most
+  4). Tried and dropped: jobs of 1 MiB instead of 256 KiB (4 rounds: no faster, 10-30 MB
+  more), workers from the first run rather than past the first 4 MiB (4 rounds: slower in 3).
 
 ## Other input formats
 
@@ -798,7 +807,18 @@ its second run of records (200,000 rows: 0.73 → 0.69 s). The per-cell changes 
 "What changed" above) and a progress line that no longer loads Intl's data (17 ms at its first
 \`toLocaleString\`): 0.97 → 0.885 s and 0.85 → 0.80 s in two series of alternated runs.
 Of datacycle's time, about 0.15 s does not depend on the file (Node.js, the command's modules,
-the schema; a file of one row takes 0.15-0.22 s).`;
+the schema; a file of one row takes 0.15-0.22 s).
+
+Later (timestamps in the command and the workers, on a slower machine): a worker took
+130-170 ms from its start to its first line of code, after the pool was made, so the first
+jobs waited for it; and \`@datacycle/core/validation\` loaded pg again (through the
+validation pool's count of workers beside a local database, ~85 ms). Now the command starts
+its workers first, before it loads the validation code (\`@datacycle/core/validation-start\`,
+Node.js modules only), and they take their table from their first message: they are ready
+before the pool is made. pg is out again, and validation alone no longer notes where each
+cell starts (only the COPY encoder reads that). 200,000 rows, alternated runs against the
+code before: 1.90-2.13 → 1.77-2.13 s (6 runs; prestart and pg), then medians 2.02 → 1.84 s
+(8 runs; with the cell starts).`;
 }
 
 main().catch((error: unknown) => {
