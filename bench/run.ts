@@ -25,6 +25,7 @@ import { benchStartup, startupSection, type StartupBench } from './startup';
 import { FUNCTION_ENVIRONMENT } from '../cdk/constructs/datacycle-function';
 import { generateIrveCsv } from './irve-generator';
 import { stopLocalstack } from '../localcloud/localstack';
+import { up } from '../localcloud/up';
 import { benchApi, benchFanOut, type ActivationBench } from './activation';
 import { benchFormats, type FormatBench } from './formats';
 import { benchDropToPublished, benchTransform, type PipelineBench } from './pipeline';
@@ -315,6 +316,8 @@ async function main() {
 async function onlyActivation(url: string, startup: StartupBench, validate: ValidateBench) {
   const previous = previousResults();
   const largest = previous.results[previous.results.length - 1]!.rows;
+  // The fan-out goes through the deployed stack, which a full run's exports leave stopped.
+  await up(path.join(packageRoot, 'examples/territoires'));
   const api = await benchApi(url.replace(/\/[^/?]+(\?|$)/, '/datacycle_bench$1'), largest);
   console.log(JSON.stringify(api));
   const fanOut = await benchFanOut(url);
