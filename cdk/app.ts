@@ -162,5 +162,6 @@ new DatacycleStack(app, `datacycle-${project.config.name}`, {
   publicSite: publicSiteSettings(),
   code: stageLambdaCode(project, buildDir, undefined, { rLayerArn: rLayer() }),
   retainData,
+  localQueueLongPollSeconds: localCloud ? 20 : undefined,
 });
 app.synth();

@@ -9,6 +9,7 @@ import { DatabaseSettings, type DatabaseSettingsProps } from './constructs/datab
 import { IngestPipeline } from './constructs/ingest-pipeline';
 import { SchemaMigrations } from './constructs/schema-migrations';
 import { ScopedWildcards } from './constructs/scoped-wildcards';
+import { QueueLongPolling } from './constructs/queue-long-polling';
 import { ManagedDatabase } from './constructs/managed-database';
 import { Collection } from './constructs/collection';
 import { PushEndpoint } from './constructs/push-endpoint';
@@ -40,6 +41,11 @@ export interface DatacycleStackProps extends StackProps {
   publicSite?: { kind: 'bucket' } | { kind: 'cloudfront'; domain?: { name: string; certificateArn: string } };
   /** Data buckets are kept when the stack is deleted, except for throw-away stacks. */
   retainData?: boolean;
+  /**
+   * On the local cloud: how long its queue pollers wait for a message (see QueueLongPolling).
+   * Unset on AWS, whose pollers long-poll by themselves.
+   */
+  localQueueLongPollSeconds?: number;
 }
 
 /** One datacycle deployment: storage, queues, functions and schedules of one data project. */
@@ -47,6 +53,8 @@ export class DatacycleStack extends Stack {
   constructor(scope: Construct, id: string, props: DatacycleStackProps) {
     super(scope, id, props);
     Aspects.of(this).add(new ScopedWildcards());
+    if (props.localQueueLongPollSeconds)
+      Aspects.of(this).add(new QueueLongPolling(props.localQueueLongPollSeconds));
     const removalPolicy = props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const buckets = new DataBuckets(this, 'Data', {
       removalPolicy,

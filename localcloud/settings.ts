@@ -89,8 +89,8 @@ export function localstackEnvironment(): Record<string, string> {
     // Our own certificate (gateway_cert.py): LocalStack's generator fails with pyOpenSSL 26.
     CUSTOM_SSL_CERT_PATH: gatewayCertFile,
     FILESYSTEM_ROOT: path.join(localstackDir, 'fs'),
-    // An idle queue is polled at least every second (LocalStack backs off up to 10 s by default),
-    // so a drop reaches the function about as fast as on AWS.
+    // The queues' event sources long-poll on the local cloud (QueueLongPolling, cdk/); after an
+    // empty long poll, LocalStack waits about a second (it backs off up to 10 s by default).
     LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC: '1',
     // A busy queue is polled again 0.1 s after a batch (LocalStack waits 1 s by default and runs
     // one batch at a time per queue, where AWS scales its pollers): 10 messages a second at most

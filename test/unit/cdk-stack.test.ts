@@ -110,6 +110,12 @@ describe('DatacycleStack', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 5,
     });
+    // On AWS the pollers long-poll by themselves: no window but the transform pass's coalescing.
+    const windows = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (mapping) => mapping.Properties.MaximumBatchingWindowInSeconds !== undefined,
+    );
+    expect(windows).toHaveLength(1);
+    expect(windows[0]!.Properties.BatchSize).toBe(100);
   });
 
   it('creates one EventBridge rule per scheduled source, targeting the collect function with its input', () => {
