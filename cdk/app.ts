@@ -5,6 +5,7 @@ import { packageRoot, stageLambdaCode } from './lambda-code';
 import type { DatabaseSettingsProps } from './constructs/database-settings';
 import { internetNeeds, type ManagedDatabaseProps } from './constructs/managed-database';
 import { refuseLocalOnlySettings } from './deployment-checks';
+import { LOCAL_QUEUE_LONG_POLL_SECONDS } from './constructs/queue-long-polling';
 import type { EdgeSettings } from './constructs/public-edge';
 import { DatacycleStack, defaultRates, type DatacycleStackProps } from './stack';
 
@@ -162,6 +163,6 @@ new DatacycleStack(app, `datacycle-${project.config.name}`, {
   publicSite: publicSiteSettings(),
   code: stageLambdaCode(project, buildDir, undefined, { rLayerArn: rLayer() }),
   retainData,
-  localQueueLongPollSeconds: localCloud ? 20 : undefined,
+  localQueueLongPollSeconds: localCloud ? LOCAL_QUEUE_LONG_POLL_SECONDS : undefined,
 });
 app.synth();

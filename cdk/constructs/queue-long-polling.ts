@@ -2,6 +2,9 @@ import type { IAspect } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 
+/** How long the local cloud's queue pollers wait for a message (an SQS long poll's longest). */
+export const LOCAL_QUEUE_LONG_POLL_SECONDS = 20;
+
 /**
  * Makes LocalStack's queue pollers long-poll, as AWS's always do. With no batching window,
  * LocalStack's event source mapping receives without waiting and, on an empty queue, sleeps

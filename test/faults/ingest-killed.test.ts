@@ -36,7 +36,7 @@ let restoreVisibility: () => Promise<void>;
 
 beforeAll(async () => {
   await generateIrveCsv(bigFile, ROWS, 0, Date.now() % 100_000);
-  restoreVisibility = await shortenVisibility(outputs.IngestQueueUrl, RETRY_VISIBILITY_SECONDS);
+  restoreVisibility = await shortenVisibility([outputs.IngestQueueUrl], RETRY_VISIBILITY_SECONDS);
 }, 120_000);
 
 afterAll(async () => {

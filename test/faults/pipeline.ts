@@ -7,6 +7,7 @@ import { createReadStream, readFileSync, readdirSync } from 'node:fs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type pg from 'pg';
+import { LOCAL_QUEUE_LONG_POLL_SECONDS } from '../../cdk/constructs/queue-long-polling';
 import { localSqs } from '../../localcloud/aws-clients';
 import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
@@ -104,21 +105,29 @@ export async function rowsCopiedSoFar(pool: pg.Pool): Promise<number | undefined
 }
 
 /**
- * Shortens a queue's visibility timeout while a scenario runs, so that a message whose
+ * Shortens queues' visibility timeouts while a scenario runs, so that a message whose
  * function died comes back in seconds rather than after six times the function's timeout
- * (what the stack sets, as AWS recommends). Returns what puts it back.
+ * (what the stack sets, as AWS recommends). Returns what puts them back.
+ *
+ * Then waits out the pollers' long polls: LocalStack gives a message the visibility timeout
+ * its queue had when the receive began, so a poll already waiting would hand the scenario's
+ * message out with the stack's (30 minutes for ingest).
  */
-export async function shortenVisibility(queueUrl: string, seconds: number): Promise<() => Promise<void>> {
+export async function shortenVisibility(queueUrls: string[], seconds: number): Promise<() => Promise<void>> {
   const sqs = localSqs();
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout'] }),
-  );
-  const before = Attributes!.VisibilityTimeout!;
-  const set = (value: string) =>
+  const set = (queueUrl: string, value: string) =>
     sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: value } }));
-  await set(String(seconds));
+  const before: [string, string][] = [];
+  for (const queueUrl of queueUrls) {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+    );
+    before.push([queueUrl, Attributes!.VisibilityTimeout!]);
+    await set(queueUrl, String(seconds));
+  }
+  await new Promise((resolve) => setTimeout(resolve, (LOCAL_QUEUE_LONG_POLL_SECONDS + 1) * 1000));
   return async () => {
-    await set(before);
+    for (const [queueUrl, value] of before) await set(queueUrl, value);
   };
 }
 

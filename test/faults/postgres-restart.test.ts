@@ -94,8 +94,9 @@ let previousRawKey: string;
 beforeAll(async () => {
   // A content of its own on each run: the same bytes as the table holds would be a duplicate.
   await generateIrveCsv(file, ROWS, 0, Date.now() % 100_000);
-  restores.push(await shortenVisibility(outputs.IngestQueueUrl, VISIBILITY_SECONDS));
-  restores.push(await shortenVisibility(outputs.TransformQueueUrl, VISIBILITY_SECONDS));
+  restores.push(
+    await shortenVisibility([outputs.IngestQueueUrl, outputs.TransformQueueUrl], VISIBILITY_SECONDS),
+  );
   previousRawKey = await currentIrveRawKey(pool);
 }, 120_000);
 
