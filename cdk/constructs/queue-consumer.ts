@@ -35,11 +35,13 @@ export class QueueConsumer extends Construct {
     });
     this.function = new DatacycleFunction(this, 'Function', {
       ...functionProps,
-      // The one batch path (consumeQueue) parks poison messages in the DLQ at once.
+      // The one batch path (consumeQueue) parks poison messages in the DLQ at once, and a
+      // message that failed its last delivery with why.
       environment: {
         ...functionProps.environment,
         QUEUE_URL: this.queue.queue.queueUrl,
         DEAD_LETTER_QUEUE_URL: this.queue.deadLetterQueue.queueUrl,
+        MAX_RECEIVE_COUNT: String(this.queue.maxReceiveCount),
       },
     }).function;
     this.queue.deadLetterQueue.grantSendMessages(this.function);

@@ -13,9 +13,12 @@ export interface QueueWithDlqProps {
 export class QueueWithDlq extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /** Deliveries before SQS moves a message to the DLQ. */
+  readonly maxReceiveCount: number;
 
   constructor(scope: Construct, id: string, props: QueueWithDlqProps) {
     super(scope, id);
+    this.maxReceiveCount = props.maxReceiveCount ?? 5;
     this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -26,7 +29,7 @@ export class QueueWithDlq extends Construct {
       retentionPeriod: Duration.days(4),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
   }
 }

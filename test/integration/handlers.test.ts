@@ -13,6 +13,7 @@ import { PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   CreateQueueCommand,
+  DeleteMessageCommand,
   DeleteQueueCommand,
   ReceiveMessageCommand,
   type Message,
@@ -47,6 +48,8 @@ const queues: Record<'dlq' | 'deliveries', string> = { dlq: '', deliveries: '' }
 
 /** A receiver on loopback that keeps what it is sent (webhook subscriber, alert channel, source). */
 const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
+/** The alert channel answers 503 (a cause that may pass: worth a retry) while set. */
+let alertChannelDown = false;
 const receiver = createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -56,7 +59,8 @@ const receiver = createServer((request, response) => {
       headers: request.headers,
       body: Buffer.concat(chunks).toString(),
     });
-    if (request.url === '/source.csv')
+    if (request.url === '/alerts' && alertChannelDown) response.writeHead(503).end('maintenance');
+    else if (request.url === '/source.csv')
       response.writeHead(200, { 'content-type': 'text/csv' }).end(irveExample);
     else response.writeHead(204).end();
   });
@@ -130,6 +134,7 @@ beforeAll(async () => {
     DATABASE_URL: url.toString(),
     PROJECT_FILE: path.join(dir, 'project.json'),
     DEAD_LETTER_QUEUE_URL: queues.dlq,
+    MAX_RECEIVE_COUNT: '3',
     QUEUE_URL: queues.deliveries,
     DELIVERIES_QUEUE_URL: queues.deliveries,
     API_URL: 'https://api.example.org/',
@@ -153,6 +158,15 @@ afterAll(async () => {
 });
 
 let runId = '';
+
+/** The alert the pipeline raises when a dataset's data tests fail. */
+const testsFailed = (message: string) => ({
+  kind: 'test-failed' as const,
+  severity: 'error' as const,
+  subject: dataset,
+  title: 'data tests failed',
+  message,
+});
 
 describe('queue consumers', () => {
   it('ingest: an S3 notification loads the file; a poison message beside it is parked in the DLQ', async () => {
@@ -252,13 +266,7 @@ describe('queue consumers', () => {
   });
 
   it('notify: an alert event goes to the alert channel and is marked sent', async () => {
-    const alert = {
-      kind: 'test-failed' as const,
-      severity: 'error' as const,
-      subject: dataset,
-      title: 'data tests failed',
-      message: 'not_null(id_pdc_itinerance): 1 failing row',
-    };
+    const alert = testsFailed('not_null(id_pdc_itinerance): 1 failing row');
     const { id } = await raiseAlert({ pool }, alert);
     const response = await invoke<unknown, SQSBatchResponse>(
       'notify',
@@ -272,6 +280,42 @@ describe('queue consumers', () => {
       [id],
     );
     expect(rows).toEqual([{ sent: true }]);
+  });
+});
+
+describe('a message that fails every delivery', () => {
+  it('is retried by SQS, then parked on its last delivery with the error of it', async () => {
+    const alert = testsFailed('unique(id_pdc_itinerance): 2 failing rows');
+    const { id } = await raiseAlert({ pool }, alert);
+    const delivery = (receiveCount: number) => {
+      const event = sqsEvent(busEnvelope('datacycle.alert', { ...alert, id }));
+      event.Records[0]!.attributes.ApproximateReceiveCount = String(receiveCount);
+      return event;
+    };
+    alertChannelDown = true;
+    try {
+      for (const receiveCount of [1, 2]) {
+        const event = delivery(receiveCount);
+        const response = await invoke<unknown, SQSBatchResponse>('notify', event);
+        // Not the last of its 3 deliveries: SQS hands it out again.
+        expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      }
+      expect(await receiveAll(queues.dlq)).toEqual([]);
+      const last = delivery(3);
+      const response = await invoke<unknown, SQSBatchResponse>('notify', last);
+      expect(response).toEqual({ batchItemFailures: [] });
+      const parked = await receiveAll(queues.dlq);
+      expect(parked.map((message) => message.Body)).toEqual([last.Records[0]!.body]);
+      expect(parked[0]!.MessageAttributes?.['datacycle-error']?.StringValue).toBe(
+        'failed on each of its 3 deliveries, the last with: the alert webhook answered HTTP 503 ' +
+          '(fix the cause, then replay it: datacycle redrive)',
+      );
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: queues.dlq, ReceiptHandle: parked[0]!.ReceiptHandle }),
+      );
+    } finally {
+      alertChannelDown = false;
+    }
   });
 });
 

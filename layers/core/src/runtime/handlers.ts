@@ -48,7 +48,7 @@ export function lambdaHandler<E, R>(name: string, handle: (event: E, tools: Hand
 /** The consumer's DLQ, where poison messages are parked at once (set on every queue consumer by the stack). */
 export function deadLetterQueueOf(platform: Runtime): DeadLetterQueue | undefined {
   const url = platform.env.DEAD_LETTER_QUEUE_URL;
-  return url ? { sqs: platform.sqs(), url } : undefined;
+  return url ? { sqs: platform.sqs(), url, maxReceiveCount: platform.env.MAX_RECEIVE_COUNT } : undefined;
 }
 
 type ConsumerOptions<Q extends QueueName> = Pick<ConsumeOptions<Q>, 'concurrency' | 'describe'> & {

@@ -65,6 +65,8 @@ export const functionEnvironmentSchema = z.object({
   QUEUE_URL: z.string().min(1).optional(),
   /** A queue consumer's dead-letter queue, where poison messages are parked at once. */
   DEAD_LETTER_QUEUE_URL: z.string().min(1).optional(),
+  /** Its queue's redrive policy: deliveries before a message moves to the DLQ. */
+  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).optional(),
   /** The webhook deliveries queue (fan-out and the API's replays enqueue attempts there). */
   DELIVERIES_QUEUE_URL: z.string().min(1).optional(),
   /** The read API's base URL, for the links of webhook payloads. */

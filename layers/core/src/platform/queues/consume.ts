@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { TerminalError, isTransient } from '../errors';
+import { TerminalError, errorMessage, isTransient } from '../errors';
 import { queueMessages, type QueueMessage, type QueueName } from '../events';
 import type { Logger } from '../logging';
 
@@ -9,6 +9,11 @@ import type { Logger } from '../logging';
 export interface DeadLetterQueue {
   sqs: SQSClient;
   url: string;
+  /**
+   * The queue's redrive policy: deliveries before SQS moves a message here on its own, without
+   * a word. A message that fails its last one is parked by the batch path instead, with why.
+   */
+  maxReceiveCount?: number;
 }
 
 export interface ConsumeOptions<Q extends QueueName> {
@@ -42,6 +47,8 @@ export interface QueueItem<Q extends QueueName> {
    * its function died (killed, out of memory, timed out) without a word.
    */
   redelivered: boolean;
+  /** This delivery's number (ApproximateReceiveCount): 1 the first time. */
+  receiveCount: number;
 }
 
 type ReceivedRecord = Pick<SQSRecord, 'messageId' | 'body'> & {
@@ -113,19 +120,26 @@ export async function parkPoisonMessage(
 /**
  * Decides a failed message's fate, the same way for every queue: a TerminalError is parked
  * in the DLQ (a retry would fail the same way), anything else is retried by SQS (a batch
- * item failure), up to the queue's redrive policy.
+ * item failure), up to the queue's redrive policy: on its last delivery it is parked with
+ * the error, rather than moved by SQS without one.
  */
 async function failureOf(
   options: ConsumeOptions<QueueName>,
-  item: Pick<QueueItem<QueueName>, 'record' | 'log'>,
+  item: Pick<QueueItem<QueueName>, 'record' | 'log' | 'receiveCount'>,
   error: unknown,
 ): Promise<string | undefined> {
-  if (error instanceof TerminalError) {
-    const reason = error.hint ? `${error.message} (${error.hint})` : error.message;
-    return (await parkPoisonMessage({ ...options, log: item.log }, item.record, reason))
+  const park = async (reason: string) =>
+    (await parkPoisonMessage({ ...options, log: item.log }, item.record, reason))
       ? undefined
       : item.record.messageId;
-  }
+  if (error instanceof TerminalError)
+    return park(error.hint ? `${error.message} (${error.hint})` : error.message);
+  const deliveries = options.deadLetterQueue?.maxReceiveCount;
+  if (deliveries && item.receiveCount >= deliveries)
+    return park(
+      `failed on each of its ${deliveries} deliveries, the last with: ${errorMessage(error)} ` +
+        '(fix the cause, then replay it: datacycle redrive)',
+    );
   item.log.error(isTransient(error) ? 'failed, will retry' : 'failed unexpectedly, will retry', {
     messageId: item.record.messageId,
     error,
@@ -146,8 +160,14 @@ async function readBatch<Q extends QueueName>(
     const refused = read.ok ? options.refuse?.(read.message) : undefined;
     if (read.ok && !refused) {
       const fields = { messageId: record.messageId, ...options.describe?.(read.message) };
-      const redelivered = Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1;
-      items.push({ record, message: read.message, log: options.log.child(fields), redelivered });
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1) || 1;
+      items.push({
+        record,
+        message: read.message,
+        log: options.log.child(fields),
+        redelivered: receiveCount > 1,
+        receiveCount,
+      });
     } else if (!(await parkPoisonMessage(options, record, read.ok ? refused! : read.reason)))
       failures.push(record.messageId);
   }

@@ -48,7 +48,8 @@ export async function deadLetterDepths(
 }
 
 /** What a message parked without a reason went through (see parkPoisonMessage for the others). */
-const RETRIED_OUT = "failed every delivery (the function's logs say why)";
+const RETRIED_OUT =
+  'failed every delivery, the last without a word: the function timed out or was killed (its logs say why)';
 
 /**
  * Why the messages of each non-empty DLQ are there, read without taking them (a look at up
