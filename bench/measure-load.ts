@@ -37,7 +37,9 @@ import {
   writeExport,
   tableSchemaSchema,
   validateFile,
+  validationWorkers,
 } from '@datacycle/core';
+import { StartedValidationWorkers, WORKERS_AT_ONCE_BYTES } from '@datacycle/core/validation-start';
 
 type Mode = 'load' | 'validate' | 'parse' | 'encode' | 'export' | 'export-file';
 
@@ -117,9 +119,12 @@ async function main() {
     await finished(out);
     rows = validation.rows.read;
   } else {
+    // As the ingest function validates: its default workers, started ahead for a large file.
+    const started = new StartedValidationWorkers(
+      statSync(file).size >= WORKERS_AT_ONCE_BYTES ? validationWorkers() : 0,
+    );
     const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datacycle');
-    // As the ingest function validates (its default workers).
-    const validation = new FileValidation(schema, 'bench');
+    const validation = new FileValidation(schema, 'bench', { started });
     await inTransaction(pool, async (client) => {
       await loadTable(client, {
         schemaName: process.env.BENCH_SCHEMA ?? 'bench',
@@ -136,6 +141,7 @@ async function main() {
       postgresCpuSeconds = backendCpuSeconds(backend[0]!.pid);
     });
     rows = validation.rows.read;
+    await started.close();
     await pool.end();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
@@ -15,6 +16,8 @@ import {
   type IngestReport,
   type Project,
 } from '@datacycle/core';
+import { WORKERS_AT_ONCE_BYTES } from '@datacycle/core/validation-start';
+import { generateIrveCsv } from '../../bench/irve-generator';
 import { localS3, objectExists, readJson, readText, testPool, uniqueName } from '../helpers/local-cloud';
 import { createTestBuckets, rawTable, testProject, irveExample } from '../helpers/projects';
 
@@ -252,5 +255,23 @@ describe('ingestObject (PostgreSQL + LocalStack S3)', () => {
     );
     const outcome = await ingestObject(context(), { bucket: buckets.landing, key: 'nobody/file.csv' });
     expect(outcome).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/no dataset/) });
+  });
+  it('loads a large file through validation workers started ahead, every valid row once', async () => {
+    // Past WORKERS_AT_ONCE_BYTES: the workers boot while the object is copied and the table prepared.
+    const dir = mkdtempSync(path.join(tmpdir(), 'dc-ingest-'));
+    const file = path.join(dir, 'irve-large.csv');
+    const { invalid } = await generateIrveCsv(file, 30_000, 0.03, 11);
+    const body = readFileSync(file);
+    rmSync(dir, { recursive: true, force: true });
+    expect(body.length).toBeGreaterThan(WORKERS_AT_ONCE_BYTES);
+    const source = await drop('large.csv', body);
+
+    const outcome = await ingestObject(context('load-valid'), source);
+
+    expect(outcome).toMatchObject({ status: 'loaded', rowsLoaded: 30_000 - invalid });
+    const { rows } = await pool.query<{ n: string; distinct: string; last: string }>(
+      `SELECT count(*) AS n, count(DISTINCT _row_number) AS distinct, max(_row_number) AS last FROM ${table}`,
+    );
+    expect(rows[0]).toEqual({ n: String(30_000 - invalid), distinct: String(30_000 - invalid), last: '30001' });
   });
 });

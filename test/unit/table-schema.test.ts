@@ -219,6 +219,45 @@ describe('table-schema', () => {
     });
   });
 
+  describe('RowValidator reading of each field', () => {
+    const schema = tableSchemaSchema.parse({
+      fields: [
+        { name: 'a', type: 'integer', constraints: { required: true } },
+        { name: 'b', type: 'string', constraints: { enum: ['x', 'y'] } },
+        { name: 'c', type: 'number' },
+      ],
+      missingValues: ['', 'NA'],
+    });
+    // Columns in another order than the fields: values come out in the schema's order.
+    const header = ['c', 'a', 'b'];
+    const validator = new RowValidator(schema, checkHeader(header, schema).columnOfField, 3);
+    const problems = (cells: string[]) => {
+      const result = validator.validate(cells, 9);
+      return result.ok ? result.values : result.errors.map((e) => [e.type, e.fieldName]);
+    };
+
+    it('reads valid rows, missing values as null, in schema order', () => {
+      expect(problems(['1.5', '3', 'x'])).toEqual(['3', 'x', '1.5']);
+      expect(problems(['NA', '4', 'NA'])).toEqual(['4', null, null]);
+      expect(problems(['', '+4', ''])).toEqual(['4', null, null]);
+    });
+
+    it('names every problem of a row that has one', () => {
+      expect(problems(['', 'NA', 'x'])).toEqual([['constraint-error', 'a']]);
+      expect(problems(['z', '5', 'z'])).toEqual([
+        ['constraint-error', 'b'],
+        ['type-error', 'c'],
+      ]);
+      expect(problems(['2', '5'])).toEqual([['missing-cell', 'b']]);
+    });
+
+    it('reports, on every row, a field the header does not have', () => {
+      const partial = new RowValidator(schema, checkHeader(['a', 'c'], schema).columnOfField, 2);
+      const result = partial.validate(['1', '2'], 3);
+      expect(!result.ok && result.errors.map((e) => [e.type, e.fieldName])).toEqual([['missing-cell', 'b']]);
+    });
+  });
+
   describe('RowValidator uniqueness', () => {
     const schema = tableSchemaSchema.parse({
       fields: [
