@@ -606,6 +606,29 @@ thread from \`/proc\`; alternated runs of the old and new code, as this machine 
   more, so a load now gets as many workers as \`datacycle validate\` (one per core, at most
   4). Tried and dropped: jobs of 1 MiB instead of 256 KiB (4 rounds: no faster, 10-30 MB
   more), workers from the first run rather than past the first 4 MiB (4 rounds: slower in 3).
+- Later, on a faster machine (psql's reference 5.1-6.1 s): a row's cells are read by code
+  written for the schema when the validator is made (one call site per field, each calling
+  only its field's reader, so V8 calls it directly and inlines the small ones), the generic
+  loop naming the problems of a row that has one: its call to 40 readers from one site was a
+  fifth of the row validator's own time (single thread, 226k rows, alternated builds: parse
+  and validate 2.83 → 2.62 µs per row, with the COPY encoding 3.95 → 3.81). Ingestion starts
+  a large object's workers before copying it and preparing its table (this measure too):
+  median of 6 alternated loads 6.71 → 6.66 s. Where the rest goes, from CPU per thread and
+  per 0.1 s (\`/proc\`) and PostgreSQL's statement log on one load of 6.2-6.4 s: 0.33 s to
+  start (loading the bundled library 0.21 s, a compile of 7 MB of code), 0.45 s in which the
+  reading thread validates the first 4 MiB itself, code still cold, while PostgreSQL waits,
+  4.7-5 s of COPY with both cores busy (Node.js 6.2 CPU-s, PostgreSQL 2.8), then 1.0 s of
+  GiST build on one core (the reference builds the same index). Workers from the first run
+  would spare most of those 0.45 s, but the reading thread, then holding little of its own,
+  runs 45-54 full garbage collections instead of 1: V8 starts marking again as soon as the
+  ~15 MB of room its old generation was left fills, mostly with the memory of the buffers the
+  workers transfer in (COPY buffers of their exact size instead of 512 KiB: 54 → 36), 1.1
+  CPU-s more in all: tried with workers after 0, 256 KiB and 1 MiB, not kept. Slower: 3
+  workers (+0.3-0.5 s), \`--single-threaded-gc\` (+0.6 s), a young generation of at least
+  16-32 MB from the start (+0.8 s). No change beyond this machine's noise: 8 jobs per worker,
+  a deeper COPY queue, 256 KiB or 1 MiB file reads, \`--max-semi-space-size\` 4 or 64,
+  \`--no-parallel-scavenge\`; and by psql, the same binary COPY without the two constant
+  lineage columns (filled by column defaults instead) took as long.
 
 ## Other input formats
 

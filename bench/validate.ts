@@ -50,7 +50,7 @@ function measured(command: string, args: string[]): { seconds: number; peakRssMb
 const median = <T extends { seconds: number }>(measures: T[]): T =>
   [...measures].sort((a, b) => a.seconds - b.seconds)[Math.floor(measures.length / 2)]!;
 
-export async function benchValidate(runs = 3): Promise<ValidateBench> {
+export async function benchValidate(runs = 5): Promise<ValidateBench> {
   const generated = path.join(localDir, 'bench', `irve-valid-${VALIDATE_ROWS}.csv`);
   mkdirSync(path.dirname(generated), { recursive: true });
   if (!existsSync(generated)) await generateIrveCsv(generated, VALIDATE_ROWS, 0);
