@@ -135,6 +135,7 @@ async function main() {
           loadId: crypto.randomUUID(),
           sourceKey: path.basename(file),
         }),
+        released: validation.released,
       });
       // The backend's CPU time so far (it only works for this load), read before it commits.
       const { rows: backend } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');

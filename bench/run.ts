@@ -619,11 +619,16 @@ thread from \`/proc\`; alternated runs of the old and new code, as this machine 
   reading thread validates the first 4 MiB itself, code still cold, while PostgreSQL waits,
   4.7-5 s of COPY with both cores busy (Node.js 6.2 CPU-s, PostgreSQL 2.8), then 1.0 s of
   GiST build on one core (the reference builds the same index). Workers from the first run
-  would spare most of those 0.45 s, but the reading thread, then holding little of its own,
-  runs 45-54 full garbage collections instead of 1: V8 starts marking again as soon as the
-  ~15 MB of room its old generation was left fills, mostly with the memory of the buffers the
-  workers transfer in (COPY buffers of their exact size instead of 512 KiB: 54 → 36), 1.1
-  CPU-s more in all: tried with workers after 0, 256 KiB and 1 MiB, not kept. Slower: 3
+  made the reading thread, then holding little of its own, run 45-54 full garbage collections
+  instead of 1 (1.1 CPU-s more): V8 started marking again as soon as the ~15 MB of room its
+  old generation was left filled with the COPY buffers transferred in from the workers, left
+  to the collector once written. A load now gives each buffer back to a worker as soon as
+  PostgreSQL's connection has written it out to the socket, and the worker fills it again:
+  no allocation in one thread, no collection in the other; 1M rows, 6 alternated runs, median
+  7.24 → 6.95 s, Node.js CPU 7.5-7.9 → 7.2-7.7 s. Workers from the first run then load as
+  fast as the 4 MiB validated first (6.84 s against 6.78 s, 4 alternated runs): the workers'
+  code warms up cold as the reading thread's did, the first rows reaching PostgreSQL no
+  sooner (0.9 s); not kept. Slower: 3
   workers (+0.3-0.5 s), \`--single-threaded-gc\` (+0.6 s), a young generation of at least
   16-32 MB from the start (+0.8 s). No change beyond this machine's noise: 8 jobs per worker,
   a deeper COPY queue, 256 KiB or 1 MiB file reads, \`--max-semi-space-size\` 4 or 64,

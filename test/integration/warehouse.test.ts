@@ -116,6 +116,52 @@ describe('warehouse (PostgreSQL)', () => {
       return cast.ok ? cast.value : null;
     };
 
+    it('hands each chunk back once the connection wrote it out: reused at once, the rows still load whole', async () => {
+      const rows = Array.from({ length: 30_000 }, (_, index) => [
+        `c${String(index).padStart(6, '0')}`,
+        String(index),
+        point(index / 1000, 45),
+      ]);
+      // Chunks of 3,000 rows (~140 kB each, over a socket's high-water mark).
+      async function* chunked() {
+        for (let at = 0; at < rows.length; at += 3000)
+          yield rows.slice(at, at + 3000).map((values, offset) => ({ rowNumber: at + offset + 2, values }));
+      }
+      const yielded = new Set<Uint8Array>();
+      const copyRows = (async function* () {
+        for await (const chunk of copyRowsOf(chunked(), communes.fields, {
+          loadId: crypto.randomUUID(),
+          sourceKey: 'k',
+        })) {
+          yielded.add(chunk);
+          yield chunk;
+        }
+      })();
+      let handedBack = 0;
+      const result = await inTransaction(pool, (client) =>
+        loadTable(client, {
+          schemaName,
+          table: 'released_t',
+          tableSchema: communes,
+          mode: 'replace',
+          copyRows,
+          // As a validation worker would: the buffer is filled again straight away.
+          released: (chunk) => {
+            expect(yielded.has(chunk)).toBe(true);
+            chunk.fill(0xff);
+            handedBack++;
+          },
+        }),
+      );
+
+      expect(result.rowsLoaded).toBe(30_000);
+      expect(handedBack).toBeGreaterThan(0);
+      const { rows: loaded } = await pool.query(
+        `SELECT count(*)::int AS n, sum(population)::text AS total, count(DISTINCT code)::int AS codes FROM "${schemaName}".released_t`,
+      );
+      expect(loaded[0]).toEqual({ n: 30_000, total: String((29_999 * 30_000) / 2), codes: 30_000 });
+    });
+
     it('replace swaps the whole content, with geometries and lineage', async () => {
       await load('replace_t', 'replace', [
         ['45234', '117000', point(1.9, 47.9)],

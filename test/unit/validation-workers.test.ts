@@ -65,17 +65,30 @@ async function validate(
   workers: number,
   name = 'irve.csv',
   started?: StartedValidationWorkers,
+  /** Give each chunk back once copied, as a load does once its connection took it. */
+  release = false,
 ) {
   // Workers from the first run on, so that a small file has many runs in flight.
   const validation = new FileValidation(schema, 'test', { workers, workersAfterBytes: 0, started });
   const output: Buffer[] = [];
+  let givenBack = 0;
   const pieces = Array.from({ length: Math.ceil(bytes.length / 5000) }, (_, i) =>
     bytes.subarray(i * 5000, (i + 1) * 5000),
   );
   const tables = openTables(Readable.from(pieces), { name, csv: { utf8Bytes: true } });
   let failure: unknown;
   try {
-    for await (const chunk of validation.copyRows(tables, lineage)) output.push(chunk);
+    for await (const chunk of validation.copyRows(tables, lineage)) {
+      if (!release) {
+        output.push(chunk);
+        continue;
+      }
+      output.push(Buffer.from(chunk));
+      const before = chunk.buffer.byteLength;
+      validation.released(chunk);
+      // A worker's buffer moves back to it (this view is then detached); others stay.
+      if (chunk.buffer.byteLength === 0 && before > 0) givenBack++;
+    }
   } catch (error) {
     failure = error;
   }
@@ -85,6 +98,7 @@ async function validate(
     errors: validation.collector.kept,
     copy: Buffer.concat(output),
     failure,
+    givenBack,
   };
 }
 
@@ -153,6 +167,16 @@ describe('validation in worker threads', () => {
     const repeating = withUnique('nom_operateur');
     const result = await expectSameAsOneThread(file, repeating);
     expect(result.counts['unique-error']).toBeGreaterThan(5000);
+  });
+
+  it('reuse the COPY buffers a load gives back, and encode the same bytes', async () => {
+    const here = await validate(file, irve, 0);
+    const reused = await validate(file, irve, 2, 'irve.csv', undefined, true);
+    expect(reused.failure).toBeUndefined();
+    expect(reused.rows).toEqual(here.rows);
+    expect(reused.copy.equals(here.copy)).toBe(true);
+    // Every job's buffer but those of the last jobs in flight went back to a worker.
+    expect(reused.givenBack).toBeGreaterThan(5);
   });
 
   it('reads a Windows-1252 file (decoded text, not bytes) the same way', async () => {

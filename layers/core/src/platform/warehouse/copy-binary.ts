@@ -272,6 +272,8 @@ export class CopyWriter {
      * ~300 kB of COPY rows, and a chunk is taken once past 256 kB.
      */
     private readonly initialBytes = 512 * 1024,
+    /** A buffer taken earlier and given back, written, if any: the next one, rather than a new one. */
+    private readonly spare: () => ArrayBuffer | undefined = () => undefined,
   ) {
     this.buffer = Buffer.allocUnsafeSlow(initialBytes);
     this.view = new DataView(this.buffer.buffer);
@@ -293,7 +295,11 @@ export class CopyWriter {
     // Nothing written (validation alone): the buffer is kept, not reallocated for each job.
     if (this.length === 0) return Buffer.allocUnsafeSlow(0);
     const written = this.buffer.subarray(0, this.length);
-    this.buffer = Buffer.allocUnsafeSlow(this.initialBytes);
+    const spare = this.spare();
+    this.buffer =
+      spare !== undefined && spare.byteLength >= this.initialBytes
+        ? Buffer.from(spare)
+        : Buffer.allocUnsafeSlow(this.initialBytes);
     this.view = new DataView(this.buffer.buffer);
     this.length = 0;
     return written;

@@ -1,5 +1,6 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TerminalError } from '../errors/errors';
@@ -31,6 +32,11 @@ export interface TableLoad {
    * already in memory).
    */
   copyRows: AsyncIterable<Uint8Array>;
+  /**
+   * Called with each chunk of copyRows once PostgreSQL's connection has taken it (written to
+   * the socket): its buffer may then be reused (see FileValidation.released).
+   */
+  released?: (chunk: Uint8Array) => void;
   /** How long a replace waits for readers before copying in place instead of swapping (default 5 s). */
   swapLockTimeoutMs?: number;
 }
@@ -100,6 +106,7 @@ async function fill(
       client,
       `COPY ${target} (${columns}) FROM STDIN WITH (FORMAT binary${fresh ? ', FREEZE' : ''})`,
       load.copyRows,
+      load.released,
     );
     return { rowsLoaded };
   }
@@ -112,7 +119,12 @@ async function fill(
   await client.query(
     `CREATE TEMP TABLE ${STAGING} (${[...stagingColumns, '_load_id uuid NOT NULL', '_source_key text NOT NULL', '_row_number bigint NOT NULL'].join(', ')}) ON COMMIT DROP`,
   );
-  await copyRows(client, `COPY ${STAGING} (${columns}) FROM STDIN WITH (FORMAT binary)`, load.copyRows);
+  await copyRows(
+    client,
+    `COPY ${STAGING} (${columns}) FROM STDIN WITH (FORMAT binary)`,
+    load.copyRows,
+    load.released,
+  );
 
   const fieldNames = tableSchema.fields.map((field) => quoteIdent(field.name));
   const selected = tableSchema.fields.map((field) =>
@@ -218,19 +230,46 @@ const LOCK_NOT_AVAILABLE = '55P03';
 /** SQLSTATE of a unique index that finds a repeated key. */
 const UNIQUE_VIOLATION = '23505';
 
-/** Streams COPY binary rows into PostgreSQL, between the format's header and trailer; returns the number of rows it took. */
+/**
+ * Streams COPY binary rows into PostgreSQL, between the format's header and trailer; returns
+ * the number of rows it took. A chunk of rows is handed to `released` once the connection's
+ * socket has written it out (test/integration/warehouse.test.ts overwrites each at once).
+ */
 async function copyRows(
   client: pg.PoolClient,
   sql: string,
   rows: AsyncIterable<Uint8Array>,
+  released?: (chunk: Uint8Array) => void,
 ): Promise<number> {
   const copy = client.query(copyFrom(sql));
-  await pipeline(Readable.from(framed(rows)), copy);
+  const failed = new Promise<never>((_, reject) => copy.once('error', reject));
+  failed.catch(() => undefined);
+  const socket = released && socketOf(client);
+  // The COPY stream calls back once the socket accepted the chunk: written out, or only
+  // queued when it was small (under the socket's high-water mark). Handed back only when the
+  // socket holds nothing unwritten; otherwise left to the garbage collector.
+  const onWritten = (chunk: Uint8Array) =>
+    socket === undefined ? undefined : () => socket.writableLength === 0 && released!(chunk);
+  const write = async (chunk: Uint8Array, written?: () => void) => {
+    if (!copy.write(chunk, written)) await Promise.race([once(copy, 'drain'), failed]);
+  };
+  try {
+    await write(COPY_BINARY_HEADER);
+    for await (const chunk of rows) if (chunk.byteLength > 0) await write(chunk, onWritten(chunk));
+    await write(COPY_BINARY_TRAILER);
+    copy.end();
+    await Promise.race([finished(copy), failed]);
+  } catch (error) {
+    // As stream.pipeline would: the COPY is abandoned (CopyFail), then the error goes up.
+    copy.destroy(error as Error);
+    await finished(copy).catch(() => undefined);
+    throw error;
+  }
   return copy.rowCount;
 }
 
-async function* framed(rows: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  yield COPY_BINARY_HEADER;
-  for await (const chunk of rows) if (chunk.byteLength > 0) yield chunk;
-  yield COPY_BINARY_TRAILER;
+/** The socket of a pg client's connection, where pg exposes it (it does not declare it). */
+function socketOf(client: pg.PoolClient): Writable | undefined {
+  const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  return stream instanceof Writable ? stream : undefined;
 }

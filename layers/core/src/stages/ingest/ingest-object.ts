@@ -241,6 +241,7 @@ async function validateAndLoad(
         tableSchema: dataset.tableSchema,
         mode: dataset.config.load.mode,
         copyRows: validation.copyRows(input, { loadId: runId, sourceKey: source.key }),
+        released: validation.released,
       });
       rows.loaded = rowsLoaded;
       const foreign = await findForeignKeyViolations(

@@ -61,7 +61,8 @@ export class FileValidation {
        * a load, the first MiBs validated here as well cost more than they saved, this thread's
        * validation code warming up on the way (200,000 IRVE rows: 0.70 -> 0.66 s; 20,000:
        * 0.31 -> 0.29 s). A load (ingestion) does not pass it: there, with PostgreSQL on the
-       * same 2 cores, the same start cost 5 % (1M rows: 5.18 -> 5.47 s, 6 alternated runs).
+       * same 2 cores, the workers' own cold start costs as much as this thread's (1M rows, 4
+       * alternated runs: 6.84 against 6.78 s), and the first rows reach PostgreSQL no sooner.
        */
       fileBytes?: number;
       /** Workers started ahead, taken by the first table validated in workers. */
@@ -77,6 +78,21 @@ export class FileValidation {
   get dialect() {
     return this.tables.find((table) => table.dialect)?.dialect;
   }
+
+  /** The validation pool at work, which takes back the COPY buffers its workers sent. */
+  private pool?: ValidationPool;
+
+  /**
+   * Takes back a chunk copyRows yielded, once nothing reads it any more (see
+   * TableLoad.released): a worker's COPY buffer goes back to the pool, to hold later rows. Sent
+   * away rather than left to the garbage collector: the reading thread holds little else, and
+   * the memory of buffers that came in from the workers alone made it collect in full again and
+   * again (docs/benchmarks.md).
+   */
+  readonly released = (chunk: Uint8Array): void => {
+    if (this.pool !== undefined && fromWorkers.has(chunk.buffer))
+      this.pool.takeBack(chunk.buffer as ArrayBuffer);
+  };
 
   /**
    * Validates every table of the file (several for a zip of several files) and yields its
@@ -152,11 +168,11 @@ export class FileValidation {
     // A table of one run is done: no worker is started for it.
     if (next.done) return;
     let ahead: CsvRun | undefined = next.value;
-    const pool = new ValidationPool(
+    const pool = (this.pool = new ValidationPool(
       this.workers,
       { table: here.setup, delimiter: runs.delimiter, reading: runs.reading },
       this.started?.take(this.workers),
-    );
+    ));
     try {
       const inFlight: Promise<RunResult>[] = [];
       let more = true;
@@ -204,10 +220,14 @@ export class FileValidation {
         }
       }
     } finally {
+      this.pool = undefined;
       await pool.close();
     }
   }
 }
+
+/** The ArrayBuffers of COPY bytes that came from validation workers (see FileValidation.released). */
+const fromWorkers = new WeakSet<ArrayBufferLike>();
 
 /** What copyRows yields for validated rows when nothing is loaded: a beat for progress reports. */
 const NO_ROWS = Buffer.alloc(0);
@@ -262,6 +282,7 @@ class TableValidation {
     const gathered = this.flush();
     if (gathered !== undefined) yield gathered;
     const { buffer, byteOffset, byteLength } = outcome.copy;
+    fromWorkers.add(buffer);
     if (byteLength > 0) yield Buffer.from(buffer, byteOffset, byteLength);
   }
 }

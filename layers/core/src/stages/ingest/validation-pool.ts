@@ -45,6 +45,11 @@ export interface RunOutcome {
   failure?: { message: string; hint?: string; terminal: boolean };
 }
 
+/** A buffer of COPY bytes a worker sent, given back once written (see ValidationPool.takeBack). */
+export interface SpareCopyBuffer {
+  spare: ArrayBuffer;
+}
+
 /** What a job's promise gives: the outcome, and the runs back (their bytes were lent to the worker). */
 export type RunResult = RunOutcome & { runs: CsvRun[] };
 
@@ -104,6 +109,7 @@ export class ValidationPool {
   private readonly workers: { worker: Worker; pending: number }[];
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
+  private nextSpare = 0;
   private closing = false;
 
   constructor(
@@ -149,6 +155,16 @@ export class ValidationPool {
       runs.map((run) => run.bytes.buffer as ArrayBuffer),
     );
     return outcome;
+  }
+
+  /**
+   * Gives a worker back a buffer of COPY bytes it sent, now written, for its next rows: moved
+   * (transferred), it costs neither thread an allocation nor a garbage collection.
+   */
+  takeBack(buffer: ArrayBuffer): void {
+    if (this.closing || buffer.byteLength === 0) return;
+    const entry = this.workers[this.nextSpare++ % this.workers.length]!;
+    entry.worker.postMessage({ spare: buffer } satisfies SpareCopyBuffer, [buffer]);
   }
 
   async close(): Promise<void> {

@@ -12,20 +12,34 @@ import type { RowClaim, RowError } from '../../platform/table-schema/rows';
 import { CopyWriter } from '../../platform/warehouse/copy-binary';
 import { BatchValidation } from './batch-validation';
 import { ERRORS_KEPT_PER_TYPE } from './report';
-import type { RunJob, RunOutcome, RunReply, WorkerSetup, WorkerStart } from './validation-pool';
+import type {
+  RunJob,
+  RunOutcome,
+  RunReply,
+  SpareCopyBuffer,
+  WorkerSetup,
+  WorkerStart,
+} from './validation-pool';
 
 /** The job handler, once the setup (the first message) is read. */
 let ready: Promise<(job: RunJob) => void> | undefined;
 
 // Jobs are taken in the order they came: each waits for the setup, read once.
-parentPort!.on('message', (message: WorkerStart | RunJob) => {
-  if ('setup' in message) ready = jobHandler(message.setup);
+/** COPY buffers sent earlier and given back, written (see ValidationPool.takeBack). */
+const spares: ArrayBuffer[] = [];
+/** Spares kept at most: a worker has a few jobs in flight. */
+const MAX_SPARES = 8;
+
+parentPort!.on('message', (message: WorkerStart | RunJob | SpareCopyBuffer) => {
+  if ('spare' in message) {
+    if (spares.length < MAX_SPARES) spares.push(message.spare);
+  } else if ('setup' in message) ready = jobHandler(message.setup);
   else void ready!.then((validateJob) => validateJob(message));
 });
 
 async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(job: RunJob) => void> {
   const validation = new BatchValidation(table, true);
-  const output = new CopyWriter();
+  const output = new CopyWriter(undefined, () => spares.pop());
   /** Made once, before the first job (Windows-1252 loads its decoder). */
   const textOf = await runTextReader(reading);
   /**
