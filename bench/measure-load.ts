@@ -39,7 +39,7 @@ import {
   validateFile,
   validationWorkers,
 } from '@datacycle/core';
-import { StartedValidationWorkers, WORKERS_AT_ONCE_BYTES } from '@datacycle/core/validation-start';
+import { StartedValidationWorkers } from '@datacycle/core/validation-start';
 
 type Mode = 'load' | 'validate' | 'parse' | 'encode' | 'export' | 'export-file';
 
@@ -120,9 +120,7 @@ async function main() {
     rows = validation.rows.read;
   } else {
     // As the ingest function validates: its default workers, started ahead for a large file.
-    const started = new StartedValidationWorkers(
-      statSync(file).size >= WORKERS_AT_ONCE_BYTES ? validationWorkers() : 0,
-    );
+    const started = StartedValidationWorkers.forFile(statSync(file).size, validationWorkers());
     const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datacycle');
     const validation = new FileValidation(schema, 'bench', { started });
     await inTransaction(pool, async (client) => {

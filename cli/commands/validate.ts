@@ -1,11 +1,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Delimiter, Encoding } from '@datacycle/core/validation';
-import {
-  StartedValidationWorkers,
-  WORKERS_AT_ONCE_BYTES,
-  defaultValidationWorkers,
-} from '@datacycle/core/validation-start';
+import { StartedValidationWorkers, defaultValidationWorkers } from '@datacycle/core/validation-start';
 import { parseArgs } from '../args';
 
 const usage =
@@ -30,9 +26,7 @@ export async function validateCommand(args: string[]): Promise<number> {
   // A large file's workers boot while the validation code loads (~0.1-0.3 s) and the file's
   // start is read; the default count (DATACYCLE_VALIDATION_WORKERS, read with the rest, may
   // take fewer or start more).
-  const workers = new StartedValidationWorkers(
-    size >= WORKERS_AT_ONCE_BYTES ? defaultValidationWorkers() : 0,
-  );
+  const workers = StartedValidationWorkers.forFile(size, defaultValidationWorkers());
   const { tableSchemaSchema, validateFile } = await import('@datacycle/core/validation');
   const parsed = tableSchemaSchema.safeParse(JSON.parse(readFileSync(schemaFile, 'utf8')));
   if (!parsed.success) {

@@ -49,7 +49,7 @@ import { type IngestReport, type Verdict } from './report';
 import { renderReportMarkdown } from './report-markdown';
 import { FileValidation, HeaderMismatch } from './validate-file';
 import { validationWorkers } from './validation-pool';
-import { StartedValidationWorkers, WORKERS_AT_ONCE_BYTES } from './validation-threads';
+import { StartedValidationWorkers } from './validation-threads';
 
 export interface Buckets {
   landing: string;
@@ -208,7 +208,7 @@ async function validateAndLoad(
   const { raw, source, runId } = file;
   // A large file's validation workers boot while its start is read and its table prepared
   // (a cold worker takes 25-150 ms); those a CSV table does not take are stopped at the end.
-  const started = new StartedValidationWorkers(file.size >= WORKERS_AT_ONCE_BYTES ? validationWorkers() : 0);
+  const started = StartedValidationWorkers.forFile(file.size, validationWorkers());
   const validation = new FileValidation(dataset.tableSchema, dataset.id, { started });
   const { collector, rows } = validation;
   const reject = (summary: string): PartialReport => ({

@@ -69,6 +69,14 @@ export class StartedValidationWorkers {
     }
   }
 
+  /**
+   * Workers started ahead for a file of `fileBytes`: `count` for a large one (from
+   * WORKERS_AT_ONCE_BYTES on), none for a smaller one, which would be done before they started.
+   */
+  static forFile(fileBytes: number, count: number): StartedValidationWorkers {
+    return new StartedValidationWorkers(fileBytes >= WORKERS_AT_ONCE_BYTES ? count : 0);
+  }
+
   /** Up to `count` idle workers, for a pool (which refs them: they then keep the process alive). */
   take(count: number): Worker[] {
     return this.idle.splice(0, count);

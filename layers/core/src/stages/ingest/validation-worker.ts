@@ -24,12 +24,12 @@ import type {
 /** The job handler, once the setup (the first message) is read. */
 let ready: Promise<(job: RunJob) => void> | undefined;
 
-// Jobs are taken in the order they came: each waits for the setup, read once.
 /** COPY buffers sent earlier and given back, written (see ValidationPool.takeBack). */
 const spares: ArrayBuffer[] = [];
 /** Spares kept at most: a worker has a few jobs in flight. */
 const MAX_SPARES = 8;
 
+// Jobs are taken in the order they came: each waits for the setup, read once.
 parentPort!.on('message', (message: WorkerStart | RunJob | SpareCopyBuffer) => {
   if ('spare' in message) {
     if (spares.length < MAX_SPARES) spares.push(message.spare);
