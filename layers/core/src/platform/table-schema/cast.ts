@@ -25,6 +25,11 @@ export type CellReader = (text: string) => string | null | CellProblem;
 const DEFAULT_TRUE = ['true', 'True', 'TRUE', '1'];
 const DEFAULT_FALSE = ['false', 'False', 'FALSE', '0'];
 
+/** The spellings a boolean field reads as true and as false. */
+export function booleanSpellings(field: Field): { trueValues: string[]; falseValues: string[] } {
+  return { trueValues: field.trueValues ?? DEFAULT_TRUE, falseValues: field.falseValues ?? DEFAULT_FALSE };
+}
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const isoTime = /^(\d{2}):(\d{2}):(\d{2})(\.\d+)?$/;
@@ -92,10 +97,8 @@ export function utf8BytesReader(compiled: CompiledField): CellReader {
     return (bytes) => (isAllowed(bytes) ? bytes : decoded(bytes));
   }
   if (onlyEnum && field.type === 'boolean' && allowed === undefined) {
-    const truth = truthOf(
-      (field.trueValues ?? DEFAULT_TRUE).map(toUtf8Bytes),
-      (field.falseValues ?? DEFAULT_FALSE).map(toUtf8Bytes),
-    );
+    const { trueValues, falseValues } = booleanSpellings(field);
+    const truth = truthOf(trueValues.map(toUtf8Bytes), falseValues.map(toUtf8Bytes));
     return (bytes) => truth(bytes) ?? decoded(bytes);
   }
   const grammar = [
@@ -157,7 +160,8 @@ function typeReader(field: Field): CellReader {
     case 'number':
       return numberReader(field);
     case 'boolean': {
-      const truth = truthOf(field.trueValues ?? DEFAULT_TRUE, field.falseValues ?? DEFAULT_FALSE);
+      const { trueValues, falseValues } = booleanSpellings(field);
+      const truth = truthOf(trueValues, falseValues);
       return (text) => truth(text) ?? typeError(field, text, 'a boolean');
     }
     case 'date':
@@ -311,7 +315,7 @@ export function digitsAt(text: string, from: number, to: number): number {
 }
 
 /** A calendar date PostgreSQL stores (it has no year 0: 1 BC comes before AD 1). */
-function isRealDate(year: number, month: number, day: number): boolean {
+export function isRealDate(year: number, month: number, day: number): boolean {
   if (!(year >= 1) || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);

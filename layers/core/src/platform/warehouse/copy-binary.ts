@@ -90,103 +90,148 @@ export class CopyBinaryRows {
     /** The index of the row's first cell in source.starts. */
     firstCell = 0,
   ): void {
-    const kinds = this.kinds;
     // Room is checked value by value (one pass over the values): a value takes at most
     // 16 + 3 bytes per character (a time's 8 characters take 12, UTF-8 text up to 3 per character).
     let buffer = out.reserve(this.fixedBytes + ROW_ROOM);
-    let view = out.view;
-    let at = out.length;
-    buffer[at] = this.fieldCount >>> 8;
-    buffer[at + 1] = this.fieldCount & 0xff;
-    at += 2;
+    let at = this.putFieldCount(buffer, out.length);
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
       if (value === null || value === undefined) {
-        if (at + 4 > buffer.length) {
-          buffer = grow(out, at, 4 + this.fixedBytes);
-          view = out.view;
-        }
-        view.setUint32(at, 0xffffffff);
-        at += 4;
+        if (at + 4 > buffer.length) buffer = grow(out, at, 4 + this.fixedBytes);
+        at = putNull(buffer, at);
         continue;
       }
-      if (at + 16 + 3 * value.length > buffer.length) {
+      if (at + 16 + 3 * value.length > buffer.length)
         buffer = grow(out, at, 16 + 3 * value.length + this.fixedBytes);
-        view = out.view;
-      }
-      switch (kinds[i]) {
-        case Kind.Bytes: {
-          const length = value.length;
-          view.setUint32(at, length);
-          at += 4;
-          const position = this.positions[i]!;
-          const start =
-            source !== undefined && cells![position] === value ? source.starts[firstCell + position]! : -1;
-          if (start >= 0) copyBytes(source!.view, start, view, at, length);
-          else if (length < 64) {
-            // A point, a cell with a doubled quote: short, quicker copied here than through a native call.
-            for (let k = 0; k < length; k++) buffer[at + k] = value.charCodeAt(k);
-          } else buffer.write(value, at, length, 'latin1');
-          at += length;
-          break;
-        }
-        case Kind.Boolean:
-          view.setUint32(at, 1);
-          buffer[at + 4] = value === 't' ? 1 : 0;
-          at += 5;
-          break;
-        case Kind.Text:
-          at = putText(value, buffer, at);
-          break;
-        case Kind.JsonBytes:
-          at = putJson(value, buffer, at, 'latin1');
-          break;
-        case Kind.JsonText:
-          at = putJson(value, buffer, at, 'utf8');
-          break;
-        case Kind.BigInt:
-          putUint32(buffer, at, 8);
-          putInt64Text(buffer, at + 4, value);
-          at += 12;
-          break;
-        case Kind.Integer:
-          putUint32(buffer, at, 4);
-          putUint32(buffer, at + 4, Number(value) >>> 0);
-          at += 8;
-          break;
-        case Kind.Numeric:
-          at = putNumeric(value, buffer, at);
-          break;
-        case Kind.Date:
-          putUint32(buffer, at, 4);
-          putUint32(buffer, at + 4, daysOf(value) >>> 0);
-          at += 8;
-          break;
-        case Kind.Time:
-          putUint32(buffer, at, 8);
-          putInt64(buffer, at + 4, timeMicroseconds(value, 0));
-          at += 12;
-          break;
-        case Kind.Timestamp:
-          at = putTimestamp(value, buffer, at);
-          break;
-      }
+      const position = this.positions[i]!;
+      const start =
+        source !== undefined && cells![position] === value ? source.starts[firstCell + position]! : -1;
+      at = this.putValue(i, value, buffer, out.view, at, source?.view, start);
     }
-    if (at + this.lineage.length + 8 > buffer.length) {
-      buffer = grow(out, at, this.lineage.length + 8);
-      view = out.view;
+    if (at + this.lineage.length + 8 > buffer.length) buffer = grow(out, at, this.lineage.length + 8);
+    out.length = this.putLineage(buffer, out.view, at, rowNumber);
+  }
+
+  /**
+   * The room a row takes at most, besides its values' bytes: its field count, lineage, and
+   * 64 bytes per field (a length, a point's EWKB, a number's digit groups, a date).
+   * Values of byte kinds take their length again (at most 3 per character, as UTF-8).
+   */
+  get rowRoom(): number {
+    return this.fixedBytes + 64 * (this.fieldCount - 3);
+  }
+
+  /** Starts a row at `at`: its field count. */
+  putFieldCount(buffer: Buffer, at: number): number {
+    buffer[at] = this.fieldCount >>> 8;
+    buffer[at + 1] = this.fieldCount & 0xff;
+    return at + 2;
+  }
+
+  /**
+   * Writes the value of field `index` at `at` (room checked by the caller); a Bytes value that
+   * is its cell's bytes, found at `start` of `source`, is copied from there.
+   */
+  putValue(
+    index: number,
+    value: string,
+    buffer: Buffer,
+    view: DataView,
+    at: number,
+    source: DataView | undefined,
+    start: number,
+  ): number {
+    switch (this.kinds[index]) {
+      case Kind.Bytes: {
+        const length = value.length;
+        view.setUint32(at, length);
+        at += 4;
+        if (start >= 0) copyBytes(source!, start, view, at, length);
+        else if (length < 64) {
+          // A point, a cell with a doubled quote: short, quicker copied here than through a native call.
+          for (let k = 0; k < length; k++) buffer[at + k] = value.charCodeAt(k);
+        } else buffer.write(value, at, length, 'latin1');
+        return at + length;
+      }
+      case Kind.Boolean:
+        return putBoolean(buffer, at, value === 't');
+      case Kind.Text:
+        return putText(value, buffer, at);
+      case Kind.JsonBytes:
+        return putJson(value, buffer, at, 'latin1');
+      case Kind.JsonText:
+        return putJson(value, buffer, at, 'utf8');
+      case Kind.BigInt:
+        putUint32(buffer, at, 8);
+        putInt64Text(buffer, at + 4, value);
+        return at + 12;
+      case Kind.Integer:
+        putUint32(buffer, at, 4);
+        putUint32(buffer, at + 4, Number(value) >>> 0);
+        return at + 8;
+      case Kind.Numeric:
+        return putNumeric(value, buffer, at);
+      case Kind.Date:
+        return putDays(buffer, at, daysOf(value));
+      case Kind.Time:
+        putUint32(buffer, at, 8);
+        putInt64(buffer, at + 4, timeMicroseconds(value, 0));
+        return at + 12;
+      case Kind.Timestamp:
+        return putTimestamp(value, buffer, at);
+      default:
+        throw new Error(`COPY binary: no writer for field ${index}`);
     }
+  }
+
+  /** Ends a row at `at`: its lineage columns. Returns the row's end. */
+  putLineage(buffer: Buffer, view: DataView, at: number, rowNumber: number): number {
     copyBytes(this.lineageView, 0, view, at, this.lineageView.byteLength);
     at += this.lineageView.byteLength;
     putInt64(buffer, at, rowNumber);
-    out.length = at + 8;
+    return at + 8;
   }
+}
+
+/** A NULL value. */
+export function putNull(buffer: Buffer, at: number): number {
+  buffer[at] = 0xff;
+  buffer[at + 1] = 0xff;
+  buffer[at + 2] = 0xff;
+  buffer[at + 3] = 0xff;
+  return at + 4;
+}
+
+export function putBoolean(buffer: Buffer, at: number, value: boolean): number {
+  putUint32(buffer, at, 1);
+  buffer[at + 4] = value ? 1 : 0;
+  return at + 5;
+}
+
+/** A date, as days since 2000-01-01 (see daysSince2000). */
+export function putDays(buffer: Buffer, at: number, days: number): number {
+  putUint32(buffer, at, 4);
+  putUint32(buffer, at + 4, days >>> 0);
+  return at + 8;
+}
+
+/** Bytes as they are, from `source` at `start`. */
+export function putBytes(
+  view: DataView,
+  at: number,
+  source: DataView,
+  start: number,
+  length: number,
+): number {
+  view.setUint32(at, length);
+  copyBytes(source, start, view, at + 4, length);
+  return at + 4 + length;
 }
 
 /** Room reserved at the start of a row, past its fixed bytes: most rows take less. */
 const ROW_ROOM = 4096;
 
-/** Room for `more` bytes past a row written up to `at`: the buffer, grown with the row so far. */
+/** Room for `more` bytes past a row written up to `at`: the buffer (out.view follows), grown with the row so far. */
 function grow(out: CopyWriter, at: number, more: number): Buffer<ArrayBuffer> {
   const start = out.length;
   out.length = at;
@@ -306,7 +351,7 @@ export class CopyWriter {
   }
 }
 
-function putUint32(out: Buffer, at: number, value: number): void {
+export function putUint32(out: Buffer, at: number, value: number): void {
   out[at] = value >>> 24;
   out[at + 1] = (value >>> 16) & 0xff;
   out[at + 2] = (value >>> 8) & 0xff;
@@ -447,9 +492,12 @@ const POSTGRES_EPOCH_DAYS = daysFromCivil(2000, 1, 1);
 
 /** Days since 2000-01-01 of YYYY-MM-DD (validated, see cast.ts: the year has 4 digits). */
 function daysOf(text: string): number {
-  return (
-    daysFromCivil(digitsAt(text, 0, 4), digitsAt(text, 5, 7), digitsAt(text, 8, 10)) - POSTGRES_EPOCH_DAYS
-  );
+  return daysSince2000(digitsAt(text, 0, 4), digitsAt(text, 5, 7), digitsAt(text, 8, 10));
+}
+
+/** Days from 2000-01-01 to a date (validated), as PostgreSQL stores it. */
+export function daysSince2000(year: number, month: number, day: number): number {
+  return daysFromCivil(year, month, day) - POSTGRES_EPOCH_DAYS;
 }
 
 /**

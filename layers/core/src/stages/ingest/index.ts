@@ -6,3 +6,6 @@ export { FileValidation, HeaderMismatch, validateFile, describeHeaderErrors } fr
 export { validationWorkers } from './validation-pool';
 export type { ValidationResult, TableSummary } from './validate-file';
 export { renderReportMarkdown } from './report-markdown';
+export { BatchValidation } from './batch-validation';
+export type { TableSetup } from './batch-validation';
+export { DirectRows } from './direct-rows';

@@ -7,10 +7,12 @@
 import { parentPort } from 'node:worker_threads';
 import { TerminalError } from '../../platform/errors/errors';
 import { parseCsvRun } from '../../platform/formats/csv-records';
+import type { CsvRun } from '../../platform/formats/record-splitter';
 import { runTextReader } from '../../platform/formats/run-text';
 import type { RowClaim, RowError } from '../../platform/table-schema/rows';
 import { CopyWriter } from '../../platform/warehouse/copy-binary';
 import { BatchValidation } from './batch-validation';
+import { DirectRows } from './direct-rows';
 import { ERRORS_KEPT_PER_TYPE } from './report';
 import type {
   RunJob,
@@ -50,6 +52,8 @@ async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(
   const sent = new Map<string, number>();
   /** Valid rows are encoded for COPY (a load), unchanged cells copied from their bytes. */
   const encodes = table.lineage !== undefined;
+  /** The usual rows of a load, straight from their bytes (validation.uniquenessElsewhere: claims). */
+  const direct = DirectRows.of(table, delimiter, validation.validator.checksUniqueness);
 
   return ({ id, runs }) => {
     const kept: RowError[] = [];
@@ -66,12 +70,33 @@ async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(
     let claims: RowClaim[] | undefined;
     let failure: RunOutcome['failure'];
     try {
-      for (const run of runs) {
+      const general = (run: CsvRun, rowError = onError) => {
         const batch = parseCsvRun(run, delimiter, textOf, encodes);
-        const validated = validation.validate(batch, onError, encodes ? output : undefined);
+        const validated = validation.validate(batch, rowError, encodes ? output : undefined);
         read += batch.length;
         valid += validated.valid;
         if (validated.claims) claims = claims ? claims.concat(validated.claims) : validated.claims;
+      };
+      for (const run of runs) {
+        const { text, bytes } = direct !== undefined ? textOf(run.bytes) : { text: '', bytes: undefined };
+        if (bytes === undefined) {
+          general(run);
+          continue;
+        }
+        // A run that cannot be read fails whole, as without DirectRows: nothing of it counts.
+        const before = { length: output.length, read, valid };
+        const runErrors: RowError[] = [];
+        try {
+          const written = direct!.load(run, text, output, (row) => general(row, (e) => runErrors.push(e)));
+          read += written;
+          valid += written;
+        } catch {
+          ({ read, valid } = before);
+          output.length = before.length;
+          general(run);
+          continue;
+        }
+        runErrors.forEach(onError);
       }
     } catch (error) {
       failure = {

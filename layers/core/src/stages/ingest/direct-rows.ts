@@ -1,0 +1,385 @@
+import { countNewlines, type CsvRun } from '../../platform/formats/record-splitter';
+import {
+  booleanSpellings,
+  CellProblem,
+  compileField,
+  isRealDate,
+  utf8BytesReader,
+  type CellReader,
+} from '../../platform/table-schema/cast';
+import type { Field } from '../../platform/table-schema/schema';
+import { toUtf8Bytes } from '../../platform/text/utf8-bytes';
+import {
+  CopyBinaryRows,
+  daysSince2000,
+  putBoolean,
+  putBytes,
+  putDays,
+  putNull,
+  type CopyWriter,
+} from '../../platform/warehouse/copy-binary';
+import { loadColumnType } from '../../platform/warehouse/column-types';
+import type { TableSetup } from './batch-validation';
+
+/**
+ * Loads the usual rows of a UTF-8 CSV run straight from its bytes into COPY rows: the cells
+ * are found by one pass over the bytes, and the common checks are made on them (plain text
+ * copied as it is, booleans compared with their spellings' bytes, dates read by position).
+ * Only cells with another check (a pattern, an enum, an email, a number, a point…) become
+ * strings, read by the very reader RowValidator uses.
+ *
+ * Why: parsing every cell into a string, reading it, then writing the values again was
+ * three passes and ~40 strings per row; on 1M IRVE rows the validation workers spent most of
+ * the load's CPU there (docs/benchmarks.md).
+ *
+ * It only ever vouches for a row the general path (parseCsvRun, RowValidator, CopyBinaryRows)
+ * would load with the same bytes: any row it is not sure of (a problem in a cell, an empty
+ * required one, a cell count other than the header's, a doubled quote, a line break inside
+ * quotes, a row that may be blank…) is handed whole to the general path, which names its
+ * problems or loads it. test/unit/direct-rows.test.ts compares both on the same runs.
+ */
+export class DirectRows {
+  private readonly kinds: Uint8Array;
+  private readonly required: boolean[];
+  private readonly positions: number[];
+  private readonly readers: CellReader[];
+  /** Per boolean or enum field: the bytes of the spellings it takes (see Spellings). */
+  private readonly spellings: (Spellings | undefined)[];
+  private readonly columnCount: number;
+  /** Where each cell of the row being read starts and ends (exclusive), in the run's bytes. */
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly delimiter: number;
+  /** The delimiter in each byte of a 32-bit word. */
+  private readonly delimiterWord: number;
+
+  private constructor(
+    setup: TableSetup,
+    delimiter: string,
+    private readonly rows: CopyBinaryRows,
+  ) {
+    const { schema, columnOfField, columnCount } = setup;
+    this.positions = schema.fields.map((field) => columnOfField.get(field.name)!);
+    this.kinds = Uint8Array.from(schema.fields, directKind);
+    this.required = schema.fields.map((field) => field.constraints?.required === true);
+    this.readers = schema.fields.map((field) => utf8BytesReader(compileField(field)));
+    this.spellings = schema.fields.map((field, index) => spellingsOf(field, this.kinds[index]!));
+    this.columnCount = columnCount;
+    this.starts = new Int32Array(columnCount);
+    this.ends = new Int32Array(columnCount);
+    this.delimiter = delimiter.charCodeAt(0);
+    this.delimiterWord = Math.imul(this.delimiter, ONES);
+  }
+
+  /**
+   * For a table whose rows are loaded from UTF-8 bytes and checked row by row (no unique
+   * values or primary key to remember, only "" missing, every field in the header), with a
+   * one-byte delimiter; otherwise undefined: every row takes the general path.
+   */
+  static of(setup: TableSetup, delimiter: string, checksUniqueness: boolean): DirectRows | undefined {
+    const { schema, columnOfField, utf8Bytes, lineage } = setup;
+    const usable =
+      utf8Bytes &&
+      lineage !== undefined &&
+      !checksUniqueness &&
+      delimiter.length === 1 &&
+      delimiter.charCodeAt(0) < 128 &&
+      schema.missingValues.length === 1 &&
+      schema.missingValues[0] === '' &&
+      schema.fields.every((field) => (columnOfField.get(field.name) ?? -1) >= 0);
+    if (!usable) return undefined;
+    const positions = schema.fields.map((field) => columnOfField.get(field.name)!);
+    return new DirectRows(setup, delimiter, new CopyBinaryRows(schema.fields, lineage, true, positions));
+  }
+
+  /**
+   * Writes the rows of a run (its bytes, which must be its text's: valid UTF-8) to `out`, and
+   * hands each row it cannot vouch for to `general` as a run of its own, in file order.
+   * Returns how many rows it wrote itself.
+   */
+  load(run: CsvRun, text: string, out: CopyWriter, general: (row: CsvRun) => void): number {
+    const bytes = run.bytes;
+    const source = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const end = bytes.length;
+    let written = 0;
+    let at = 0;
+    let line = run.firstLine;
+    for (let record = 0; record < run.records; record++) {
+      const rowNumber = run.firstRow + record;
+      const rowEnd = this.scan(bytes, source, at, end);
+      if (rowEnd >= 0 && this.write(bytes, text, source, rowEnd - at, rowNumber, out)) {
+        written++;
+        line++;
+        at = rowEnd + 1;
+        continue;
+      }
+      // The general path reads the row alone: from its start to its newline (kept, as a run's).
+      const newline = recordEnd(bytes, at, end, this.delimiter);
+      const row = bytes.subarray(at, Math.min(newline + 1, end));
+      const newlines = countNewlines(row);
+      general({ bytes: row, firstLine: line, newlines, firstRow: rowNumber, records: 1 });
+      line += newlines;
+      at = newline + 1;
+    }
+    return written;
+  }
+
+  /**
+   * Finds the cells of the record at `at` (into starts and ends); returns where it ends (its
+   * newline, or the run's end), or -1 for a record left to the general path: another cell
+   * count than the header's, a doubled quote, a line break inside quotes, text after a
+   * closing quote. A carriage return before the newline is not part of the last cell.
+   */
+  private scan(bytes: Uint8Array, words: DataView, at: number, end: number): number {
+    const delimiter = this.delimiter;
+    const delimiters = this.delimiterWord;
+    const starts = this.starts;
+    const ends = this.ends;
+    const last = this.columnCount - 1;
+    for (let column = 0; ; column++) {
+      let code = bytes[at];
+      if (code === QUOTE) {
+        const open = ++at;
+        while (at < end && (code = bytes[at]) !== QUOTE) {
+          if (code === NEWLINE) return -1;
+          at++;
+        }
+        if (at >= end || bytes[at + 1] === QUOTE) return -1;
+        starts[column] = open;
+        ends[column] = at;
+        code = bytes[++at];
+        if (code === CARRIAGE_RETURN && column === last && bytes[at + 1] === NEWLINE) code = bytes[++at];
+      } else {
+        starts[column] = at;
+        // Four bytes at a time: the lowest byte equal to the delimiter or a newline is flagged
+        // exactly (the classic "has a zero byte" test on the word xor each); then byte by byte.
+        while (at + 4 <= end) {
+          const word = words.getUint32(at, true);
+          const d = word ^ delimiters;
+          const n = word ^ NEWLINES;
+          const found = (((d - ONES) & ~d) | ((n - ONES) & ~n)) & HIGH_BITS;
+          if (found !== 0) {
+            at += (31 - Math.clz32(found & -found)) >>> 3;
+            break;
+          }
+          at += 4;
+        }
+        while (at < end && (code = bytes[at]) !== delimiter && code !== NEWLINE) at++;
+        ends[column] = at;
+      }
+      if (at < end && code === delimiter) {
+        if (column === last) return -1;
+        at++;
+        continue;
+      }
+      if (at < end && code !== NEWLINE) return -1;
+      if (column !== last) return -1;
+      // The general path drops one carriage return ending the record's last cell.
+      if (ends[column]! > starts[column]! && bytes[ends[column]! - 1] === CARRIAGE_RETURN) ends[column]!--;
+      return at;
+    }
+  }
+
+  /**
+   * Writes the row whose cells scan found, if each is valid and the row cannot be blank;
+   * otherwise writes nothing and returns false.
+   */
+  private write(
+    bytes: Uint8Array,
+    text: string,
+    source: DataView,
+    length: number,
+    rowNumber: number,
+    out: CopyWriter,
+  ): boolean {
+    const starts = this.starts;
+    const ends = this.ends;
+    // A row whose first cell starts with a printable character is not blank (RowValidator's test).
+    const lead = ends[0]! > starts[0]! ? bytes[starts[0]!]! : 0;
+    if (lead <= 32 || lead >= 127) return false;
+    const buffer = out.reserve(this.rows.rowRoom + 3 * length);
+    const view = out.view;
+    let at = this.rows.putFieldCount(buffer, out.length);
+    const kinds = this.kinds;
+    for (let index = 0; index < kinds.length; index++) {
+      const column = this.positions[index]!;
+      const start = starts[column]!;
+      const cellEnd = ends[column]!;
+      if (start === cellEnd) {
+        if (this.required[index]) return false;
+        at = putNull(buffer, at);
+        continue;
+      }
+      switch (kinds[index]) {
+        case Direct.Text:
+          at = putBytes(view, at, source, start, cellEnd - start);
+          break;
+        case Direct.Boolean: {
+          const meaning = this.spellings[index]!.find(bytes, source, start, cellEnd);
+          if (meaning < 0) return false;
+          at = putBoolean(buffer, at, meaning === 1);
+          break;
+        }
+        case Direct.Enum:
+          if (this.spellings[index]!.find(bytes, source, start, cellEnd) < 0) return false;
+          at = putBytes(view, at, source, start, cellEnd - start);
+          break;
+        case Direct.Date: {
+          const days = dateAt(bytes, start, cellEnd);
+          if (Number.isNaN(days)) return false;
+          at = putDays(buffer, at, days);
+          break;
+        }
+        default: {
+          const cell = text.slice(start, cellEnd);
+          const value = this.readers[index]!(cell);
+          if (value instanceof CellProblem) return false;
+          at =
+            value === null
+              ? putNull(buffer, at)
+              : this.rows.putValue(index, value, buffer, view, at, source, value === cell ? start : -1);
+        }
+      }
+    }
+    out.length = this.rows.putLineage(buffer, view, at, rowNumber);
+    return true;
+  }
+}
+
+/** How DirectRows checks and writes a field's cell. */
+const enum Direct {
+  /** Read by the field's reader, from the cell's text. */
+  Read,
+  /** Any text: its bytes as they are. */
+  Text,
+  Boolean,
+  /** Text among allowed values: its bytes as they are. */
+  Enum,
+  /** YYYY-MM-DD. */
+  Date,
+}
+
+/** Constraints checked by the row (required) or by no one here (unique: DirectRows is not used). */
+const ROW_CONSTRAINTS = new Set(['required', 'unique']);
+
+function directKind(field: Field): Direct {
+  const constraints = Object.entries(field.constraints ?? {}).filter(([, value]) => value !== undefined);
+  const cellChecks = constraints.filter(([name]) => !ROW_CONSTRAINTS.has(name)).map(([name]) => name);
+  const column = loadColumnType(field);
+  const text = field.type === 'string' && field.format === 'default' && column === 'text';
+  if (text && cellChecks.length === 1 && cellChecks[0] === 'enum') return Direct.Enum;
+  if (cellChecks.length > 0) return Direct.Read;
+  if (text) return Direct.Text;
+  if (field.type === 'boolean' && column === 'boolean') return Direct.Boolean;
+  if (field.type === 'date' && ['default', 'any', '%Y-%m-%d'].includes(field.format) && column === 'date')
+    return Direct.Date;
+  return Direct.Read;
+}
+
+/**
+ * The spellings a field takes, as UTF-8 bytes, each with a meaning (1 true and 0 false for a
+ * boolean, 0 for an allowed value), searched among those of the cell's length.
+ */
+class Spellings {
+  /** Per length: each spelling's first four bytes as a little-endian word, its bytes, its meaning. */
+  private readonly byLength: { heads: number[]; bytes: Uint8Array[]; meanings: number[] }[] = [];
+
+  /** Spellings in order: the first meaning of a spelling given twice stands (as truthOf's). */
+  constructor(spellings: readonly (readonly [string, number])[]) {
+    const seen = new Set<string>();
+    for (const [spelling, meaning] of spellings) {
+      if (seen.has(spelling)) continue;
+      seen.add(spelling);
+      const bytes = new Uint8Array(Buffer.from(toUtf8Bytes(spelling), 'latin1'));
+      const same = (this.byLength[bytes.length] ??= { heads: [], bytes: [], meanings: [] });
+      same.heads.push(bytes.length >= 4 ? new DataView(bytes.buffer).getUint32(0, true) : 0);
+      same.bytes.push(bytes);
+      same.meanings.push(meaning);
+    }
+  }
+
+  /**
+   * The meaning of the spelling in bytes[start, end) (also read as `words`), or -1. A cell of
+   * four bytes or more is told from most spellings by its first four, read as one word.
+   */
+  find(bytes: Uint8Array, words: DataView, start: number, end: number): number {
+    const same = this.byLength[end - start];
+    if (same === undefined) return -1;
+    const head = end - start >= 4 ? words.getUint32(start, true) : 0;
+    for (let i = 0; i < same.heads.length; i++) {
+      if (same.heads[i] !== head) continue;
+      const spelling = same.bytes[i]!;
+      let k = 4;
+      if (spelling.length < 4) k = 0;
+      while (k < spelling.length && bytes[start + k] === spelling[k]) k++;
+      if (k === spelling.length) return same.meanings[i]!;
+    }
+    return -1;
+  }
+}
+
+function spellingsOf(field: Field, kind: Direct): Spellings | undefined {
+  if (kind === Direct.Enum)
+    return new Spellings((field.constraints?.enum ?? []).map((value) => [String(value), 0]));
+  if (kind !== Direct.Boolean) return undefined;
+  const { trueValues, falseValues } = booleanSpellings(field);
+  return new Spellings([
+    ...trueValues.map((spelling) => [spelling, 1] as const),
+    ...falseValues.map((spelling) => [spelling, 0] as const),
+  ]);
+}
+
+/** Days since 2000-01-01 of a YYYY-MM-DD cell, or NaN (as the date reader refuses it). */
+function dateAt(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start !== 10 || bytes[start + 4] !== DASH || bytes[start + 7] !== DASH) return NaN;
+  const year = digitsIn(bytes, start, start + 4);
+  const month = digitsIn(bytes, start + 5, start + 7);
+  const day = digitsIn(bytes, start + 8, start + 10);
+  return isRealDate(year, month, day) ? daysSince2000(year, month, day) : NaN;
+}
+
+function digitsIn(bytes: Uint8Array, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Where the record starting at `at` ends: its newline, or `end`. Quotes are read as
+ * RecordSplitter reads them (which counted the run's records): a quote opens a quoted cell at
+ * the start of a cell only, a doubled quote inside one is a quote.
+ */
+function recordEnd(bytes: Uint8Array, at: number, end: number, delimiter: number): number {
+  let cellStart = true;
+  while (at < end) {
+    const code = bytes[at]!;
+    if (cellStart && code === QUOTE) {
+      at++;
+      for (;;) {
+        while (at < end && bytes[at] !== QUOTE) at++;
+        if (at >= end) return end;
+        if (bytes[at + 1] !== QUOTE) break;
+        at += 2;
+      }
+      at++;
+      cellStart = false;
+      continue;
+    }
+    if (code === NEWLINE) return at;
+    cellStart = code === delimiter;
+    at++;
+  }
+  return end;
+}
+
+const ONES = 0x01010101;
+const HIGH_BITS = 0x80808080 | 0;
+const NEWLINES = 0x0a0a0a0a;
+const QUOTE = 34;
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const DASH = 45;
