@@ -58,9 +58,11 @@ async function landed(key: string): Promise<string> {
   return object.Body!.transformToString();
 }
 
-async function lastRun() {
+/** The latest scheduled run of a dataset (other test files record runs at the same time). */
+async function lastRun(dataset: string) {
   const { rows } = await pool.query(
-    "SELECT status, error, details FROM ops.runs WHERE trigger = 'schedule' ORDER BY started_at DESC LIMIT 1",
+    "SELECT status, error, details FROM ops.runs WHERE trigger = 'schedule' AND dataset = $1 ORDER BY started_at DESC LIMIT 1",
+    [dataset],
   );
   return rows[0] as { status: string; error: string | null; details: Record<string, unknown> };
 }
@@ -88,13 +90,17 @@ describe('api source', () => {
         .end(JSON.stringify({ total_count: total, results }));
     });
 
-    const outcome = await collect({
-      type: 'api',
-      preset: 'opendatasoft',
-      url: `${server.url}/api/explore/v2.1/catalog/datasets/bornes/records`,
-      schedule,
-      maxPages: 1000,
-    });
+    const id = uniqueName('ds');
+    const outcome = await collect(
+      {
+        type: 'api',
+        preset: 'opendatasoft',
+        url: `${server.url}/api/explore/v2.1/catalog/datasets/bornes/records`,
+        schedule,
+        maxPages: 1000,
+      },
+      { id },
+    );
 
     expect(outcome.status).toBe('collected');
     if (outcome.status !== 'collected') return;
@@ -106,7 +112,7 @@ describe('api source', () => {
       '100',
       '200',
     ]);
-    expect((await lastRun()).details).toMatchObject({ pages: 3, records: 250 });
+    expect((await lastRun(id)).details).toMatchObject({ pages: 3, records: 250 });
   });
 
   it('downloads an OpenDataSoft exports endpoint whole, conditionally, as one file', async () => {
@@ -166,17 +172,21 @@ describe('api source', () => {
       res.writeHead(200).end(JSON.stringify({ data: [{ id: 'x' }], next: '/same' })),
     );
 
+    const id = uniqueName('ds');
     await expect(
-      collect({
-        type: 'api',
-        url: `${server.url}/same`,
-        recordsPath: 'data',
-        pagination: { type: 'next-url', nextPath: 'next' },
-        schedule,
-        maxPages: 100,
-      }),
+      collect(
+        {
+          type: 'api',
+          url: `${server.url}/same`,
+          recordsPath: 'data',
+          pagination: { type: 'next-url', nextPath: 'next' },
+          schedule,
+          maxPages: 100,
+        },
+        { id },
+      ),
     ).rejects.toThrow(/pagination loops/);
-    expect(await lastRun()).toMatchObject({
+    expect(await lastRun(id)).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/pagination loops/),
     });
