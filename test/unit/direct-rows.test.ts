@@ -141,6 +141,59 @@ describe('DirectRows', () => {
     );
   });
 
+  it('checks emails, integers and points on their bytes as their readers do', async () => {
+    const checked = tableSchemaSchema.parse({
+      fields: [
+        { name: 'name', type: 'string' },
+        { name: 'where', type: 'geopoint', format: 'array' },
+        { name: 'points', type: 'integer', constraints: { minimum: 0, maximum: '999999999999999' } },
+        { name: 'mail', type: 'string', format: 'email' },
+        { name: 'power', type: 'number', constraints: { minimum: 0 } },
+      ],
+    });
+    const row = (where: string, points: string, mail: string, power = '22') =>
+      `Borne,"${where}",${points},${mail},${power}`;
+    const vouched = [
+      row('[1,2]', '+5', 'a@b.c'),
+      row(' [ 1.25 , -2.5 ] ', '-0', 'a.b@c.d.e'),
+      row('[-180,90]', '007', 'a@b..c'),
+      row('[0.123456789012345,1]', '999999999999999', ''),
+      row('[0.1234567890123456,1]', '1', 'a@b.c'), // 16 digits: read by Number(), as the reader does
+      row('[1,2]', '1', 'a@b.c', '3.70'),
+      row('[1,2]', '1', 'a@b.c', '-0.0'),
+      row('[1,2]', '1', 'a@b.c', '1.'),
+      row('[1,2]', '1', 'a@b.c', '+0000.5'),
+      row('[1,2]', '1', 'a@b.c', ''),
+    ];
+    const declined = [
+      row('[1.5e1,2]', '1', 'a@b.c'), // an exponent: read as JSON
+      row('[1.,2]', '1', 'a@b.c'),
+      row('[180.5,2]', '1', 'a@b.c'),
+      row('1,2', '1', 'a@b.c'),
+      row('[1,2] x', '1', 'a@b.c'),
+      row('[1,2]', '1000000000000000', 'a@b.c'), // above the maximum (16 digits)
+      row('[1,2]', '-1', 'a@b.c'), // below the minimum
+      row('[1,2]', '1.0', 'a@b.c'),
+      row('[1,2]', '+', 'a@b.c'),
+      row('[1,2]', '1', 'a@b'),
+      row('[1,2]', '1', 'a@.b'),
+      row('[1,2]', '1', 'a@b.'),
+      row('[1,2]', '1', '@b.c'),
+      row('[1,2]', '1', 'a@b@c.d'),
+      row('[1,2]', '1', 'a b@c.d'),
+      row('[1,2]', '1', 'é@b.c'), // not ASCII: the reader decides
+      row('[1,2]', '1', 'a@b.c', '1e3'), // an exponent: the reader's other spellings
+      row('[1,2]', '1', 'a@b.c', '.5'),
+      row('[1,2]', '1', 'a@b.c', '-1'), // below the minimum
+      row('[1,2]', '1', 'a@b.c', '1.2.3'),
+    ];
+    const csv = ['name,where,points,mail,power', ...vouched, ...declined].join('\n') + '\n';
+    const { direct, general } = await loadBothWays(csv, checked);
+    expect(direct.declined).toEqual(declined.map((_, index) => vouched.length + 2 + index));
+    expect(general.valid).toBe(vouched.length + 4); // exponents, é@b.c, .5
+    expect(direct.written).toBe(vouched.length);
+  });
+
   it('reads CRLF line ends, a last record without one, and a carriage return at the end of a quoted cell', async () => {
     const crlf = [header, ...valid].join('\r\n') + '\r\n';
     expect((await loadBothWays(crlf)).direct.written).toBe(2);

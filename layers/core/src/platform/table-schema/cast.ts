@@ -408,7 +408,7 @@ function readDecimal(text: string, at: number, slot: 0 | 1): number {
 }
 
 /** 10^0 … 10^15, each exact as a double. */
-const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+export const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;

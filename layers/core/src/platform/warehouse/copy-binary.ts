@@ -215,6 +215,27 @@ export function putDays(buffer: Buffer, at: number, days: number): number {
   return at + 8;
 }
 
+/** A 64-bit integer (a safe JavaScript integer). */
+export function putBigInt(buffer: Buffer, at: number, value: number): number {
+  putUint32(buffer, at, 8);
+  putInt64(buffer, at + 4, value);
+  return at + 12;
+}
+
+/**
+ * A WGS 84 point as PostGIS's EWKB, the bytes pointEwkb (table-schema/cast.ts) spells:
+ * little-endian, type Point with the SRID flag, SRID 4326, then the two doubles.
+ */
+export function putPoint(buffer: Buffer, view: DataView, at: number, lon: number, lat: number): number {
+  putUint32(buffer, at, 25);
+  buffer[at + 4] = 1;
+  view.setUint32(at + 5, 0x20000001, true);
+  view.setUint32(at + 9, 4326, true);
+  view.setFloat64(at + 13, lon, true);
+  view.setFloat64(at + 21, lat, true);
+  return at + 29;
+}
+
 /** Bytes as they are, from `source` at `start`. */
 export function putBytes(
   view: DataView,

@@ -4,6 +4,7 @@ import {
   CellProblem,
   compileField,
   isRealDate,
+  POWERS_OF_TEN,
   utf8BytesReader,
   type CellReader,
 } from '../../platform/table-schema/cast';
@@ -12,10 +13,12 @@ import { toUtf8Bytes } from '../../platform/text/utf8-bytes';
 import {
   CopyBinaryRows,
   daysSince2000,
+  putBigInt,
   putBoolean,
   putBytes,
   putDays,
   putNull,
+  putPoint,
   type CopyWriter,
 } from '../../platform/warehouse/copy-binary';
 import { loadColumnType } from '../../platform/warehouse/column-types';
@@ -45,6 +48,9 @@ export class DirectRows {
   private readonly readers: CellReader[];
   /** Per boolean or enum field: the bytes of the spellings it takes (see Spellings). */
   private readonly spellings: (Spellings | undefined)[];
+  /** Per integer field: its bounds as numbers (NaN: none, so no comparison fails). */
+  private readonly minimum: number[];
+  private readonly maximum: number[];
   private readonly columnCount: number;
   /** Where each cell of the row being read starts and ends (exclusive), in the run's bytes. */
   private readonly starts: Int32Array;
@@ -64,6 +70,8 @@ export class DirectRows {
     this.required = schema.fields.map((field) => field.constraints?.required === true);
     this.readers = schema.fields.map((field) => utf8BytesReader(compileField(field)));
     this.spellings = schema.fields.map((field, index) => spellingsOf(field, this.kinds[index]!));
+    this.minimum = schema.fields.map((field) => Number(field.constraints?.minimum ?? NaN));
+    this.maximum = schema.fields.map((field) => Number(field.constraints?.maximum ?? NaN));
     this.columnCount = columnCount;
     this.starts = new Int32Array(columnCount);
     this.ends = new Int32Array(columnCount);
@@ -230,6 +238,34 @@ export class DirectRows {
           at = putDays(buffer, at, days);
           break;
         }
+        case Direct.Integer: {
+          // The constraint checkers' comparison: Number(value) - Number(bound), exact here.
+          const value = integerAt(bytes, start, cellEnd);
+          if (Number.isNaN(value) || value - this.minimum[index]! < 0 || value - this.maximum[index]! > 0)
+            return false;
+          at = putBigInt(buffer, at, value);
+          break;
+        }
+        case Direct.Number: {
+          if (!isPlainDecimal(bytes, start, cellEnd)) return false;
+          const cell = text.slice(start, cellEnd);
+          const minimum = this.minimum[index]!;
+          const maximum = this.maximum[index]!;
+          if (minimum === minimum || maximum === maximum) {
+            const value = Number(cell);
+            if (value - minimum < 0 || value - maximum > 0) return false;
+          }
+          at = this.rows.putValue(index, cell, buffer, view, at, source, -1);
+          break;
+        }
+        case Direct.Email:
+          if (!isEmail(bytes, start, cellEnd)) return false;
+          at = putBytes(view, at, source, start, cellEnd - start);
+          break;
+        case Direct.Point:
+          if (!readPoint(bytes, text, start, cellEnd)) return false;
+          at = putPoint(buffer, view, at, POINT[0]!, POINT[1]!);
+          break;
         default: {
           const cell = text.slice(start, cellEnd);
           const value = this.readers[index]!(cell);
@@ -257,6 +293,14 @@ const enum Direct {
   Enum,
   /** YYYY-MM-DD. */
   Date,
+  /** [+-]digits, up to 15 (exact as a double), within its bounds. */
+  Integer,
+  /** An ASCII email address, its bytes as they are. */
+  Email,
+  /** "[lon, lat]" with plain decimals. */
+  Point,
+  /** [+-]digits[.digits] (no exponent), within its bounds. */
+  Number,
 }
 
 /** Constraints checked by the row (required) or by no one here (unique: DirectRows is not used). */
@@ -266,13 +310,22 @@ function directKind(field: Field): Direct {
   const constraints = Object.entries(field.constraints ?? {}).filter(([, value]) => value !== undefined);
   const cellChecks = constraints.filter(([name]) => !ROW_CONSTRAINTS.has(name)).map(([name]) => name);
   const column = loadColumnType(field);
-  const text = field.type === 'string' && field.format === 'default' && column === 'text';
-  if (text && cellChecks.length === 1 && cellChecks[0] === 'enum') return Direct.Enum;
+  const text = field.type === 'string' && column === 'text';
+  if (text && field.format === 'default' && cellChecks.length === 1 && cellChecks[0] === 'enum')
+    return Direct.Enum;
+  const bounds = cellChecks.every((name) => name === 'minimum' || name === 'maximum');
+  if (field.type === 'integer' && field.bareNumber !== false && column === 'bigint' && bounds)
+    return Direct.Integer;
+  const plainNumber = (field.decimalChar ?? '.') === '.' && !field.groupChar && field.bareNumber !== false;
+  if (field.type === 'number' && plainNumber && column === 'numeric' && bounds) return Direct.Number;
   if (cellChecks.length > 0) return Direct.Read;
-  if (text) return Direct.Text;
+  if (text && field.format === 'default') return Direct.Text;
+  if (text && field.format === 'email') return Direct.Email;
   if (field.type === 'boolean' && column === 'boolean') return Direct.Boolean;
   if (field.type === 'date' && ['default', 'any', '%Y-%m-%d'].includes(field.format) && column === 'date')
     return Direct.Date;
+  if (field.type === 'geopoint' && field.format === 'array' && column === 'geometry(Point,4326)')
+    return Direct.Point;
   return Direct.Read;
 }
 
@@ -281,41 +334,56 @@ function directKind(field: Field): Direct {
  * boolean, 0 for an allowed value), searched among those of the cell's length.
  */
 class Spellings {
-  /** Per length: each spelling's first four bytes as a little-endian word, its bytes, its meaning. */
-  private readonly byLength: { heads: number[]; bytes: Uint8Array[]; meanings: number[] }[] = [];
+  /** Per length: each spelling's first four bytes as an int32 (see headOf), its bytes, its meaning. */
+  private readonly byLength: (
+    { heads: Int32Array; bytes: Uint8Array[]; meanings: Int32Array } | undefined
+  )[] = [];
 
   /** Spellings in order: the first meaning of a spelling given twice stands (as truthOf's). */
   constructor(spellings: readonly (readonly [string, number])[]) {
     const seen = new Set<string>();
+    const lists: { bytes: Uint8Array[]; meanings: number[] }[] = [];
     for (const [spelling, meaning] of spellings) {
       if (seen.has(spelling)) continue;
       seen.add(spelling);
       const bytes = new Uint8Array(Buffer.from(toUtf8Bytes(spelling), 'latin1'));
-      const same = (this.byLength[bytes.length] ??= { heads: [], bytes: [], meanings: [] });
-      same.heads.push(bytes.length >= 4 ? new DataView(bytes.buffer).getUint32(0, true) : 0);
+      const same = (lists[bytes.length] ??= { bytes: [], meanings: [] });
       same.bytes.push(bytes);
       same.meanings.push(meaning);
     }
+    lists.forEach((same, length) => {
+      const heads = Int32Array.from(same.bytes, (bytes) => headOf(bytes, 0, length));
+      this.byLength[length] = { heads, bytes: same.bytes, meanings: Int32Array.from(same.meanings) };
+    });
   }
 
   /**
-   * The meaning of the spelling in bytes[start, end) (also read as `words`), or -1. A cell of
-   * four bytes or more is told from most spellings by its first four, read as one word.
+   * The meaning of the spelling in bytes[start, end) (also read as `words`), or -1: its first
+   * four bytes, read as one word, tell it from most spellings, and are the whole of the short ones.
    */
   find(bytes: Uint8Array, words: DataView, start: number, end: number): number {
-    const same = this.byLength[end - start];
+    const length = end - start;
+    const same = this.byLength[length];
     if (same === undefined) return -1;
-    const head = end - start >= 4 ? words.getUint32(start, true) : 0;
-    for (let i = 0; i < same.heads.length; i++) {
-      if (same.heads[i] !== head) continue;
+    const head = length >= 4 ? words.getInt32(start, true) : headOf(bytes, start, length);
+    const heads = same.heads;
+    for (let i = 0; i < heads.length; i++) {
+      if (heads[i] !== head) continue;
+      if (length <= 4) return same.meanings[i]!;
       const spelling = same.bytes[i]!;
       let k = 4;
-      if (spelling.length < 4) k = 0;
-      while (k < spelling.length && bytes[start + k] === spelling[k]) k++;
-      if (k === spelling.length) return same.meanings[i]!;
+      while (k < length && bytes[start + k] === spelling[k]) k++;
+      if (k === length) return same.meanings[i]!;
     }
     return -1;
   }
+}
+
+/** The first (up to) four bytes at `start` as a little-endian int32, as DataView.getInt32 reads four. */
+function headOf(bytes: Uint8Array, start: number, length: number): number {
+  let head = 0;
+  for (let k = 0; k < length && k < 4; k++) head |= bytes[start + k]! << (8 * k);
+  return head;
 }
 
 function spellingsOf(field: Field, kind: Direct): Spellings | undefined {
@@ -346,6 +414,115 @@ function digitsIn(bytes: Uint8Array, from: number, to: number): number {
     value = value * 10 + digit;
   }
   return value;
+}
+
+/** [+-]digits (at most 15: exact as a double) as a number, or NaN (as /^[+-]?\d+$/ refuses it, or longer). */
+function integerAt(bytes: Uint8Array, start: number, end: number): number {
+  const sign = bytes[start];
+  const from = sign === PLUS || sign === MINUS ? start + 1 : start;
+  if (end - from < 1 || end - from > 15) return NaN;
+  const value = digitsIn(bytes, from, end);
+  return sign === MINUS ? -value : value;
+}
+
+/** Whether a cell is [+-]digits[.digits] (no exponent), of at most 1,000 bytes: the number reader's usual spelling. */
+function isPlainDecimal(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start > 1000) return false;
+  let at = start;
+  if (bytes[at] === PLUS || bytes[at] === MINUS) at++;
+  const digitsFrom = at;
+  while (at < end && isDigit(bytes[at]!)) at++;
+  if (at === digitsFrom) return false;
+  if (at < end && bytes[at] === DOT) at++;
+  while (at < end && isDigit(bytes[at]!)) at++;
+  return at === end;
+}
+
+/**
+ * Whether an ASCII cell matches the email reader's /^[^@\s]+@[^@\s]+\.[^@\s]+$/: one "@"
+ * after at least one byte, no whitespace, and after the "@" a "." with a byte on each side.
+ * A cell with other bytes is left to the reader (its \s includes Unicode spaces).
+ */
+function isEmail(bytes: Uint8Array, start: number, end: number): boolean {
+  let at = -1;
+  let dot = -1;
+  for (let i = start; i < end; i++) {
+    const code = bytes[i]!;
+    if (code >= 128 || code === SPACE || (code >= 9 && code <= 13)) return false;
+    if (code === AT) {
+      if (at >= 0) return false;
+      at = i;
+    } else if (code === DOT && at >= 0 && i >= at + 2 && i <= end - 2) dot = i;
+  }
+  return at > start && dot > 0;
+}
+
+/** Where readPoint leaves the longitude and latitude it read. */
+const POINT = new Float64Array(2);
+
+/**
+ * Reads "[lon, lat]" as the geopoint reader's readPair does (ASCII spaces around, numbers
+ * [+-]digits[.digits], the same doubles) into POINT, within [-180, 180] and [-90, 90]; false
+ * for anything else, which the reader then reads (or refuses).
+ */
+function readPoint(bytes: Uint8Array, text: string, start: number, end: number): boolean {
+  let at = spacesFrom(bytes, start, end);
+  if (bytes[at] !== OPEN_BRACKET || at >= end) return false;
+  at = readCoordinate(bytes, text, spacesFrom(bytes, at + 1, end), end, 0);
+  if (at < 0) return false;
+  at = spacesFrom(bytes, at, end);
+  if (at >= end || bytes[at] !== COMMA) return false;
+  at = readCoordinate(bytes, text, spacesFrom(bytes, at + 1, end), end, 1);
+  if (at < 0) return false;
+  at = spacesFrom(bytes, at, end);
+  if (at >= end || bytes[at] !== CLOSE_BRACKET) return false;
+  if (spacesFrom(bytes, at + 1, end) !== end) return false;
+  const lon = POINT[0]!;
+  const lat = POINT[1]!;
+  return Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
+}
+
+function spacesFrom(bytes: Uint8Array, at: number, end: number): number {
+  while (at < end) {
+    const code = bytes[at]!;
+    if (code !== SPACE && (code < 9 || code > 13)) return at;
+    at++;
+  }
+  return at;
+}
+
+/**
+ * Reads [+-]digits[.digits] at `at` into POINT[slot]; returns its end, or -1. Up to 15 digits,
+ * the digits as an integer over a power of ten (exact doubles, one correctly rounded division:
+ * the double Number() reads); longer, Number() of its text.
+ */
+function readCoordinate(bytes: Uint8Array, text: string, at: number, end: number, slot: 0 | 1): number {
+  const from = at;
+  const sign = bytes[at];
+  if (sign === PLUS || sign === MINUS) at++;
+  const digitsFrom = at;
+  let digits = 0;
+  let fraction = 0;
+  while (at < end && isDigit(bytes[at]!)) digits = digits * 10 + (bytes[at++]! - 48);
+  if (at === digitsFrom) return -1;
+  let count = at - digitsFrom;
+  if (at + 1 < end && bytes[at] === DOT && isDigit(bytes[at + 1]!)) {
+    at++;
+    while (at < end && isDigit(bytes[at]!)) {
+      digits = digits * 10 + (bytes[at++]! - 48);
+      fraction++;
+    }
+    count += fraction;
+  }
+  POINT[slot] =
+    count <= 15
+      ? (sign === MINUS ? -digits : digits) / POWERS_OF_TEN[fraction]!
+      : Number(text.slice(from, at));
+  return at;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 /**
@@ -383,3 +560,11 @@ const QUOTE = 34;
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 const DASH = 45;
+const PLUS = 43;
+const MINUS = 45;
+const DOT = 46;
+const COMMA = 44;
+const AT = 64;
+const SPACE = 32;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
