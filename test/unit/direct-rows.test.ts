@@ -38,7 +38,7 @@ const schema = tableSchemaSchema.parse({
     { name: 'since', type: 'date' },
     { name: 'where', type: 'geopoint', format: 'array' },
     { name: 'points', type: 'integer', constraints: { minimum: 0 } },
-    { name: 'code', type: 'string', constraints: { pattern: '[A-Z]{2}\\d+' } },
+    { name: 'code', type: 'string', constraints: { pattern: '[A-Z]{2}\\d+|Non concerné' } },
   ],
 });
 const header = 'name,note,access,free,open,since,where,points,code';
@@ -109,10 +109,14 @@ const valid = [
 
 describe('DirectRows', () => {
   it('writes usual rows itself, with the bytes the general path writes', async () => {
-    const { direct } = await loadBothWays([header, ...valid, valid[0], valid[1]].join('\n') + '\n');
+    // A pattern's cell that is not ASCII is read decoded, as RowValidator reads it.
+    const notConcerned = valid[0]!.replace('FR12', 'Non concerné');
+    const { direct } = await loadBothWays(
+      [header, ...valid, valid[0], valid[1], notConcerned].join('\n') + '\n',
+    );
     // The row with a doubled quote goes the general way; the others are DirectRows'.
     expect(direct.declined).toEqual([4]);
-    expect(direct.written).toBe(4);
+    expect(direct.written).toBe(5);
   });
 
   it('leaves every row it cannot vouch for to the general path, which names its problems', async () => {
@@ -124,6 +128,7 @@ describe('DirectRows', () => {
       ',,,true,,,"[1,2]",1,FR1', // empty required field (and an empty first cell)
       'Borne G,,,true,,,"[1,2]",-1,FR1', // below the minimum
       'Borne H,,,true,,,"[1,2]",1,fr1', // not the pattern
+      'Borne H2,,,true,,,"[1,2]",1,Non concernée', // not the pattern either
       'Borne I,,,true,,,"[200,2]",1,FR1', // not a geopoint
       'Borne J,,,true,,,"[1,2]",1,FR1,extra', // a cell too many
       'Borne K,,,true,,,"[1,2]",1', // a cell missing
