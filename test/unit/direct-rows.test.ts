@@ -222,7 +222,7 @@ describe('DirectRows', () => {
     expect(direct.written).toBeGreaterThan(general.valid * 0.95);
   });
 
-  it('is not used where rows depend on each other or cells are not UTF-8 bytes', () => {
+  it('is not used where rows depend on each other, or cells are not UTF-8 bytes', () => {
     const setup = (changes: Partial<TableSetup>): TableSetup => ({
       schema,
       columnOfField: checkHeader(header.split(','), schema).columnOfField,
@@ -234,7 +234,8 @@ describe('DirectRows', () => {
     expect(DirectRows.of(setup({}), ',', false)).toBeDefined();
     expect(DirectRows.of(setup({}), ',', true)).toBeUndefined(); // unique values: claims
     expect(DirectRows.of(setup({ utf8Bytes: false }), ',', false)).toBeUndefined();
-    expect(DirectRows.of(setup({ lineage: undefined }), ',', false)).toBeUndefined();
+    // Validation alone (no lineage) uses it too: the rows it writes are thrown away.
+    expect(DirectRows.of(setup({ lineage: undefined }), ',', false)).toBeDefined();
     expect(
       DirectRows.of(setup({ schema: { ...schema, missingValues: ['', 'NA'] } }), ',', false),
     ).toBeUndefined();

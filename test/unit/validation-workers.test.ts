@@ -67,6 +67,8 @@ async function validate(
   started?: StartedValidationWorkers,
   /** Give each chunk back once copied, as a load does once its connection took it. */
   release = false,
+  /** Rows loaded (COPY bytes) or only validated (`datacycle validate`). */
+  loads = true,
 ) {
   // Workers from the first run on, so that a small file has many runs in flight.
   const validation = new FileValidation(schema, 'test', { workers, workersAfterBytes: 0, started });
@@ -78,7 +80,7 @@ async function validate(
   const tables = openTables(Readable.from(pieces), { name, csv: { utf8Bytes: true } });
   let failure: unknown;
   try {
-    for await (const chunk of validation.copyRows(tables, lineage)) {
+    for await (const chunk of validation.copyRows(tables, loads ? lineage : undefined)) {
       if (!release) {
         output.push(chunk);
         continue;
@@ -167,6 +169,16 @@ describe('validation in worker threads', () => {
     const repeating = withUnique('nom_operateur');
     const result = await expectSameAsOneThread(file, repeating);
     expect(result.counts['unique-error']).toBeGreaterThan(5000);
+  });
+
+  it('validate alone (no COPY bytes) as the reading thread does', async () => {
+    const here = await validate(file, irve, 0, 'irve.csv', undefined, false, false);
+    const workers = await validate(file, irve, 2, 'irve.csv', undefined, false, false);
+    expect(workers.rows).toEqual(here.rows);
+    expect(workers.counts).toEqual(here.counts);
+    expect(workers.errors).toEqual(here.errors);
+    expect(here.rows.invalid).toBeGreaterThan(100);
+    expect(workers.copy.length).toBe(0);
   });
 
   it('reuse the COPY buffers a load gives back, and encode the same bytes', async () => {

@@ -86,15 +86,17 @@ export class DirectRows {
   }
 
   /**
-   * For a table whose rows are loaded from UTF-8 bytes and checked row by row (no unique
-   * values or primary key to remember, only "" missing, every field in the header), with a
-   * one-byte delimiter; otherwise undefined: every row takes the general path.
+   * For a table whose rows are read as UTF-8 bytes and checked row by row (no unique values
+   * or primary key to remember, only "" missing, every field in the header), with a one-byte
+   * delimiter; otherwise undefined: every row takes the general path. Without lineage (validation
+   * alone) rows are written all the same, with a blank one, for the caller to throw away:
+   * checking cells on their bytes and writing them costs less than reading them as strings.
    */
   static of(setup: TableSetup, delimiter: string, checksUniqueness: boolean): DirectRows | undefined {
-    const { schema, columnOfField, utf8Bytes, lineage } = setup;
+    const { schema, columnOfField, utf8Bytes } = setup;
+    const lineage = setup.lineage ?? BLANK_LINEAGE;
     const usable =
       utf8Bytes &&
-      lineage !== undefined &&
       !checksUniqueness &&
       delimiter.length === 1 &&
       delimiter.charCodeAt(0) < 128 &&
@@ -277,6 +279,9 @@ export class DirectRows {
     return true;
   }
 }
+
+/** The lineage of rows written only to be thrown away (validation alone). */
+const BLANK_LINEAGE = { loadId: '00000000-0000-0000-0000-000000000000', sourceKey: '' };
 
 /** How DirectRows checks and writes a field's cell. */
 const enum Direct {

@@ -52,7 +52,7 @@ async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(
   const sent = new Map<string, number>();
   /** Valid rows are encoded for COPY (a load), unchanged cells copied from their bytes. */
   const encodes = table.lineage !== undefined;
-  /** The usual rows of a load, straight from their bytes (validation.uniquenessElsewhere: claims). */
+  /** The usual rows, straight from their bytes (not with unique values: they need claims). */
   const direct = DirectRows.of(table, delimiter, validation.validator.checksUniqueness);
 
   return ({ id, runs }) => {
@@ -90,6 +90,8 @@ async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(
           const written = direct!.load(run, text, output, (row) => general(row, (e) => runErrors.push(e)));
           read += written;
           valid += written;
+          // Validation alone: the rows were written only to be checked (see DirectRows.of).
+          if (!encodes) output.length = before.length;
         } catch {
           ({ read, valid } = before);
           output.length = before.length;
