@@ -95,6 +95,17 @@ async function loadBothWays(csv: string, tableSchema: TableSchema = schema) {
     });
   }
   both.valid += both.written;
+  // Checked only (validation alone): the same rows vouched for, the same errors.
+  const checkedValidation = new BatchValidation({ ...setup, lineage: undefined }, true);
+  const checked = { errors: [] as RowError[], written: 0 };
+  const checker = DirectRows.of({ ...setup, lineage: undefined }, ',', false)!;
+  for (const run of runs) {
+    checked.written += checker.load(run, read(run.bytes).text, undefined, (row) => {
+      checkedValidation.validate(parseCsvRun(row, ',', read, false), (e) => checked.errors.push(e));
+    });
+  }
+  expect(checked.written).toBe(both.written);
+  expect(checked.errors).toEqual(general.errors);
   expect(both.out.take().equals(general.out.take())).toBe(true);
   expect(both.errors).toEqual(general.errors);
   expect(both.valid).toBe(general.valid);

@@ -89,8 +89,7 @@ export class DirectRows {
    * For a table whose rows are read as UTF-8 bytes and checked row by row (no unique values
    * or primary key to remember, only "" missing, every field in the header), with a one-byte
    * delimiter; otherwise undefined: every row takes the general path. Without lineage (validation
-   * alone) rows are written all the same, with a blank one, for the caller to throw away:
-   * checking cells on their bytes and writing them costs less than reading them as strings.
+   * alone), rows are only checked (load without a writer).
    */
   static of(setup: TableSetup, delimiter: string, checksUniqueness: boolean): DirectRows | undefined {
     const { schema, columnOfField, utf8Bytes } = setup;
@@ -109,11 +108,11 @@ export class DirectRows {
   }
 
   /**
-   * Writes the rows of a run (its bytes, which must be its text's: valid UTF-8) to `out`, and
-   * hands each row it cannot vouch for to `general` as a run of its own, in file order.
-   * Returns how many rows it wrote itself.
+   * Writes the rows of a run (its bytes, which must be its text's: valid UTF-8) to `out` (or
+   * only checks them, without), and hands each row it cannot vouch for to `general` as a run
+   * of its own, in file order. Returns how many rows it vouched for.
    */
-  load(run: CsvRun, text: string, out: CopyWriter, general: (row: CsvRun) => void): number {
+  load(run: CsvRun, text: string, out: CopyWriter | undefined, general: (row: CsvRun) => void): number {
     const bytes = run.bytes;
     const source = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const end = bytes.length;
@@ -195,16 +194,18 @@ export class DirectRows {
     source: DataView,
     length: number,
     rowNumber: number,
-    out: CopyWriter,
+    /** Where the row goes; without, it is only checked (validation alone). */
+    out: CopyWriter | undefined,
   ): boolean {
     const starts = this.starts;
     const ends = this.ends;
     // A row whose first cell starts with a printable character is not blank (RowValidator's test).
     const lead = ends[0]! > starts[0]! ? bytes[starts[0]!]! : 0;
     if (lead <= 32 || lead >= 127) return false;
-    const buffer = out.reserve(this.rows.rowRoom + 3 * length);
-    const view = out.view;
-    let at = this.rows.putFieldCount(buffer, out.length);
+    const writes = out !== undefined;
+    const buffer = writes ? out.reserve(this.rows.rowRoom + 3 * length) : EMPTY;
+    const view = writes ? out.view : EMPTY_VIEW;
+    let at = writes ? this.rows.putFieldCount(buffer, out.length) : 0;
     const kinds = this.kinds;
     for (let index = 0; index < kinds.length; index++) {
       const column = this.positions[index]!;
@@ -212,27 +213,27 @@ export class DirectRows {
       const cellEnd = ends[column]!;
       if (start === cellEnd) {
         if (this.required[index]) return false;
-        at = putNull(buffer, at);
+        if (writes) at = putNull(buffer, at);
         continue;
       }
       switch (kinds[index]) {
         case Direct.Text:
-          at = putBytes(view, at, source, start, cellEnd - start);
+          if (writes) at = putBytes(view, at, source, start, cellEnd - start);
           break;
         case Direct.Boolean: {
           const meaning = this.spellings[index]!.find(bytes, source, start, cellEnd);
           if (meaning < 0) return false;
-          at = putBoolean(buffer, at, meaning === 1);
+          if (writes) at = putBoolean(buffer, at, meaning === 1);
           break;
         }
         case Direct.Enum:
           if (this.spellings[index]!.find(bytes, source, start, cellEnd) < 0) return false;
-          at = putBytes(view, at, source, start, cellEnd - start);
+          if (writes) at = putBytes(view, at, source, start, cellEnd - start);
           break;
         case Direct.Date: {
           const days = dateAt(bytes, start, cellEnd);
           if (Number.isNaN(days)) return false;
-          at = putDays(buffer, at, days);
+          if (writes) at = putDays(buffer, at, days);
           break;
         }
         case Direct.Integer: {
@@ -240,34 +241,36 @@ export class DirectRows {
           const value = integerAt(bytes, start, cellEnd);
           if (Number.isNaN(value) || value - this.minimum[index]! < 0 || value - this.maximum[index]! > 0)
             return false;
-          at = putBigInt(buffer, at, value);
+          if (writes) at = putBigInt(buffer, at, value);
           break;
         }
         case Direct.Number: {
           if (!isPlainDecimal(bytes, start, cellEnd)) return false;
-          const cell = text.slice(start, cellEnd);
           const minimum = this.minimum[index]!;
           const maximum = this.maximum[index]!;
+          if (!writes && minimum !== minimum && maximum !== maximum) break;
+          const cell = text.slice(start, cellEnd);
           if (minimum === minimum || maximum === maximum) {
             const value = Number(cell);
             if (value - minimum < 0 || value - maximum > 0) return false;
           }
-          at = this.rows.putValue(index, cell, buffer, view, at, source, -1);
+          if (writes) at = this.rows.putValue(index, cell, buffer, view, at, source, -1);
           break;
         }
         case Direct.Email:
           if (!isEmail(bytes, start, cellEnd)) return false;
-          at = putBytes(view, at, source, start, cellEnd - start);
+          if (writes) at = putBytes(view, at, source, start, cellEnd - start);
           break;
         case Direct.Point:
           if (!readPoint(bytes, text, start, cellEnd)) return false;
-          at = putPoint(buffer, view, at, POINT[0]!, POINT[1]!);
+          if (writes) at = putPoint(buffer, view, at, POINT[0]!, POINT[1]!);
           break;
         default: {
           const cell = text.slice(start, cellEnd);
           const read = isAsciiIn(bytes, start, cellEnd) ? this.asciiReaders[index]! : this.readers[index]!;
           const value = read(cell);
           if (value instanceof CellProblem) return false;
+          if (!writes) break;
           at =
             value === null
               ? putNull(buffer, at)
@@ -275,13 +278,15 @@ export class DirectRows {
         }
       }
     }
-    out.length = this.rows.putLineage(buffer, view, at, rowNumber);
+    if (writes) out.length = this.rows.putLineage(buffer, view, at, rowNumber);
     return true;
   }
 }
 
-/** The lineage of rows written only to be thrown away (validation alone). */
+/** The lineage of rows that are only checked (validation alone): none is written. */
 const BLANK_LINEAGE = { loadId: '00000000-0000-0000-0000-000000000000', sourceKey: '' };
+const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 /** How DirectRows checks and writes a field's cell. */
 const enum Direct {

@@ -87,11 +87,10 @@ async function jobHandler({ table, delimiter, reading }: WorkerSetup): Promise<(
         const before = { length: output.length, read, valid };
         const runErrors: RowError[] = [];
         try {
-          const written = direct!.load(run, text, output, (row) => general(row, (e) => runErrors.push(e)));
+          const to = encodes ? output : undefined;
+          const written = direct!.load(run, text, to, (row) => general(row, (e) => runErrors.push(e)));
           read += written;
           valid += written;
-          // Validation alone: the rows were written only to be checked (see DirectRows.of).
-          if (!encodes) output.length = before.length;
         } catch {
           ({ read, valid } = before);
           output.length = before.length;
