@@ -162,6 +162,33 @@ describe('warehouse (PostgreSQL)', () => {
       expect(loaded[0]).toEqual({ n: 30_000, total: String((29_999 * 30_000) / 2), codes: 30_000 });
     });
 
+    it('replace sorts its key and index in memory, for its transaction only, never with less than set', async () => {
+      const rows = Array.from({ length: 20_000 }, (_, index) => [`m${index}`, '1', point(index / 1000, 45)]);
+      const loadWith = (setting: string) =>
+        inTransaction(pool, async (client) => {
+          await client.query(`SET LOCAL maintenance_work_mem = '${setting}'`);
+          await loadTable(client, {
+            schemaName,
+            table: 'sorted_t',
+            tableSchema: communes,
+            mode: 'replace',
+            copyRows: copyRowsOf(batches(rows), communes.fields, {
+              loadId: crypto.randomUUID(),
+              sourceKey: 'k',
+            }),
+          });
+          return (await client.query<{ v: string }>("SELECT current_setting('maintenance_work_mem') AS v"))
+            .rows[0]!.v;
+        });
+      // 20,000 rows want about 2 MB (100 bytes each).
+      expect(await loadWith('1MB')).toBe('1954kB');
+      expect(await loadWith('8MB')).toBe('8MB');
+      const { rows: after } = await pool.query<{ v: string }>(
+        "SELECT current_setting('maintenance_work_mem') AS v",
+      );
+      expect(after[0]!.v).not.toBe('1954kB');
+    });
+
     it('replace swaps the whole content, with geometries and lineage', async () => {
       await load('replace_t', 'replace', [
         ['45234', '117000', point(1.9, 47.9)],

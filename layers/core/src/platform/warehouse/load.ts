@@ -74,6 +74,7 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   if (swap) {
     // Key and indexes before the swap: the live table stays readable meanwhile. Statistics
     // are the transform pass's to gather, once for all the loads it takes in (see runTransform).
+    await sortInMemory(client, loaded.rowsLoaded);
     await addPrimaryKey(client, load.schemaName, table, tableSchema).catch((error: unknown) => {
       const { code, detail } = error as { code?: string; detail?: string };
       if (code !== UNIQUE_VIOLATION) throw error;
@@ -87,6 +88,26 @@ export async function loadTable(client: pg.PoolClient, load: TableLoad): Promise
   }
   return loaded;
 }
+
+/**
+ * Lets the key and indexes of a freshly filled table be sorted in memory, for this
+ * transaction only: maintenance_work_mem raised to what its rows need (about 100 bytes each),
+ * at most SORT_MEMORY_CAP, never lowered. PostgreSQL's default, 64 MB, held the sort of
+ * 1M IRVE points (70 MB) on disk: the GiST build took 1.19 s instead of 1.10 (medians of 6
+ * alternated builds).
+ */
+async function sortInMemory(client: pg.PoolClient, rows: number): Promise<void> {
+  const wanted = Math.min(SORT_MEMORY_CAP_KB, Math.ceil((rows * 100) / 1024));
+  const { rows: current } = await client.query<{ kb: string }>(
+    "SELECT setting AS kb FROM pg_settings WHERE name = 'maintenance_work_mem'",
+  );
+  if (wanted > Number(current[0]?.kb ?? 0)) {
+    await client.query(`SELECT set_config('maintenance_work_mem', $1, true)`, [`${wanted}kB`]);
+  }
+}
+
+/** The most a load's sort is given (kB): a load runs beside the rest of the database's work. */
+const SORT_MEMORY_CAP_KB = 256 * 1024;
 
 async function fill(
   client: pg.PoolClient,
