@@ -336,36 +336,42 @@ function isTimeOfDay(text: string, from: number): boolean {
 }
 
 /** Where readPair leaves the two numbers it read. */
-const PAIR = new Float64Array(2);
+export const PAIR = new Float64Array(2);
 
 /**
- * Reads "lon, lat" (or "[lon, lat]") into PAIR, numbers as the patterns take them
- * ([+-]digits[.digits]) and ASCII spaces around; false for anything else, which the patterns
- * then read (other spaces, or a refusal).
+ * Reads "lon, lat" (or "[lon, lat]") in text[from, to) into PAIR, numbers as the patterns
+ * take them ([+-]digits[.digits]) and ASCII spaces around; false for anything else, which the
+ * patterns then read (other spaces, or a refusal). A range, so that a cell is read where it
+ * lies in a run's text (see DirectRows) as well as on its own.
  */
-function readPair(text: string, bracketed: boolean): boolean {
-  let at = spacesFrom(text, 0);
+export function readPair(text: string, bracketed: boolean, from = 0, to = text.length): boolean {
+  let at = spacesFrom(text, from, to);
   if (bracketed) {
-    if (text.charCodeAt(at) !== 91) return false;
-    at = spacesFrom(text, at + 1);
+    if (codeAt(text, at, to) !== 91) return false;
+    at = spacesFrom(text, at + 1, to);
   }
-  let end = readDecimal(text, at, 0);
+  let end = readDecimal(text, at, to, 0);
   if (end < 0) return false;
-  at = spacesFrom(text, end);
-  if (text.charCodeAt(at) !== 44) return false;
-  at = spacesFrom(text, at + 1);
-  end = readDecimal(text, at, 1);
+  at = spacesFrom(text, end, to);
+  if (codeAt(text, at, to) !== 44) return false;
+  at = spacesFrom(text, at + 1, to);
+  end = readDecimal(text, at, to, 1);
   if (end < 0) return false;
-  at = spacesFrom(text, end);
+  at = spacesFrom(text, end, to);
   if (bracketed) {
-    if (text.charCodeAt(at) !== 93) return false;
-    at = spacesFrom(text, at + 1);
+    if (codeAt(text, at, to) !== 93) return false;
+    at = spacesFrom(text, at + 1, to);
   }
-  return at === text.length;
+  return at === to;
 }
 
-function spacesFrom(text: string, at: number): number {
-  while (at < text.length) {
+/** The character code at `at`, or NaN past `to`. */
+function codeAt(text: string, at: number, to: number): number {
+  return at < to ? text.charCodeAt(at) : NaN;
+}
+
+function spacesFrom(text: string, at: number, to: number): number {
+  while (at < to) {
     const code = text.charCodeAt(at);
     if (code !== 32 && (code < 9 || code > 13)) return at;
     at++;
@@ -374,31 +380,31 @@ function spacesFrom(text: string, at: number): number {
 }
 
 /**
- * Reads [+-]digits[.digits] at `at` into PAIR[slot]; returns its end, or -1. With at most 15
- * digits, the digits as an integer and the power of ten are exact doubles, so their quotient
- * (one correctly rounded division) is the double Number() reads from the text; longer
- * numbers go through Number(). No slice, no string-to-number call for the usual coordinate.
+ * Reads [+-]digits[.digits] at `at` (before `to`) into PAIR[slot]; returns its end, or -1.
+ * With at most 15 digits, the digits as an integer and the power of ten are exact doubles, so
+ * their quotient (one correctly rounded division) is the double Number() reads from the text;
+ * longer numbers go through Number(). No slice, no string-to-number call for the usual coordinate.
  */
-function readDecimal(text: string, at: number, slot: 0 | 1): number {
+function readDecimal(text: string, at: number, to: number, slot: 0 | 1): number {
   const from = at;
-  const sign = text.charCodeAt(at);
+  const sign = codeAt(text, at, to);
   if (sign === 43 || sign === 45) at++;
   const digitsFrom = at;
   let digits = 0;
   let fraction = 0;
-  let code = text.charCodeAt(at);
+  let code = codeAt(text, at, to);
   while (code >= 48 && code <= 57) {
     digits = digits * 10 + (code - 48);
-    code = text.charCodeAt(++at);
+    code = codeAt(text, ++at, to);
   }
   if (at === digitsFrom) return -1;
   let count = at - digitsFrom;
-  if (code === 46 && isDigit(text.charCodeAt(at + 1))) {
-    code = text.charCodeAt(++at);
+  if (code === 46 && isDigit(codeAt(text, at + 1, to))) {
+    code = codeAt(text, ++at, to);
     while (code >= 48 && code <= 57) {
       digits = digits * 10 + (code - 48);
       fraction++;
-      code = text.charCodeAt(++at);
+      code = codeAt(text, ++at, to);
     }
     count += fraction;
   }
@@ -408,10 +414,15 @@ function readDecimal(text: string, at: number, slot: 0 | 1): number {
 }
 
 /** 10^0 … 10^15, each exact as a double. */
-export const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
+}
+
+/** A longitude in [-180, 180] and a latitude in [-90, 90]. */
+export function isWgs84(lon: number, lat: number): boolean {
+  return Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
 }
 
 // "[lon, lat]" as producers write it; anything else goes through JSON.parse.
@@ -472,7 +483,7 @@ const LITTLE_ENDIAN_BYTE = Array.from({ length: 16 }, (_, i) => (LITTLE_ENDIAN_P
 
 function geopointReader(field: Field): CellReader {
   const toPoint = (lon: number, lat: number, text: string): string | CellProblem => {
-    if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
+    if (!isWgs84(lon, lat)) {
       return typeError(field, text, 'a geopoint with longitude in [-180, 180] and latitude in [-90, 90]');
     }
     return pointEwkb(lon, lat);

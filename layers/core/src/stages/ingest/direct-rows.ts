@@ -3,8 +3,11 @@ import {
   booleanSpellings,
   CellProblem,
   compileField,
+  digitsAt,
   isRealDate,
-  POWERS_OF_TEN,
+  isWgs84,
+  PAIR,
+  readPair,
   utf8BytesReader,
   type CellReader,
 } from '../../platform/table-schema/cast';
@@ -26,10 +29,10 @@ import type { TableSetup } from './batch-validation';
 
 /**
  * Loads the usual rows of a UTF-8 CSV run straight from its bytes into COPY rows: the cells
- * are found by one pass over the bytes, and the common checks are made on them (plain text
- * copied as it is, booleans compared with their spellings' bytes, dates read by position).
- * Only cells with another check (a pattern, an enum, an email, a number, a point…) become
- * strings, read by the very reader RowValidator uses.
+ * are found by one pass over the bytes, and the common checks are made where they lie (plain
+ * text and emails copied as they are, booleans and enum values found by their spellings'
+ * bytes, dates, integers, plain decimals and points read in place). Only cells with another
+ * check (a pattern, a format…) become strings, read by the very reader RowValidator uses.
  *
  * Why: parsing every cell into a string, reading it, then writing the values again was
  * three passes and ~40 strings per row; on 1M IRVE rows the validation workers spent most of
@@ -44,13 +47,12 @@ import type { TableSetup } from './batch-validation';
 export class DirectRows {
   private readonly kinds: Uint8Array;
   private readonly required: boolean[];
-  private readonly positions: number[];
   /** Each field's reader of cells as UTF-8 bytes (RowValidator's), and of ASCII cells (the same verdicts there). */
   private readonly readers: CellReader[];
   private readonly asciiReaders: CellReader[];
   /** Per boolean or enum field: the bytes of the spellings it takes (see Spellings). */
   private readonly spellings: (Spellings | undefined)[];
-  /** Per integer field: its bounds as numbers (NaN: none, so no comparison fails). */
+  /** Per integer or number field: its bounds as numbers (NaN: none, so no comparison fails). */
   private readonly minimum: number[];
   private readonly maximum: number[];
   private readonly columnCount: number;
@@ -64,10 +66,11 @@ export class DirectRows {
   private constructor(
     setup: TableSetup,
     delimiter: string,
+    /** Where each field's cell sits in a row. */
+    private readonly positions: number[],
     private readonly rows: CopyBinaryRows,
   ) {
-    const { schema, columnOfField, columnCount } = setup;
-    this.positions = schema.fields.map((field) => columnOfField.get(field.name)!);
+    const { schema, columnCount } = setup;
     this.kinds = Uint8Array.from(schema.fields, directKind);
     this.required = schema.fields.map((field) => field.constraints?.required === true);
     const compiled = schema.fields.map(compileField);
@@ -104,7 +107,8 @@ export class DirectRows {
       schema.fields.every((field) => (columnOfField.get(field.name) ?? -1) >= 0);
     if (!usable) return undefined;
     const positions = schema.fields.map((field) => columnOfField.get(field.name)!);
-    return new DirectRows(setup, delimiter, new CopyBinaryRows(schema.fields, lineage, true, positions));
+    const rows = new CopyBinaryRows(schema.fields, lineage, true, positions);
+    return new DirectRows(setup, delimiter, positions, rows);
   }
 
   /**
@@ -231,14 +235,14 @@ export class DirectRows {
           if (writes) at = putBytes(view, at, source, start, cellEnd - start);
           break;
         case Direct.Date: {
-          const days = dateAt(bytes, start, cellEnd);
+          const days = dateAt(text, start, cellEnd);
           if (Number.isNaN(days)) return false;
           if (writes) at = putDays(buffer, at, days);
           break;
         }
         case Direct.Integer: {
           // The constraint checkers' comparison: Number(value) - Number(bound), exact here.
-          const value = integerAt(bytes, start, cellEnd);
+          const value = integerAt(text, start, cellEnd);
           if (Number.isNaN(value) || value - this.minimum[index]! < 0 || value - this.maximum[index]! > 0)
             return false;
           if (writes) at = putBigInt(buffer, at, value);
@@ -262,8 +266,9 @@ export class DirectRows {
           if (writes) at = putBytes(view, at, source, start, cellEnd - start);
           break;
         case Direct.Point:
-          if (!readPoint(bytes, text, start, cellEnd)) return false;
-          if (writes) at = putPoint(buffer, view, at, POINT[0]!, POINT[1]!);
+          // Read where the cell lies in the run's text, as the geopoint reader reads it alone.
+          if (!readPair(text, true, start, cellEnd) || !isWgs84(PAIR[0]!, PAIR[1]!)) return false;
+          if (writes) at = putPoint(buffer, view, at, PAIR[0]!, PAIR[1]!);
           break;
         default: {
           const cell = text.slice(start, cellEnd);
@@ -403,23 +408,14 @@ function spellingsOf(field: Field, kind: Direct): Spellings | undefined {
   ]);
 }
 
-/** Days since 2000-01-01 of a YYYY-MM-DD cell, or NaN (as the date reader refuses it). */
-function dateAt(bytes: Uint8Array, start: number, end: number): number {
-  if (end - start !== 10 || bytes[start + 4] !== DASH || bytes[start + 7] !== DASH) return NaN;
-  const year = digitsIn(bytes, start, start + 4);
-  const month = digitsIn(bytes, start + 5, start + 7);
-  const day = digitsIn(bytes, start + 8, start + 10);
+/** Days since 2000-01-01 of a YYYY-MM-DD cell of the run's text, or NaN (as the date reader refuses it). */
+function dateAt(text: string, start: number, end: number): number {
+  if (end - start !== 10 || text.charCodeAt(start + 4) !== DASH || text.charCodeAt(start + 7) !== DASH)
+    return NaN;
+  const year = digitsAt(text, start, start + 4);
+  const month = digitsAt(text, start + 5, start + 7);
+  const day = digitsAt(text, start + 8, start + 10);
   return isRealDate(year, month, day) ? daysSince2000(year, month, day) : NaN;
-}
-
-function digitsIn(bytes: Uint8Array, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) return NaN;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 /**
@@ -441,11 +437,11 @@ function skipWords(words: DataView, at: number, end: number, wanted: number): nu
 }
 
 /** [+-]digits (at most 15: exact as a double) as a number, or NaN (as /^[+-]?\d+$/ refuses it, or longer). */
-function integerAt(bytes: Uint8Array, start: number, end: number): number {
-  const sign = bytes[start];
+function integerAt(text: string, start: number, end: number): number {
+  const sign = text.charCodeAt(start);
   const from = sign === PLUS || sign === MINUS ? start + 1 : start;
   if (end - from < 1 || end - from > 15) return NaN;
-  const value = digitsIn(bytes, from, end);
+  const value = digitsAt(text, from, end);
   return sign === MINUS ? -value : value;
 }
 
@@ -485,70 +481,6 @@ function isEmail(bytes: Uint8Array, start: number, end: number): boolean {
     } else if (code === DOT && at >= 0 && i >= at + 2 && i <= end - 2) dot = i;
   }
   return at > start && dot > 0;
-}
-
-/** Where readPoint leaves the longitude and latitude it read. */
-const POINT = new Float64Array(2);
-
-/**
- * Reads "[lon, lat]" as the geopoint reader's readPair does (ASCII spaces around, numbers
- * [+-]digits[.digits], the same doubles) into POINT, within [-180, 180] and [-90, 90]; false
- * for anything else, which the reader then reads (or refuses).
- */
-function readPoint(bytes: Uint8Array, text: string, start: number, end: number): boolean {
-  let at = spacesFrom(bytes, start, end);
-  if (bytes[at] !== OPEN_BRACKET || at >= end) return false;
-  at = readCoordinate(bytes, text, spacesFrom(bytes, at + 1, end), end, 0);
-  if (at < 0) return false;
-  at = spacesFrom(bytes, at, end);
-  if (at >= end || bytes[at] !== COMMA) return false;
-  at = readCoordinate(bytes, text, spacesFrom(bytes, at + 1, end), end, 1);
-  if (at < 0) return false;
-  at = spacesFrom(bytes, at, end);
-  if (at >= end || bytes[at] !== CLOSE_BRACKET) return false;
-  if (spacesFrom(bytes, at + 1, end) !== end) return false;
-  const lon = POINT[0]!;
-  const lat = POINT[1]!;
-  return Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
-}
-
-function spacesFrom(bytes: Uint8Array, at: number, end: number): number {
-  while (at < end) {
-    const code = bytes[at]!;
-    if (code !== SPACE && (code < 9 || code > 13)) return at;
-    at++;
-  }
-  return at;
-}
-
-/**
- * Reads [+-]digits[.digits] at `at` into POINT[slot]; returns its end, or -1. Up to 15 digits,
- * the digits as an integer over a power of ten (exact doubles, one correctly rounded division:
- * the double Number() reads); longer, Number() of its text.
- */
-function readCoordinate(bytes: Uint8Array, text: string, at: number, end: number, slot: 0 | 1): number {
-  const from = at;
-  const sign = bytes[at];
-  if (sign === PLUS || sign === MINUS) at++;
-  const digitsFrom = at;
-  let digits = 0;
-  let fraction = 0;
-  while (at < end && isDigit(bytes[at]!)) digits = digits * 10 + (bytes[at++]! - 48);
-  if (at === digitsFrom) return -1;
-  let count = at - digitsFrom;
-  if (at + 1 < end && bytes[at] === DOT && isDigit(bytes[at + 1]!)) {
-    at++;
-    while (at < end && isDigit(bytes[at]!)) {
-      digits = digits * 10 + (bytes[at++]! - 48);
-      fraction++;
-    }
-    count += fraction;
-  }
-  POINT[slot] =
-    count <= 15
-      ? (sign === MINUS ? -digits : digits) / POWERS_OF_TEN[fraction]!
-      : Number(text.slice(from, at));
-  return at;
 }
 
 function isDigit(code: number): boolean {
@@ -594,8 +526,5 @@ const DASH = 45;
 const PLUS = 43;
 const MINUS = 45;
 const DOT = 46;
-const COMMA = 44;
 const AT = 64;
 const SPACE = 32;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
